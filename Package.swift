@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// xvf: SR-IOV virtual functions and PCI passthrough on Xen hosts.
+import PackageDescription
+
+let package = Package(
+    name: "xvf",
+    products: [
+        .executable(name: "xvf", targets: ["xvf"]),
+        .library(name: "SRIOV", targets: ["SRIOV"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The discovery core: PCI addresses, PFs, VFs, holders, sysfs writes. FoundationEssentials at most.
+        .target(name: "SRIOV"),
+
+        // libpci: pci.ids names and config-space capabilities, with an exit-free error handler.
+        .target(name: "CPCI", linkerSettings: [.linkedLibrary("pci")]),
+        .target(name: "LibPCI", dependencies: ["CPCI", "SRIOV"]),
+
+        // A sysfs-shaped host and a kernel that answers writes the way Linux does (tests, demo, benchmark).
+        .target(name: "SimHost", dependencies: ["SRIOV"]),
+
+        // Plans, safety checks and rendering above the core.
+        .target(name: "XVFKit", dependencies: ["SRIOV", "LibPCI", "SimHost"]),
+
+        .executableTarget(name: "xvf", dependencies: [
+            "XVFKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "xvf-sim", dependencies: [
+            "SimHost",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "SRIOVTests", dependencies: ["SRIOV", "SimHost", "LibPCI", "XVFKit"]),
+        .testTarget(name: "CLITests", dependencies: ["SimHost", "SRIOV"]),
+    ]
+)

@@ -1,0 +1,146 @@
+#include "cpci.h"
+
+#include <pci/pci.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct xvf_pci {
+    struct pci_access *acc;
+    char *sysfs_path;
+    char *ids_path;
+};
+
+// libpci's callbacks carry no user pointer, so the jump target and message live per thread.
+static _Thread_local jmp_buf *current_jump;
+static _Thread_local char last_error[512];
+
+static void __attribute__((noreturn)) on_error(char *msg, ...) {
+    va_list ap;
+    va_start(ap, msg);
+    vsnprintf(last_error, sizeof last_error, msg, ap);
+    va_end(ap);
+    if (current_jump) longjmp(*current_jump, 1);
+    abort(); // libpci called us outside a guarded section: a bug in this file, not a user error
+}
+
+static void on_message(char *msg, ...) { (void)msg; }
+
+static void copy_error(char *error, size_t size) {
+    if (error && size) snprintf(error, size, "%s", last_error);
+}
+
+xvf_pci *xvf_pci_open(const char *sysfs_bus_pci, const char *ids_path, char *error, size_t error_size) {
+    xvf_pci *pci = calloc(1, sizeof *pci);
+    if (!pci) return NULL;
+    pci->acc = pci_alloc();
+    pci->acc->error = on_error;
+    pci->acc->warning = on_message;
+    pci->acc->debug = on_message;
+    pci->acc->method = PCI_ACCESS_SYS_BUS_PCI;
+    // pci_set_param keeps the pointer, so the strings live as long as the handle.
+    pci->sysfs_path = strdup(sysfs_bus_pci);
+    pci_set_param(pci->acc, "sysfs.path", pci->sysfs_path);
+    if (ids_path) {
+        pci->ids_path = strdup(ids_path);
+        pci_set_name_list_path(pci->acc, pci->ids_path, 0);
+    }
+    jmp_buf jump;
+    current_jump = &jump;
+    if (setjmp(jump)) {
+        current_jump = NULL;
+        copy_error(error, error_size);
+        // The access object is half set up; freeing it could call the error handler again.
+        free(pci->sysfs_path);
+        free(pci->ids_path);
+        free(pci);
+        return NULL;
+    }
+    pci_init(pci->acc);
+    current_jump = NULL;
+    return pci;
+}
+
+void xvf_pci_close(xvf_pci *pci) {
+    if (!pci) return;
+    jmp_buf jump;
+    current_jump = &jump;
+    if (!setjmp(jump)) pci_cleanup(pci->acc);
+    current_jump = NULL;
+    free(pci->sysfs_path);
+    free(pci->ids_path);
+    free(pci);
+}
+
+int xvf_pci_names(xvf_pci *pci, uint16_t vendor, uint16_t device, char *vendor_name, size_t vendor_size,
+                  char *device_name, size_t device_size) {
+    jmp_buf jump;
+    current_jump = &jump;
+    if (setjmp(jump)) {
+        current_jump = NULL;
+        return -1;
+    }
+    // PCI_LOOKUP_NO_NUMBERS makes a missing entry come back as NULL instead of a made-up "Device 1234".
+    char *v = pci_lookup_name(pci->acc, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
+                              (int)vendor);
+    char *d = pci_lookup_name(pci->acc, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+                              (int)vendor, (int)device);
+    current_jump = NULL;
+    if (v != vendor_name && v) snprintf(vendor_name, vendor_size, "%s", v);
+    if (d != device_name && d) snprintf(device_name, device_size, "%s", d);
+    if (!v) vendor_name[0] = 0;
+    if (!d) device_name[0] = 0;
+    return (v && d) ? 0 : 1;
+}
+
+static struct pci_dev *get_dev(xvf_pci *pci, int domain, int bus, int dev, int func) {
+    return pci_get_dev(pci->acc, domain, bus, dev, func);
+}
+
+int xvf_pci_find_cap(xvf_pci *pci, int domain, int bus, int dev, int func, unsigned id, int extended,
+                     char *error, size_t error_size) {
+    struct pci_dev *volatile d = NULL;
+    jmp_buf jump;
+    current_jump = &jump;
+    if (setjmp(jump)) {
+        current_jump = NULL;
+        copy_error(error, error_size);
+        return -1;
+    }
+    d = get_dev(pci, domain, bus, dev, func);
+    // Reading the header proves the config space is there before walking capability lists.
+    uint8_t header[64];
+    if (!pci_read_block(d, 0, header, sizeof header)) {
+        current_jump = NULL;
+        snprintf(error, error_size, "cannot read the config space of %04x:%02x:%02x.%x", domain, bus, dev, func);
+        pci_free_dev(d);
+        return -1;
+    }
+    pci_fill_info(d, PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
+    struct pci_cap *cap = pci_find_cap(d, id, extended ? PCI_CAP_EXTENDED : PCI_CAP_NORMAL);
+    int where = cap ? cap->addr : 0;
+    pci_free_dev(d);
+    current_jump = NULL;
+    return where;
+}
+
+int xvf_pci_read_config(xvf_pci *pci, int domain, int bus, int dev, int func, int offset, int width,
+                        uint32_t *value) {
+    struct pci_dev *volatile d = NULL;
+    jmp_buf jump;
+    current_jump = &jump;
+    if (setjmp(jump)) {
+        current_jump = NULL;
+        return -1;
+    }
+    d = get_dev(pci, domain, bus, dev, func);
+    uint8_t bytes[4] = {0};
+    int ok = pci_read_block(d, offset, bytes, width);
+    pci_free_dev(d);
+    current_jump = NULL;
+    if (!ok) return -1;
+    *value = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
+    return 0;
+}

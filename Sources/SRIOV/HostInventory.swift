@@ -1,0 +1,111 @@
+/// Every PCI function of a host, read from `sys/bus/pci/devices` under a `HostRoot`.
+public struct HostInventory: Sendable {
+    public let root: HostRoot
+    public let devices: [PCIAddress: PCIDevice]
+    /// Interface name → the PCI function that has it.
+    public let interfaceOwners: [String: PCIAddress]
+
+    public init(root: HostRoot, devices: [PCIDevice]) {
+        self.root = root
+        var byAddress: [PCIAddress: PCIDevice] = [:]
+        var owners: [String: PCIAddress] = [:]
+        byAddress.reserveCapacity(devices.count)
+        for device in devices {
+            byAddress[device.address] = device
+            for interface in device.interfaces { owners[interface.name] = device.address }
+        }
+        self.devices = byAddress
+        self.interfaceOwners = owners
+    }
+
+    /// Reads the host. Fails only when the root has no PCI bus at all.
+    public static func discover(_ root: HostRoot) throws(DiscoveryError) -> HostInventory {
+        guard root.isDirectory(devicesDirectory) else { throw .noPCIBus(root: root.displayPath) }
+        var found: [PCIDevice] = []
+        for name in root.list(devicesDirectory) {
+            guard let address = try? PCIAddress(parsing: name) else { continue }
+            found.append(readDevice(address, root: root))
+        }
+        // A VF's index is its `virtfnN` link on the PF: fill it in from the PFs' view.
+        var vfIndex: [PCIAddress: Int] = [:]
+        for device in found {
+            for (index, vf) in device.sriov?.virtualFunctions ?? [:] { vfIndex[vf] = index }
+        }
+        for i in found.indices where found[i].physicalFunction != nil {
+            found[i].vfIndex = vfIndex[found[i].address]
+        }
+        return HostInventory(root: root, devices: found)
+    }
+
+    static let devicesDirectory = "sys/bus/pci/devices"
+
+    static func readDevice(_ address: PCIAddress, root: HostRoot) -> PCIDevice {
+        let dir = devicesDirectory + "/" + address.description + "/"
+        var device = PCIDevice(
+            address: address,
+            vendorID: UInt16(truncatingIfNeeded: root.readInteger(dir + "vendor") ?? 0xffff),
+            deviceID: UInt16(truncatingIfNeeded: root.readInteger(dir + "device") ?? 0xffff),
+            classCode: UInt32(truncatingIfNeeded: root.readInteger(dir + "class") ?? 0),
+            driver: root.linkTarget(dir + "driver"),
+            iommuGroup: root.linkTarget(dir + "iommu_group").flatMap { Int($0) })
+        device.interfaces = root.list(dir + "net").sorted().map { name in
+            NetInterface(name: name, mac: root.readText(dir + "net/" + name + "/address"))
+        }
+        if let physfn = root.linkTarget(dir + "physfn") {
+            device.physicalFunction = try? PCIAddress(parsing: physfn)
+            return device
+        }
+        if let override = root.readText(dir + "driver_override"), override != "(null)", !override.isEmpty {
+            device.driverOverride = override
+        }
+        device.numaNode = root.readInteger(dir + "numa_node")
+        if let total = root.readInteger(dir + "sriov_totalvfs") {
+            var links: [Int: PCIAddress] = [:]
+            for entry in root.list(dir) where entry.hasPrefix("virtfn") {
+                guard let index = Int(entry.dropFirst(6)), let target = root.linkTarget(dir + entry),
+                      let vf = try? PCIAddress(parsing: target) else { continue }
+                links[index] = vf
+            }
+            device.sriov = SRIOVState(
+                totalVFs: total,
+                numVFs: root.readInteger(dir + "sriov_numvfs") ?? links.count,
+                offset: root.readInteger(dir + "sriov_offset") ?? 0,
+                stride: root.readInteger(dir + "sriov_stride") ?? 0,
+                vfDeviceID: root.readHexInteger(dir + "sriov_vf_device").map { UInt16(truncatingIfNeeded: $0) },
+                driversAutoprobe: root.readInteger(dir + "sriov_drivers_autoprobe").map { $0 != 0 },
+                virtualFunctions: links)
+        }
+        return device
+    }
+
+    // MARK: queries
+
+    /// The SR-IOV capable functions, in address order.
+    public var physicalFunctions: [PCIDevice] {
+        devices.values.filter(\.isPhysicalFunction).sorted { $0.address < $1.address }
+    }
+
+    /// The existing VFs of a PF, by index.
+    public func virtualFunctions(of pf: PCIDevice) -> [PCIDevice] {
+        (pf.sriov?.virtualFunctions ?? [:]).sorted { $0.key < $1.key }.compactMap { devices[$0.value] }
+    }
+
+    public subscript(address: PCIAddress) -> PCIDevice? { devices[address] }
+
+    /// The device that owns a network interface.
+    public func device(withInterface name: String) -> PCIDevice? {
+        interfaceOwners[name].flatMap { devices[$0] }
+    }
+}
+
+public enum DiscoveryError: Error, Equatable, CustomStringConvertible {
+    case noPCIBus(root: String)
+
+    public var description: String {
+        switch self {
+        case .noPCIBus(let root):
+            let shown = root == "/" ? "" : root
+            return "\(shown)/sys/bus/pci does not exist: is sysfs mounted? (with --root, name a tree that has sys/bus/pci)"
+        }
+    }
+}

@@ -1,0 +1,203 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The root of the host xvf looks at: `/` on a real machine, a temporary tree in tests and the demo.
+///
+/// Every read and write of host state (sysfs, /proc, /etc, /run) goes through here, by a path relative
+/// to the root. It talks to libc directly: discovery reads thousands of tiny sysfs files, and a
+/// syscall per file is what keeps `xvf list` fast on hosts with thousands of VFs.
+public struct HostRoot: Sendable {
+    /// The absolute path of the root, without a trailing slash ("" for `/`).
+    public let prefix: String
+    /// What carries out writes to kernel attributes; a simulated kernel in tests and the demo.
+    public let attributeWriter: any AttributeWriter
+
+    public init(_ path: String = "/", attributeWriter: (any AttributeWriter)? = nil) {
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        prefix = p == "/" ? "" : p
+        self.attributeWriter = attributeWriter ?? KernelAttributeWriter()
+    }
+
+    /// The root as the user named it, for messages.
+    public var displayPath: String { prefix.isEmpty ? "/" : prefix }
+
+    /// The absolute path of `relative` ("sys/bus/pci/devices") under the root.
+    public func path(_ relative: String) -> String {
+        relative.hasPrefix("/") ? prefix + relative : prefix + "/" + relative
+    }
+
+    /// The path relative to the root of an absolute path inside it, or nil when it lies outside.
+    public func relative(_ absolute: String) -> String? {
+        if prefix.isEmpty { return absolute.hasPrefix("/") ? String(absolute.dropFirst()) : nil }
+        guard absolute.hasPrefix(prefix + "/") else { return nil }
+        return String(absolute.dropFirst(prefix.count + 1))
+    }
+
+    // MARK: reading
+
+    /// The contents of a file, or nil when it cannot be read.
+    public func readFile(_ relative: String) -> [UInt8]? {
+        readBytes(atAbsolutePath: path(relative))
+    }
+
+    /// A file's text with the trailing newline and spaces removed; nil when it cannot be read.
+    public func readText(_ relative: String) -> String? {
+        guard var bytes = readFile(relative) else { return nil }
+        while let last = bytes.last, last == 0x0a || last == 0x20 || last == 0x00 { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A sysfs number: decimal, or hexadecimal with `0x`.
+    public func readInteger(_ relative: String) -> Int? {
+        guard let text = readText(relative) else { return nil }
+        if text.hasPrefix("0x") { return Int(text.dropFirst(2), radix: 16) }
+        return Int(text)
+    }
+
+    /// A hexadecimal attribute written without `0x` (`sriov_vf_device` says "1520").
+    public func readHexInteger(_ relative: String) -> Int? {
+        guard let text = readText(relative) else { return nil }
+        return Int(text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text), radix: 16)
+    }
+
+    /// Where a symbolic link points, as stored in the link.
+    public func readLink(_ relative: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path(relative), &buffer, buffer.count - 1)
+        guard n >= 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The last path component a link points to (`driver` → "igb", `iommu_group` → "17").
+    public func linkTarget(_ relative: String) -> String? {
+        guard let target = readLink(relative) else { return nil }
+        return lastComponent(target)
+    }
+
+    /// The names in a directory, without `.` and `..`, unsorted; empty when it cannot be read.
+    public func list(_ relative: String) -> [String] {
+        guard let dir = opendir(path(relative)) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    public func exists(_ relative: String) -> Bool {
+        access(path(relative), F_OK) == 0
+    }
+
+    public func isDirectory(_ relative: String) -> Bool {
+        var info = stat()
+        return stat(path(relative), &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The canonical path of `relative` inside the root (links resolved), relative to the root.
+    public func resolve(_ relative: String) -> String? {
+        guard let real = realpath(path(relative), nil) else { return nil }
+        defer { free(real) }
+        return self.relative(String(cString: real))
+    }
+
+    // MARK: writing
+
+    /// Writes a kernel attribute (sysfs file) as one `write(2)`, the way the kernel expects it.
+    public func writeAttribute(_ relative: String, _ value: String) throws(SysfsError) {
+        try attributeWriter.write(value, to: relative, in: self)
+    }
+
+    /// Replaces a regular file atomically: the new content goes to a temporary file in the same
+    /// directory, which is flushed and renamed over the old one. The old file's mode is kept.
+    public func replaceFile(_ relative: String, with content: String, mode defaultMode: mode_t = 0o644)
+        throws(FileError)
+    {
+        let target = path(relative)
+        let directory = String(target[..<(target.lastIndex(of: "/") ?? target.startIndex)])
+        try makeDirectories(directory)
+        var mode = defaultMode
+        var info = stat()
+        if stat(target, &info) == 0 { mode = info.st_mode & 0o7777 }
+        let temporary = directory + "/." + lastComponent(target) + ".xvf-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw FileError(path: temporary, errno: errno) }
+        let bytes = Array(content.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                let code = errno
+                close(fd)
+                unlink(temporary)
+                throw FileError(path: temporary, errno: code)
+            }
+            written += n
+        }
+        fchmod(fd, mode)
+        if fsync(fd) != 0 || close(fd) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw FileError(path: temporary, errno: code)
+        }
+        if rename(temporary, target) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw FileError(path: target, errno: code)
+        }
+    }
+
+    /// Removes a file; a file that is already gone is fine.
+    public func removeFile(_ relative: String) throws(FileError) {
+        if unlink(path(relative)) != 0 && errno != ENOENT { throw FileError(path: path(relative), errno: errno) }
+    }
+
+    private func makeDirectories(_ absolute: String) throws(FileError) {
+        var current = ""
+        for part in absolute.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw FileError(path: current, errno: errno) }
+        }
+    }
+}
+
+/// Reads a whole file with one open and as few reads as it takes.
+func readBytes(atAbsolutePath path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var result: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { return nil }
+        if n == 0 { break }
+        result.append(contentsOf: chunk[0..<n])
+        // A sysfs attribute hands over its whole value in the first read; a short first read is the end.
+        if n < chunk.count && result.count < 4096 { break }
+    }
+    return result
+}
+
+func lastComponent(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return path }
+    return String(path[path.index(after: slash)...])
+}
+
+/// A failed file operation, with the path and the errno.
+public struct FileError: Error, CustomStringConvertible {
+    public let path: String
+    public let errno: Int32
+    public init(path: String, errno: Int32) {
+        self.path = path
+        self.errno = errno
+    }
+    public var description: String { "\(path): \(String(cString: strerror(errno)))" }
+}

@@ -1,0 +1,107 @@
+/// A PCI function address (segment/domain, bus, device, function): what Linux calls a BDF.
+///
+/// Parsed from `BB:DD.F` or `DDDD:BB:DD.F` (hexadecimal, either case) and always written in the full
+/// lower-case `DDDD:BB:DD.F` form, which is what sysfs, libxl and xen-pciback use.
+public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var domain: UInt16
+    public var bus: UInt8
+    public var device: UInt8
+    public var function: UInt8
+
+    public init(domain: UInt16 = 0, bus: UInt8, device: UInt8, function: UInt8) {
+        precondition(device <= 0x1f && function <= 7, "device or function out of range")
+        self.domain = domain
+        self.bus = bus
+        self.device = device
+        self.function = function
+    }
+
+    /// The 16-bit routing ID (bus << 8 | device << 3 | function) that SR-IOV offsets and strides add to.
+    public var routingID: UInt16 {
+        UInt16(bus) << 8 | UInt16(device) << 3 | UInt16(function)
+    }
+
+    public init(domain: UInt16, routingID: UInt16) {
+        self.init(domain: domain, bus: UInt8(routingID >> 8), device: UInt8((routingID >> 3) & 0x1f),
+                  function: UInt8(routingID & 7))
+    }
+
+    /// The address `delta` routing IDs further on, possibly on a following bus; nil past bus 0xff.
+    public func advanced(byRoutingID delta: Int) -> PCIAddress? {
+        let target = Int(routingID) + delta
+        guard (0...0xffff).contains(target) else { return nil }
+        return PCIAddress(domain: domain, routingID: UInt16(target))
+    }
+
+    public var description: String {
+        hex(domain, 4) + ":" + hex(bus, 2) + ":" + hex(device, 2) + "." + hex(function, 1)
+    }
+
+    /// The `BB:DD.F` form without the domain, as `xl` and `lspci` show it by default.
+    public var shortDescription: String {
+        hex(bus, 2) + ":" + hex(device, 2) + "." + hex(function, 1)
+    }
+
+    public static func < (a: PCIAddress, b: PCIAddress) -> Bool {
+        (a.domain, a.routingID) < (b.domain, b.routingID)
+    }
+
+    /// Parses `BB:DD.F` or `DDDD:BB:DD.F`; the whole string must be an address.
+    public init(parsing text: String) throws(AddressError) {
+        guard !text.isEmpty else { throw AddressError(text, "is empty; write BB:DD.F or DDDD:BB:DD.F, e.g. 05:10.0") }
+        let colonParts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard colonParts.count == 2 || colonParts.count == 3 else {
+            throw AddressError(text, "is not a PCI address; write BB:DD.F or DDDD:BB:DD.F, e.g. 05:10.0")
+        }
+        var domain: UInt16 = 0
+        if colonParts.count == 3 {
+            domain = try Self.field(colonParts[0], of: text, named: "domain", maxDigits: 4, max: 0xffff, as: UInt16.self)
+        }
+        let bus = try Self.field(colonParts[colonParts.count - 2], of: text, named: "bus", maxDigits: 2, max: 0xff,
+                                 as: UInt8.self)
+        let slot = colonParts[colonParts.count - 1]
+        let dotParts = slot.split(separator: ".", omittingEmptySubsequences: false)
+        guard dotParts.count == 2 else {
+            if dotParts.count == 1 {
+                throw AddressError(text, "has no function number; write it as \(text).0 (BB:DD.F)")
+            }
+            throw AddressError(text, "has more than one '.'; write BB:DD.F")
+        }
+        let device = try Self.field(dotParts[0], of: text, named: "device", maxDigits: 2, max: 0x1f, as: UInt8.self)
+        let function = try Self.field(dotParts[1], of: text, named: "function", maxDigits: 1, max: 7, as: UInt8.self)
+        self.init(domain: domain, bus: bus, device: device, function: function)
+    }
+
+    private static func field<T: FixedWidthInteger>(
+        _ part: Substring, of text: String, named name: String, maxDigits: Int, max: Int, as: T.Type
+    ) throws(AddressError) -> T {
+        guard !part.isEmpty else { throw AddressError(text, "has an empty \(name) field") }
+        guard part.allSatisfy(\.isHexDigit) else {
+            throw AddressError(text, "has a non-hexadecimal \(name) '\(part)'")
+        }
+        guard part.count <= maxDigits, let value = Int(part, radix: 16) else {
+            throw AddressError(text, "has a \(name) '\(part)' longer than \(maxDigits) hex digit\(maxDigits == 1 ? "" : "s")")
+        }
+        guard value <= max else {
+            throw AddressError(text, "has \(name) 0x\(part.lowercased()) above the limit 0x\(String(max, radix: 16))")
+        }
+        return T(value)
+    }
+}
+
+/// Why a string is not a PCI address; `message` is a full sentence naming the input.
+public struct AddressError: Error, Equatable, CustomStringConvertible {
+    public let input: String
+    public let reason: String
+    init(_ input: String, _ reason: String) {
+        self.input = input
+        self.reason = reason
+    }
+    public var description: String { "'\(input)' \(reason)" }
+}
+
+@inline(__always)
+func hex<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
+    let digits = String(value, radix: 16)
+    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+}

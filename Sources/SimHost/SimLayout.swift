@@ -1,0 +1,190 @@
+import SRIOV
+
+/// What a simulated host holds: PCI functions behind root ports, the drivers dom0 has, and the bits of
+/// /proc that xvf's safety checks read (the root filesystem's disk, the default route, Xen).
+public struct SimLayout: Sendable {
+    public var functions: [SimFunction]
+    public var drivers: [SimDriver]
+    /// Root ports whose ACS controls are on.
+    public var portsWithACS: Set<PCIAddress>
+    /// The interface of the default route (`proc/net/route`).
+    public var defaultRouteInterface: String?
+    /// The PCI function of the disk that holds `/` (a block device `sda` behind it in sysfs).
+    public var rootDiskController: PCIAddress?
+    /// Whether the host is a Xen dom0 (`proc/xen/capabilities` says `control_d`).
+    public var xenDom0: Bool
+
+    public init(functions: [SimFunction], drivers: [SimDriver], portsWithACS: Set<PCIAddress> = [],
+                defaultRouteInterface: String? = nil, rootDiskController: PCIAddress? = nil, xenDom0: Bool = false) {
+        self.functions = functions
+        self.drivers = drivers
+        self.portsWithACS = portsWithACS
+        self.defaultRouteInterface = defaultRouteInterface
+        self.rootDiskController = rootDiskController
+        self.xenDom0 = xenDom0
+    }
+}
+
+/// One PCI function of a simulated host.
+public struct SimFunction: Sendable {
+    public var address: PCIAddress
+    /// The root port it sits behind.
+    public var port: PCIAddress
+    public var vendor: UInt16
+    public var device: UInt16
+    public var classCode: UInt32
+    public var driver: String?
+    public var interface: String?
+    public var mac: String?
+    public var numaNode: Int
+    public var sriov: SimSRIOV?
+
+    public init(address: PCIAddress, port: PCIAddress, vendor: UInt16, device: UInt16,
+                classCode: UInt32 = 0x020000, driver: String? = nil, interface: String? = nil, mac: String? = nil,
+                numaNode: Int = 0, sriov: SimSRIOV? = nil) {
+        self.address = address
+        self.port = port
+        self.vendor = vendor
+        self.device = device
+        self.classCode = classCode
+        self.driver = driver
+        self.interface = interface
+        self.mac = mac
+        self.numaNode = numaNode
+        self.sriov = sriov
+    }
+}
+
+/// A PF's SR-IOV capability and the VFs it starts with.
+public struct SimSRIOV: Sendable {
+    public var totalVFs: Int
+    public var offset: Int
+    public var stride: Int
+    public var vfDevice: UInt16
+    /// The dom0 driver for its VFs (igbvf, ixgbevf, …).
+    public var vfDriver: String
+    /// VFs created when the host is built, as if `sriov_numvfs` had been written.
+    public var numVFs: Int
+    public var autoprobe: Bool
+    /// VFs moved to another driver after creation (`"pciback"`), or unbound (`nil`).
+    public var rebound: [Int: String?]
+    /// The firmware left too little MMIO space: enabling VFs fails with ENOMEM.
+    public var mmioShortage: Bool
+
+    public init(totalVFs: Int, offset: Int, stride: Int, vfDevice: UInt16, vfDriver: String, numVFs: Int = 0,
+                autoprobe: Bool = true, rebound: [Int: String?] = [:], mmioShortage: Bool = false) {
+        self.mmioShortage = mmioShortage
+        self.totalVFs = totalVFs
+        self.offset = offset
+        self.stride = stride
+        self.vfDevice = vfDevice
+        self.vfDriver = vfDriver
+        self.numVFs = numVFs
+        self.autoprobe = autoprobe
+        self.rebound = rebound
+    }
+}
+
+/// A driver dom0 has loaded: which devices it binds and whether it makes network interfaces.
+public struct SimDriver: Sendable {
+    public var name: String
+    /// `vendor:device` pairs it claims by itself (its id table).
+    public var ids: [String]
+    public var makesInterfaces: Bool
+
+    public init(name: String, ids: [String], makesInterfaces: Bool = true) {
+        self.name = name
+        self.ids = ids
+        self.makesInterfaces = makesInterfaces
+    }
+
+    /// xen-pciback: it binds what was handed to it (new_slot, driver_override, the hide list), nothing by id.
+    public static let pciback = SimDriver(name: "pciback", ids: [], makesInterfaces: false)
+}
+
+extension SimLayout {
+    /// The HPE DL360 Gen9 of the seeds: a Smart Array controller behind `/`, the onboard BCM5719 (4 × tg3,
+    /// eno1 carries the management network and the default route), an I350 (4 × igb, 7 VFs each at
+    /// offset 0x80 / stride 4: 04:10.0, 04:10.4, 04:11.0 …) and an 82599ES (2 × ixgbe, 63 VFs possible).
+    /// The VFs are in the states a working host mixes: on igbvf, handed to pciback, unbound, not yet created.
+    public static func dl360(xenDom0: Bool = true) -> SimLayout {
+        let port1 = PCIAddress(bus: 0, device: 1, function: 0)
+        let port2 = PCIAddress(bus: 0, device: 2, function: 0)
+        let port3 = PCIAddress(bus: 0, device: 3, function: 0)
+        let port4 = PCIAddress(bus: 0, device: 3, function: 2)
+        var functions: [SimFunction] = [
+            SimFunction(address: PCIAddress(bus: 2, device: 0, function: 0), port: port1, vendor: 0x103c,
+                        device: 0x3239, classCode: 0x010400, driver: "hpsa"),
+        ]
+        for port in 0..<4 {
+            functions.append(SimFunction(
+                address: PCIAddress(bus: 3, device: 0, function: UInt8(port)), port: port2, vendor: 0x14e4,
+                device: 0x1657, driver: "tg3", interface: "eno\(port + 1)",
+                mac: "ec:b1:d7:8a:3c:\(hex2(0x40 + port))"))
+        }
+        let i350States: [(numVFs: Int, autoprobe: Bool, rebound: [Int: String?])] = [
+            (7, true, [0: "pciback", 1: "pciback"]),   // eno49: two VFs ready for guests, five on igbvf
+            (7, false, [2: "pciback"]),               // eno50: created with autoprobe off, one handed over
+            (4, true, [:]),                           // eno51: four VFs on igbvf
+            (0, true, [:]),                           // eno52: SR-IOV not enabled yet
+        ]
+        for (port, state) in i350States.enumerated() {
+            functions.append(SimFunction(
+                address: PCIAddress(bus: 4, device: 0, function: UInt8(port)), port: port3, vendor: 0x8086,
+                device: 0x1521, driver: "igb", interface: "eno\(49 + port)",
+                mac: "a0:36:9f:12:34:\(hex2(0x50 + port))", numaNode: 0,
+                sriov: SimSRIOV(totalVFs: 7, offset: 0x80, stride: 4, vfDevice: 0x1520, vfDriver: "igbvf",
+                                numVFs: state.numVFs, autoprobe: state.autoprobe, rebound: state.rebound)))
+        }
+        for port in 0..<2 {
+            functions.append(SimFunction(
+                address: PCIAddress(bus: 5, device: 0, function: UInt8(port)), port: port4, vendor: 0x8086,
+                device: 0x10fb, driver: "ixgbe", interface: "ens1f\(port)",
+                mac: "90:e2:ba:aa:bb:\(hex2(0x10 + port))", numaNode: 0,
+                sriov: SimSRIOV(totalVFs: 63, offset: 0x80, stride: 2, vfDevice: 0x10ed, vfDriver: "ixgbevf",
+                                numVFs: port == 0 ? 4 : 0)))
+        }
+        return SimLayout(
+            functions: functions,
+            drivers: [
+                SimDriver(name: "hpsa", ids: ["103c:3239"], makesInterfaces: false),
+                SimDriver(name: "tg3", ids: ["14e4:1657"]),
+                SimDriver(name: "igb", ids: ["8086:1521"]),
+                SimDriver(name: "igbvf", ids: ["8086:1520"]),
+                SimDriver(name: "ixgbe", ids: ["8086:10fb"]),
+                SimDriver(name: "ixgbevf", ids: ["8086:10ed"]),
+                SimDriver(name: "pcieport", ids: [], makesInterfaces: false),
+                .pciback,
+            ],
+            portsWithACS: [port3, port4],
+            defaultRouteInterface: "eno1",
+            rootDiskController: PCIAddress(bus: 2, device: 0, function: 0),
+            xenDom0: xenDom0)
+    }
+
+    /// A large host for benchmarks: `pfs` ConnectX-5 ports (one per bus, from bus 0x10) with `vfsPerPF`
+    /// VFs each at offset 1 / stride 1, all bound to mlx5_core with interfaces.
+    public static func large(pfs: Int, vfsPerPF: Int) -> SimLayout {
+        precondition(pfs <= 200 && vfsPerPF <= 255)
+        var functions: [SimFunction] = []
+        for i in 0..<pfs {
+            let bus = UInt8(0x10 + i)
+            let port = PCIAddress(bus: 0, device: UInt8(1 + i / 8), function: UInt8(i % 8))
+            functions.append(SimFunction(
+                address: PCIAddress(bus: bus, device: 0, function: 0), port: port, vendor: 0x15b3, device: 0x1017,
+                driver: "mlx5_core", interface: "ens\(i)f0", mac: "b8:59:9f:00:\(hex2(i)):00", numaNode: i % 2,
+                sriov: SimSRIOV(totalVFs: max(vfsPerPF, 1), offset: 1, stride: 1, vfDevice: 0x1018,
+                                vfDriver: "mlx5_core", numVFs: vfsPerPF)))
+        }
+        return SimLayout(
+            functions: functions,
+            drivers: [SimDriver(name: "mlx5_core", ids: ["15b3:1017", "15b3:1018"]), .pciback,
+                      SimDriver(name: "pcieport", ids: [], makesInterfaces: false)],
+            defaultRouteInterface: nil, xenDom0: true)
+    }
+}
+
+func hex2(_ value: Int) -> String {
+    let digits = String(value, radix: 16)
+    return digits.count == 1 ? "0" + digits : digits
+}

@@ -1,0 +1,204 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SRIOV
+
+/// Builds a sysfs-shaped host tree from a `SimLayout`: real directories and relative symlinks the way
+/// Linux lays them out (`sys/devices/pci0000:00/<port>/<function>`, `sys/bus/pci/devices`,
+/// `sys/bus/pci/drivers`, `sys/kernel/iommu_groups`, `sys/class/net`), 4 KiB config spaces, and the
+/// `proc` files the safety checks read. The tree's marker file tells xvf to use the simulated kernel.
+public enum SimulatedHost {
+    /// The file at the top of a simulated tree; its presence makes `HostRoot.open` use `SimulatedKernel`.
+    public static let markerFile = "xvf-simulated-host"
+
+    /// Writes the host under `path` (created if missing) and returns its root, wired to the simulated kernel.
+    @discardableResult
+    public static func build(_ layout: SimLayout, at path: String) -> HostRoot {
+        let root = HostRoot(path, attributeWriter: SimulatedKernel())
+        let tree = SimTree(root: root)
+        SimTree(root: HostRoot("/")).makeDirectory(root.prefix)
+        tree.makeDirectory("sys/bus/pci/devices")
+        tree.makeDirectory("sys/kernel/iommu_groups")
+        tree.makeDirectory("sys/class/net")
+        tree.makeDirectory("sys/class/block")
+        tree.makeDirectory("sys/module")
+        tree.makeDirectory("proc/net")
+        tree.makeDirectory("etc/default/grub.d")
+        tree.makeDirectory("etc/modprobe.d")
+        tree.makeDirectory("run")
+        tree.write("sys/bus/pci/drivers_probe", "")
+        tree.write("sys/bus/pci/drivers_autoprobe", "1\n")
+
+        var marker = ["# xvf simulated host: read by the simulated kernel (SimHost), never present on a real host"]
+        for driver in layout.drivers {
+            let dir = "sys/bus/pci/drivers/" + driver.name
+            tree.makeDirectory(dir)
+            for file in ["bind", "unbind", "new_id", "remove_id"] { tree.write(dir + "/" + file, "") }
+            if driver.name == "pciback" {
+                for file in ["new_slot", "remove_slot", "slots", "permissive", "quirks"] {
+                    tree.write(dir + "/" + file, "")
+                }
+            }
+            tree.makeDirectory("sys/module/" + moduleName(driver.name))
+            marker.append("driver \(driver.name) \(driver.makesInterfaces ? "net" : "-") "
+                          + (driver.ids.isEmpty ? "-" : driver.ids.joined(separator: ",")))
+        }
+        for function in layout.functions {
+            if let interface = function.interface {
+                marker.append("interface \(function.address) \(interface) \(function.mac ?? "-")")
+            }
+            if function.sriov?.mmioShortage == true { marker.append("no-mmio \(function.address)") }
+        }
+        tree.write(markerFile, marker.joined(separator: "\n") + "\n")
+
+        let kernel = SimulatedKernel()
+        let state = kernel.loadState(root)
+        var group = 0
+        for port in Set(layout.functions.map(\.port)).sorted() {
+            let dir = portDirectory(port)
+            tree.makeDirectory(dir)
+            writeFunctionFiles(tree, dir: dir, address: port, vendor: 0x8086, device: 0x6f02, classCode: 0x060400,
+                               numaNode: 0, config: ConfigSpace.build(vendor: 0x8086, device: 0x6f02,
+                                                                      classCode: 0x060400, isBridge: true,
+                                                                      acs: layout.portsWithACS.contains(port)))
+            tree.link("sys/bus/pci/devices/\(port)", to: dir)
+            addToIOMMUGroup(tree, group, device: port, dir: dir)
+            group += 1
+            if state.drivers["pcieport"] != nil { kernel.attach(port, to: "pcieport", state: state, root: root) }
+        }
+        for function in layout.functions {
+            let dir = portDirectory(function.port) + "/\(function.address)"
+            tree.makeDirectory(dir)
+            writeFunctionFiles(tree, dir: dir, address: function.address, vendor: function.vendor,
+                               device: function.device, classCode: function.classCode, numaNode: function.numaNode,
+                               config: ConfigSpace.build(vendor: function.vendor, device: function.device,
+                                                         classCode: function.classCode, sriov: function.sriov))
+            tree.link("sys/bus/pci/devices/\(function.address)", to: dir)
+            addToIOMMUGroup(tree, group, device: function.address, dir: dir)
+            group += 1
+            if let sriov = function.sriov {
+                tree.write(dir + "/sriov_totalvfs", "\(sriov.totalVFs)\n")
+                tree.write(dir + "/sriov_numvfs", "0\n")
+                tree.write(dir + "/sriov_offset", "\(sriov.offset)\n")
+                tree.write(dir + "/sriov_stride", "\(sriov.stride)\n")
+                tree.write(dir + "/sriov_vf_device", hex4(sriov.vfDevice) + "\n")
+                tree.write(dir + "/sriov_drivers_autoprobe", sriov.autoprobe ? "1\n" : "0\n")
+            }
+            if let driver = function.driver { kernel.attach(function.address, to: driver, state: state, root: root) }
+        }
+        // VFs come last, created through the kernel's own path so they look exactly like later ones.
+        for function in layout.functions {
+            guard let sriov = function.sriov, sriov.numVFs > 0 else { continue }
+            let base = "sys/bus/pci/devices/\(function.address)"
+            do {
+                try root.writeAttribute(base + "/sriov_numvfs", "\(sriov.numVFs)")
+            } catch {
+                preconditionFailure("simulated host: cannot create the VFs of \(function.address): \(error)")
+            }
+            for (index, driver) in sriov.rebound.sorted(by: { $0.key < $1.key }) {
+                guard let vf = sriov.vfAddress(index, pf: function.address) else { continue }
+                kernel.detach(vf, state: kernel.loadState(root), root: root)
+                if let driver { kernel.attach(vf, to: driver, state: kernel.loadState(root), root: root) }
+            }
+        }
+
+        if let controller = layout.rootDiskController {
+            let disk = portDirectory(layout.functions.first { $0.address == controller }?.port ?? controller)
+                + "/\(controller)/host0/target0:0:0/0:0:0:0/block/sda"
+            tree.makeDirectory(disk + "/sda1")
+            tree.link("sys/class/block/sda", to: disk)
+            tree.link("sys/class/block/sda1", to: disk + "/sda1")
+            tree.makeDirectory("dev")
+            tree.write("proc/mounts", "/dev/sda1 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n")
+        } else {
+            tree.write("proc/mounts", "tmpfs / tmpfs rw 0 0\n")
+        }
+        var route = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+        if let interface = layout.defaultRouteInterface {
+            route += "\(interface)\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+            route += "\(interface)\t0002A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+        }
+        tree.write("proc/net/route", route)
+        tree.write("proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz-6.1.0-28-amd64 root=/dev/sda1 ro quiet\n")
+        if layout.xenDom0 {
+            tree.makeDirectory("proc/xen")
+            tree.write("proc/xen/capabilities", "control_d\n")
+        }
+        tree.write("etc/default/grub", """
+            # If you change this file, run 'update-grub' afterwards to update /boot/grub/grub.cfg.
+            GRUB_DEFAULT=0
+            GRUB_TIMEOUT=5
+            GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`
+            GRUB_CMDLINE_LINUX_DEFAULT="quiet"
+            GRUB_CMDLINE_LINUX=""
+
+            """)
+        return root
+    }
+
+    /// The root at `path`: wired to the simulated kernel when the tree is a simulated host.
+    public static func hostRoot(_ path: String) -> HostRoot {
+        let plain = HostRoot(path)
+        return plain.exists(markerFile) ? HostRoot(path, attributeWriter: SimulatedKernel()) : plain
+    }
+
+    static func portDirectory(_ port: PCIAddress) -> String {
+        "sys/devices/pci\(hex4(port.domain)):\(hex2(Int(port.bus)))/\(port)"
+    }
+
+    static func writeFunctionFiles(_ tree: SimTree, dir: String, address: PCIAddress, vendor: UInt16,
+                                   device: UInt16, classCode: UInt32, numaNode: Int, config: [UInt8]) {
+        tree.write(dir + "/vendor", "0x" + hex4(vendor) + "\n")
+        tree.write(dir + "/device", "0x" + hex4(device) + "\n")
+        tree.write(dir + "/subsystem_vendor", "0x" + hex4(vendor) + "\n")
+        tree.write(dir + "/subsystem_device", "0x0000\n")
+        tree.write(dir + "/class", "0x" + String(format6(classCode)) + "\n")
+        tree.write(dir + "/revision", "0x01\n")
+        tree.write(dir + "/numa_node", "\(numaNode)\n")
+        tree.write(dir + "/driver_override", "(null)\n")
+        tree.write(dir + "/reset", "")
+        tree.write(dir + "/config", bytes: config)
+    }
+
+    static func addToIOMMUGroup(_ tree: SimTree, _ group: Int, device: PCIAddress, dir: String) {
+        let groupDir = "sys/kernel/iommu_groups/\(group)"
+        tree.makeDirectory(groupDir + "/devices")
+        tree.link(groupDir + "/devices/\(device)", to: dir)
+        tree.link(dir + "/iommu_group", to: groupDir)
+    }
+
+    /// The module directory name of a driver (`xen-pciback` for pciback).
+    static func moduleName(_ driver: String) -> String {
+        driver == "pciback" ? "xen_pciback" : driver
+    }
+}
+
+extension SimSRIOV {
+    func vfAddress(_ index: Int, pf: PCIAddress) -> PCIAddress? {
+        pf.advanced(byRoutingID: offset + index * stride)
+    }
+}
+
+func hex4(_ value: UInt16) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: 4 - digits.count) + digits
+}
+
+func format6(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+}
+
+extension SimulatedHost {
+    public static func exists(at path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isSimulated(_ path: String) -> Bool { HostRoot(path).exists(markerFile) }
+
+    /// Deletes a simulated host tree (only one that carries the marker).
+    public static func remove(at path: String) {
+        guard isSimulated(path) else { return }
+        let root = HostRoot(path)
+        for entry in root.list("") { SimTree(root: root).removeTree(entry) }
+        rmdir(path)
+    }
+}

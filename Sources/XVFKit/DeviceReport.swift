@@ -1,0 +1,201 @@
+import LibPCI
+import SRIOV
+
+/// What `xvf show DEVICE` tells about one function: identity, driver and holder, SR-IOV state from sysfs
+/// and from the capability in config space, and ACS on every bridge between it and the root complex.
+public struct DeviceReport {
+    public struct Bridge {
+        public var address: PCIAddress
+        public var acs: ACSCapability?
+    }
+
+    public var device: PCIDevice
+    public var vendorName: String?
+    public var deviceName: String?
+    public var holder: Holder
+    /// For a VF: its PF's address and first interface.
+    public var pf: PCIDevice?
+    public var vfs: [HostReport.VF]
+    /// VFs the PF can still create, with the addresses they will have.
+    public var futureVFs: [(index: Int, address: PCIAddress)]
+    public var sriovCapability: SRIOVCapability?
+    public var upstream: [Bridge]
+    public var permissive: Bool
+    /// Problems met while reading config space (a missing or short config file).
+    public var warnings: [String]
+
+    public init(_ device: PCIDevice, inventory: HostInventory, library: PCILibrary?,
+                assignments: DomainAssignments = [:]) {
+        self.device = device
+        let names = library?.names(vendor: device.vendorID, device: device.deviceID)
+        vendorName = names?.vendor
+        deviceName = names?.device
+        holder = HostReport.holder(of: device, assignments: assignments)
+        pf = device.physicalFunction.flatMap { inventory[$0] }
+        vfs = inventory.virtualFunctions(of: device).map { HostReport.VF(device: $0, holder: HostReport.holder(of: $0, assignments: assignments)) }
+        if let sriov = device.sriov {
+            futureVFs = (sriov.numVFs..<max(sriov.numVFs, sriov.totalVFs)).compactMap { index in
+                sriov.address(ofVF: index, pf: device.address).map { (index, $0) }
+            }
+        } else {
+            futureVFs = []
+        }
+        warnings = []
+        permissive = PcibackState.permissiveDevices(inventory.root).contains(device.address)
+        var capability: SRIOVCapability?
+        var bridges: [Bridge] = []
+        if let library {
+            do {
+                if device.isPhysicalFunction { capability = try library.sriovCapability(of: device.address) }
+            } catch {
+                warnings.append("\(device.address): \(error)")
+            }
+            for bridge in Self.upstreamBridges(of: device.address, root: inventory.root) {
+                do {
+                    bridges.append(Bridge(address: bridge, acs: try library.accessControlServices(of: bridge)))
+                } catch {
+                    warnings.append("\(bridge): \(error)")
+                    bridges.append(Bridge(address: bridge, acs: nil))
+                }
+            }
+        }
+        sriovCapability = capability
+        upstream = bridges
+    }
+
+    /// The bridges above a function, nearest first, from its canonical sysfs path
+    /// (`sys/devices/pci0000:00/0000:00:03.0/0000:04:00.0`). A VF is reached through its PF.
+    public static func upstreamBridges(of address: PCIAddress, root: HostRoot) -> [PCIAddress] {
+        guard let path = root.resolve("sys/bus/pci/devices/\(address)") else { return [] }
+        let parts = path.split(separator: "/").compactMap { try? PCIAddress(parsing: String($0)) }
+        return parts.filter { $0 != address }.reversed().filter { candidate in
+            root.linkTarget("sys/bus/pci/devices/\(candidate)/physfn") == nil
+                && (root.readInteger("sys/bus/pci/devices/\(candidate)/class") ?? 0) >> 8 == 0x0604
+        }
+    }
+
+    // MARK: rendering
+
+    public func text() -> String {
+        var lines: [(String, String)] = []
+        let d = device
+        var title = d.address.description
+        if let interface = d.interfaceName { title += "  " + interface }
+        if let pf, let index = d.vfIndex {
+            title += "  (VF \(index) of \(pf.address)\(pf.interfaceName.map { " " + $0 } ?? ""))"
+        } else if d.isPhysicalFunction {
+            title += "  (SR-IOV PF)"
+        }
+        let ids = "[\(hex4(d.vendorID)):\(hex4(d.deviceID))]"
+        lines.append(("name", [vendorName, deviceName].compactMap { $0 }.joined(separator: " ") + (vendorName == nil && deviceName == nil ? ids : " " + ids)))
+        lines.append(("driver", d.driver ?? "(none)"))
+        if let override = d.driverOverride { lines.append(("driver_override", override)) }
+        for interface in d.interfaces { lines.append(("interface", interface.name + "  " + (interface.mac ?? "-"))) }
+        lines.append(("holder", holderText))
+        if d.driver == "pciback" { lines.append(("permissive", permissive ? "yes" : "no")) }
+        if let group = d.iommuGroup { lines.append(("iommu group", String(group))) }
+        if let numa = d.numaNode { lines.append(("numa node", String(numa))) }
+        if let s = d.sriov {
+            var value = "\(s.numVFs) of \(s.totalVFs) VFs, offset 0x\(String(s.offset, radix: 16)), stride \(s.stride)"
+            if let vfDevice = s.vfDeviceID { value += ", VF device \(hex4(d.vendorID)):\(hex4(vfDevice))" }
+            if let autoprobe = s.driversAutoprobe { value += ", drivers autoprobe \(autoprobe ? "on" : "off")" }
+            lines.append(("sr-iov", value))
+        }
+        if let cap = sriovCapability {
+            lines.append(("sr-iov cap", "at 0x\(String(cap.offset, radix: 16)): TotalVFs \(cap.totalVFs), NumVFs \(cap.numVFs), "
+                          + "offset 0x\(String(cap.firstVFOffset, radix: 16)), stride \(cap.vfStride), "
+                          + "VF Enable \(cap.vfEnabled ? "on" : "off")" + (cap.ariCapableHierarchy ? ", ARI" : "")))
+        }
+        for bridge in upstream {
+            let acs: String
+            if let cap = bridge.acs {
+                let on = cap.enabledControls
+                acs = "ACS " + (on.isEmpty ? "present, all controls off" : on.joined(separator: " "))
+                    + (cap.isolates ? " (isolating)" : " (not isolating)")
+            } else {
+                acs = "no ACS"
+            }
+            lines.append(("upstream", "\(bridge.address)  " + acs))
+        }
+        for vf in vfs {
+            let v = vf.device
+            lines.append(("vf \(v.vfIndex.map(String.init) ?? "?")", "\(v.address)  \(v.interfaceName ?? "-")  \(vf.holder)"))
+        }
+        if let first = futureVFs.first, let last = futureVFs.last {
+            lines.append(("future vfs", "\(first.index)-\(last.index) at \(first.address) … \(last.address)"))
+        }
+        for warning in warnings { lines.append(("warning", warning)) }
+        let width = lines.map(\.0.count).max() ?? 0
+        return title + "\n" + lines.map { "  " + $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }
+            .joined(separator: "\n") + "\n"
+    }
+
+    var holderText: String {
+        if case .domain(let id, let name) = holder { return "domain \(id)" + (name.map { " (\($0))" } ?? "") }
+        return holder.description
+    }
+
+    public var json: JSON {
+        let d = device
+        var fields: [(String, JSON)] = [
+            ("bdf", .string(d.address.description)),
+            ("kind", .string(d.isPhysicalFunction ? "pf" : d.isVirtualFunction ? "vf" : "device")),
+            ("vendor", .string(hex4(d.vendorID))),
+            ("device", .string(hex4(d.deviceID))),
+            ("vendor_name", .string(vendorName)),
+            ("name", .string(deviceName)),
+            ("driver", .string(d.driver)),
+            ("driver_override", .string(d.driverOverride)),
+            ("ifname", .string(d.interfaceName)),
+            ("mac", .string(d.mac)),
+            ("iommu_group", .int(d.iommuGroup)),
+            ("numa_node", .int(d.numaNode)),
+            ("holder", .string(holder.description)),
+            ("permissive", .bool(permissive)),
+        ]
+        if let pf = d.physicalFunction {
+            fields.append(("pf", .string(pf.description)))
+            fields.append(("index", .int(d.vfIndex)))
+        }
+        if let s = d.sriov {
+            fields.append(("totalvfs", .int(s.totalVFs)))
+            fields.append(("numvfs", .int(s.numVFs)))
+            fields.append(("vf_offset", .int(s.offset)))
+            fields.append(("vf_stride", .int(s.stride)))
+            fields.append(("vfs", .array(vfs.map(\.json))))
+            fields.append(("future_vfs", .array(futureVFs.map {
+                .object([("index", .int($0.index)), ("bdf", .string($0.address.description))])
+            })))
+        }
+        if let cap = sriovCapability {
+            fields.append(("sriov_capability", .object([
+                ("offset", .int(cap.offset)), ("totalvfs", .int(cap.totalVFs)), ("numvfs", .int(cap.numVFs)),
+                ("vf_offset", .int(cap.firstVFOffset)), ("vf_stride", .int(cap.vfStride)),
+                ("vf_device", .string(hex4(cap.vfDeviceID))), ("vf_enable", .bool(cap.vfEnabled)),
+                ("ari", .bool(cap.ariCapableHierarchy)),
+            ])))
+        }
+        fields.append(("upstream", .array(upstream.map { bridge in
+            .object([
+                ("bdf", .string(bridge.address.description)),
+                ("acs", bridge.acs.map { .array($0.enabledControls.map(JSON.string)) } ?? .null),
+                ("isolating", .bool(bridge.acs?.isolates ?? false)),
+            ])
+        })))
+        return .object(fields)
+    }
+}
+
+/// What xen-pciback's sysfs directory says.
+public enum PcibackState {
+    public static let directory = "sys/bus/pci/drivers/pciback"
+
+    /// The devices pciback gives guests permissive config-space access to.
+    public static func permissiveDevices(_ root: HostRoot) -> Set<PCIAddress> {
+        Set((root.readText(directory + "/permissive") ?? "").split(separator: "\n").compactMap {
+            try? PCIAddress(parsing: String($0))
+        })
+    }
+
+    public static func isLoaded(_ root: HostRoot) -> Bool { root.isDirectory(directory) }
+}

@@ -1,0 +1,61 @@
+import LibPCI
+import SRIOV
+import SimHost
+
+/// The host a command works on: its root, read once, with libpci opened on first use.
+public final class Host {
+    public let root: HostRoot
+    private var cachedInventory: HostInventory?
+    private var cachedLibrary: PCILibrary??
+
+    /// `path` is the host root (`/`, or a tree such as the demo host).
+    public init(rootPath: String) {
+        root = SimulatedHost.hostRoot(rootPath)
+    }
+
+    public func inventory() throws(XVFError) -> HostInventory {
+        if let cachedInventory { return cachedInventory }
+        do {
+            let inventory = try HostInventory.discover(root)
+            cachedInventory = inventory
+            return inventory
+        } catch {
+            throw XVFError(error)
+        }
+    }
+
+    /// Forgets what was read, after a change.
+    public func reload() { cachedInventory = nil }
+
+    /// libpci on this root; nil when it cannot be opened (names and capabilities are then left out).
+    public var library: PCILibrary? {
+        if let cachedLibrary { return cachedLibrary }
+        let opened = try? PCILibrary(root: root)
+        cachedLibrary = .some(opened)
+        return opened
+    }
+
+    /// The devices a user's name stands for.
+    public func resolve(_ text: String, future: Bool = false) throws(XVFError) -> [ResolvedDevice] {
+        do {
+            let name = try DeviceName(parsing: text)
+            return try inventory().resolve(name, future: future)
+        } catch let error as NameError {
+            throw XVFError(error)
+        } catch let error as XVFError {
+            throw error
+        } catch {
+            throw XVFError(.failed, "\(error)")
+        }
+    }
+
+    /// The one existing device a name stands for.
+    public func device(_ text: String) throws(XVFError) -> PCIDevice {
+        let found = try resolve(text)
+        guard found.count == 1 else { throw XVFError(.badInput, "'\(text)' names \(found.count) devices; name one") }
+        guard let device = found[0].device else {
+            throw XVFError(.badInput, "'\(text)' does not exist yet")
+        }
+        return device
+    }
+}

@@ -1,0 +1,89 @@
+import LibPCI
+import SRIOV
+
+/// Which Xen domain each attached device is in (from the toolstack; empty off a dom0).
+public typealias DomainAssignments = [PCIAddress: (id: UInt32, name: String?)]
+
+/// What `xvf list` shows: the host's PFs, each with its VFs and who holds them.
+public struct HostReport {
+    public struct PF {
+        public var device: PCIDevice
+        public var name: String?
+        public var vfs: [VF]
+    }
+
+    public struct VF {
+        public var device: PCIDevice
+        public var holder: Holder
+    }
+
+    public var pfs: [PF]
+
+    /// Builds the report. `library` supplies pci.ids names (nil leaves them out); `assignments` turns the
+    /// holder of attached VFs into `domain:<id>`.
+    public init(_ inventory: HostInventory, library: PCILibrary?, assignments: DomainAssignments = [:]) {
+        pfs = inventory.physicalFunctions.map { pf in
+            let names = library?.names(vendor: pf.vendorID, device: pf.deviceID)
+            let vfs = inventory.virtualFunctions(of: pf).map { vf in
+                VF(device: vf, holder: Self.holder(of: vf, assignments: assignments))
+            }
+            return PF(device: pf, name: names?.device, vfs: vfs)
+        }
+    }
+
+    static func holder(of device: PCIDevice, assignments: DomainAssignments) -> Holder {
+        if let domain = assignments[device.address] { return .domain(id: domain.id, name: domain.name) }
+        return device.holder
+    }
+
+    // MARK: JSON
+
+    /// The stable `xvf list --json` document (the schema is in the README).
+    public var json: JSON {
+        .object([("pfs", .array(pfs.map(\.json)))])
+    }
+}
+
+extension HostReport.PF {
+    var json: JSON {
+        let sriov = device.sriov!
+        return .object([
+            ("bdf", .string(device.address.description)),
+            ("ifname", .string(device.interfaceName)),
+            ("driver", .string(device.driver)),
+            ("mac", .string(device.mac)),
+            ("vendor", .string(hex4(device.vendorID))),
+            ("device", .string(hex4(device.deviceID))),
+            ("name", .string(name)),
+            ("numa_node", .int(device.numaNode)),
+            ("totalvfs", .int(sriov.totalVFs)),
+            ("numvfs", .int(sriov.numVFs)),
+            ("vf_offset", .int(sriov.offset)),
+            ("vf_stride", .int(sriov.stride)),
+            ("vf_device", .string(sriov.vfDeviceID.map(hex4))),
+            ("drivers_autoprobe", sriov.driversAutoprobe.map(JSON.bool) ?? .null),
+            ("vfs", .array(vfs.map(\.json))),
+        ])
+    }
+}
+
+extension HostReport.VF {
+    var json: JSON {
+        var fields: [(String, JSON)] = [
+            ("index", .int(device.vfIndex)),
+            ("bdf", .string(device.address.description)),
+            ("ifname", .string(device.interfaceName)),
+            ("driver", .string(device.driver)),
+            ("mac", .string(device.mac)),
+            ("iommu_group", .int(device.iommuGroup)),
+            ("holder", .string(holder.description)),
+        ]
+        if case .domain(_, let name) = holder { fields.append(("domain_name", .string(name))) }
+        return .object(fields)
+    }
+}
+
+func hex4(_ value: UInt16) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+}

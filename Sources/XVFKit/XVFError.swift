@@ -1,0 +1,30 @@
+import SRIOV
+
+/// A failure xvf reports in one line, with the exit code that says what kind it is.
+public struct XVFError: Error, CustomStringConvertible {
+    public enum Kind: Int32, Sendable {
+        /// An operation was refused or failed (kernel, libxl, a safety check).
+        case failed = 1
+        /// The user named something wrong: an address, a device, a spec, a file.
+        case badInput = 2
+        /// This host cannot do it: no PCI bus under the root, not a Xen dom0.
+        case unavailable = 3
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+    public var exitCode: Int32 { kind.rawValue }
+}
+
+extension XVFError {
+    public init(_ error: NameError) { self.init(.badInput, error.description) }
+    public init(_ error: AddressError) { self.init(.badInput, error.description) }
+    public init(_ error: DiscoveryError) { self.init(.unavailable, error.description) }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+import XVFKit
+
+struct List: HostCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the SR-IOV PFs with their VFs: address, interface, driver, MAC, IOMMU group, holder.")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print the stable JSON document instead of the table.") var json = false
+
+    func run(on host: Host) throws(XVFError) {
+        let report = HostReport(try host.inventory(), library: host.library)
+        print(json ? report.json.serialized() : report.table(), terminator: json ? "\n" : "")
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+import XVFKit
+
+struct Show: HostCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show one device in depth: driver, holder, SR-IOV state and capability, ACS up the path.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "An address (05:10.0), an interface (eno49) or a VF (eno49/3).") var device: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run(on host: Host) throws(XVFError) {
+        let found = try host.device(device)
+        let report = DeviceReport(found, inventory: try host.inventory(), library: host.library)
+        print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
+    }
+}

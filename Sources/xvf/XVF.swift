@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import XVFKit
+
+struct XVF: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "xvf",
+        abstract: "SR-IOV virtual functions and PCI passthrough on Xen hosts.",
+        discussion: """
+            Devices are named by address (05:10.0 or 0000:05:10.0), by PF interface (eno49), or by VF
+            (eno49/3 = VF 3 of eno49; eno49/0-6 and eno49/* where a list is taken).
+
+            Exit codes: 0 success; 1 an operation failed or was refused; 2 bad input (an address, a device
+            name, a spec, a file); 3 not possible on this host (no sys/bus/pci, not a Xen dom0);
+            64 a command-line usage error.
+            """,
+        version: xvfVersion,
+        subcommands: [List.self, Show.self])
+}
+
+let xvfVersion = "0.1.0"
+
+/// Options every command takes. They may also stand before the command (`xvf --root DIR list`).
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The host root: / on a real host, a tree for tests and the demo.",
+                                            valueName: "path"))
+    var root: String = "/"
+}
+
+/// A command that works on a host and reports failures as one line with xvf's exit codes.
+protocol HostCommand: ParsableCommand {
+    var global: GlobalOptions { get }
+    func run(on host: Host) throws(XVFError)
+}
+
+extension HostCommand {
+    func run() throws {
+        do {
+            try run(on: Host(rootPath: global.root))
+        } catch {
+            printError("xvf: " + error.message)
+            throw ExitCode(error.exitCode)
+        }
+    }
+}
+
+func printError(_ line: String) {
+    var standardError = StandardError()
+    print(line, to: &standardError)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        let bytes = Array(string.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+extension GlobalOptions {
+    /// Moves global options written before the subcommand to after it, where the parser looks for them.
+    static func hoisted(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first {
+            if first == "--root", rest.count >= 2 {
+                leading += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if first.hasPrefix("--root=") {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, let command = rest.first, !command.hasPrefix("-") else { return arguments }
+        var result = [command]
+        rest = rest.dropFirst()
+        // A command with subcommands of its own (`assignable add`) takes the options after those.
+        while let next = rest.first, !next.hasPrefix("-"), XVF.isCommandPath(result + [next]) {
+            result.append(next)
+            rest = rest.dropFirst()
+        }
+        return result + leading + rest
+    }
+}
+
+extension XVF {
+    static func isCommandPath(_ names: [String]) -> Bool {
+        var command: ParsableCommand.Type = XVF.self
+        for name in names {
+            guard let sub = command.configuration.subcommands.first(where: {
+                $0._commandName == name || $0.configuration.aliases.contains(name)
+            }) else { return false }
+            command = sub
+        }
+        return true
+    }
+}

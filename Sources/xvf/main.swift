@@ -1,0 +1,1 @@
+XVF.main(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst())))
