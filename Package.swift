@@ -35,6 +35,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "SRIOVTests", dependencies: ["SRIOV", "SimHost", "LibPCI", "XVFKit"]),
+        .testTarget(name: "XVFKitTests", dependencies: ["XVFKit", "SimHost", "SRIOV", "LibPCI"]),
         .testTarget(name: "CLITests", dependencies: ["SimHost", "SRIOV"]),
     ]
 )

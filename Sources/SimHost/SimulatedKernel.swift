@@ -173,6 +173,7 @@ public struct SimulatedKernel: AttributeWriter {
         tree.write(dir + "/net/\(name)/address", mac + "\n")
         tree.write(dir + "/net/\(name)/operstate", "down\n")
         tree.write(dir + "/net/\(name)/flags", "0x1002\n")
+        tree.link(dir + "/net/\(name)/device", to: dir)
         tree.link("sys/class/net/" + name, to: dir + "/net/" + name)
     }
 
