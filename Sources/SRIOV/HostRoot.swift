@@ -17,6 +17,11 @@ public struct HostRoot: Sendable {
 
     public init(_ path: String = "/", attributeWriter: (any AttributeWriter)? = nil) {
         var p = path
+        if !p.hasPrefix("/"), let cwd = getcwd(nil, 0) {
+            // Relative roots are taken from the working directory, so every path built here is absolute.
+            p = String(cString: cwd) + "/" + p
+            free(cwd)
+        }
         while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
         prefix = p == "/" ? "" : p
         self.attributeWriter = attributeWriter ?? KernelAttributeWriter()

@@ -23,7 +23,7 @@ enum Binaries {
 }
 
 @discardableResult
-func run(_ program: String = "xvf", _ arguments: [String], environment: [String: String] = [:],
+func run(_ program: String, _ arguments: [String], environment: [String: String] = [:],
          stdin: String? = nil) throws -> CommandResult {
     let process = Process()
     process.executableURL = Binaries.directory.appendingPathComponent(program)
@@ -47,6 +47,12 @@ func run(_ program: String = "xvf", _ arguments: [String], environment: [String:
     process.waitUntilExit()
     return CommandResult(stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self), status: process.terminationStatus)
+}
+
+/// Runs the built `xvf`.
+@discardableResult
+func xvf(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> CommandResult {
+    try run("xvf", arguments, environment: environment, stdin: stdin)
 }
 
 /// A fresh temporary directory, removed by the caller with `cleanup`.
