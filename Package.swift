@@ -22,6 +22,11 @@ let package = Package(
         // A sysfs-shaped host and a kernel that answers writes the way Linux does (tests, demo, benchmark).
         .target(name: "SimHost", dependencies: ["SRIOV"]),
 
+        // Xen's toolstack libraries (libxl, libxlutil, xentoollog) as a Swift module.
+        .systemLibrary(name: "CXenLight", pkgConfig: "xlutil xenlight", providers: [.apt(["libxen-dev"])]),
+        // PCI spec strings and the Toolstack protocol with its libxl implementation.
+        .target(name: "XenPCI", dependencies: ["CXenLight", "SRIOV"]),
+
         // Plans, safety checks and rendering above the core.
         .target(name: "XVFKit", dependencies: ["SRIOV", "LibPCI", "SimHost"]),
 
@@ -36,6 +41,7 @@ let package = Package(
 
         .testTarget(name: "SRIOVTests", dependencies: ["SRIOV", "SimHost", "LibPCI", "XVFKit"]),
         .testTarget(name: "XVFKitTests", dependencies: ["XVFKit", "SimHost", "SRIOV", "LibPCI"]),
+        .testTarget(name: "XenPCITests", dependencies: ["XenPCI", "SRIOV", "SimHost"]),
         .testTarget(name: "CLITests", dependencies: ["SimHost", "SRIOV"]),
     ]
 )
