@@ -198,4 +198,11 @@ public enum PcibackState {
     }
 
     public static func isLoaded(_ root: HostRoot) -> Bool { root.isDirectory(directory) }
+
+    /// The devices pciback will bind when asked (`new_slot`), whether or not it holds them yet.
+    public static func slots(_ root: HostRoot) -> [PCIAddress] {
+        (root.readText(directory + "/slots") ?? "").split(separator: "\n").compactMap {
+            try? PCIAddress(parsing: String($0))
+        }
+    }
 }

@@ -17,7 +17,7 @@ struct XVF: ParsableCommand {
             64 a command-line usage error.
             """,
         version: xvfVersion,
-        subcommands: [List.self, Show.self])
+        subcommands: [List.self, Show.self, VFCount.self, DriverCommand.self])
 }
 
 let xvfVersion = "0.1.0"
@@ -47,14 +47,23 @@ extension HostCommand {
 }
 
 func printError(_ line: String) {
-    var standardError = StandardError()
-    print(line, to: &standardError)
+    writeAll(2, line + "\n")
 }
 
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        let bytes = Array(string.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+/// Writes command output in one go: `print` goes character by character, which shows on large JSON.
+func output(_ text: String) {
+    writeAll(1, text)
+}
+
+private func writeAll(_ fd: Int32, _ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n <= 0 { if n < 0 && errno == EINTR { continue } else { return } }
+            offset += n
+        }
     }
 }
 

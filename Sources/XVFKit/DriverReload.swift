@@ -1,0 +1,152 @@
+import SRIOV
+
+/// `xvf driver DRIVER --max-vfs N[,N…] [--persist]`: reloads a PF driver so that it creates VFs itself,
+/// `modprobe -r DRIVER` then `modprobe DRIVER max_vfs=…` (argument vectors, never a shell).
+///
+/// Reloading a NIC driver takes down every port it drives, so the host's own network and disk are
+/// refused unless forced, and so are VFs attached to domains (the driver destroys all its VFs).
+public struct DriverReload {
+    /// Drivers known to take `max_vfs` even when their module hides the parameter from sysfs (ixgbe
+    /// declares it with mode 0).
+    static let maxVFsDrivers: Set<String> = ["igb", "ixgbe"]
+
+    public let driver: String
+    public let maxVFs: [Int]
+    public let steps: [HostStep]
+    /// The modprobe.d file `--persist` writes, and what it held before (nil: it did not exist).
+    public let persistPath: String?
+    let previousPersistContent: String?
+    /// Whether the driver loads from the initramfs, where modprobe.d changes need `update-initramfs -u`.
+    public let inInitramfs: Bool
+
+    public init(driver: String, maxVFs text: String, persist: Bool, inventory: HostInventory,
+                assignments: DomainAssignments, safety: HostSafety, force: Bool) throws(XVFError) {
+        let root = inventory.root
+        // A name starting with '-' would reach modprobe as an option.
+        guard let first = driver.unicodeScalars.first, first != "-",
+              driver.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
+                                                                || $0 == "_" || $0 == "-") })
+        else {
+            throw XVFError(.badInput, "'\(driver)' is not a kernel module name (letters, digits, _ and -), e.g. igb or ixgbe")
+        }
+        let module = driver.replacingUnderscores
+        let loaded = root.isDirectory("sys/module/\(module)")
+        guard Self.maxVFsDrivers.contains(module) || root.exists("sys/module/\(module)/parameters/max_vfs") else {
+            throw XVFError(.badInput, "\(driver) has no max_vfs parameter (igb and ixgbe do); set the VF count of each "
+                           + "of its PFs with `xvf vfs DEVICE COUNT`")
+        }
+        let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 }), text.allSatisfy(\.isASCII) else {
+            throw XVFError(.badInput, "'\(text)' is not a max_vfs value; write a VF count (7) or one per port (7,7,0)")
+        }
+        let counts = values.map { $0! }
+        // In-tree igb and ixgbe declare max_vfs as one number; "7,7" would make the module refuse to load
+        // and leave the host without those ports. Intel's out-of-tree drivers (taint O) take one per port.
+        let outOfTree = root.readText("sys/module/\(module)/taint")?.contains("O") ?? false
+        guard counts.count == 1 || outOfTree else {
+            throw XVFError(.badInput, "the in-tree \(driver) takes one max_vfs value for all its ports; write "
+                           + "--max-vfs \(counts.max()!) or set ports one by one with `xvf vfs DEVICE COUNT`")
+        }
+        let pfs = inventory.physicalFunctions.filter { $0.driver == driver }
+        // One value applies to every port; a list gives the ports their counts in probe (address) order.
+        if let pf = pfs.enumerated().first(where: { index, pf in
+            let count = counts.count == 1 ? counts[0] : (index < counts.count ? counts[index] : 0)
+            return count > pf.sriov!.totalVFs
+        })?.element {
+            let label = pf.interfaceName.map { "\($0) (\(pf.address))" } ?? pf.address.description
+            throw XVFError(.badInput, "max_vfs \(counts.count == 1 ? counts[0] : counts.max()!) is above the "
+                           + "\(pf.sriov!.totalVFs) VFs \(label) supports (sriov_totalvfs)")
+        }
+
+        // Everything the driver drives goes down with it: its PFs, their VFs, anything else it binds.
+        let driven = inventory.devices.values.filter { $0.driver == driver }.sorted { $0.address < $1.address }
+        if !force {
+            for device in driven {
+                if let reason = safety.reason(for: device.address) {
+                    throw XVFError(.failed, "refusing to reload \(driver): \(device.address) \(reason), and "
+                                   + "reloading \(driver) takes it down; pass --force to do it anyway")
+                }
+            }
+            for pf in pfs {
+                for vf in inventory.virtualFunctions(of: pf) {
+                    if let domain = assignments[vf.address] {
+                        let domainName = domain.name.map { "\($0) (\(domain.id))" } ?? "\(domain.id)"
+                        throw XVFError(.failed, "refusing to reload \(driver): VF \(vf.address) is attached to domain "
+                                       + "\(domainName), and the reload destroys it; detach it (xvf release "
+                                       + "\(vf.address)) or pass --force")
+                    }
+                }
+            }
+        }
+
+        self.driver = driver
+        maxVFs = counts
+        inInitramfs = ModprobeConfig.loadsFromInitramfs(driver, root: root)
+        var steps: [HostStep] = []
+        let option = "max_vfs=" + counts.map(String.init).joined(separator: ",")
+        if persist {
+            let path = "etc/modprobe.d/xvf-\(driver).conf"
+            let old = root.readFile(path).map { String(decoding: $0, as: UTF8.self) }
+            let content = ModprobeConfig.replacingBlock(
+                "xvf driver", in: old, with: ["options \(driver) \(option)"],
+                header: ["# VFs that \(driver) creates at load time: `xvf driver \(driver) --max-vfs \(text) --persist`."])
+            persistPath = path
+            previousPersistContent = old
+            if content != old { steps.append(.replaceFile(path: path, content: content)) }
+        } else {
+            persistPath = nil
+            previousPersistContent = nil
+        }
+        if loaded { steps.append(.run(["modprobe", "-r", driver])) }
+        steps.append(.run(["modprobe", driver, option]))
+        self.steps = steps
+    }
+
+    /// Performs the steps; when one fails, puts back the modprobe.d file and loads the driver again
+    /// (with its old options) if it was unloaded, so the host keeps its ports.
+    public func apply(to root: HostRoot, log: (HostStep) -> Void) throws(XVFError) {
+        try ProgramGuard.check(steps, root: root)
+        var done: [HostStep] = []
+        for step in steps {
+            log(step)
+            do {
+                try step.perform(on: root)
+                done.append(step)
+            } catch {
+                var undo: [String] = []
+                if done.contains(.run(["modprobe", "-r", driver])) {
+                    let reload = HostStep.run(["modprobe", driver])
+                    do { try reload.perform(on: root); undo.append("loaded \(driver) again without max_vfs") } catch {
+                        undo.append("could not load \(driver) again (\(error)); run `modprobe \(driver)`")
+                    }
+                }
+                if let persistPath, done.contains(where: { if case .replaceFile = $0 { return true }; return false }) {
+                    do {
+                        if let previousPersistContent {
+                            try root.replaceFile(persistPath, with: previousPersistContent)
+                        } else {
+                            try root.removeFile(persistPath)
+                        }
+                        undo.append("put /\(persistPath) back")
+                    } catch {
+                        undo.append("could not put /\(persistPath) back (\(error))")
+                    }
+                }
+                let detail = undo.isEmpty ? "nothing was changed" : undo.joined(separator: "; ")
+                throw XVFError(.failed, "\(error); \(detail)")
+            }
+        }
+    }
+
+    /// What to tell the user once the reload is done.
+    public var summary: String {
+        var lines = ["\(driver) reloaded with max_vfs=\(maxVFs.map(String.init).joined(separator: ","))"]
+        if let persistPath {
+            lines.append("/\(persistPath) loads \(driver) with these VFs at every boot")
+            if inInitramfs {
+                lines.append("\(driver) loads from the initramfs: run `update-initramfs -u` so the boot uses it")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import XVFKit
+
+struct DriverCommand: HostCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "driver",
+        abstract: "Reload a PF driver (igb, ixgbe) with max_vfs, so that it creates the VFs itself.",
+        discussion: """
+            Runs `modprobe -r DRIVER` and `modprobe DRIVER max_vfs=N` (no shell). Every port of the driver \
+            goes down meanwhile: the host's own network and disk, and VFs attached to domains, are refused \
+            unless --force. For drivers without max_vfs, set each PF's count with `xvf vfs`.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The PF driver (kernel module): igb, ixgbe.") var driver: String
+    @Option(help: ArgumentHelp("VFs per port: one count for all ports, or one per port (out-of-tree drivers).",
+                               valueName: "N[,N…]"))
+    var maxVfs: String
+    @Flag(help: "Also write etc/modprobe.d/xvf-DRIVER.conf so the driver loads with these VFs at boot.")
+    var persist = false
+    @Flag(help: "Reload even when the driver carries the host's network or disk, or VFs attached to domains.")
+    var force = false
+    @Flag(help: "Print each step and change nothing.") var dryRun = false
+
+    func run(on host: Host) throws(XVFError) {
+        let inventory = try host.inventory()
+        let reload = try DriverReload(driver: driver, maxVFs: maxVfs, persist: persist, inventory: inventory,
+                                      assignments: [:], safety: HostSafety(inventory), force: force)
+        if dryRun {
+            for step in reload.steps {
+                print(step)
+                if case .replaceFile(_, let content) = step { print(content.indented) }
+            }
+            print("dry run: nothing was changed")
+            return
+        }
+        try reload.apply(to: host.root) { print($0) }
+        print(reload.summary)
+    }
+}
+
+extension String {
+    /// The text with every line indented, for file contents shown under a step.
+    var indented: String {
+        split(separator: "\n", omittingEmptySubsequences: false).dropLast(hasSuffix("\n") ? 1 : 0)
+            .map { "    " + $0 }.joined(separator: "\n")
+    }
+}
