@@ -27,6 +27,9 @@ let package = Package(
         // PCI spec strings and the Toolstack protocol with its libxl implementation.
         .target(name: "XenPCI", dependencies: ["CXenLight", "SRIOV"]),
 
+        // A toolstack for simulated hosts that keeps libxl's rules (tests and the demo).
+        .target(name: "SimXen", dependencies: ["XenPCI", "SimHost", "SRIOV"]),
+
         // Plans, safety checks and rendering above the core.
         .target(name: "XVFKit", dependencies: ["SRIOV", "LibPCI", "SimHost"]),
 
@@ -41,7 +44,7 @@ let package = Package(
 
         .testTarget(name: "SRIOVTests", dependencies: ["SRIOV", "SimHost", "LibPCI", "XVFKit"]),
         .testTarget(name: "XVFKitTests", dependencies: ["XVFKit", "SimHost", "SRIOV", "LibPCI"]),
-        .testTarget(name: "XenPCITests", dependencies: ["XenPCI", "SRIOV", "SimHost"]),
+        .testTarget(name: "XenPCITests", dependencies: ["XenPCI", "SimXen", "SRIOV", "SimHost"]),
         .testTarget(name: "CLITests", dependencies: ["SimHost", "SRIOV"]),
     ]
 )

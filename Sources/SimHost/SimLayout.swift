@@ -13,6 +13,10 @@ public struct SimLayout: Sendable {
     public var rootDiskController: PCIAddress?
     /// Whether the host is a Xen dom0 (`proc/xen/capabilities` says `control_d`).
     public var xenDom0: Bool
+    /// The guests running on the dom0 (for the simulated toolstack).
+    public var domains: [SimDomain] = []
+    /// Whether Xen has an IOMMU: without one, quarantining a device for passthrough fails.
+    public var xenIOMMU = true
 
     public init(functions: [SimFunction], drivers: [SimDriver], portsWithACS: Set<PCIAddress> = [],
                 defaultRouteInterface: String? = nil, rootDiskController: PCIAddress? = nil, xenDom0: Bool = false) {
@@ -144,7 +148,7 @@ extension SimLayout {
                 sriov: SimSRIOV(totalVFs: 63, offset: 0x80, stride: 2, vfDevice: 0x10ed, vfDriver: "ixgbevf",
                                 numVFs: port == 0 ? 4 : 0)))
         }
-        return SimLayout(
+        var layout = SimLayout(
             functions: functions,
             drivers: [
                 SimDriver(name: "hpsa", ids: ["103c:3239"], makesInterfaces: false),
@@ -160,6 +164,10 @@ extension SimLayout {
             defaultRouteInterface: "eno1",
             rootDiskController: PCIAddress(bus: 2, device: 0, function: 0),
             xenDom0: xenDom0)
+        // Two guests ready for VFs and one PV guest created without passthrough (it refuses hot-attach).
+        layout.domains = xenDom0 ? [SimDomain(id: 1, name: "web1"), SimDomain(id: 2, name: "db1", kind: .hvm),
+                                    SimDomain(id: 3, name: "legacy", passthrough: false)] : []
+        return layout
     }
 
     /// A large host for benchmarks: `pfs` ConnectX-5 ports (one per bus, from bus 0x10) with `vfsPerPF`

@@ -49,6 +49,8 @@ public enum SimulatedHost {
             }
             if function.sriov?.mmioShortage == true { marker.append("no-mmio \(function.address)") }
         }
+        marker += layout.domains.map(\.markerLine)
+        if !layout.xenIOMMU { marker.append("xen-no-iommu") }
         tree.write(markerFile, marker.joined(separator: "\n") + "\n")
 
         let kernel = SimulatedKernel()

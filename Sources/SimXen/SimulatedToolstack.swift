@@ -1,0 +1,309 @@
+import SRIOV
+import SimHost
+import XenPCI
+
+/// A toolstack for simulated hosts that follows libxl 4.17's PCI rules (libxl_pci.c), so everything
+/// above the `Toolstack` protocol is tested in CI:
+/// - assignable add is idempotent (a device on pciback only gets its name set and is re-quarantined);
+///   the original driver is remembered (`driver_path`) only with rebind, and forgotten without it;
+///   quarantine fails without an IOMMU, leaving the device on pciback as libxl does;
+/// - assignable remove de-quarantines (fails for a device that is not in quarantine), takes it off
+///   pciback, and rebinds only when asked and a driver was remembered (a refused bind returns -1);
+///   a name that no device has is ERROR_NOTFOUND;
+/// - attach needs a running domain and an assignable device (on pciback, held by no domain), a vslot
+///   for `BB:DD.*`, seizes first with `seize=1`, applies permissive through pciback, and fails with
+///   Xen's "Operation not supported" for a PV domain created without passthrough;
+/// - detach needs the device to be attached to that domain and leaves it on pciback, in quarantine.
+/// Its messages are libxl's, so xvf's translation of them is tested too. Domains come from the host's
+/// marker file; xenstore-like state lives in `SimXenstore`.
+public final class SimulatedToolstack: Toolstack {
+    let root: HostRoot
+    private var log: [String] = []
+
+    public init(root: HostRoot) {
+        self.root = root
+    }
+
+    /// Whether `root` is a simulated host this toolstack can run on.
+    public static func canRun(on root: HostRoot) -> Bool { root.exists(SimulatedHost.markerFile) }
+
+    static let pciback = "sys/bus/pci/drivers/pciback"
+
+    // MARK: domains
+
+    var simulatedDomains: [SimDomain] {
+        (root.readText(SimulatedHost.markerFile) ?? "").split(separator: "\n").compactMap { SimDomain(markerLine: $0) }
+    }
+
+    var hasIOMMU: Bool {
+        !(root.readText(SimulatedHost.markerFile) ?? "").split(separator: "\n").contains("xen-no-iommu")
+    }
+
+    public func domains() throws(ToolstackError) -> [XenDomain] {
+        [XenDomain(id: 0, name: "Domain-0", kind: .pv)] + simulatedDomains.map {
+            XenDomain(id: $0.id, name: $0.name, kind: $0.kind == .hvm ? .hvm : .pv)
+        }
+    }
+
+    // MARK: assignable
+
+    public func assignableAdd(_ address: PCIAddress, name: String?, rebind: Bool) throws(ToolstackError) {
+        log = []
+        var store = SimXenstore.load(root)
+        try assignableAdd(address, name: name, rebind: rebind, store: &store, operation: "libxl_device_pci_assignable_add")
+        try save(store, "libxl_device_pci_assignable_add")
+    }
+
+    private func assignableAdd(_ address: PCIAddress, name: String?, rebind: Bool, store: inout SimXenstore,
+                               operation: String) throws(ToolstackError) {
+        let function = "libxl__device_pci_assignable_add"
+        if let name, name.isEmpty || name.utf8.count > 64 || !name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) {
+            throw failure(operation, "error", 764, function, "Name '\(name)' is not valid")
+        }
+        let device = "sys/bus/pci/devices/\(address)"
+        guard root.exists(device) else {
+            throw failure(operation, "error", 774, function, "Couldn't lstat /\(device)")
+        }
+        guard root.isDirectory(Self.pciback) else {
+            throw failure(operation, "error", 564, "pciback_dev_is_assigned", "Looks like pciback driver is not loaded")
+        }
+        let info = SimXenstore.info(address)
+        if root.linkTarget(device + "/driver") == "pciback" {
+            note("warning", 802, function, "\(address) already assigned to pciback")
+        } else {
+            if let driver = root.linkTarget(device + "/driver") {
+                try write("sys/bus/pci/drivers/\(driver)/unbind", address, operation)
+                if rebind { store[info + "/driver_path"] = "/sys/bus/pci/drivers/" + driver }
+            } else if rebind, let kept = store[info + "/driver_path"] {
+                note("info", 822, function, "\(address) not bound to a driver, will be rebound to \(kept)")
+            } else if rebind {
+                note("warning", 825, function, "\(address) not bound to a driver, will not be rebound.")
+            }
+            if !rebind { store[info + "/driver_path"] = nil }
+            let slots = (root.readText(Self.pciback + "/slots") ?? "").split(separator: "\n").map(String.init)
+            if !slots.contains(address.description) { try write(Self.pciback + "/new_slot", address, operation) }
+            try write(Self.pciback + "/bind", address, operation)
+        }
+        store[info + "/name"] = name
+        guard hasIOMMU else {
+            try? save(store, operation)
+            throw failure(operation, "error", 862, function, "failed to quarantine \(address)")
+        }
+        store[SimXenstore.quarantine(address)] = "1"
+    }
+
+    public func assignableList() throws(ToolstackError) -> [AssignableDevice] {
+        log = []
+        let store = SimXenstore.load(root)
+        guard root.isDirectory(Self.pciback) else { return [] }
+        return root.list(Self.pciback).compactMap { try? PCIAddress(parsing: $0) }.sorted().compactMap { address in
+            let info = SimXenstore.info(address)
+            guard store[info + "/domid"] == nil else { return nil }
+            return AssignableDevice(address: address, name: store[info + "/name"])
+        }
+    }
+
+    public func assignableRemove(_ reference: AssignableReference, rebind: Bool) throws(ToolstackError) {
+        log = []
+        let operation = "libxl_device_pci_assignable_remove"
+        let function = "libxl__device_pci_assignable_remove"
+        var store = SimXenstore.load(root)
+        let address: PCIAddress
+        switch reference {
+        case .address(let given): address = given
+        case .name(let name):
+            guard let found = named(name, store) else {
+                throw failure(operation, "error", 722, "name2bdf", "no device named \(name)", code: ToolstackError.notFound)
+            }
+            address = found
+        }
+        guard store[SimXenstore.quarantine(address)] != nil else {
+            throw failure(operation, "error", 891, function, "failed to de-quarantine \(address)")
+        }
+        store[SimXenstore.quarantine(address)] = nil
+        let device = "sys/bus/pci/devices/\(address)"
+        if root.linkTarget(device + "/driver") == "pciback" {
+            try write(Self.pciback + "/unbind", address, operation)
+            try write(Self.pciback + "/remove_slot", address, operation)
+        } else {
+            note("warning", 906, function, "Not bound to pciback")
+        }
+        let info = SimXenstore.info(address)
+        store[info + "/name"] = nil
+        if rebind {
+            if let driverPath = store[info + "/driver_path"] {
+                note("info", 917, function, "Rebinding to driver at \(driverPath)")
+                do {
+                    try root.writeAttribute(String(driverPath.dropFirst()) + "/bind", address.description)
+                } catch {
+                    note("error", 920, function, "Couldn't bind device to \(driverPath)")
+                    try save(store, operation)
+                    throw ToolstackError(operation: operation, code: -1, log: log)
+                }
+                store[info + "/driver_path"] = nil
+            } else {
+                note("warning", 928, function, "Couldn't find path for original driver; not rebinding")
+            }
+        }
+        try save(store, operation)
+    }
+
+    private func named(_ name: String, _ store: SimXenstore) -> PCIAddress? {
+        for key in store.children(of: "/libxl/pci") where store["/libxl/pci/\(key)/name"] == name {
+            let parts = key.split(separator: "-")
+            guard parts.count == 4 else { continue }
+            if let address = try? PCIAddress(parsing: "\(parts[0]):\(parts[1]):\(parts[2]).\(parts[3])") { return address }
+        }
+        return nil
+    }
+
+    // MARK: attach and detach
+
+    public func attach(_ spec: PCISpec, to domainID: UInt32) throws(ToolstackError) {
+        log = []
+        let operation = "libxl_device_pci_add"
+        var store = SimXenstore.load(root)
+        guard let domain = simulatedDomains.first(where: { $0.id == domainID }) else {
+            throw failure(operation, "error", 1633, "libxl__device_pci_add", "Domain \(domainID) does not exist",
+                          code: ToolstackError.domainNotFound)
+        }
+        var address: PCIAddress
+        if let given = spec.address {
+            address = given
+        } else {
+            guard let name = spec.name, let found = named(name, store) else {
+                throw failure(operation, "error", 1640, "libxl__device_pci_add",
+                              "Domain \(domainID):PCI device name \(spec.name ?? "") not found", code: ToolstackError.notFound)
+            }
+            address = found
+        }
+        let holder = store[SimXenstore.info(address) + "/domid"]
+        if domain.kind == .hvm, let holder, holder != String(domainID) {
+            throw failure(operation, "error", 1652, "libxl__device_pci_add",
+                          "Domain \(domainID):PCI device \(address) already assigned to a different guest?")
+        }
+        if domain.kind == .hvm && !hasIOMMU {
+            throw failure(operation, "error", 1650, "libxl__device_pci_add",
+                          "Domain \(domainID):PCI device \(address) cannot be assigned - no IOMMU?")
+        }
+        if spec.allFunctions && spec.vslot == nil {
+            throw failure(operation, "error", 1540, "libxl__device_pci_add",
+                          "Domain \(domainID):Must specify a v-slot for multi-function devices", code: ToolstackError.invalid)
+        }
+        if spec.seize == true && root.linkTarget("sys/bus/pci/devices/\(address)/driver") != "pciback"
+            && root.isDirectory(Self.pciback) {
+            try assignableAdd(address, name: nil, rebind: true, store: &store, operation: operation)
+        }
+        let functions: [PCIAddress] = spec.allFunctions
+            ? (0...7).map { PCIAddress(domain: address.domain, bus: address.bus, device: address.device, function: $0) }
+                .filter { root.exists("sys/bus/pci/devices/\($0)") }
+            : [address]
+        let assignable = Set(try assignableList().map(\.address))
+        for function in functions where !assignable.contains(function) || store[SimXenstore.info(function) + "/domid"] != nil {
+            let short = "\(function.domain):\(String(function.bus, radix: 16)):\(String(function.device, radix: 16)).\(function.function)"
+            throw failure(operation, "error", 1676, "libxl__device_pci_add",
+                          "Domain \(domainID):PCI device \(short) is not assignable")
+        }
+        for function in functions {
+            store[SimXenstore.info(function) + "/domid"] = String(domainID)
+            try? root.writeAttribute("sys/bus/pci/devices/\(function)/reset", "1")
+            if spec.permissive == true {
+                do {
+                    try root.writeAttribute(Self.pciback + "/permissive", function.description)
+                } catch {
+                    store[SimXenstore.info(function) + "/domid"] = nil
+                    throw failure(operation, "error", 1512, "pci_add_dm_done",
+                                  "Domain \(domainID):Setting permissive for device \(function) failed")
+                }
+            }
+        }
+        if domain.kind == .pv && !domain.passthrough {
+            // Xen refuses a PV guest that was not created with passthrough; libxl gives up on the device.
+            for function in functions { store[SimXenstore.info(function) + "/domid"] = nil }
+            try save(store, operation)
+            throw failure(operation, "error", 1529, "pci_add_dm_done",
+                          "Domain \(domainID):xc_assign_device failed: Operation not supported")
+        }
+        let backend = SimXenstore.backend(domainID)
+        let used = Set(store.children(of: backend).filter { $0.hasPrefix("vdevfn-") }.compactMap { store[backend + "/" + $0] })
+        let slot: UInt32 = spec.vslot.map(UInt32.init) ?? (0...0x1f).first { !used.contains(String($0 << 3)) } ?? 0x1f
+        var next = (store.children(of: backend).filter { $0.hasPrefix("dev-") }.compactMap { Int($0.dropFirst(4)) }.max() ?? -1) + 1
+        for function in functions {
+            let opts = "msitranslate=\(spec.msitranslate == true ? 1 : 0),power_mgmt=\(spec.powerManagement == true ? 1 : 0),"
+                + "permissive=\(spec.permissive == true ? 1 : 0),rdm_policy=\(spec.rdmPolicy?.rawValue ?? "strict")"
+            store[backend + "/dev-\(next)"] = function.description
+            store[backend + "/vdevfn-\(next)"] = String(slot << 3 | (spec.allFunctions ? UInt32(function.function) : 0))
+            store[backend + "/opts-\(next)"] = opts
+            store[SimXenstore.quarantine(function)] = nil
+            next += 1
+        }
+        try save(store, operation)
+    }
+
+    public func detach(_ spec: PCISpec, from domainID: UInt32, force: Bool) throws(ToolstackError) {
+        log = []
+        let operation = force ? "libxl_device_pci_destroy" : "libxl_device_pci_remove"
+        var store = SimXenstore.load(root)
+        guard simulatedDomains.contains(where: { $0.id == domainID }) else {
+            throw failure(operation, "error", 1950, "libxl__device_pci_remove_common", "Domain \(domainID) does not exist",
+                          code: ToolstackError.domainNotFound)
+        }
+        guard let address = spec.address ?? spec.name.flatMap({ named($0, store) }) else {
+            throw failure(operation, "error", 1955, "libxl__device_pci_remove_common",
+                          "Domain \(domainID):PCI device name \(spec.name ?? "") not found", code: ToolstackError.notFound)
+        }
+        let backend = SimXenstore.backend(domainID)
+        let keys = store.children(of: backend).filter { $0.hasPrefix("dev-") && store[backend + "/" + $0] == address.description }
+        guard let key = keys.first else {
+            throw failure(operation, "error", 1968, "do_pci_remove",
+                          "Domain \(domainID):PCI device not attached to this domain", code: ToolstackError.invalid)
+        }
+        let index = key.dropFirst(4)
+        for field in ["dev-", "vdevfn-", "opts-"] { store[backend + "/\(field)\(index)"] = nil }
+        try? root.writeAttribute("sys/bus/pci/devices/\(address)/reset", "1")
+        store[SimXenstore.info(address) + "/domid"] = nil
+        if hasIOMMU { store[SimXenstore.quarantine(address)] = "1" }
+        try save(store, operation)
+    }
+
+    public func devices(of domainID: UInt32) throws(ToolstackError) -> [AttachedDevice] {
+        let store = SimXenstore.load(root)
+        let backend = SimXenstore.backend(domainID)
+        return store.children(of: backend).filter { $0.hasPrefix("dev-") }
+            .sorted { Int($0.dropFirst(4)) ?? 0 < Int($1.dropFirst(4)) ?? 0 }
+            .compactMap { key in
+                guard let address = store[backend + "/" + key].flatMap({ try? PCIAddress(parsing: $0) }) else { return nil }
+                let vdevfn = store[backend + "/vdevfn-" + key.dropFirst(4)].flatMap { UInt32($0) } ?? 0
+                return AttachedDevice(address: address, virtualDevFn: vdevfn)
+            }
+    }
+
+    // MARK: helpers
+
+    private func note(_ level: String, _ line: Int, _ function: String, _ message: String) {
+        log.append("libxl: \(level): libxl_pci.c:\(line):\(function): \(message)")
+    }
+
+    private func failure(_ operation: String, _ level: String, _ line: Int, _ function: String, _ message: String,
+                         code: Int32 = ToolstackError.fail) -> ToolstackError {
+        note(level, line, function, message)
+        return ToolstackError(operation: operation, code: code, log: log)
+    }
+
+    private func write(_ attribute: String, _ address: PCIAddress, _ operation: String) throws(ToolstackError) {
+        do {
+            try root.writeAttribute(attribute, address.description)
+        } catch {
+            note("error", 0, "sysfs_write_bdf", "Couldn't write \(address) to /\(attribute): \(error)")
+            throw ToolstackError(operation: operation, code: ToolstackError.fail, log: log)
+        }
+    }
+
+    private func save(_ store: SimXenstore, _ operation: String) throws(ToolstackError) {
+        do {
+            try store.save(root)
+        } catch {
+            throw ToolstackError(operation: operation, code: ToolstackError.fail, log: log + ["xenstore: \(error)"])
+        }
+    }
+}

@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CXenLight
+import SRIOV
+
+/// The toolstack through libxl itself, as `xl` uses it: one libxl context for the whole run, its log
+/// captured in memory (so a failure's reason becomes xvf's error text rather than loose lines on
+/// stderr), and every asynchronous call made synchronous with `ao_how` NULL.
+///
+/// libxl works on the real host only (its sysfs and xenstore paths are fixed), so it is opened only
+/// for the root `/`. Off a Xen dom0 `libxl_ctx_alloc` refuses (ERROR_FAIL, "cannot open libxc handle").
+public final class LibxlToolstack: Toolstack {
+    private let context: OpaquePointer
+    private let logger: OpaquePointer
+    private let log: MemoryStream
+
+    /// Opens libxl; the error carries libxl's own explanation when it refuses.
+    public init() throws(ToolstackError) {
+        guard let log = MemoryStream(),
+              let logger = xtl_createlogger_stdiostream(log.file, XTL_INFO, XTL_STDIOSTREAM_HIDE_PROGRESS) else {
+            throw ToolstackError(operation: "xtl_createlogger_stdiostream", code: -5, log: ["out of memory"])
+        }
+        var context: OpaquePointer?
+        let rc = libxl_ctx_alloc(&context, LIBXL_VERSION, 0, UnsafeMutablePointer<xentoollog_logger>(logger))
+        guard rc == 0, let context else {
+            let lines = Self.lines(log.takeText())
+            xtl_logger_destroy(UnsafeMutablePointer<xentoollog_logger>(logger))
+            throw ToolstackError(operation: "libxl_ctx_alloc", code: rc, log: lines)
+        }
+        self.context = context
+        self.logger = logger
+        self.log = log
+    }
+
+    deinit {
+        libxl_ctx_free(context)
+        xtl_logger_destroy(UnsafeMutablePointer<xentoollog_logger>(logger))
+    }
+
+    /// Runs one libxl call and turns a non-zero return into an error with what libxl logged meanwhile.
+    private func call(_ operation: String, _ body: () -> Int32) throws(ToolstackError) {
+        _ = log.takeText()
+        let rc = body()
+        let lines = Self.lines(log.takeText())
+        if rc != 0 { throw ToolstackError(operation: operation, code: rc, log: lines) }
+    }
+
+    static func lines(_ text: String) -> [String] {
+        text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    }
+
+    // MARK: domains
+
+    public func domains() throws(ToolstackError) -> [XenDomain] {
+        _ = log.takeText()
+        var count: Int32 = 0
+        guard let list = libxl_list_domain(context, &count) else {
+            throw ToolstackError(operation: "libxl_list_domain", code: ToolstackError.fail, log: Self.lines(log.takeText()))
+        }
+        defer { libxl_dominfo_list_free(list, count) }
+        return (0..<Int(count)).map { i in
+            let info = list[i]
+            var name = "(domain \(info.domid))"
+            if let raw = libxl_domid_to_name(context, info.domid) {
+                name = String(cString: raw)
+                free(raw)
+            }
+            let kind: XenDomain.Kind = switch info.domain_type {
+            case LIBXL_DOMAIN_TYPE_PV: .pv
+            case LIBXL_DOMAIN_TYPE_HVM: .hvm
+            case LIBXL_DOMAIN_TYPE_PVH: .pvh
+            default: .unknown
+            }
+            return XenDomain(id: info.domid, name: name, kind: kind)
+        }
+    }
+
+    // MARK: assignable devices
+
+    public func assignableAdd(_ address: PCIAddress, name: String?, rebind: Bool) throws(ToolstackError) {
+        var device = Self.device(address, name: name)
+        defer { libxl_device_pci_dispose(&device) }
+        try call("libxl_device_pci_assignable_add") { libxl_device_pci_assignable_add(context, &device, rebind ? 1 : 0) }
+    }
+
+    public func assignableList() throws(ToolstackError) -> [AssignableDevice] {
+        _ = log.takeText()
+        var count: Int32 = 0
+        // NULL with count 0 is an empty list (or pciback not loaded, which libxl only logs).
+        guard let list = libxl_device_pci_assignable_list(context, &count) else { return [] }
+        defer { libxl_device_pci_assignable_list_free(list, count) }
+        return (0..<Int(count)).map { i in
+            AssignableDevice(address: Self.address(list[i]), name: list[i].name.map { String(cString: $0) })
+        }
+    }
+
+    public func assignableRemove(_ reference: AssignableReference, rebind: Bool) throws(ToolstackError) {
+        var device: libxl_device_pci
+        switch reference {
+        case .address(let address): device = Self.device(address, name: nil)
+        case .name(let name): device = Self.device(nil, name: name)
+        }
+        defer { libxl_device_pci_dispose(&device) }
+        try call("libxl_device_pci_assignable_remove") {
+            libxl_device_pci_assignable_remove(context, &device, rebind ? 1 : 0)
+        }
+    }
+
+    // MARK: domains' devices
+
+    public func attach(_ spec: PCISpec, to domain: UInt32) throws(ToolstackError) {
+        try withParsed(spec, "libxl_device_pci_add") { device in libxl_device_pci_add(context, domain, &device, nil) }
+    }
+
+    public func detach(_ spec: PCISpec, from domain: UInt32, force: Bool) throws(ToolstackError) {
+        if force {
+            try withParsed(spec, "libxl_device_pci_destroy") { libxl_device_pci_destroy(context, domain, &$0, nil) }
+        } else {
+            try withParsed(spec, "libxl_device_pci_remove") { libxl_device_pci_remove(context, domain, &$0, nil) }
+        }
+    }
+
+    public func devices(of domain: UInt32) throws(ToolstackError) -> [AttachedDevice] {
+        var count: Int32 = 0
+        // NULL with count 0 is "no PCI backend": a domain without devices.
+        guard let list = libxl_device_pci_list(context, domain, &count) else { return [] }
+        defer { libxl_device_pci_list_free(list, count) }
+        return (0..<Int(count)).map { AttachedDevice(address: Self.address(list[$0]), virtualDevFn: list[$0].vdevfn) }
+    }
+
+    // MARK: libxl_device_pci
+
+    /// The spec as xl builds it: libxlutil parses the canonical string (already validated by PCISpec).
+    private func withParsed(_ spec: PCISpec, _ operation: String,
+                            _ body: (inout libxl_device_pci) -> Int32) throws(ToolstackError) {
+        _ = log.takeText()
+        let result = LibxlutilSpecReader.withDevice(spec, body)
+        let lines = Self.lines(log.takeText())
+        switch result {
+        case .failure(let error):
+            throw ToolstackError(operation: "xlu_pci_parse_spec_string", code: ToolstackError.invalid,
+                                 log: [error.description])
+        case .success(let rc):
+            if rc != 0 { throw ToolstackError(operation: operation, code: rc, log: lines) }
+        }
+    }
+
+    static func device(_ address: PCIAddress?, name: String?) -> libxl_device_pci {
+        var device = libxl_device_pci()
+        libxl_device_pci_init(&device)
+        if let address {
+            device.domain = Int32(address.domain)
+            device.bus = address.bus
+            device.dev = address.device
+            device.func = address.function
+            device.vfunc_mask = 1
+        }
+        // libxl_device_pci_dispose frees the name: it must come from malloc.
+        if let name { device.name = strdup(name) }
+        return device
+    }
+
+    static func address(_ device: libxl_device_pci) -> PCIAddress {
+        PCIAddress(domain: UInt16(truncatingIfNeeded: device.domain), bus: device.bus, device: device.dev & 0x1f,
+                   function: device.func & 7)
+    }
+}

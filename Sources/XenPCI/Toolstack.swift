@@ -1,0 +1,115 @@
+import SRIOV
+
+/// What xvf asks of Xen, in libxl's terms. Two implementations: `LibxlToolstack` (the real one, in a
+/// Xen dom0) and the simulated one (SimXen) that enforces libxl's documented rules on a simulated host,
+/// so that everything above this protocol runs in CI. Both are checked by one shared test suite.
+public protocol Toolstack: AnyObject {
+    /// The running domains, Domain-0 included.
+    func domains() throws(ToolstackError) -> [XenDomain]
+
+    /// `xl pci-assignable-add`: binds the device to pciback and quarantines it. Idempotent: a device
+    /// already on pciback succeeds. With `rebind`, the driver it had is remembered for a later remove.
+    func assignableAdd(_ address: PCIAddress, name: String?, rebind: Bool) throws(ToolstackError)
+
+    /// `xl pci-assignable-list -n`: devices on pciback that no domain holds, with their names.
+    func assignableList() throws(ToolstackError) -> [AssignableDevice]
+
+    /// `xl pci-assignable-remove [-r]`: takes the device off pciback; with `rebind` it goes back to the
+    /// driver remembered by `assignableAdd`.
+    func assignableRemove(_ device: AssignableReference, rebind: Bool) throws(ToolstackError)
+
+    /// `xl pci-attach`: gives the device to a running domain with the spec's options.
+    func attach(_ spec: PCISpec, to domain: UInt32) throws(ToolstackError)
+
+    /// `xl pci-detach [-f]`: takes the device from the domain; it stays on pciback. `force` does it even
+    /// when the guest or the device model does not cooperate (libxl_device_pci_destroy).
+    func detach(_ spec: PCISpec, from domain: UInt32, force: Bool) throws(ToolstackError)
+
+    /// `xl pci-list`: the devices a domain has.
+    func devices(of domain: UInt32) throws(ToolstackError) -> [AttachedDevice]
+}
+
+public struct XenDomain: Equatable, Sendable {
+    public enum Kind: String, Sendable {
+        case pv, hvm, pvh, unknown
+    }
+
+    public var id: UInt32
+    public var name: String
+    public var kind: Kind
+
+    public init(id: UInt32, name: String, kind: Kind) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+    }
+}
+
+/// A device on pciback, ready for a guest.
+public struct AssignableDevice: Equatable, Sendable {
+    public var address: PCIAddress
+    public var name: String?
+
+    public init(address: PCIAddress, name: String?) {
+        self.address = address
+        self.name = name
+    }
+}
+
+/// How `assignableRemove` is told which device: xl takes a name or an address.
+public enum AssignableReference: Equatable, Sendable, CustomStringConvertible {
+    case address(PCIAddress)
+    case name(String)
+
+    public var description: String {
+        switch self {
+        case .address(let address): return address.description
+        case .name(let name): return "name=" + name
+        }
+    }
+}
+
+/// A device a domain has, with the guest slot it sits in.
+public struct AttachedDevice: Equatable, Sendable {
+    public var address: PCIAddress
+    /// The guest's slot and function (libxl's `vdevfn`).
+    public var virtualDevFn: UInt32
+
+    public init(address: PCIAddress, virtualDevFn: UInt32) {
+        self.address = address
+        self.virtualDevFn = virtualDevFn
+    }
+
+    /// `00.0` as `xl pci-list` prints the guest's slot and function.
+    public var guestSlot: String {
+        PCISpec.twoHexDigits(UInt8((virtualDevFn >> 3) & 0x1f)) + "." + String(virtualDevFn & 7)
+    }
+}
+
+extension Toolstack {
+    /// The domain a user names by id (`3`) or by name (`web1`).
+    public func domain(named text: String) throws(ToolstackError) -> XenDomain? {
+        let all = try domains()
+        if let id = UInt32(text), text.allSatisfy(\.isASCII) {
+            return all.first { $0.id == id }
+        }
+        return all.first { $0.name == text }
+    }
+
+    /// Which domain holds each attached device (Domain-0 has none to give).
+    public func assignments() throws(ToolstackError) -> [PCIAddress: XenDomain] {
+        var result: [PCIAddress: XenDomain] = [:]
+        for domain in try domains() where domain.id != 0 {
+            for device in try devices(of: domain.id) { result[device.address] = domain }
+        }
+        return result
+    }
+}
+
+/// What Xen is on the host: the dom0 test both toolstacks share.
+public enum XenHost {
+    /// Whether the host root is a Xen control domain: `proc/xen/capabilities` says `control_d`.
+    public static func isControlDomain(_ root: HostRoot) -> Bool {
+        (root.readText("proc/xen/capabilities") ?? "").split(separator: "\n").contains { $0.contains("control_d") }
+    }
+}
