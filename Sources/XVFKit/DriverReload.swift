@@ -29,7 +29,7 @@ public struct DriverReload {
         else {
             throw XVFError(.badInput, "'\(driver)' is not a kernel module name (letters, digits, _ and -), e.g. igb or ixgbe")
         }
-        let module = driver.replacingUnderscores
+        let module = driver.normalizedModuleName
         let loaded = root.isDirectory("sys/module/\(module)")
         guard Self.maxVFsDrivers.contains(module) || root.exists("sys/module/\(module)/parameters/max_vfs") else {
             throw XVFError(.badInput, "\(driver) has no max_vfs parameter (igb and ixgbe do); set the VF count of each "
@@ -81,13 +81,13 @@ public struct DriverReload {
 
         self.driver = driver
         maxVFs = counts
-        inInitramfs = ModprobeConfig.loadsFromInitramfs(driver, root: root)
+        inInitramfs = Initramfs.contains(driver, root: root)
         var steps: [HostStep] = []
         let option = "max_vfs=" + counts.map(String.init).joined(separator: ",")
         if persist {
             let path = "etc/modprobe.d/xvf-\(driver).conf"
             let old = root.readFile(path).map { String(decoding: $0, as: UTF8.self) }
-            let content = ModprobeConfig.replacingBlock(
+            let content = ManagedBlock.replacing(
                 "xvf driver", in: old, with: ["options \(driver) \(option)"],
                 header: ["# VFs that \(driver) creates at load time: `xvf driver \(driver) --max-vfs \(text) --persist`."])
             persistPath = path

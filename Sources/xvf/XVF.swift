@@ -17,7 +17,7 @@ struct XVF: ParsableCommand {
             64 a command-line usage error.
             """,
         version: xvfVersion,
-        subcommands: [List.self, Show.self, VFCount.self, DriverCommand.self])
+        subcommands: [List.self, Show.self, VFCount.self, DriverCommand.self, BootLineCommand.self])
 }
 
 let xvfVersion = "0.1.0"

@@ -1,0 +1,243 @@
+import SRIOV
+
+/// `xvf bootline DEVICE…`: what makes xen-pciback take devices at boot, before dom0's drivers do.
+///
+/// `xen-pciback.hide` is a dom0 Linux parameter (Xen ignores it on its own line); on Debian it goes in
+/// `GRUB_CMDLINE_LINUX_XEN_REPLACE`, which replaces the dom0 line and so must start with the usual one.
+/// xen-pciback is a module there, so modprobe.d carries the same list, and a softdep loads it before
+/// the devices' drivers. That is not enough for VFs: measured on a Debian 12 dom0, igbvf loads from the
+/// initramfs seconds before xen-pciback and takes the VFs anyway; `modprobe.blacklist=igbvf` on the dom0
+/// line made the hide list work. So a VF driver is blacklisted when every VF it would drive is hidden;
+/// otherwise xvf says plainly that `xvf boot` (autoprobe off, then pciback) is the path for those VFs.
+public struct BootLine {
+    /// One device to hide, and the dom0 driver that would take it otherwise.
+    public struct Device: Equatable, Sendable {
+        public var address: PCIAddress
+        public var exists: Bool
+        /// For a VF: its PF.
+        public var pf: PCIAddress?
+        public var driver: String?
+    }
+
+    public static let grubFile = "etc/default/grub.d/xvf-pciback.cfg"
+    public static let modprobeFile = "etc/modprobe.d/xvf-pciback.conf"
+    static let blockName = "xvf bootline"
+
+    public let devices: [Device]
+    /// VF drivers kept off at boot: every VF they would drive is hidden.
+    public let blacklisted: [String]
+    /// VF drivers that also drive VFs left to dom0, with those VFs: the hide list races them.
+    public let racing: [(driver: String, keptByDom0: [PCIAddress])]
+    /// Drivers xen-pciback must load before.
+    public let softdeps: [String]
+    let root: HostRoot
+
+    public init(_ names: [String], inventory: HostInventory, safety: HostSafety, force: Bool) throws(XVFError) {
+        root = inventory.root
+        var found: [PCIAddress: Device] = [:]
+        let drivers = VFDrivers(inventory)
+        for text in names {
+            for resolved in try Self.resolve(text, inventory: inventory) where found[resolved.address] == nil {
+                let driver = resolved.pf != nil ? drivers.vfDriver(of: resolved.pf!)
+                    : drivers.driver(of: resolved.device!)
+                found[resolved.address] = Device(address: resolved.address, exists: resolved.device != nil,
+                                                 pf: resolved.pf, driver: driver)
+            }
+        }
+        devices = found.values.sorted { $0.address < $1.address }
+        try safety.check(devices.map(\.address), action: "hide", force: force)
+
+        // A VF driver can be blacklisted only when it drives nothing dom0 keeps: no PF or other device,
+        // and no VF that is not hidden.
+        let hidden = Set(devices.map(\.address))
+        var vfDriverOfPF: [PCIAddress: String] = [:]
+        for pf in inventory.physicalFunctions { vfDriverOfPF[pf.address] = drivers.vfDriver(of: pf.address) }
+        var blacklisted: [String] = []
+        var racing: [(String, [PCIAddress])] = []
+        for driver in Set(devices.filter { $0.pf != nil }.compactMap(\.driver)).sorted() {
+            let drivesOthers = inventory.devices.values.contains { !$0.isVirtualFunction && $0.driver == driver }
+            let keptByDom0 = inventory.devices.values.filter {
+                $0.isVirtualFunction && !hidden.contains($0.address) && vfDriverOfPF[$0.physicalFunction!] == driver
+            }.map(\.address).sorted()
+            if drivesOthers {
+                racing.append((driver, []))
+            } else if keptByDom0.isEmpty {
+                blacklisted.append(driver)
+            } else {
+                racing.append((driver, keptByDom0))
+            }
+        }
+        self.blacklisted = blacklisted
+        self.racing = racing
+        softdeps = Set(devices.compactMap(\.driver)).sorted()
+
+        // x86 Linux keeps 2048 bytes of command line and drops the rest: a hide list cut short is malformed.
+        let rest = (root.readText("proc/cmdline") ?? "").split(separator: " ")
+            .filter { !$0.hasPrefix("xen-pciback.hide=") && !$0.hasPrefix("modprobe.blacklist=") }
+            .joined(separator: " ")
+        let room = Self.commandLineSize - rest.utf8.count - 1
+        if parameters.utf8.count > room {
+            throw XVFError(.badInput, "the hide list needs \(parameters.utf8.count) characters, but the dom0 command "
+                           + "line has room for \(room) (2048 in all): hide fewer devices, or hand VFs to pciback "
+                           + "at boot with `xvf boot`")
+        }
+    }
+
+    static let commandLineSize = 2048
+
+    /// The devices a name stands for, VFs not created yet included (a BDF may name one too).
+    static func resolve(_ text: String, inventory: HostInventory) throws(XVFError)
+        -> [(address: PCIAddress, device: PCIDevice?, pf: PCIAddress?)]
+    {
+        let name: DeviceName
+        do { name = try DeviceName(parsing: text) } catch { throw XVFError(error) }
+        if case .address(let address) = name, inventory[address] == nil {
+            for pf in inventory.physicalFunctions {
+                let sriov = pf.sriov!
+                if (0..<sriov.totalVFs).contains(where: { sriov.address(ofVF: $0, pf: pf.address) == address }) {
+                    return [(address, nil, pf.address)]
+                }
+            }
+        }
+        do {
+            return try inventory.resolve(name, future: true).map { ($0.address, $0.device, $0.pf) }
+        } catch {
+            throw XVFError(error)
+        }
+    }
+
+    // MARK: the text
+
+    public var hideValue: String { PcibackHideList.format(devices.map(\.address)) }
+
+    /// The dom0 Linux command line, as `etc/default/grub.d/xvf-pciback.cfg` sets it.
+    public var kernelLine: String {
+        "GRUB_CMDLINE_LINUX_XEN_REPLACE=\"$GRUB_CMDLINE_LINUX \(parameters)\""
+    }
+
+    /// What xvf adds to the dom0 line.
+    var parameters: String {
+        var parameters = "xen-pciback.hide=" + hideValue
+        if !blacklisted.isEmpty { parameters += " modprobe.blacklist=" + blacklisted.joined(separator: ",") }
+        return parameters
+    }
+
+    /// The modprobe.d lines for xen-pciback as a module.
+    public var modprobeLines: [String] {
+        ["options xen-pciback hide=" + hideValue]
+            + softdeps.map { "softdep \($0) pre: xen-pciback" }
+            + blacklisted.map { "blacklist \($0)" }
+    }
+
+    /// What the user should know about these lines: why a driver is blacklisted, which VFs the hide list
+    /// cannot take at boot, which devices do not exist yet, other files that set the same variable.
+    public var notes: [String] {
+        var notes: [String] = []
+        for driver in blacklisted {
+            notes.append("\(driver) is blacklisted in dom0: every VF it would drive is hidden, and without the "
+                         + "blacklist \(driver) (loaded from the initramfs) takes the VFs before xen-pciback loads")
+        }
+        for (driver, kept) in racing {
+            let why = kept.isEmpty ? "\(driver) also drives devices dom0 keeps"
+                : "\(kept.count) VF\(kept.count == 1 ? "" : "s") of \(driver) stay with dom0 ("
+                    + kept.prefix(4).map(\.description).joined(separator: " ") + (kept.count > 4 ? " …" : "") + ")"
+            notes.append("\(why), so \(driver) cannot be blacklisted, and the hide list alone does not take its VFs "
+                         + "at boot (\(driver) loads first); `xvf boot` (sriov_drivers_autoprobe=0, then pciback) is "
+                         + "the reliable path for them")
+        }
+        let future = devices.filter { !$0.exists }.map(\.address)
+        if !future.isEmpty {
+            notes.append("\(future.count) of these VFs do not exist yet (" + future.prefix(4).map(\.description)
+                         .joined(separator: " ") + (future.count > 4 ? " …" : "") + "): they are hidden once created "
+                         + "at boot (`xvf driver DRIVER --max-vfs N --persist`, or `xvf boot`)")
+        }
+        for file in otherGrubFilesSettingReplace() {
+            notes.append("/\(file) also sets GRUB_CMDLINE_LINUX_XEN_REPLACE; /\(Self.grubFile) is read after it and "
+                         + "replaces it: move its options into GRUB_CMDLINE_LINUX")
+        }
+        return notes
+    }
+
+    /// GRUB's defaults files, other than xvf's, that set the variable xvf's file sets.
+    func otherGrubFilesSettingReplace() -> [String] {
+        let files = ["etc/default/grub"] + root.list("etc/default/grub.d").filter { $0.hasSuffix(".cfg") }.sorted()
+            .map { "etc/default/grub.d/" + $0 }
+        return files.filter { $0 != Self.grubFile }.filter { file in
+            (root.readText(file) ?? "").split(separator: "\n").contains {
+                $0.drop { $0 == " " || $0 == "\t" }.hasPrefix("GRUB_CMDLINE_LINUX_XEN_REPLACE=")
+            }
+        }
+    }
+
+    // MARK: the files
+
+    /// The new contents of the two files, checked: the hide values in them parse as xen-pciback parses
+    /// them. Only files whose content changes are returned.
+    public func fileSteps() throws(XVFError) -> [HostStep] {
+        let grub = ManagedBlock.replacing(
+            Self.blockName, in: existing(Self.grubFile), with: [kernelLine],
+            header: ["# The dom0 Linux command line under Xen, from `xvf bootline`. GRUB_CMDLINE_LINUX_XEN_REPLACE",
+                     "# replaces the dom0 line, so it starts with the usual one. Run update-grub after a change."])
+        let modprobe = ManagedBlock.replacing(
+            Self.blockName, in: existing(Self.modprobeFile), with: modprobeLines,
+            header: ["# xen-pciback is a module: take these devices when it loads, and load it before their drivers",
+                     "# (from `xvf bootline`)."])
+        for value in PcibackHideList.values(in: grub, after: "xen-pciback.hide=")
+            + PcibackHideList.values(in: modprobe, after: "options xen-pciback hide=") {
+            _ = try PcibackHideList.parse(value)
+        }
+        var steps: [HostStep] = []
+        if grub != existing(Self.grubFile) { steps.append(.replaceFile(path: Self.grubFile, content: grub)) }
+        if modprobe != existing(Self.modprobeFile) { steps.append(.replaceFile(path: Self.modprobeFile, content: modprobe)) }
+        return steps
+    }
+
+    func existing(_ file: String) -> String? {
+        root.readFile(file).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Writes the changed files; if the second write fails, the first goes back to what it was.
+    public func write(_ steps: [HostStep], log: (HostStep) -> Void) throws(XVFError) {
+        var written: [(path: String, old: String?)] = []
+        for step in steps {
+            guard case .replaceFile(let path, _) = step else { continue }
+            let old = existing(path)
+            log(step)
+            do {
+                try step.perform(on: root)
+                written.append((path, old))
+            } catch {
+                var undo: [String] = []
+                for (path, old) in written.reversed() {
+                    do {
+                        if let old { try root.replaceFile(path, with: old) } else { try root.removeFile(path) }
+                        undo.append("put /\(path) back")
+                    } catch {
+                        undo.append("could not put /\(path) back (\(error))")
+                    }
+                }
+                throw XVFError(.failed, "\(error)" + (undo.isEmpty ? "; nothing was changed" : "; " + undo.joined(separator: "; ")))
+            }
+        }
+    }
+
+    /// What to run after the files changed: update-grub, and update-initramfs when a driver involved
+    /// loads from the initramfs (where modprobe.d is read from its own copy).
+    public func followUp(after steps: [HostStep]) -> [String] {
+        var lines: [String] = []
+        if steps.contains(where: { $0.path == Self.grubFile }) { lines.append("run `update-grub`, then reboot") }
+        if steps.contains(where: { $0.path == Self.modprobeFile }),
+           let driver = softdeps.first(where: { Initramfs.contains($0, root: root) }) {
+            lines.append("\(driver) loads from the initramfs: run `update-initramfs -u` so it reads /\(Self.modprobeFile)")
+        }
+        return lines
+    }
+}
+
+extension HostStep {
+    /// The file a step replaces, if it replaces one.
+    var path: String? {
+        if case .replaceFile(let path, _) = self { return path }
+        return nil
+    }
+}

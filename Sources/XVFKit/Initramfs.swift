@@ -1,0 +1,37 @@
+import SRIOV
+
+/// What the initramfs holds, as far as initramfs-tools' configuration tells.
+enum Initramfs {
+    /// Whether `driver` is in the initramfs, so that a boot-time option for it needs `update-initramfs -u`
+    /// to take effect: initramfs-tools' MODULES=most (Debian's default) takes every NIC and storage
+    /// driver; otherwise only those listed in `etc/initramfs-tools/modules` are in it for certain.
+    static func contains(_ driver: String, root: HostRoot) -> Bool {
+        let listed = (root.readText("etc/initramfs-tools/modules") ?? "").split(separator: "\n").contains {
+            $0.split(separator: " ").first.map { $0.normalizedModuleName == driver.normalizedModuleName } ?? false
+        }
+        if listed { return true }
+        guard root.exists("etc/initramfs-tools") || root.exists("usr/sbin/update-initramfs") else { return false }
+        var modules = "most"
+        for line in (root.readText("etc/initramfs-tools/initramfs.conf") ?? "").split(separator: "\n") {
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            if trimmed.hasPrefix("MODULES=") { modules = String(trimmed.dropFirst(8)).trimmingQuotes }
+        }
+        return modules == "most"
+    }
+}
+
+extension Substring {
+    /// The name with `-` written `_`: module names treat them alike (`xen-pciback` is `xen_pciback`).
+    var normalizedModuleName: String { String(map { $0 == "-" ? "_" : $0 }) }
+}
+
+extension String {
+    var normalizedModuleName: String { String(map { $0 == "-" ? "_" : $0 }) }
+
+    var trimmingQuotes: String {
+        var s = Substring(self)
+        while let c = s.first, c == "\"" || c == "'" || c == " " { s.removeFirst() }
+        while let c = s.last, c == "\"" || c == "'" || c == " " { s.removeLast() }
+        return String(s)
+    }
+}

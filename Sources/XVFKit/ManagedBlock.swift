@@ -1,0 +1,35 @@
+/// The part of a configuration file that xvf writes: one block between marker comments. Lines outside
+/// the block are the user's and stay as they are, so xvf can rewrite its part again and again.
+enum ManagedBlock {
+    /// The file with the block replaced by `lines` (appended when the file has no block yet).
+    /// `existing` nil means the file does not exist.
+    static func replacing(_ name: String, in existing: String?, with lines: [String], header: [String]) -> String {
+        let begin = "# BEGIN \(name) (written by xvf; changes inside this block are replaced)"
+        let end = "# END \(name)"
+        let block = [begin] + lines + [end]
+        guard let existing, !existing.isEmpty else { return (header + block).joined(separator: "\n") + "\n" }
+        var kept: [Substring] = []
+        var inserted = false
+        var inside = false
+        for line in existing.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# BEGIN \(name) ") || line == "# BEGIN \(name)" {
+                inside = true
+                if !inserted { kept += block.map { Substring($0) }; inserted = true }
+                continue
+            }
+            if inside {
+                if line == end { inside = false }
+                continue
+            }
+            kept.append(line)
+        }
+        if !inserted {
+            while kept.last == "" { kept.removeLast() }
+            kept += block.map { Substring($0) }
+            kept.append("")
+        }
+        var text = kept.joined(separator: "\n")
+        if !text.hasSuffix("\n") { text += "\n" }
+        return text
+    }
+}

@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SRIOV
+
+/// Which kernel module udev would load for a PCI device: the first `alias pci:…` pattern in the running
+/// kernel's `modules.alias` that matches the device's modalias. This names the VF driver of VFs that do
+/// not exist yet (so no driver has bound them to show it).
+struct ModuleAliases {
+    let patterns: [(pattern: String, module: String)]
+
+    init(root: HostRoot) {
+        var patterns: [(String, String)] = []
+        if let release = root.readText("proc/sys/kernel/osrelease"),
+           let text = root.readText("lib/modules/\(release)/modules.alias") {
+            for line in text.split(separator: "\n") where line.hasPrefix("alias pci:") {
+                let words = line.split(separator: " ")
+                if words.count == 3 { patterns.append((String(words[1]), String(words[2]))) }
+            }
+        }
+        self.patterns = patterns
+    }
+
+    /// The module for a device with these ids (`subsystem` and `classCode` as the PF has them).
+    func module(vendor: UInt16, device: UInt16, subsystemVendor: UInt16, subsystemDevice: UInt16,
+                classCode: UInt32) -> String? {
+        let modalias = "pci:v" + hex8(vendor) + "d" + hex8(device) + "sv" + hex8(subsystemVendor) + "sd"
+            + hex8(subsystemDevice) + "bc" + hex2(classCode >> 16) + "sc" + hex2(classCode >> 8) + "i"
+            + hex2(classCode)
+        return patterns.first { fnmatch($0.pattern, modalias, 0) == 0 }?.module
+    }
+
+    private func hex8(_ value: UInt16) -> String {
+        let digits = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: 8 - digits.count) + digits
+    }
+
+    private func hex2(_ value: UInt32) -> String {
+        let digits = String(value & 0xff, radix: 16, uppercase: true)
+        return digits.count == 1 ? "0" + digits : digits
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import XVFKit
+
+struct BootLineCommand: HostCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bootline",
+        abstract: "Print (or write) the xen-pciback.hide boot line and its modprobe.d equivalent.",
+        discussion: """
+            Devices are addresses, interfaces, or VFs such as eno49/0-6, including VFs not created yet. \
+            With --write, the lines go to etc/default/grub.d/xvf-pciback.cfg and \
+            etc/modprobe.d/xvf-pciback.conf (etc/default/grub is not touched); run update-grub afterwards.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Devices to hide from dom0: 04:10.0, eno49/0-6, eno49/*.") var devices: [String]
+    @Flag(help: "Write the GRUB and modprobe.d files.") var write = false
+    @Flag(help: "Hide even the device behind /, or the default-route or management interface.") var force = false
+    @Flag(help: "Print each step and change nothing.") var dryRun = false
+
+    func run(on host: Host) throws(XVFError) {
+        let inventory = try host.inventory()
+        let line = try BootLine(devices, inventory: inventory, safety: HostSafety(inventory), force: force)
+        let steps = try line.fileSteps()
+        var text = "# dom0 Linux command line (/\(BootLine.grubFile)):\n\(line.kernelLine)\n\n"
+        text += "# modprobe.d, for xen-pciback as a module (/\(BootLine.modprobeFile)):\n"
+        text += line.modprobeLines.joined(separator: "\n") + "\n"
+        for note in line.notes { text += "\nnote: " + note }
+        if !line.notes.isEmpty { text += "\n" }
+        print(text, terminator: "")
+        guard write || dryRun else {
+            print("\nwrite them with --write")
+            return
+        }
+        print("")
+        if steps.isEmpty {
+            print("/\(BootLine.grubFile) and /\(BootLine.modprobeFile) already say this; nothing to do")
+            return
+        }
+        if dryRun || !write {
+            for step in steps {
+                print(step)
+                if case .replaceFile(_, let content) = step { print(content.indented) }
+            }
+            print("dry run: nothing was changed")
+            return
+        }
+        try line.write(steps) { print($0) }
+        for line in line.followUp(after: steps) { print(line) }
+    }
+}
