@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "SimXen", dependencies: ["XenPCI", "SimHost", "SRIOV"]),
 
         // Plans, safety checks and rendering above the core.
-        .target(name: "XVFKit", dependencies: ["SRIOV", "LibPCI", "SimHost"]),
+        .target(name: "XVFKit", dependencies: ["SRIOV", "LibPCI", "SimHost", "XenPCI", "SimXen"]),
 
         .executableTarget(name: "xvf", dependencies: [
             "XVFKit",

@@ -124,7 +124,9 @@ public final class SimulatedToolstack: Toolstack {
         let device = "sys/bus/pci/devices/\(address)"
         if root.linkTarget(device + "/driver") == "pciback" {
             try write(Self.pciback + "/unbind", address, operation)
-            try write(Self.pciback + "/remove_slot", address, operation)
+            // Only a device pciback has a slot for (new_slot, the hide list) needs remove_slot.
+            let slots = (root.readText(Self.pciback + "/slots") ?? "").split(separator: "\n").map(String.init)
+            if slots.contains(address.description) { try write(Self.pciback + "/remove_slot", address, operation) }
         } else {
             note("warning", 906, function, "Not bound to pciback")
         }

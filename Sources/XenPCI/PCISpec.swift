@@ -197,7 +197,7 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// A guest slot: hexadecimal, one or two digits, optionally after `0x`, at most 0x1f.
-    static func parseVirtualSlot(_ text: String, in whole: String) throws(PCISpecError) -> UInt8 {
+    public static func parseVirtualSlot(_ text: String, in whole: String) throws(PCISpecError) -> UInt8 {
         var digits = Substring(text)
         if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits = digits.dropFirst(2) }
         guard (1...2).contains(digits.count), digits.allSatisfy(\.isHexDigit), let value = UInt8(digits, radix: 16) else {
@@ -229,7 +229,7 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    static func twoHexDigits(_ value: UInt8) -> String {
+    public static func twoHexDigits(_ value: UInt8) -> String {
         value < 0x10 ? "0" + String(value, radix: 16) : String(value, radix: 16)
     }
 }

@@ -9,7 +9,7 @@ struct List: HostCommand {
     @Flag(help: "Print the stable JSON document instead of the table.") var json = false
 
     func run(on host: Host) throws(XVFError) {
-        let report = HostReport(try host.inventory(), library: host.library)
+        let report = HostReport(try host.inventory(), library: host.library, assignments: host.domainAssignments())
         print(json ? report.json.serialized() : report.table(), terminator: json ? "\n" : "")
     }
 }

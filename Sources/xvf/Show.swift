@@ -11,7 +11,8 @@ struct Show: HostCommand {
 
     func run(on host: Host) throws(XVFError) {
         let found = try host.device(device)
-        let report = DeviceReport(found, inventory: try host.inventory(), library: host.library)
+        let report = DeviceReport(found, inventory: try host.inventory(), library: host.library,
+                                  assignments: host.domainAssignments())
         print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
     }
 }

@@ -17,7 +17,8 @@ struct XVF: ParsableCommand {
             64 a command-line usage error.
             """,
         version: xvfVersion,
-        subcommands: [List.self, Show.self, VFCount.self, DriverCommand.self, BootLineCommand.self])
+        subcommands: [List.self, Show.self, VFCount.self, DriverCommand.self, BootLineCommand.self,
+                      Assignable.self, Assign.self, Release.self])
 }
 
 let xvfVersion = "0.1.0"

@@ -1,0 +1,303 @@
+import SRIOV
+import XenPCI
+
+/// `xvf assign`: what the user asked for.
+public struct AssignRequest: Sendable {
+    /// A spec (`05:10.0,permissive=1`), a device (`05:10.0`, `eno49/3`) or a PF interface (`eno49`: a pool).
+    public var target: String?
+    /// `--pf`: pick a VF of this PF.
+    public var pf: String?
+    public var domain: String
+    public var permissive = false
+    public var seize = false
+    public var noMSITranslate = false
+    public var powerManagement = false
+    public var rdmPolicy: String?
+    public var vslot: String?
+    /// Assign even a device dom0 depends on (the disk behind /, the default-route interface).
+    public var force = false
+
+    public init(target: String?, pf: String?, domain: String) {
+        self.target = target
+        self.pf = pf
+        self.domain = domain
+    }
+}
+
+/// The assign chain: refuse what must not go → make assignable (remembering the driver) → attach →
+/// read back and verify → report. A failure after "make assignable" gives the device back to its driver.
+/// The choice of device and the changes happen under the host lock, on a fresh reading of the host.
+public enum Assignment {
+    /// Carries the request out (or, with `dryRun`, prints the plan) and returns the report.
+    public static func run(_ request: AssignRequest, on host: Host, dryRun: Bool) throws(XVFError) -> String {
+        let selection = try Selection(request, inventory: try host.inventory())
+        if dryRun {
+            let toolstack = host.isXenDom0 ? try? host.openToolstack() : nil
+            return try plan(selection, request, host: host, toolstack: toolstack)
+        }
+        let toolstack = try host.openToolstack()
+        // Refuse before touching anything (not even the lock file), then again under the lock.
+        _ = try choose(selection, request, inventory: try host.inventory(), toolstack: toolstack)
+        let lock = try HostLock(host.root)
+        defer { withExtendedLifetime(lock) {} }
+        host.reload()
+        let inventory = try host.inventory()
+        let choice = try choose(selection, request, inventory: inventory, toolstack: toolstack)
+        return try perform(choice, inventory: inventory, toolstack: toolstack, root: host.root)
+    }
+
+    /// The device (or pool) the request names and the options to attach with.
+    struct Selection {
+        enum Source {
+            case spec(PCISpec)
+            case pool(PCIDevice)
+        }
+        var source: Source
+        var flags: AssignRequest
+
+        init(_ request: AssignRequest, inventory: HostInventory) throws(XVFError) {
+            flags = request
+            if let pf = request.pf {
+                guard request.target == nil else {
+                    throw XVFError(.badInput, "give either a device or --pf \(pf), not both")
+                }
+                source = .pool(try Self.physicalFunction(pf, inventory: inventory))
+                return
+            }
+            guard let target = request.target else {
+                throw XVFError(.badInput, "name what to assign: a device (05:10.0, eno49/3), a spec, or a PF (eno49 or --pf eno49)")
+            }
+            let looksLikeSpec = target.contains(",") || target.contains("@") || target.contains("=") || target.hasSuffix(".*")
+            if !looksLikeSpec, let name = try? DeviceName(parsing: target) {
+                if name.isList {
+                    throw XVFError(.badInput, "'\(target)' names several VFs; assign one (eno49/3) or a PF to pick a free one (eno49)")
+                }
+                let found: [ResolvedDevice]
+                do { found = try inventory.resolve(name) } catch { throw XVFError(error) }
+                guard let device = found.first?.device else {
+                    throw XVFError(.badInput, "'\(target)' does not exist yet; create the VFs with `xvf vfs`")
+                }
+                if case .interface = name, device.isPhysicalFunction {
+                    source = .pool(device)
+                    return
+                }
+                source = .spec(try Self.spec(PCISpec(address: device.address)))
+                return
+            }
+            let spec: PCISpec
+            do { spec = try PCISpec(parsing: target) } catch { throw XVFError(.badInput, error.description) }
+            guard let address = spec.address else {
+                throw XVFError(.badInput, "'\(target)' names a device by name only; give its address (xvf assignable list shows it)")
+            }
+            guard inventory[address] != nil else {
+                throw XVFError(.badInput, "'\(target)': \(address) is not a PCI device on this host; `xvf list` shows the devices")
+            }
+            source = .spec(spec)
+        }
+
+        private static func spec(_ make: @autoclosure () throws(PCISpecError) -> PCISpec) throws(XVFError) -> PCISpec {
+            do { return try make() } catch { throw XVFError(.badInput, error.description) }
+        }
+
+        static func physicalFunction(_ text: String, inventory: HostInventory) throws(XVFError) -> PCIDevice {
+            let reference: DeviceName.PFReference
+            if text.contains(":") {
+                do { reference = .address(try PCIAddress(parsing: text)) } catch { throw XVFError(error) }
+            } else {
+                reference = .interface(text)
+            }
+            do { return try inventory.physicalFunction(reference, whole: text) } catch { throw XVFError(error) }
+        }
+
+        /// The spec for `address` with the command-line options merged in; a flag that contradicts the
+        /// spec string is refused rather than one of them silently winning.
+        func spec(for address: PCIAddress) throws(XVFError) -> PCISpec {
+            var spec: PCISpec
+            switch source {
+            case .spec(let given): spec = given
+            case .pool: spec = try Self.spec(PCISpec(address: address))
+            }
+            func set(_ value: inout Bool?, _ wanted: Bool, _ flag: String, _ key: String) throws(XVFError) {
+                if value == !wanted { throw XVFError(.badInput, "\(flag) contradicts \(key)=\(wanted ? 0 : 1) in the spec; give one") }
+                value = wanted
+            }
+            if flags.permissive { try set(&spec.permissive, true, "--permissive", "permissive") }
+            if flags.seize { try set(&spec.seize, true, "--seize", "seize") }
+            if flags.noMSITranslate { try set(&spec.msitranslate, false, "--no-msitranslate", "msitranslate") }
+            if flags.powerManagement { try set(&spec.powerManagement, true, "--power-mgmt", "power_mgmt") }
+            if let text = flags.rdmPolicy {
+                guard let policy = PCISpec.RDMPolicy(rawValue: text) else {
+                    throw XVFError(.badInput, "--rdm-policy \(text): write strict or relaxed")
+                }
+                if let given = spec.rdmPolicy, given != policy {
+                    throw XVFError(.badInput, "--rdm-policy \(text) contradicts rdm_policy=\(given.rawValue) in the spec; give one")
+                }
+                spec.rdmPolicy = policy
+            }
+            if let text = flags.vslot {
+                let slot: UInt8
+                do { slot = try PCISpec.parseVirtualSlot(text, in: "--vslot \(text)") } catch {
+                    throw XVFError(.badInput, error.description)
+                }
+                if let given = spec.vslot, given != slot {
+                    throw XVFError(.badInput, "--vslot \(text) contradicts @\(PCISpec.twoHexDigits(given)) in the spec; give one")
+                }
+                spec.vslot = slot
+            }
+            return spec
+        }
+    }
+
+    struct Choice {
+        var devices: [PCIDevice]
+        var spec: PCISpec
+        var domain: XenDomain
+        var holders: [PCIAddress: XenDomain]
+    }
+
+    /// Resolves the domain, picks the device, and refuses what must not be assigned.
+    static func choose(_ selection: Selection, _ request: AssignRequest, inventory: HostInventory,
+                       toolstack: any Toolstack) throws(XVFError) -> Choice {
+        let domain = try toolstack.resolveDomain(request.domain)
+        let holders = try toolstack.currentAssignments()
+        let devices = try pickDevices(selection, inventory: inventory, holders: holders)
+        for device in devices {
+            try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
+                                         force: request.force)
+        }
+        return Choice(devices: devices, spec: try selection.spec(for: devices[0].address), domain: domain, holders: holders)
+    }
+
+    static func pickDevices(_ selection: Selection, inventory: HostInventory,
+                            holders: [PCIAddress: XenDomain]) throws(XVFError) -> [PCIDevice] {
+        switch selection.source {
+        case .pool(let pf):
+            return [try VFPool.choose(from: pf, inventory: inventory, holders: holders)]
+        case .spec(let spec):
+            let address = spec.address!
+            guard spec.allFunctions else { return [inventory[address]].compactMap { $0 } }
+            let functions = (0...7).compactMap {
+                inventory[PCIAddress(domain: address.domain, bus: address.bus, device: address.device, function: $0)]
+            }
+            guard !functions.isEmpty else { throw XVFError(.badInput, "\(spec.deviceDescription) has no functions on this host") }
+            return functions
+        }
+    }
+
+    // MARK: the chain
+
+    static func perform(_ choice: Choice, inventory: HostInventory, toolstack: any Toolstack,
+                        root: HostRoot) throws(XVFError) -> String {
+        let domainText = "domain \(choice.domain.id) (\(choice.domain.name))"
+        let primary = choice.devices[0]
+        let label = PassthroughChecks.label(primary, inventory: inventory)
+        if choice.holders[primary.address]?.id == choice.domain.id {
+            return "\(label) is already attached to \(domainText); nothing to do\n"
+        }
+        var report = ""
+        var madeAssignable: [(PCIAddress, String?)] = []
+        func undo() -> String {
+            madeAssignable.reversed().map {
+                PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
+            }.joined(separator: "; ")
+        }
+        // 1. make assignable, remembering each device's driver
+        for device in choice.devices where device.driver != "pciback" {
+            do {
+                try toolstack.assignableAdd(device.address, name: nil, rebind: true)
+                madeAssignable.append((device.address, device.driver))
+                report += "\(PassthroughChecks.label(device, inventory: inventory)): made assignable "
+                    + "(\(device.driver.map { "was on \($0)" } ?? "had no driver"), now on pciback)\n"
+            } catch {
+                // libxl leaves a device it could not quarantine on pciback: give that one back as well.
+                if root.linkTarget("sys/bus/pci/devices/\(device.address)/driver") == "pciback" {
+                    madeAssignable.append((device.address, device.driver))
+                }
+                let undone = undo()
+                let failure = XenFailure.explain(error, device: device.address, domain: choice.domain, holders: choice.holders)
+                throw XVFError(failure.kind, failure.message + (undone.isEmpty ? "" : "; " + undone))
+            }
+        }
+        // 2. attach
+        do {
+            try toolstack.attach(choice.spec, to: choice.domain.id)
+        } catch {
+            let undone = undo()
+            let failure = XenFailure.explain(error, device: primary.address, domain: choice.domain, holders: choice.holders)
+            throw XVFError(failure.kind, failure.message + (undone.isEmpty ? "" : "; " + undone))
+        }
+        // 3. read back and verify
+        let problems = verify(choice, toolstack: toolstack, root: root)
+        if !problems.isEmpty {
+            try? toolstack.detach(choice.spec, from: choice.domain.id, force: true)
+            let undone = undo()
+            throw XVFError(.failed, "attaching \(label) to \(domainText) did not take: \(problems.joined(separator: "; ")); "
+                           + "detached it again" + (undone.isEmpty ? "" : "; " + undone))
+        }
+        report += "\(label): attached to \(domainText) as \(choice.spec.canonical)\n"
+        let slot = (try? toolstack.devices(of: choice.domain.id))?.first { $0.address == primary.address }?.guestSlot
+        report += "verified: \(domainText) lists \(primary.address)" + (slot.map { " at guest slot \($0)" } ?? "")
+            + (choice.spec.permissive == true ? "; pciback shows it permissive" : "") + "\n"
+        return report
+    }
+
+    /// What the host says after the attach, against what was asked.
+    static func verify(_ choice: Choice, toolstack: any Toolstack, root: HostRoot) -> [String] {
+        var problems: [String] = []
+        let listed = Set(((try? toolstack.devices(of: choice.domain.id)) ?? []).map(\.address))
+        let permissive = PcibackState.permissiveDevices(root)
+        for device in choice.devices {
+            if !listed.contains(device.address) {
+                problems.append("domain \(choice.domain.id) does not list \(device.address)")
+            }
+            if choice.spec.permissive == true && !permissive.contains(device.address) {
+                problems.append("pciback does not show \(device.address) permissive")
+            }
+        }
+        return problems
+    }
+
+    // MARK: dry run
+
+    static func plan(_ selection: Selection, _ request: AssignRequest, host: Host,
+                     toolstack: (any Toolstack)?) throws(XVFError) -> String {
+        let inventory = try host.inventory()
+        var domainText = "domain \(request.domain) (not checked: not a Xen dom0)"
+        var holders: [PCIAddress: XenDomain] = [:]
+        var domain: XenDomain?
+        if let toolstack {
+            let found = try toolstack.resolveDomain(request.domain)
+            domain = found
+            domainText = "domain \(found.id) (\(found.name))"
+            holders = try toolstack.currentAssignments()
+        }
+        let devices = try pickDevices(selection, inventory: inventory, holders: holders)
+        for device in devices {
+            try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
+                                         force: request.force)
+        }
+        let spec = try selection.spec(for: devices[0].address)
+        let label = PassthroughChecks.label(devices[0], inventory: inventory)
+        var lines = ["dry run: would assign \(label) to \(domainText); nothing changed"]
+        if case .pool(let pf) = selection.source {
+            lines.append("  chose VF \(devices[0].vfIndex.map(String.init) ?? "?") of \(pf.interfaceName ?? pf.address.description): "
+                         + "the lowest index not attached, not needed by dom0, not on an interface that is up")
+        }
+        var step = 1
+        lines.append("  \(step). checked: not behind /, not the default-route or management interface, not a busy PF, "
+                     + "not attached elsewhere")
+        for device in devices where device.driver != "pciback" {
+            step += 1
+            lines.append("  \(step). make assignable: libxl_device_pci_assignable_add \(device.address) rebind=1 "
+                         + "(unbind from \(device.driver ?? "no driver"), bind to pciback, remember the driver)")
+        }
+        step += 1
+        lines.append("  \(step). attach: libxl_device_pci_add \(spec.canonical) to \(domainText)")
+        step += 1
+        lines.append("  \(step). verify: the domain lists it" + (spec.permissive == true
+            ? "; /sys/bus/pci/drivers/pciback/permissive lists it" : "")
+            + (devices[0].driver == "pciback" ? "; on failure, detach it again"
+                : "; on failure, give it back to \(devices[0].driver ?? "no driver")"))
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

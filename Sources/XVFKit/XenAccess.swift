@@ -1,0 +1,56 @@
+import SRIOV
+import SimXen
+import XenPCI
+
+/// How a command reaches Xen: the simulated toolstack on a simulated host, libxl on the real one, and a
+/// one-line refusal anywhere else.
+extension Host {
+    /// Whether the host root is a Xen dom0.
+    public var isXenDom0: Bool { XenHost.isControlDomain(root) }
+
+    /// The toolstack for this host; one per run (libxl keeps one context for all calls).
+    public func openToolstack() throws(XVFError) -> any Toolstack {
+        guard isXenDom0 else {
+            throw XVFError(.unavailable, "not a Xen dom0: \(root.path("proc/xen/capabilities")) does not say control_d; "
+                           + "boot the host under Xen (nothing was changed; --dry-run shows the plan)")
+        }
+        if SimulatedToolstack.canRun(on: root) { return SimulatedToolstack(root: root) }
+        guard root.prefix.isEmpty else {
+            throw XVFError(.unavailable, "libxl works on the running host only: --root \(root.displayPath) is neither / "
+                           + "nor a simulated host (xvf-sim)")
+        }
+        do {
+            return try LibxlToolstack()
+        } catch {
+            throw XVFError(.unavailable, "libxl cannot start (\(error.reason ?? error.codeName)): run xvf as root in a "
+                           + "Xen dom0 with xenstored running")
+        }
+    }
+
+    /// Which domain holds each attached device, for `xvf list` and `xvf show`; empty off a dom0 or when
+    /// libxl cannot be opened (listing never needs Xen).
+    public func domainAssignments() -> DomainAssignments {
+        guard isXenDom0, let toolstack = try? openToolstack(), let found = try? toolstack.assignments() else { return [:] }
+        return found.mapValues { (id: $0.id, name: Optional($0.name)) }
+    }
+}
+
+extension Toolstack {
+    /// The domain a user names, or a bad-input error that says how to find the right one.
+    func resolveDomain(_ text: String) throws(XVFError) -> XenDomain {
+        let found: XenDomain?
+        do { found = try domain(named: text) } catch { throw XVFError(.failed, "cannot list Xen domains: \(error)") }
+        guard let found else {
+            throw XVFError(.badInput, "domain '\(text)' is not running; `xl list` shows the domains by name and id")
+        }
+        guard found.id != 0 else {
+            throw XVFError(.badInput, "domain '\(text)' is Domain-0 itself; name a guest (xl list)")
+        }
+        return found
+    }
+
+    /// `assignments()` as xvf's error.
+    func currentAssignments() throws(XVFError) -> [PCIAddress: XenDomain] {
+        do { return try assignments() } catch { throw XVFError(.failed, "cannot read the domains' devices: \(error)") }
+    }
+}

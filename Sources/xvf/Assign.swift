@@ -1,0 +1,57 @@
+import ArgumentParser
+import XVFKit
+
+struct Assign: HostCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Give a device to a running domain in one step: check, make assignable, attach, verify.",
+        discussion: """
+            DEVICE is an address (05:10.0), a VF (eno49/3), an xl PCI spec (05:10.0@03,permissive=1), or a PF \
+            interface (eno49) to pick its free VF with the lowest index. Devices dom0 needs (the disk behind /, \
+            the default-route or management interface), PFs whose VFs are in use and devices another domain \
+            holds are refused. If attaching fails, the device goes back to the driver it had.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "A device, a PCI spec, or a PF interface (a pool).") var device: String?
+    @Option(help: "The domain, by name or id.") var dom: String
+    @Option(help: "Pick a free VF of this PF (an interface or an address).") var pf: String?
+    @Flag(help: "Let the guest write all of the device's config space (pciback permissive).") var permissive = false
+    @Flag(help: "Take the device from its dom0 driver at attach time (libxl seize).") var seize = false
+    @Flag(name: .customLong("no-msitranslate"), help: "Do not translate MSI to INTx for the guest.")
+    var noMSITranslate = false
+    @Flag(help: "Let the guest manage the device's power states.") var powerMgmt = false
+    @Option(help: "Reserved device memory policy: strict or relaxed.") var rdmPolicy: String?
+    @Option(help: "The guest PCI slot, hexadecimal 0-1f.") var vslot: String?
+    @Flag(help: "Assign even a device dom0 depends on (the disk behind /, the default-route interface).")
+    var force = false
+    @Flag(help: "Print the plan and change nothing.") var dryRun = false
+
+    func run(on host: Host) throws(XVFError) {
+        var request = AssignRequest(target: device, pf: pf, domain: dom)
+        request.permissive = permissive
+        request.seize = seize
+        request.noMSITranslate = noMSITranslate
+        request.powerManagement = powerMgmt
+        request.rdmPolicy = rdmPolicy
+        request.vslot = vslot
+        request.force = force
+        print(try Assignment.run(request, on: host, dryRun: dryRun), terminator: "")
+    }
+}
+
+struct Release: HostCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Detach a device from its domain (it stays on pciback); --to-dom0 gives it back to its driver.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The device: an address (05:10.0) or a VF (eno49/3).") var device: String
+    @Option(help: "The domain it must be attached to (by name or id).") var dom: String?
+    @Flag(help: "Detach even if the guest does not cooperate (xl pci-detach -f).") var force = false
+    @Flag(help: "Also take it off pciback and rebind the driver it had.") var toDom0 = false
+    @Flag(help: "Print the plan and change nothing.") var dryRun = false
+
+    func run(on host: Host) throws(XVFError) {
+        print(try DeviceRelease.run(device, domain: dom, force: force, toDom0: toDom0, on: host, dryRun: dryRun),
+              terminator: "")
+    }
+}
