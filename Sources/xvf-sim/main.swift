@@ -14,9 +14,13 @@ struct XVFSim: ParsableCommand {
     @Option(help: "VFs per PF of the large layout.") var vfs: Int = 7
     @Flag(help: "Leave out proc/xen: a host that is not a Xen dom0.") var notXen = false
     @Flag(help: "Remove an existing simulated host at the path first.") var replace = false
+    @Option(name: .customLong("domain"), help: ArgumentHelp(
+        "A running guest: NAME[:pv|hvm][,no-passthrough] (repeatable; ids from 1). Replaces the layout's guests.",
+        valueName: "guest")) var domains: [String] = []
+    @Flag(help: "A Xen without an IOMMU: quarantining devices for passthrough fails.") var noIommu = false
 
     func run() throws {
-        let chosen: SimLayout
+        var chosen: SimLayout
         switch layout {
         case "dl360": chosen = .dl360(xenDom0: !notXen)
         case "large":
@@ -29,6 +33,15 @@ struct XVFSim: ParsableCommand {
         default:
             throw ValidationError("unknown layout '\(layout)'; use dl360 or large")
         }
+        if !domains.isEmpty {
+            chosen.domains = try domains.enumerated().map { index, text in
+                guard let domain = SimDomain(argument: text, id: UInt32(index + 1)) else {
+                    throw ValidationError("--domain \(text): write NAME, NAME:pv, NAME:hvm, or NAME:pv,no-passthrough")
+                }
+                return domain
+            }
+        }
+        chosen.xenIOMMU = !noIommu
         if SimulatedHost.exists(at: path) {
             guard replace else { throw ValidationError("\(path) exists; add --replace to write it anew") }
             guard SimulatedHost.isSimulated(path) else {
