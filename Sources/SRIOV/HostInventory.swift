@@ -40,39 +40,43 @@ public struct HostInventory: Sendable {
     static let devicesDirectory = "sys/bus/pci/devices"
 
     static func readDevice(_ address: PCIAddress, root: HostRoot) -> PCIDevice {
-        let dir = devicesDirectory + "/" + address.description + "/"
+        root.withDirectory(devicesDirectory + "/" + address.description) { readDevice(address, in: $0) }
+    }
+
+    static func readDevice(_ address: PCIAddress, in dir: HostRoot.Directory) -> PCIDevice {
         var device = PCIDevice(
             address: address,
-            vendorID: UInt16(truncatingIfNeeded: root.readInteger(dir + "vendor") ?? 0xffff),
-            deviceID: UInt16(truncatingIfNeeded: root.readInteger(dir + "device") ?? 0xffff),
-            classCode: UInt32(truncatingIfNeeded: root.readInteger(dir + "class") ?? 0),
-            driver: root.linkTarget(dir + "driver"),
-            iommuGroup: root.linkTarget(dir + "iommu_group").flatMap { Int($0) })
-        device.interfaces = root.list(dir + "net").sorted().map { name in
-            NetInterface(name: name, mac: root.readText(dir + "net/" + name + "/address"))
+            vendorID: UInt16(truncatingIfNeeded: dir.integer("vendor") ?? 0xffff),
+            deviceID: UInt16(truncatingIfNeeded: dir.integer("device") ?? 0xffff),
+            driver: dir.linkTarget("driver"),
+            iommuGroup: dir.linkTarget("iommu_group").flatMap { Int($0) })
+        device.interfaces = dir.list("net").sorted().map { name in
+            NetInterface(name: name, mac: dir.text("net/" + name + "/address"))
         }
-        if let physfn = root.linkTarget(dir + "physfn") {
+        // A VF's class, NUMA node and override follow its PF; reading them for thousands of VFs costs.
+        if let physfn = dir.linkTarget("physfn") {
             device.physicalFunction = try? PCIAddress(parsing: physfn)
             return device
         }
-        if let override = root.readText(dir + "driver_override"), override != "(null)", !override.isEmpty {
+        device.classCode = UInt32(truncatingIfNeeded: dir.integer("class") ?? 0)
+        if let override = dir.text("driver_override"), override != "(null)", !override.isEmpty {
             device.driverOverride = override
         }
-        device.numaNode = root.readInteger(dir + "numa_node")
-        if let total = root.readInteger(dir + "sriov_totalvfs") {
+        device.numaNode = dir.integer("numa_node")
+        if let total = dir.integer("sriov_totalvfs") {
             var links: [Int: PCIAddress] = [:]
-            for entry in root.list(dir) where entry.hasPrefix("virtfn") {
-                guard let index = Int(entry.dropFirst(6)), let target = root.linkTarget(dir + entry),
+            for entry in dir.list() where entry.hasPrefix("virtfn") {
+                guard let index = Int(entry.dropFirst(6)), let target = dir.linkTarget(entry),
                       let vf = try? PCIAddress(parsing: target) else { continue }
                 links[index] = vf
             }
             device.sriov = SRIOVState(
                 totalVFs: total,
-                numVFs: root.readInteger(dir + "sriov_numvfs") ?? links.count,
-                offset: root.readInteger(dir + "sriov_offset") ?? 0,
-                stride: root.readInteger(dir + "sriov_stride") ?? 0,
-                vfDeviceID: root.readHexInteger(dir + "sriov_vf_device").map { UInt16(truncatingIfNeeded: $0) },
-                driversAutoprobe: root.readInteger(dir + "sriov_drivers_autoprobe").map { $0 != 0 },
+                numVFs: dir.integer("sriov_numvfs") ?? links.count,
+                offset: dir.integer("sriov_offset") ?? 0,
+                stride: dir.integer("sriov_stride") ?? 0,
+                vfDeviceID: dir.hexInteger("sriov_vf_device").map { UInt16(truncatingIfNeeded: $0) },
+                driversAutoprobe: dir.integer("sriov_drivers_autoprobe").map { $0 != 0 },
                 virtualFunctions: links)
         }
         return device

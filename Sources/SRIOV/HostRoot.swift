@@ -51,50 +51,74 @@ public struct HostRoot: Sendable {
 
     /// A file's text with the trailing newline and spaces removed; nil when it cannot be read.
     public func readText(_ relative: String) -> String? {
-        guard var bytes = readFile(relative) else { return nil }
-        while let last = bytes.last, last == 0x0a || last == 0x20 || last == 0x00 { bytes.removeLast() }
-        return String(decoding: bytes, as: UTF8.self)
+        FileReader.text(path(relative))
     }
 
     /// A sysfs number: decimal, or hexadecimal with `0x`.
     public func readInteger(_ relative: String) -> Int? {
-        guard let text = readText(relative) else { return nil }
-        if text.hasPrefix("0x") { return Int(text.dropFirst(2), radix: 16) }
-        return Int(text)
+        FileReader.integer(path(relative))
     }
 
     /// A hexadecimal attribute written without `0x` (`sriov_vf_device` says "1520").
     public func readHexInteger(_ relative: String) -> Int? {
-        guard let text = readText(relative) else { return nil }
-        return Int(text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text), radix: 16)
+        FileReader.text(path(relative)).flatMap(FileReader.hexadecimal)
     }
 
     /// Where a symbolic link points, as stored in the link.
     public func readLink(_ relative: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink(path(relative), &buffer, buffer.count - 1)
-        guard n >= 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        FileReader.link(path(relative))
     }
 
     /// The last path component a link points to (`driver` → "igb", `iommu_group` → "17").
     public func linkTarget(_ relative: String) -> String? {
-        guard let target = readLink(relative) else { return nil }
-        return lastComponent(target)
+        readLink(relative).map(lastComponent)
     }
 
-    /// The names in a directory, without `.` and `..`, unsorted; empty when it cannot be read.
-    public func list(_ relative: String) -> [String] {
-        guard let dir = opendir(path(relative)) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
+    /// Reads many files of one directory through one open descriptor: the kernel resolves the long
+    /// sysfs path (and its symlinks) once instead of once per file. A directory that cannot be opened
+    /// reads as empty.
+    public func withDirectory<T>(_ relative: String, _ body: (Directory) throws -> T) rethrows -> T {
+        let fd = open(path(relative), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { if fd >= 0 { close(fd) } }
+        return try body(Directory(fd: fd))
+    }
+
+    /// Files of one directory, read by name (`vendor`, `driver`, `net/eno49/address`).
+    public struct Directory {
+        let fd: Int32
+
+        public func text(_ name: String) -> String? {
+            guard fd >= 0 else { return nil }
+            let file = openat(fd, name, O_RDONLY | O_CLOEXEC)
+            guard file >= 0 else { return nil }
+            defer { close(file) }
+            return readBytes(from: file).map(FileReader.trimmedText)
         }
-        return names
+
+        public func integer(_ name: String) -> Int? { text(name).flatMap(FileReader.parseInteger) }
+        public func hexInteger(_ name: String) -> Int? { text(name).flatMap(FileReader.hexadecimal) }
+
+        public func linkTarget(_ name: String) -> String? {
+            guard fd >= 0 else { return nil }
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
+                let n = readlinkat(fd, name, buffer.baseAddress!, buffer.count)
+                guard n >= 0 else { return nil }
+                return lastComponent(String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: n),
+                                            as: UTF8.self))
+            }
+        }
+
+        public func list(_ name: String = ".") -> [String] {
+            guard fd >= 0 else { return [] }
+            let sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard sub >= 0, let dir = fdopendir(sub) else { return [] }
+            defer { closedir(dir) }
+            return readEntries(dir)
+        }
+    }
+
+    public func list(_ relative: String) -> [String] {
+        listDirectory(path(relative))
     }
 
     public func exists(_ relative: String) -> Bool {
@@ -173,27 +197,87 @@ public struct HostRoot: Sendable {
     }
 }
 
+/// Reading by absolute path, shared by `HostRoot` and `HostRoot.Directory`.
+enum FileReader {
+    static func text(_ path: String) -> String? {
+        readBytes(atAbsolutePath: path).map(trimmedText)
+    }
+
+    /// The text without the trailing newline, spaces and NULs sysfs values end with.
+    static func trimmedText(_ bytes: [UInt8]) -> String {
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x0a || bytes[end - 1] == 0x20 || bytes[end - 1] == 0x00 { end -= 1 }
+        return String(decoding: bytes[..<end], as: UTF8.self)
+    }
+
+    static func integer(_ path: String) -> Int? {
+        text(path).flatMap(parseInteger)
+    }
+
+    /// Decimal, or hexadecimal with `0x`.
+    static func parseInteger(_ text: String) -> Int? {
+        text.hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : Int(text)
+    }
+
+    static func hexadecimal(_ text: String) -> Int? {
+        Int(text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text), radix: 16)
+    }
+
+    static func link(_ path: String) -> String? {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
+            let n = readlink(path, buffer.baseAddress!, buffer.count)
+            guard n >= 0 else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: n), as: UTF8.self)
+        }
+    }
+}
+
+func listDirectory(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    return readEntries(dir)
+}
+
+func readEntries(_ dir: OpaquePointer) -> [String] {
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafePointer(to: entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
 /// Reads a whole file with one open and as few reads as it takes.
 func readBytes(atAbsolutePath path: String) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
+    return readBytes(from: fd)
+}
+
+/// Reads an open file to its end.
+func readBytes(from fd: Int32) -> [UInt8]? {
     var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { return nil }
-        if n == 0 { break }
-        result.append(contentsOf: chunk[0..<n])
-        // A sysfs attribute hands over its whole value in the first read; a short first read is the end.
-        if n < chunk.count && result.count < 4096 { break }
+    // A stack buffer: discovery reads thousands of small files, and zeroing a heap page for each shows up.
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { chunk -> [UInt8]? in
+        while true {
+            let n = read(fd, chunk.baseAddress, chunk.count)
+            if n < 0 { return nil }
+            if n == 0 { break }
+            result.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<n]))
+            // A sysfs attribute hands over its whole value in the first read; a short first read is the end.
+            if n < chunk.count && result.count < 4096 { break }
+        }
+        return result
     }
-    return result
 }
 
 func lastComponent(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return path }
-    return String(path[path.index(after: slash)...])
+    let utf8 = path.utf8
+    guard let slash = utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
+    return String(path[utf8.index(after: slash)...])
 }
 
 /// A failed file operation, with the path and the errno.

@@ -34,7 +34,20 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     public var description: String {
-        hex(domain, 4) + ":" + hex(bus, 2) + ":" + hex(device, 2) + "." + hex(function, 1)
+        // Written byte by byte: `xvf list --json` formats one address per VF.
+        String(unsafeUninitializedCapacity: 12) { out in
+            let digits: StaticString = "0123456789abcdef"
+            func put(_ i: Int, _ nibble: Int) { out[i] = digits.utf8Start[nibble & 0xf] }
+            let d = Int(domain)
+            put(0, d >> 12); put(1, d >> 8); put(2, d >> 4); put(3, d)
+            out[4] = UInt8(ascii: ":")
+            put(5, Int(bus) >> 4); put(6, Int(bus))
+            out[7] = UInt8(ascii: ":")
+            put(8, Int(device) >> 4); put(9, Int(device))
+            out[10] = UInt8(ascii: ".")
+            put(11, Int(function))
+            return 12
+        }
     }
 
     /// The `BB:DD.F` form without the domain, as `xl` and `lspci` show it by default.
@@ -48,6 +61,10 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// Parses `BB:DD.F` or `DDDD:BB:DD.F`; the whole string must be an address.
     public init(parsing text: String) throws(AddressError) {
+        if let canonical = Self.parseCanonical(text) {
+            self = canonical
+            return
+        }
         guard !text.isEmpty else { throw AddressError(text, "is empty; write BB:DD.F or DDDD:BB:DD.F, e.g. 05:10.0") }
         let colonParts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard colonParts.count == 2 || colonParts.count == 3 else {
@@ -70,6 +87,28 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
         let device = try Self.field(dotParts[0], of: text, named: "device", maxDigits: 2, max: 0x1f, as: UInt8.self)
         let function = try Self.field(dotParts[1], of: text, named: "function", maxDigits: 1, max: 7, as: UInt8.self)
         self.init(domain: domain, bus: bus, device: device, function: function)
+    }
+
+    /// The full `dddd:bb:dd.f` form sysfs uses, read byte by byte: discovery parses one per device.
+    private static func parseCanonical(_ text: String) -> PCIAddress? {
+        let utf8 = text.utf8
+        return utf8.withContiguousStorageIfAvailable { b -> PCIAddress? in
+            guard b.count == 12, b[4] == UInt8(ascii: ":"), b[7] == UInt8(ascii: ":"), b[10] == UInt8(ascii: ".")
+            else { return nil }
+            func digit(_ i: Int) -> Int? {
+                switch b[i] {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(b[i] - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(b[i] - UInt8(ascii: "a") + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(b[i] - UInt8(ascii: "A") + 10)
+                default: return nil
+                }
+            }
+            guard let d0 = digit(0), let d1 = digit(1), let d2 = digit(2), let d3 = digit(3),
+                  let b0 = digit(5), let b1 = digit(6), let s0 = digit(8), let s1 = digit(9), let f = digit(11),
+                  s0 * 16 + s1 <= 0x1f, f <= 7 else { return nil }
+            return PCIAddress(domain: UInt16(d0 << 12 | d1 << 8 | d2 << 4 | d3), bus: UInt8(b0 << 4 | b1),
+                              device: UInt8(s0 << 4 | s1), function: UInt8(f))
+        } ?? nil
     }
 
     private static func field<T: FixedWidthInteger>(

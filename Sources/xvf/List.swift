@@ -10,6 +10,6 @@ struct List: HostCommand {
 
     func run(on host: Host) throws(XVFError) {
         let report = HostReport(try host.inventory(), library: host.library, assignments: host.domainAssignments())
-        print(json ? report.json.serialized() : report.table(), terminator: json ? "\n" : "")
+        output(json ? report.json.serialized() + "\n" : report.table())
     }
 }

@@ -13,6 +13,6 @@ struct Show: HostCommand {
         let found = try host.device(device)
         let report = DeviceReport(found, inventory: try host.inventory(), library: host.library,
                                   assignments: host.domainAssignments())
-        print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
+        output(json ? report.json.serialized() + "\n" : report.text())
     }
 }

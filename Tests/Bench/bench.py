@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""xvf against lspci on the same simulated hosts.
+
+For each host size (PFs x VFs) it writes a simulated host with xvf-sim, then times, alternating in one
+run, `xvf list --json` and `lspci -A linux-sysfs -O sysfs.path=<tree>/sys/bus/pci -nn -D` -- the peer
+a user would reach for -- and prints the medians and the ratio xvf/lspci. It also times `xvf --version`
+(start-up). Wall-clock medians of whole processes, like a user sees them.
+
+Usage: bench.py BINDIR [--runs N] [--sizes 4x7,16x64,64x64]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def timed(argv):
+    start = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"bench: {' '.join(argv)} exited {done.returncode}: {done.stderr.decode().strip()}")
+    return elapsed
+
+
+def count_lines(argv):
+    out = subprocess.run(argv, capture_output=True, check=True).stdout.decode()
+    return len(out.splitlines())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("bindir", help="directory holding the xvf and xvf-sim binaries (a release build)")
+    parser.add_argument("--runs", type=int, default=15, help="timed runs of each command per size")
+    parser.add_argument("--sizes", default="4x7,16x64,64x64", help="host sizes as PFSxVFS, comma-separated")
+    args = parser.parse_args()
+
+    xvf = os.path.join(args.bindir, "xvf")
+    sim = os.path.join(args.bindir, "xvf-sim")
+    lspci = shutil.which("lspci")
+    if lspci is None:
+        sys.exit("bench: lspci is missing (apt-get install pciutils)")
+    work = tempfile.mkdtemp(prefix="xvf-bench-")
+    try:
+        print(f"{'host':>8} {'functions':>9} {'xvf list --json':>16} {'lspci -nn -D':>13} {'xvf/lspci':>10}")
+        for size in args.sizes.split(","):
+            pfs, vfs = (int(n) for n in size.lower().split("x"))
+            root = os.path.join(work, size)
+            subprocess.run([sim, root, "--layout", "large", "--pfs", str(pfs), "--vfs", str(vfs)], check=True)
+            xvf_argv = [xvf, "--root", root, "list", "--json"]
+            lspci_argv = [lspci, "-A", "linux-sysfs", "-O", f"sysfs.path={root}/sys/bus/pci", "-nn", "-D"]
+            functions = count_lines(lspci_argv)
+            # One untimed run each warms the page cache for both alike.
+            timed(xvf_argv)
+            timed(lspci_argv)
+            xvf_times, lspci_times = [], []
+            for _ in range(args.runs):
+                xvf_times.append(timed(xvf_argv))
+                lspci_times.append(timed(lspci_argv))
+            x, l = statistics.median(xvf_times), statistics.median(lspci_times)
+            print(f"{size:>8} {functions:>9} {x * 1000:>13.1f} ms {l * 1000:>10.1f} ms {x / l:>10.2f}")
+        version = [timed([xvf, "--version"]) for _ in range(args.runs)]
+        true = [timed(["/bin/true"]) for _ in range(args.runs)]
+        print(f"xvf --version: {statistics.median(version) * 1000:.1f} ms "
+              f"(/bin/true: {statistics.median(true) * 1000:.1f} ms)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
