@@ -25,7 +25,7 @@ struct DriverCommand: HostCommand {
     func run(on host: Host) throws(XVFError) {
         let inventory = try host.inventory()
         let reload = try DriverReload(driver: driver, maxVFs: maxVfs, persist: persist, inventory: inventory,
-                                      assignments: [:], safety: HostSafety(inventory), force: force)
+                                      assignments: try host.attachedDevices(), safety: HostSafety(inventory), force: force)
         if dryRun {
             for step in reload.steps {
                 print(step)

@@ -20,7 +20,7 @@ struct VFCount: HostCommand {
     func run(on host: Host) throws(XVFError) {
         let inventory = try host.inventory()
         let change = try VFCountChange(pf: device, count: count, inventory: inventory,
-                                       assignments: [:], safety: HostSafety(inventory),
+                                       assignments: try host.attachedDevices(), safety: HostSafety(inventory),
                                        force: force)
         if dryRun {
             for step in change.steps { print(step) }
