@@ -17,7 +17,7 @@ struct XVF: ParsableCommand {
             64 a command-line usage error.
             """,
         version: xvfVersion,
-        subcommands: [List.self, Show.self, VFCount.self, DriverCommand.self, BootLineCommand.self,
+        subcommands: [List.self, Show.self, VFCount.self, DriverCommand.self, BootLineCommand.self, DomainConfigCommand.self,
                       Assignable.self, Assign.self, Release.self])
 }
 

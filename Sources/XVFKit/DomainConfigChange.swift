@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SRIOV
+import XenPCI
+
+/// `xvf cfg add|remove FILE …`: a change to the `pci` list of an xl domain config on the host, checked by
+/// libxlutil before and after, and written atomically.
+public struct DomainConfigChange {
+    /// The file, relative to the host root.
+    public let path: String
+    public let edit: DomainConfigPCIList
+    let root: HostRoot
+
+    public static func add(_ specs: [String], to file: String, host: Host) throws(XVFError) -> DomainConfigChange {
+        let parsed = try PCISpecs.parse(specs, host: host)
+        let (path, text) = try read(file, root: host.root)
+        do {
+            return DomainConfigChange(path: path, edit: try .add(parsed, to: text, filename: file), root: host.root)
+        } catch {
+            throw XVFError(.badInput, error.description)
+        }
+    }
+
+    public static func remove(_ devices: [String], from file: String, host: Host) throws(XVFError) -> DomainConfigChange {
+        let addresses = try PCISpecs.parse(devices, host: host).map { (spec) throws(XVFError) -> PCIAddress in
+            guard let address = spec.address else {
+                throw XVFError(.badInput, "'\(spec.canonical)' names no device address; name the device by BDF")
+            }
+            return address
+        }
+        let (path, text) = try read(file, root: host.root)
+        do {
+            return DomainConfigChange(path: path, edit: try .remove(addresses, from: text, filename: file), root: host.root)
+        } catch {
+            throw XVFError(.badInput, error.description)
+        }
+    }
+
+    /// Whether the file changes at all.
+    public var changes: Bool { edit.edited != edit.original }
+
+    /// Replaces the file with the edited text (atomically; its mode is kept).
+    public func write() throws(XVFError) {
+        do { try root.replaceFile(path, with: edit.edited) } catch { throw XVFError(.failed, error.description) }
+    }
+
+    /// The file as a path under the root: absolute paths are the host's (under `--root`), relative ones
+    /// are taken from the current directory.
+    static func read(_ file: String, root: HostRoot) throws(XVFError) -> (path: String, text: String) {
+        var path = file
+        if !file.hasPrefix("/") {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            guard getcwd(&buffer, buffer.count) != nil else {
+                throw XVFError(.failed, "cannot tell the current directory: \(String(cString: strerror(errno)))")
+            }
+            let cwd = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let absolute = (cwd == "/" ? "" : cwd) + "/" + file
+            guard let inside = root.relative(absolute) ?? (root.prefix.isEmpty ? String(absolute.dropFirst()) : nil) else {
+                throw XVFError(.badInput, "\(file) is outside the host root \(root.displayPath); name it by its path on the host")
+            }
+            path = inside
+        } else {
+            path = String(file.dropFirst())
+        }
+        guard root.exists(path) else {
+            throw XVFError(.badInput, "\(file) does not exist; create the domain config first (see xlcfg/ for examples)")
+        }
+        guard !root.isDirectory(path), let bytes = root.readFile(path) else {
+            throw XVFError(.badInput, "\(file) cannot be read as a file")
+        }
+        return (path, String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+/// PCI specs as users write them for a domain: an xl spec (`04:10.0,permissive=1`), or a device name xvf
+/// resolves on the host in place of the address (`eno49/2,permissive=1`).
+public enum PCISpecs {
+    public static func parse(_ texts: [String], host: Host) throws(XVFError) -> [PCISpec] {
+        var specs: [PCISpec] = []
+        for text in texts {
+            let comma = text.firstIndex(of: ",") ?? text.endIndex
+            let head = String(text[..<comma])
+            // An interface or VF name stands for addresses; everything else is an xl spec as it is.
+            let name = try? DeviceName(parsing: head)
+            let named: Bool
+            switch name {
+            case .interface?, .virtualFunctions?: named = !head.contains("=")
+            default: named = false
+            }
+            guard named else {
+                do { specs.append(try PCISpec(parsing: text)) } catch { throw XVFError(.badInput, error.description) }
+                continue
+            }
+            for device in try host.resolve(head) {
+                let spec = device.address.description + text[comma...]
+                do { specs.append(try PCISpec(parsing: spec)) } catch { throw XVFError(.badInput, error.description) }
+            }
+        }
+        return specs
+    }
+
+    /// `pci = [ '…', … ]` for a domain config, in canonical form.
+    public static func line(_ specs: [PCISpec]) -> String {
+        "pci = [ " + specs.map { "'\($0.canonical)'" }.joined(separator: ", ") + " ]"
+    }
+}

@@ -1,0 +1,190 @@
+import SRIOV
+
+/// The `pci = [ … ]` setting of an xl domain config, edited in place: only the list's items change,
+/// every other byte of the file (settings, comments, layout, the list's own comments) stays.
+///
+/// libxlutil reads the file first (a file it rejects is refused) and reads the result again before
+/// anything is written; a small scanner of xl.cfg's lexical rules finds where in the text the list and
+/// its items are, and must agree with libxlutil on what they say.
+public struct DomainConfigPCIList {
+    public let filename: String
+    public let original: String
+    /// The file after the change (equal to `original` when nothing changes).
+    public let edited: String
+    /// The `pci` list as xl reads it, before and after; nil when the file has no `pci` setting.
+    public let before: [String]?
+    public let after: [String]
+    /// What was left alone, one line each (an item already present, …).
+    public let notes: [String]
+
+    /// Adds specs to the list (creating it when absent); a device already in it by BDF is not added twice.
+    public static func add(_ specs: [PCISpec], to text: String, filename: String) throws(DomainConfigError) -> Self {
+        let file = try ScannedFile(text, filename: filename)
+        var present = try file.addresses()
+        var added: [PCISpec] = []
+        var notes: [String] = []
+        for spec in specs {
+            guard let address = spec.address else {
+                throw DomainConfigError("\(filename): '\(spec.canonical)' names no device address; a domain config "
+                                        + "needs one (0000:04:10.0)")
+            }
+            if let existing = present[address] {
+                notes.append("\(spec.deviceDescription) is already in pci (as '\(existing)'); not added again")
+                continue
+            }
+            present[address] = spec.canonical
+            added.append(spec)
+        }
+        let items = added.map { quote($0.canonical) }
+        var edits: [TextEdit] = []
+        if let target = file.statements.last, !items.isEmpty {
+            edits = target.appending(items, in: file.bytes)
+        } else if !items.isEmpty {
+            let separator = text.isEmpty || text.hasSuffix("\n") ? "" : "\n"
+            edits = [TextEdit(offset: file.bytes.count, length: 0,
+                              text: separator + "pci = [ " + items.joined(separator: ", ") + " ]\n")]
+        }
+        return try finish(file, edits: edits, expected: (file.effective ?? []) + added.map(\.canonical), notes: notes)
+    }
+
+    /// Removes the items that name these devices (by BDF) from every `pci` list in the file.
+    public static func remove(_ addresses: [PCIAddress], from text: String, filename: String) throws(DomainConfigError)
+        -> Self
+    {
+        let file = try ScannedFile(text, filename: filename)
+        guard !file.statements.isEmpty else {
+            throw DomainConfigError("\(filename) has no pci setting; there is nothing to remove")
+        }
+        let wanted = Set(addresses)
+        var found: Set<PCIAddress> = []
+        var edits: [TextEdit] = []
+        for statement in file.statements {
+            var doomed: [Int] = []
+            for (index, item) in statement.items.enumerated() {
+                if let address = try file.spec(item.value).address, wanted.contains(address) {
+                    doomed.append(index)
+                    found.insert(address)
+                }
+            }
+            edits += statement.removing(doomed, in: file.bytes)
+        }
+        if let missing = addresses.first(where: { !found.contains($0) }) {
+            throw DomainConfigError("\(missing) is not in the pci list of \(filename) (it has: "
+                                    + (file.effective ?? []).joined(separator: ", ") + ")")
+        }
+        var expected: [String] = []
+        for item in file.effective ?? [] {
+            if let address = try file.spec(item).address, wanted.contains(address) { continue }
+            expected.append(item)
+        }
+        return try finish(file, edits: edits, expected: expected, notes: [])
+    }
+
+    /// Applies the edits and reads the result with libxlutil: it must parse, and its list must be `expected`.
+    static func finish(_ file: ScannedFile, edits: [TextEdit], expected: [String], notes: [String])
+        throws(DomainConfigError) -> Self
+    {
+        var bytes = file.bytes
+        for edit in edits.sorted(by: { $0.offset > $1.offset }) {
+            bytes.replaceSubrange(edit.offset..<edit.offset + edit.length, with: Array(edit.text.utf8))
+        }
+        let edited = String(decoding: bytes, as: UTF8.self)
+        let reread: [String]?
+        do {
+            reread = try XLConfig(parsing: edited, filename: file.filename).stringList("pci")
+        } catch {
+            throw DomainConfigError("the edited \(file.filename) would not parse (\(error)); nothing was changed")
+        }
+        guard (reread ?? []) == expected else {
+            throw DomainConfigError("the edited \(file.filename) would read pci as [\((reread ?? []).joined(separator: ", "))]"
+                                    + " instead of [\(expected.joined(separator: ", "))]; nothing was changed")
+        }
+        return DomainConfigPCIList(filename: file.filename, original: file.text, edited: edited, before: file.effective,
+                                   after: expected, notes: notes)
+    }
+
+    /// A string literal xl reads back as `value`.
+    static func quote(_ value: String) -> String {
+        var quoted = "'"
+        for character in value {
+            if character == "\\" || character == "'" { quoted.append("\\") }
+            quoted.append(character)
+        }
+        return quoted + "'"
+    }
+
+    /// The change as a line diff: the changed lines with a few around them.
+    public var diff: String {
+        let old = original.split(separator: "\n", omittingEmptySubsequences: false)
+        let new = edited.split(separator: "\n", omittingEmptySubsequences: false)
+        var prefix = 0
+        while prefix < old.count, prefix < new.count, old[prefix] == new[prefix] { prefix += 1 }
+        var suffix = 0
+        while suffix < old.count - prefix, suffix < new.count - prefix,
+              old[old.count - 1 - suffix] == new[new.count - 1 - suffix] { suffix += 1 }
+        guard prefix < old.count || prefix < new.count, original != edited else { return "" }
+        var lines = ["--- \(filename)", "+++ \(filename)", "@@ line \(prefix + 1) @@"]
+        lines += old[prefix..<(old.count - suffix)].map { "-" + $0 }
+        lines += new[prefix..<(new.count - suffix)].map { "+" + $0 }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Why a domain config cannot be edited; one line.
+public struct DomainConfigError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A replacement of `length` bytes at `offset` by `text`.
+struct TextEdit {
+    var offset: Int
+    var length: Int
+    var text: String
+}
+
+/// A domain config as libxlutil reads it, with the places of its `pci` statements in the text.
+struct ScannedFile {
+    let text: String
+    let filename: String
+    let bytes: [UInt8]
+    /// Every `pci = [ … ]` and `pci += [ … ]`, in file order.
+    let statements: [PCIStatement]
+    /// The list xl uses (libxlutil's reading); nil when not set.
+    let effective: [String]?
+
+    init(_ text: String, filename: String) throws(DomainConfigError) {
+        self.text = text
+        self.filename = filename
+        bytes = Array(text.utf8)
+        do {
+            effective = try XLConfig(parsing: text, filename: filename).stringList("pci")
+        } catch {
+            throw DomainConfigError("\(error); nothing was changed")
+        }
+        statements = try PCIStatement.scan(bytes, filename: filename)
+        // The last `pci =` replaces what came before; later `pci +=` append to it.
+        let live = statements.lastIndex(where: { !$0.appends }).map { statements[$0...] } ?? statements[...]
+        let scanned = live.flatMap { $0.items.map(\.value) }
+        guard scanned == (effective ?? []) else {
+            throw DomainConfigError("\(filename): xvf reads its pci list as [\(scanned.joined(separator: ", "))] but xl "
+                                    + "as [\((effective ?? []).joined(separator: ", "))]; edit this file by hand")
+        }
+    }
+
+    /// A list item as a checked spec; an item xl would misread (`permissive=yes`) stops the edit.
+    func spec(_ item: String) throws(DomainConfigError) -> PCISpec {
+        do { return try PCISpec(parsing: item) } catch {
+            throw DomainConfigError("\(filename): pci item \(error.description); fix it first")
+        }
+    }
+
+    /// The devices in the live list, each with the item that names it.
+    func addresses() throws(DomainConfigError) -> [PCIAddress: String] {
+        var found: [PCIAddress: String] = [:]
+        for item in effective ?? [] {
+            if let address = try spec(item).address, found[address] == nil { found[address] = item }
+        }
+        return found
+    }
+}

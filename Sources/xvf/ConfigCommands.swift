@@ -1,0 +1,72 @@
+import ArgumentParser
+import XVFKit
+
+struct DomainConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cfg",
+        abstract: "Write the pci = [ … ] line of xl domain configs.",
+        subcommands: [DomainConfigLine.self, DomainConfigAdd.self, DomainConfigRemove.self])
+}
+
+struct DomainConfigLine: HostCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "line", abstract: "Print a pci = [ … ] line with the specs in canonical form.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "xl PCI specs (04:10.0,permissive=1) or device names (eno49/2,permissive=1).")
+    var specs: [String]
+
+    func run(on host: Host) throws(XVFError) {
+        print(PCISpecs.line(try PCISpecs.parse(specs, host: host)))
+    }
+}
+
+struct DomainConfigAdd: HostCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add devices to a domain config's pci list (in place; comments and layout kept).",
+        discussion: """
+            The file is read with libxlutil first (a file xl would reject is refused and left as it is), only \
+            the pci list changes (it is created when absent; a device already in it is not added twice), and \
+            the result is read again with libxlutil before it atomically replaces the file.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The xl domain config, e.g. /etc/xen/web1.cfg.") var file: String
+    @Argument(help: "xl PCI specs (04:10.0,permissive=1) or device names (eno49/2).") var specs: [String]
+    @Flag(help: "Print the change as a diff and change nothing.") var dryRun = false
+
+    func run(on host: Host) throws(XVFError) {
+        try DomainConfigAdd.apply(try DomainConfigChange.add(specs, to: file, host: host), dryRun: dryRun)
+    }
+
+    static func apply(_ change: DomainConfigChange, dryRun: Bool) throws(XVFError) {
+        for note in change.edit.notes { print("note: " + note) }
+        guard change.changes else {
+            print("\(change.edit.filename) already says this; nothing to do")
+            return
+        }
+        print(change.edit.diff)
+        if dryRun {
+            print("dry run: nothing was changed")
+            return
+        }
+        try change.write()
+        print("wrote \(change.edit.filename): pci = [ "
+              + change.edit.after.map { "'\($0)'" }.joined(separator: ", ") + " ]")
+    }
+}
+
+struct DomainConfigRemove: HostCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove", abstract: "Remove devices (by BDF) from a domain config's pci list, in place.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The xl domain config, e.g. /etc/xen/web1.cfg.") var file: String
+    @Argument(help: "Devices to take out: 04:10.0, 0000:04:10.0, eno49/2.") var devices: [String]
+    @Flag(help: "Print the change as a diff and change nothing.") var dryRun = false
+
+    func run(on host: Host) throws(XVFError) {
+        try DomainConfigAdd.apply(try DomainConfigChange.remove(devices, from: file, host: host), dryRun: dryRun)
+    }
+}
