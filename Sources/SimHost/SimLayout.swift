@@ -74,10 +74,15 @@ public struct SimSRIOV: Sendable {
     public var rebound: [Int: String?]
     /// The firmware left too little MMIO space: enabling VFs fails with ENOMEM.
     public var mmioShortage: Bool
+    /// The PF driver takes at most this many VFs in its current mode (ixgbe with DCB or FCoE on): a larger
+    /// `sriov_numvfs` answers EINVAL.
+    public var driverLimit: Int?
 
     public init(totalVFs: Int, offset: Int, stride: Int, vfDevice: UInt16, vfDriver: String, numVFs: Int = 0,
-                autoprobe: Bool = true, rebound: [Int: String?] = [:], mmioShortage: Bool = false) {
+                autoprobe: Bool = true, rebound: [Int: String?] = [:], mmioShortage: Bool = false,
+                driverLimit: Int? = nil) {
         self.mmioShortage = mmioShortage
+        self.driverLimit = driverLimit
         self.totalVFs = totalVFs
         self.offset = offset
         self.stride = stride

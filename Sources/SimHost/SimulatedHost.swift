@@ -48,6 +48,7 @@ public enum SimulatedHost {
                 marker.append("interface \(function.address) \(interface) \(function.mac ?? "-")")
             }
             if function.sriov?.mmioShortage == true { marker.append("no-mmio \(function.address)") }
+            if let limit = function.sriov?.driverLimit { marker.append("vf-limit \(function.address) \(limit)") }
         }
         marker += layout.domains.map(\.markerLine)
         if !layout.xenIOMMU { marker.append("xen-no-iommu") }

@@ -7,7 +7,8 @@ import SRIOV
 /// the kernel's rules is tested against them:
 /// - `sriov_numvfs`: creates or removes VFs; ERANGE above `sriov_totalvfs`; EBUSY when changing a
 ///   non-zero count; ENOENT when the PF has no driver; EPERM when removing VFs that pciback holds
-///   (igb/ixgbe refuse to free VFs that are assigned); ENOMEM when the PF lacks MMIO space.
+///   (igb/ixgbe refuse to free VFs that are assigned); ENOMEM when the PF lacks MMIO space;
+///   EINVAL above the count the PF driver takes in its current mode (`driverLimit`).
 /// - `sriov_drivers_autoprobe`, `driver_override`: stored; a VF of a PF with autoprobe off binds to
 ///   nothing unless its `driver_override` names the driver (`pci_device_can_probe`).
 /// - `drivers/X/bind` (ENODEV when X does not match, EBUSY when bound), `drivers/X/unbind`,
@@ -97,6 +98,7 @@ public struct SimulatedKernel: AttributeWriter {
             }
             if current != 0 { throw fail(EBUSY) }
             if state.mmioShort.contains(address) { throw fail(ENOMEM) }
+            if let limit = state.vfLimit[address], Int(count) > limit { throw fail(EINVAL) }
             createVFs(Int(count), pf: address, pfDirectory: canonicalDirectory, state: state, root: root)
         case "sriov_drivers_autoprobe":
             guard text == "0" || text == "1" else { throw fail(EINVAL) }
@@ -282,6 +284,7 @@ public struct SimulatedKernel: AttributeWriter {
         var driverOrder: [String] = []
         var interfaces: [PCIAddress: (name: String, mac: String)] = [:]
         var mmioShort: Set<PCIAddress> = []
+        var vfLimit: [PCIAddress: Int] = [:]
 
         func deviceDirectory(_ address: PCIAddress, _ root: HostRoot) -> String? {
             root.resolve("sys/bus/pci/devices/\(address)")
@@ -302,6 +305,10 @@ public struct SimulatedKernel: AttributeWriter {
                 if let address = try? PCIAddress(parsing: words[1]) { state.interfaces[address] = (words[2], words[3]) }
             case "no-mmio" where words.count == 2:
                 if let address = try? PCIAddress(parsing: words[1]) { state.mmioShort.insert(address) }
+            case "vf-limit" where words.count == 3:
+                if let address = try? PCIAddress(parsing: words[1]), let limit = Int(words[2]) {
+                    state.vfLimit[address] = limit
+                }
             default:
                 continue
             }

@@ -35,8 +35,9 @@ public struct DriverReload {
             throw XVFError(.badInput, "\(driver) has no max_vfs parameter (igb and ixgbe do); set the VF count of each "
                            + "of its PFs with `xvf vfs DEVICE COUNT`")
         }
-        let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
-        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 }), text.allSatisfy(\.isASCII) else {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.map { $0.utf8.allSatisfy({ (0x30...0x39).contains($0) }) ? Int($0) : nil }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
             throw XVFError(.badInput, "'\(text)' is not a max_vfs value; write a VF count (7) or one per port (7,7,0)")
         }
         let counts = values.map { $0! }

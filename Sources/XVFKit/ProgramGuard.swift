@@ -12,10 +12,10 @@ import SRIOV
 enum ProgramGuard {
     static let systemDirectories = ["/sbin", "/bin", "/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"]
 
-    static func check(_ steps: [HostStep], root: HostRoot) throws(XVFError) {
+    static func check(_ steps: [HostStep], root: HostRoot, searchPath: String? = nil) throws(XVFError) {
         guard !root.prefix.isEmpty else { return }
         for case .run(let argv) in steps {
-            guard let found = locate(argv[0]) else {
+            guard let found = locate(argv[0], searchPath: searchPath) else {
                 throw XVFError(.unavailable, "\(argv[0]) is not on PATH; install it (kmod) or fix PATH")
             }
             let directory = String(found[..<found.lastIndex(of: "/")!])
@@ -32,9 +32,9 @@ enum ProgramGuard {
     }
 
     /// The first executable file called `name` on `PATH`, as `posix_spawnp` would find it.
-    static func locate(_ name: String) -> String? {
+    static func locate(_ name: String, searchPath: String? = nil) -> String? {
         if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        let path = searchPath ?? getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
         for directory in path.split(separator: ":", omittingEmptySubsequences: false) {
             let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + name
             if access(candidate, X_OK) == 0 { return candidate }

@@ -24,7 +24,7 @@ public struct VFCountChange {
         let pf = try Self.physicalFunction(name, inventory: inventory)
         let sriov = pf.sriov!
         let label = Self.label(pf)
-        guard let count = Int(text), count >= 0, text.allSatisfy(\.isASCII) else {
+        guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let count = Int(text) else {
             throw XVFError(.badInput, "'\(text)' is not a VF count; write a whole number 0-\(sriov.totalVFs) for \(label)")
         }
         guard count <= sriov.totalVFs else {
@@ -91,17 +91,18 @@ public struct VFCountChange {
     /// Puts the VF count and pciback's VFs back as they were; says what it did.
     func restore(_ root: HostRoot) -> String {
         var problems: [String] = []
+        var restored: [String] = []
         let numvfs = Self.numvfsPath(pf)
         let now = root.readInteger(numvfs) ?? 0
         if now != current {
             var back: [HostStep] = []
             if now != 0 { back.append(.writeAttribute(path: numvfs, value: "0")) }
             if current != 0 { back.append(.writeAttribute(path: numvfs, value: "\(current)")) }
-            for step in back {
-                do { try step.perform(on: root) } catch {
-                    problems.append("the VF count stays \(root.readInteger(numvfs) ?? 0), not \(current) (\(error))")
-                    break
-                }
+            do {
+                for step in back { try step.perform(on: root) }
+                restored.append("\(current) VFs")
+            } catch {
+                problems.append("the VF count stays \(root.readInteger(numvfs) ?? 0), not \(current) (\(error))")
             }
         }
         for vf in releasedFromPciback {
@@ -118,14 +119,15 @@ public struct VFCountChange {
             if !pcibackSlots.contains(vf) {
                 back.append(.writeAttribute(path: PcibackState.directory + "/remove_slot", value: vf.description))
             }
-            for step in back {
-                do { try step.perform(on: root) } catch {
-                    problems.append("\(vf) is not back on pciback (\(error))")
-                    break
-                }
+            do {
+                for step in back { try step.perform(on: root) }
+                restored.append("\(vf) on pciback")
+            } catch {
+                problems.append("\(vf) is not back on pciback (\(error))")
             }
         }
-        return problems.isEmpty ? "nothing was changed" : "could not undo everything: " + problems.joined(separator: "; ")
+        if !problems.isEmpty { return "could not undo everything: " + problems.joined(separator: "; ") }
+        return restored.isEmpty ? "nothing was changed" : "put back: " + restored.joined(separator: ", ")
     }
 
     /// What to tell the user once the change is made.
