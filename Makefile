@@ -6,7 +6,7 @@ DEBIAN_DEPS := libpci-dev libxen-dev pci.ids pciutils
 DEMO_ROOT   := demo-host
 SWIFT       ?= swift
 
-.PHONY: demo test deps build release clean
+.PHONY: demo test deps build release check-static bench install clean
 
 ## demo: install what is missing, build, write the seeds' simulated host, and list its VFs.
 demo: deps release
@@ -30,8 +30,37 @@ deps:
 build: deps
 	$(SWIFT) build
 
+## release: xvf and xvf-sim with the Swift runtime and Foundation linked in, so a dom0 needs only
+## Debian's Xen and libpci libraries.
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
+
+## check-static: the release binary needs no Swift runtime library; prints its size.
+check-static: release
+	@if ldd .build/release/xvf | grep -E 'libswift|libFoundation|libdispatch'; then \
+		echo "xvf links a Swift runtime library dynamically" >&2; exit 1; fi
+	@strip -o .build/release/xvf.stripped .build/release/xvf
+	@echo "xvf: $$(stat -c %s .build/release/xvf) bytes, stripped $$(stat -c %s .build/release/xvf.stripped) bytes; no Swift runtime library needed"
+
+## bench: xvf list --json against lspci on simulated hosts of 4x7, 16x64 and 64x64 PFs x VFs.
+bench: release
+	python3 Tests/Bench/bench.py .build/release
+
+## install: the binary, shell completions, the man page and the boot unit under $(DESTDIR)$(PREFIX).
+install: release
+	install -D -m 0755 .build/release/xvf $(DESTDIR)$(PREFIX)/bin/xvf
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d $(DESTDIR)$(PREFIX)/share/man/man1
+	.build/release/xvf --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/xvf
+	.build/release/xvf --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_xvf
+	.build/release/xvf --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/xvf.fish
+	mkdir -p .build/manual
+	$(SWIFT) package --allow-writing-to-directory .build/manual generate-manual --output-directory .build/manual
+	install -m 0644 .build/manual/xvf.1 $(DESTDIR)$(PREFIX)/share/man/man1/xvf.1
+	if [ -f xlcfg/xvf-boot.service ]; then \
+		install -d $(DESTDIR)/etc/systemd/system; \
+		sed 's|/usr/local/bin/xvf|$(PREFIX)/bin/xvf|g' xlcfg/xvf-boot.service > $(DESTDIR)/etc/systemd/system/xvf-boot.service; \
+	fi
 
 clean:
 	rm -rf .build $(DEMO_ROOT)

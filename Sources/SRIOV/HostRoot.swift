@@ -92,7 +92,7 @@ public struct HostRoot: Sendable {
             let file = openat(fd, name, O_RDONLY | O_CLOEXEC)
             guard file >= 0 else { return nil }
             defer { close(file) }
-            return readBytes(from: file).map(FileReader.trimmedText)
+            return readBytes(from: file, singleRead: true).map(FileReader.trimmedText)
         }
 
         public func integer(_ name: String) -> Int? { text(name).flatMap(FileReader.parseInteger) }
@@ -257,8 +257,9 @@ func readBytes(atAbsolutePath path: String) -> [UInt8]? {
     return readBytes(from: fd)
 }
 
-/// Reads an open file to its end.
-func readBytes(from fd: Int32) -> [UInt8]? {
+/// Reads an open file to its end. `singleRead` is for sysfs attributes, which hand over their whole
+/// value (at most a page) in the first read, so a short first read is the end; procfs files are not so.
+func readBytes(from fd: Int32, singleRead: Bool = false) -> [UInt8]? {
     var result: [UInt8] = []
     // A stack buffer: discovery reads thousands of small files, and zeroing a heap page for each shows up.
     return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { chunk -> [UInt8]? in
@@ -267,8 +268,7 @@ func readBytes(from fd: Int32) -> [UInt8]? {
             if n < 0 { return nil }
             if n == 0 { break }
             result.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<n]))
-            // A sysfs attribute hands over its whole value in the first read; a short first read is the end.
-            if n < chunk.count && result.count < 4096 { break }
+            if singleRead && n < chunk.count && result.count < 4096 { break }
         }
         return result
     }

@@ -16,12 +16,10 @@ struct XVF: ParsableCommand {
             name, a spec, a file); 3 not possible on this host (no sys/bus/pci, not a Xen dom0);
             64 a command-line usage error.
             """,
-        version: xvfVersion,
+        version: XVFVersion.text,
         subcommands: [List.self, Show.self, VFCount.self, DriverCommand.self, BootLineCommand.self, DomainConfigCommand.self,
                       Assignable.self, Assign.self, Release.self])
 }
-
-let xvfVersion = "0.1.0"
 
 /// Options every command takes. They may also stand before the command (`xvf --root DIR list`).
 struct GlobalOptions: ParsableArguments {
