@@ -8,9 +8,11 @@ SWIFT       ?= swift
 
 .PHONY: demo test deps build release check-static bench install clean
 
-## demo: install what is missing, build, write the seeds' simulated host, and list its VFs.
+## demo: install what is missing, build, write the seeds' simulated host, give one of its VFs to the
+## domain web1 in one step, and list the VFs with their holders.
 demo: deps release
 	.build/release/xvf-sim $(DEMO_ROOT) --replace
+	.build/release/xvf --root $(DEMO_ROOT) assign eno49/2 --dom web1 --permissive
 	.build/release/xvf --root $(DEMO_ROOT) list
 
 ## test: install what is missing and run the whole test suite.

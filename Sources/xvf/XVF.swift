@@ -9,11 +9,12 @@ struct XVF: ParsableCommand {
         commandName: "xvf",
         abstract: "SR-IOV virtual functions and PCI passthrough on Xen hosts.",
         discussion: """
-            Devices are named by address (05:10.0 or 0000:05:10.0), by PF interface (eno49), or by VF
-            (eno49/3 = VF 3 of eno49; eno49/0-6 and eno49/* where a list is taken).
+            Devices are named by address (05:10.0 or 0000:05:10.0), by PF interface (eno49), or by VF \
+            (eno49/3 is VF 3 of eno49; eno49/0-6 and eno49/* where a list is taken). Every command reads \
+            the host under --root (default /).
 
-            Exit codes: 0 success; 1 an operation failed or was refused; 2 bad input (an address, a device
-            name, a spec, a file); 3 not possible on this host (no sys/bus/pci, not a Xen dom0);
+            Exit codes: 0 success; 1 an operation failed or was refused; 2 bad input (an address, a \
+            device name, a spec, a file); 3 not possible on this host (no sys/bus/pci, not a Xen dom0); \
             64 a command-line usage error.
             """,
         version: XVFVersion.text,
