@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Builds the lab's dom0 once and caches it; prints the cache directory on stdout.
+#
+# The cache key covers the package list, the versions bookworm offers for them and the files that
+# shape the image (this script, Tests/Lab/dom0/), so a new kernel or Xen in the archive, or a change
+# here, builds a fresh image and anything else reuses the old one. Each run boots a qcow2 overlay on
+# top of the cached image, which therefore stays as built.
+#
+# The directory holds: dom0.img (ext4 root), xen (Xen unpacked: QEMU's multiboot loader takes only an
+# uncompressed ELF), vmlinuz and initrd.img (dom0's, also the PV domU's kernel), manifest (versions).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+mirror=$(apt-get indextargets --format '$(CODENAME) $(REPO_URI)' | awk '$1 == "bookworm" { print $2; exit }')
+[ -n "$mirror" ] || { echo "no bookworm suite in apt's sources" >&2; exit 1; }
+
+# The version bookworm's main suite offers for a package (madison's third column names the suite).
+offered() { apt-cache madison "$1" | awk -F' [|] ' '$3 ~ / bookworm\/main / { print $2; exit }'; }
+
+key_input() {
+    local p
+    for p in "${DOM0_PACKAGES[@]}"; do echo "$p $(offered "$p")"; done
+    cat "$LAB_DIR/build-image.sh" "$LAB_DIR/lib.sh"
+    find "$LAB_DIR/dom0" -type f | sort | xargs cat
+}
+key=$(key_input | sha256sum | cut -c1-16)
+out="$LAB_CACHE/dom0-$key"
+if [ -f "$out/manifest" ]; then
+    lab_log "dom0 image cached: $out"
+    echo "$out"
+    exit 0
+fi
+
+# Built beside the final directory and renamed into place, so an interrupted build never looks cached.
+mkdir -p "$LAB_CACHE"
+work=$(mktemp -d "$LAB_CACHE/build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+tree="$work/root"
+
+lab_log "debootstrap bookworm into $tree (about 2 minutes)"
+include=$(IFS=,; echo "${DOM0_PACKAGES[*]}")
+debootstrap --variant=minbase --include="$include" bookworm "$tree" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+    tail -n 40 "$work/debootstrap.log" >&2
+    [ -f "$tree/debootstrap/debootstrap.log" ] && tail -n 40 "$tree/debootstrap/debootstrap.log" >&2
+    exit 1
+}
+
+kver=$(ls "$tree/lib/modules" | sort -V | tail -1)
+[ -n "$kver" ] || { echo "no kernel modules in the debootstrapped tree" >&2; exit 1; }
+
+# --- dom0 configuration ------------------------------------------------------------------------
+echo xvflab >"$tree/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 xvflab\n' >"$tree/etc/hosts"
+# An empty root password lets someone debugging a failed run log in on the serial console.
+chroot "$tree" passwd -d root >/dev/null
+printf '/dev/vda / ext4 rw,errors=remount-ro 0 0\n' >"$tree/etc/fstab"
+# xenconsoled keeps guest consoles in files only when asked, and does not create the directory:
+# the scenario reads what the PV domU prints there to learn what the guest sees.
+touch "$tree/etc/default/xen"
+sed -i '/^XENCONSOLED_ARGS=/d' "$tree/etc/default/xen"
+echo 'XENCONSOLED_ARGS="--log=guest --log-dir=/var/log/xen/console"' >>"$tree/etc/default/xen"
+mkdir -p "$tree/var/log/xen/console"
+
+install -m 0644 "$LAB_DIR/dom0/xvf-lab.service" "$tree/etc/systemd/system/xvf-lab.service"
+install -m 0755 "$LAB_DIR/dom0/xvf-lab-run" "$tree/usr/local/sbin/xvf-lab-run"
+ln -sf /etc/systemd/system/xvf-lab.service "$tree/etc/systemd/system/multi-user.target.wants/xvf-lab.service"
+
+# --- the PV domU: dom0's kernel with a busybox initramfs ---------------------------------------
+# The guest only has to show whether the passed-through VF arrives: xen-pcifront brings the device
+# in, igbvf binds it. Its init prints its PCI state to the console whenever it changes.
+domu="$work/domu"
+mkdir -p "$domu"/{bin,dev,proc,sys,mods}
+cp "$tree/bin/busybox" "$domu/bin/busybox"
+# One module per modprobe call: a second name would be read as a parameter of the first.
+for m in xen-pcifront igbvf; do chroot "$tree" modprobe --show-depends -S "$kver" "$m"; done |
+    awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++' >"$work/domu-modules"
+[ "$(grep -c . "$work/domu-modules")" -ge 2 ] || { echo "domU modules not found:" >&2; cat "$work/domu-modules" >&2; exit 1; }
+n=0
+while read -r m; do
+    n=$((n + 1))
+    case "$m" in
+        # busybox's insmod loads plain ELF only; Debian may compress modules.
+        *.ko.xz) xz -dc "$tree$m" >"$domu/mods/$(printf %02d $n).ko" ;;
+        *.ko.zst) zstd -qdc "$tree$m" >"$domu/mods/$(printf %02d $n).ko" ;;
+        *) cp "$tree$m" "$domu/mods/$(printf %02d $n).ko" ;;
+    esac
+done <"$work/domu-modules"
+install -m 0755 "$LAB_DIR/dom0/domu-init" "$domu/init"
+(cd "$domu" && find . | cpio -o -H newc --quiet | gzip -1) >"$tree/boot/xvf-lab-domu.cpio.gz"
+
+# --- carve out what QEMU loads, then the image -------------------------------------------------
+gunzip -c "$tree"/boot/xen-4.17-amd64.gz >"$work/xen"
+cp "$tree/boot/vmlinuz-$kver" "$work/vmlinuz"
+cp "$tree/boot/initrd.img-$kver" "$work/initrd.img"
+
+# mkfs.ext4 -d copies the tree (owners, modes, device nodes) without mounting anything.
+truncate -s 4G "$work/dom0.img"
+mkfs.ext4 -q -L xvflab -d "$tree" "$work/dom0.img"
+
+{
+    echo "built $(date -u +%FT%TZ) key $key"
+    echo "kernel $kver"
+    chroot "$tree" dpkg-query -W "${DOM0_PACKAGES[@]}"
+} >"$work/manifest"
+rm -rf "$tree" "$domu"
+trap - EXIT
+mv "$work" "$out"
+# Older images are superseded by this one.
+find "$LAB_CACHE" -mindepth 1 -maxdepth 1 -name 'dom0-*' ! -path "$out" -exec rm -rf {} +
+lab_log "dom0 image built: $out"
+echo "$out"
