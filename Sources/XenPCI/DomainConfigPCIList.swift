@@ -1,3 +1,4 @@
+import CXenLight
 import SRIOV
 
 /// The `pci = [ … ]` setting of an xl domain config, edited in place: only the list's items change,
@@ -172,11 +173,20 @@ struct ScannedFile {
         }
     }
 
-    /// A list item as a checked spec; an item xl would misread (`permissive=yes`) stops the edit.
+    /// A list item as a checked spec. xl hands the item to libxlutil as it is written, so an item it
+    /// would misread (`permissive=yes` is 0 to libxlutil) stops the edit, with the form to write instead.
     func spec(_ item: String) throws(DomainConfigError) -> PCISpec {
-        do { return try PCISpec(parsing: item) } catch {
+        let spec: PCISpec
+        do { spec = try PCISpec(parsing: item) } catch {
             throw DomainConfigError("\(filename): pci item \(error.description); fix it first")
         }
+        guard item != spec.canonical else { return spec }
+        let differences = LibxlutilSpecReader.differences(readingRaw: item, as: spec)
+        guard differences.isEmpty else {
+            throw DomainConfigError("\(filename): xl reads pci item '\(item)' differently from what it says ("
+                                    + differences.joined(separator: ", ") + "); fix it first: write '\(spec.canonical)'")
+        }
+        return spec
     }
 
     /// The devices in the live list, each with the item that names it.
@@ -186,5 +196,19 @@ struct ScannedFile {
             if let address = try spec(item).address, found[address] == nil { found[address] = item }
         }
         return found
+    }
+}
+
+extension LibxlutilSpecReader {
+    /// What libxlutil reads differently in `raw` from the strictly parsed `spec` (empty: the same). Only
+    /// text that passed the strict parser comes here: libxlutil crashes on some malformed strings.
+    static func differences(readingRaw raw: String, as spec: PCISpec) -> [String] {
+        guard let report = MemoryStream(), let config = xlu_cfg_init(report.file, "spec") else { return ["unreadable"] }
+        defer { xlu_cfg_destroy(config) }
+        var device = libxl_device_pci()
+        libxl_device_pci_init(&device)
+        defer { libxl_device_pci_dispose(&device) }
+        guard xlu_pci_parse_spec_string(config, &device, raw) == 0 else { return ["refused by libxlutil"] }
+        return differencesFrom(spec, device)
     }
 }

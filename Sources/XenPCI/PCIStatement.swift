@@ -161,17 +161,22 @@ struct PCIStatement {
         let lead = bytes[lineStart..<last.start]
         let indent = lead.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
             ? String(decoding: lead, as: UTF8.self) : "    "
-        var edits: [TextEdit] = []
-        if !trailingComma { edits.append(TextEdit(offset: last.end, length: 0, text: ",")) }
-        edits.append(TextEdit(offset: lineEnd, length: 0,
-                              text: quoted.map { "\n" + indent + $0 }.joined(separator: ",") + (trailingComma ? "," : "")))
-        return edits
+        // One edit from the end of the last item to the end of its line: the comma it needs goes right
+        // after it, whatever comment follows stays on its line, and the new items go on new lines.
+        let between = String(decoding: bytes[last.end..<lineEnd], as: UTF8.self)
+        return [TextEdit(offset: last.end, length: lineEnd - last.end,
+                         text: (trailingComma ? "" : ",") + between
+                            + quoted.map { "\n" + indent + $0 }.joined(separator: ",") + (trailingComma ? "," : ""))]
     }
 
     /// Edits that delete the items at `indices` with their commas; an item alone on its line (with its
     /// comment) takes the line with it.
     func removing(_ indices: [Int], in bytes: [UInt8]) -> [TextEdit] {
         func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        // Every item of a one-line list: it becomes `[ ]`.
+        if indices.count == items.count && !bytes[open..<close].contains(UInt8(ascii: "\n")) {
+            return [TextEdit(offset: open + 1, length: close - open - 1, text: " ")]
+        }
         var ranges: [Range<Int>] = []
         for index in indices {
             let item = items[index]

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// `xvf cfg line|add|remove` as users run them: the diff, the file written in place, refusals that leave
+/// the file byte-identical.
+@Suite struct DomainConfigTests {
+    func config(_ text: String) throws -> String {
+        let path = temporaryDirectory("cfg") + "/web1.cfg"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func linePrintsCanonicalSpecsAndResolvesVFNames() throws {
+        let result = try xvf(["--root", simulatedHost(), "cfg", "line", "4:10.0,permissive=1", "eno49/2-3,seize=1", "05:10.0@5"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "pci = [ '0000:04:10.0,permissive=1', '0000:04:11.0,seize=1', '0000:04:11.4,seize=1', '0000:05:10.0@05' ]\n")
+        let bad = try xvf(["cfg", "line", "05:10"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("has no function number"))
+    }
+
+    @Test func addShowsTheDiffAndWritesInPlace() throws {
+        let file = try config("# web1\nname = \"web1\"\npci = [ '0000:04:10.0' ] # nic\n")
+        let dry = try xvf(["cfg", "add", file, "04:10.4,permissive=1", "--dry-run"])
+        #expect(dry.status == 0)
+        #expect(dry.stdout == """
+            --- \(file)
+            +++ \(file)
+            @@ line 3 @@
+            -pci = [ '0000:04:10.0' ] # nic
+            +pci = [ '0000:04:10.0', '0000:04:10.4,permissive=1' ] # nic
+            dry run: nothing was changed
+
+            """)
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "# web1\nname = \"web1\"\npci = [ '0000:04:10.0' ] # nic\n")
+        let real = try xvf(["cfg", "add", file, "04:10.4,permissive=1"])
+        #expect(real.status == 0)
+        #expect(try String(contentsOfFile: file, encoding: .utf8)
+                == "# web1\nname = \"web1\"\npci = [ '0000:04:10.0', '0000:04:10.4,permissive=1' ] # nic\n")
+        let again = try xvf(["cfg", "add", file, "04:10.4"])
+        #expect(again.stdout.contains("already in pci"))
+        let removed = try xvf(["cfg", "remove", file, "04:10.0"])
+        #expect(removed.status == 0)
+        #expect(try String(contentsOfFile: file, encoding: .utf8)
+                == "# web1\nname = \"web1\"\npci = [ '0000:04:10.4,permissive=1' ] # nic\n")
+    }
+
+    @Test("refusals leave the file byte-identical", arguments: [
+        ("pci = [ '04:10.0' \nname = \"x\"\n", ["add", "04:11.0"], "config parsing error"),
+        ("pci = [ '04:10.0,permissive=yes' ]\n", ["add", "04:11.0"], "write '0000:04:10.0,permissive=1'"),
+        ("pci = [ '04:10.0' ]\n", ["add", "04:11"], "has no function number"),
+        ("pci = [ '04:10.0' ]\n", ["remove", "04:11.0"], "0000:04:11.0 is not in the pci list"),
+        ("name = \"x\"\n", ["remove", "04:11.0"], "has no pci setting"),
+    ])
+    func refusals(text: String, arguments: [String], message: String) throws {
+        let file = try config(text)
+        let result = try xvf(["cfg", arguments[0], file] + arguments.dropFirst())
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: (file as NSString).deletingLastPathComponent) == ["web1.cfg"],
+                "no temporary file is left behind")
+    }
+
+    @Test func aMissingFileIsBadInput() throws {
+        let result = try xvf(["cfg", "add", "/nonexistent/web1.cfg", "04:10.0"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "xvf: /nonexistent/web1.cfg does not exist; create the domain config first (see xlcfg/ for examples)\n")
+    }
+}

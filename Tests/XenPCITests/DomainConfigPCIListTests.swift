@@ -1,0 +1,145 @@
+import Foundation
+import SRIOV
+import Testing
+@testable import XenPCI
+
+/// Editing the `pci` list of xl domain configs: only the list changes, xl (libxlutil) reads the result.
+@Suite struct DomainConfigPCIListTests {
+    func spec(_ text: String) throws -> PCISpec { try PCISpec(parsing: text) }
+    func address(_ text: String) throws -> PCIAddress { try PCIAddress(parsing: text) }
+
+    @Test func addKeepsCommentsAndAppendsOnTheSameLine() throws {
+        let text = """
+            # web1: a PV guest
+            name = "web1"   # the name xl shows
+            pci = [ '0000:04:10.0,permissive=1' ] # its VF
+            memory = 2048
+
+            """
+        let edit = try DomainConfigPCIList.add([spec("04:10.4"), spec("04:11.0@03,permissive=1")], to: text, filename: "web1.cfg")
+        #expect(edit.edited == """
+            # web1: a PV guest
+            name = "web1"   # the name xl shows
+            pci = [ '0000:04:10.0,permissive=1', '0000:04:10.4', '0000:04:11.0@03,permissive=1' ] # its VF
+            memory = 2048
+
+            """)
+        #expect(edit.after == ["0000:04:10.0,permissive=1", "0000:04:10.4", "0000:04:11.0@03,permissive=1"])
+    }
+
+    @Test func addToAListOverSeveralLinesFollowsItsLayout() throws {
+        let text = """
+            pci = [
+                '0000:04:10.0',   # first VF
+                '04:10.4'
+            ]
+            vcpus = 2
+
+            """
+        let edit = try DomainConfigPCIList.add([spec("04:11.0")], to: text, filename: "a.cfg")
+        #expect(edit.edited == """
+            pci = [
+                '0000:04:10.0',   # first VF
+                '04:10.4',
+                '0000:04:11.0'
+            ]
+            vcpus = 2
+
+            """)
+        let trailing = try DomainConfigPCIList.add([spec("04:11.0")], to: "pci = [\n  '04:10.0', # x\n]\n", filename: "b.cfg")
+        #expect(trailing.edited == "pci = [\n  '04:10.0', # x\n  '0000:04:11.0',\n]\n")
+    }
+
+    @Test func addCreatesAnAbsentList() throws {
+        let edit = try DomainConfigPCIList.add([spec("04:10.0,permissive=1")], to: "name = \"x\"\nmemory = 512", filename: "x.cfg")
+        #expect(edit.before == nil)
+        #expect(edit.edited == "name = \"x\"\nmemory = 512\npci = [ '0000:04:10.0,permissive=1' ]\n")
+        let empty = try DomainConfigPCIList.add([spec("04:10.0")], to: "pci = []\n", filename: "e.cfg")
+        #expect(empty.edited == "pci = [ '0000:04:10.0' ]\n")
+    }
+
+    @Test func aDevicePresentByBDFIsNotAddedTwice() throws {
+        let text = "pci = [ '04:10.0,permissive=1' ]\n"
+        let edit = try DomainConfigPCIList.add([spec("0000:04:10.0"), spec("04:10.4"), spec("04:10.4,seize=1")],
+                                               to: text, filename: "d.cfg")
+        #expect(edit.edited == "pci = [ '04:10.0,permissive=1', '0000:04:10.4' ]\n")
+        #expect(edit.notes.count == 2)
+        let same = try DomainConfigPCIList.add([spec("04:10.0")], to: text, filename: "d.cfg")
+        #expect(same.edited == text)
+    }
+
+    @Test func theLastAssignmentAndAppendsAreWhatCounts() throws {
+        let text = """
+            pci = [ '0000:01:00.0' ]
+            pci = [ '0000:04:10.0' ]
+            pci += [ '0000:04:10.4' ]
+
+            """
+        let edit = try DomainConfigPCIList.add([spec("01:00.0")], to: text, filename: "p.cfg")
+        #expect(edit.before == ["0000:04:10.0", "0000:04:10.4"], "the first list is replaced by the second")
+        #expect(edit.edited.hasSuffix("pci += [ '0000:04:10.4', '0000:01:00.0' ]\n"))
+    }
+
+    @Test func removeTakesItemsCommasAndTheirLines() throws {
+        let text = """
+            pci = [
+                '0000:04:10.0',   # web
+                '0000:04:10.4',   # db
+            ]
+            other = [ 'a' ]
+            pci += [ '0000:04:11.0', '0000:04:11.4' ]
+
+            """
+        let edit = try DomainConfigPCIList.remove([address("04:10.4"), address("04:11.0")], from: text, filename: "r.cfg")
+        #expect(edit.edited == """
+            pci = [
+                '0000:04:10.0',   # web
+            ]
+            other = [ 'a' ]
+            pci += [ '0000:04:11.4' ]
+
+            """)
+        let all = try DomainConfigPCIList.remove([address("04:11.0"), address("04:11.4")], from: "pci = [ '04:11.0', '04:11.4' ]\n", filename: "s.cfg")
+        #expect(all.edited == "pci = [ ]\n")
+        #expect(all.after.isEmpty)
+    }
+
+    @Test("refusals", arguments: [
+        ("name = \"x\"\npci = [ '04:10.0' \n", "config parsing error"),        // no closing bracket
+        ("pci = [ '04:10.0' ]\nmemory = 1 2\n", "config parsing error"),       // malformed elsewhere
+        ("pci = '04:10.0'\n", "is not a list"),
+        ("pci = [ '04:10.0,permissive=yes' ]\n", "differently from what it says (permissive); fix it first: write '0000:04:10.0,permissive=1'"),
+        ("pci = [ [ '04:10.0' ] ]\n", "item 1 of `pci' is not a string"),
+    ])
+    func refusals(text: String, message: String) throws {
+        do {
+            _ = try DomainConfigPCIList.add([spec("04:11.0")], to: text, filename: "bad.cfg")
+            Issue.record("accepted \(text)")
+        } catch let error as DomainConfigError {
+            #expect(error.description.contains(message), "\(error)")
+            #expect(error.description.hasPrefix("bad.cfg"), "\(error)")
+        }
+    }
+
+    @Test func removingADeviceNotInTheListIsRefused() throws {
+        #expect(throws: DomainConfigError.self) {
+            try DomainConfigPCIList.remove([address("04:11.0")], from: "pci = [ '04:10.0' ]\n", filename: "m.cfg")
+        }
+        #expect(throws: DomainConfigError.self) {
+            try DomainConfigPCIList.remove([address("04:11.0")], from: "name = \"m\"\n", filename: "m.cfg")
+        }
+    }
+
+    @Test("the example configs in xlcfg/ parse with libxlutil", arguments: ["pv-domu.cfg", "hvm-domu.cfg"])
+    func examplesParse(name: String) throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("xlcfg/" + name)
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let pci = try #require(try XLConfig(parsing: text, filename: name).stringList("pci"))
+        #expect(!pci.isEmpty)
+        for item in pci { #expect(try PCISpec(parsing: item).canonical == item, "examples are in canonical form") }
+        // And they can be edited.
+        let edit = try DomainConfigPCIList.add([spec("0000:06:00.0")], to: text, filename: name)
+        #expect(edit.after == pci + ["0000:06:00.0"])
+    }
+}
