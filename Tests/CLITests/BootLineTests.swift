@@ -142,13 +142,7 @@ import Testing
         (["bootline", "06:00.0", "--write"], 2, "is not a PCI device on this host"),
     ])
     func refusals(arguments: [String], status: Int32, message: String) throws {
-        let root = simulatedHost()
-        let before = snapshot(root)
-        let result = try xvf(["--root", root] + arguments)
-        #expect(result.status == status)
-        #expect(result.stderr.contains(message), "\(result.stderr)")
-        #expect(result.stderr.split(separator: "\n").count == 1)
-        #expect(snapshot(root) == before)
+        try expectRefusal(arguments, status: status, message: message)
     }
 
     @Test func forceHidesTheManagementPortAnyway() throws {

@@ -75,13 +75,7 @@ import Testing
         (["vfs", "eno99", "2"], 2, "is not a network interface"),
     ])
     func vfsRefusalsChangeNothing(arguments: [String], status: Int32, message: String) throws {
-        let root = simulatedHost()
-        let before = snapshot(root)
-        let result = try xvf(["--root", root] + arguments)
-        #expect(result.status == status)
-        #expect(result.stderr.contains(message), "\(result.stderr)")
-        #expect(result.stderr.split(separator: "\n").count == 1)
-        #expect(snapshot(root) == before)
+        try expectRefusal(arguments, status: status, message: message)
     }
 
     @Test func aVFAttachedToADomainStopsTheChangeUnlessForced() throws {

@@ -48,13 +48,7 @@ import Testing
         (["release", "eno49/2"], 1, "not attached to any domain"),
     ])
     func refusalsChangeNothing(arguments: [String], status: Int32, message: String) throws {
-        let root = simulatedHost()
-        let before = snapshot(root)
-        let result = try xvf(["--root", root] + arguments)
-        #expect(result.status == status)
-        #expect(result.stderr.contains(message), "\(result.stderr)")
-        #expect(result.stderr.split(separator: "\n").count == 1)
-        #expect(snapshot(root) == before)
+        try expectRefusal(arguments, status: status, message: message)
     }
 
     @Test func aDeviceAttachedElsewhereIsRefusedNamingTheDomain() throws {

@@ -86,3 +86,16 @@ func snapshot(_ root: String) -> [String: String] {
     }
     return result
 }
+
+/// Runs xvf on a fresh demo host and checks what every refusal must do: the exit code, one line on
+/// standard error that contains `message`, and a host tree left byte-identical.
+func expectRefusal(_ arguments: [String], status: Int32, message: String,
+                   sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let root = simulatedHost()
+    let before = snapshot(root)
+    let result = try xvf(["--root", root] + arguments)
+    #expect(result.status == status, sourceLocation: sourceLocation)
+    #expect(result.stderr.contains(message), "\(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stderr.split(separator: "\n").count == 1, sourceLocation: sourceLocation)
+    #expect(snapshot(root) == before, "the host tree changed", sourceLocation: sourceLocation)
+}
