@@ -97,5 +97,10 @@ func expectRefusal(_ arguments: [String], status: Int32, message: String,
     #expect(result.status == status, sourceLocation: sourceLocation)
     #expect(result.stderr.contains(message), "\(result.stderr)", sourceLocation: sourceLocation)
     #expect(result.stderr.split(separator: "\n").count == 1, sourceLocation: sourceLocation)
-    #expect(snapshot(root) == before, "the host tree changed", sourceLocation: sourceLocation)
+    #expect(changes(from: before, to: snapshot(root)) == [], sourceLocation: sourceLocation)
+}
+
+/// The paths that differ between two snapshots (added, removed or changed), for short failure messages.
+func changes(from before: [String: String], to after: [String: String]) -> [String] {
+    Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
 }
