@@ -28,6 +28,8 @@ public enum SimulatedHost {
         tree.makeDirectory("run")
         tree.write("sys/bus/pci/drivers_probe", "")
         tree.write("sys/bus/pci/drivers_autoprobe", "1\n")
+        tree.makeDirectory("dev")
+        tree.write(SimulatedKernel.kernelLog, "6,0,0,-;Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org)\n")
 
         var marker = ["# xvf simulated host: read by the simulated kernel (SimHost), never present on a real host"]
         for driver in layout.drivers {

@@ -97,7 +97,12 @@ public struct SimulatedKernel: AttributeWriter {
                 return
             }
             if current != 0 { throw fail(EBUSY) }
-            if state.mmioShort.contains(address) { throw fail(ENOMEM) }
+            if state.mmioShort.contains(address) {
+                // sriov_enable's pci_err, which is how an operator (and `xvf doctor`) finds the cause.
+                let driver = root.linkTarget(canonicalDirectory + "/driver") ?? "pci"
+                logKernelMessage("\(driver) \(address): not enough MMIO resources for SR-IOV", root: root)
+                throw fail(ENOMEM)
+            }
             if let limit = state.vfLimit[address], Int(count) > limit { throw fail(EINVAL) }
             createVFs(Int(count), pf: address, pfDirectory: canonicalDirectory, state: state, root: root)
         case "sriov_drivers_autoprobe":
@@ -110,6 +115,17 @@ public struct SimulatedKernel: AttributeWriter {
         default:
             tree.write(canonicalPath, value)
         }
+    }
+
+    // MARK: kernel log
+
+    /// The simulated `/dev/kmsg`: one record a line in its `priority,sequence,microseconds,-;message` form.
+    public static let kernelLog = "dev/kmsg"
+
+    func logKernelMessage(_ message: String, root: HostRoot, priority: Int = 3) {
+        let existing = root.readFile(Self.kernelLog).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let sequence = existing.split(separator: "\n").count
+        SimTree(root: root).write(Self.kernelLog, existing + "\(priority),\(sequence),\(5_000_000 + sequence * 1000),-;\(message)\n")
     }
 
     // MARK: drivers

@@ -280,6 +280,13 @@ public final class SimulatedToolstack: Toolstack {
             }
     }
 
+    // MARK: the machine
+
+    /// Passthrough follows the host's IOMMU (`SimLayout.xenIOMMU`).
+    public func capabilities() throws(ToolstackError) -> XenCapabilities {
+        XenCapabilities(pv: true, hvm: true, passthrough: hasIOMMU)
+    }
+
     // MARK: helpers
 
     private func note(_ level: String, _ line: Int, _ function: String, _ message: String) {

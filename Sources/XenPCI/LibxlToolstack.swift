@@ -129,6 +129,16 @@ public final class LibxlToolstack: Toolstack {
         return (0..<Int(count)).map { AttachedDevice(address: Self.address(list[$0]), virtualDevFn: list[$0].vdevfn) }
     }
 
+    // MARK: the machine
+
+    public func capabilities() throws(ToolstackError) -> XenCapabilities {
+        var info = libxl_physinfo()
+        libxl_physinfo_init(&info)
+        defer { libxl_physinfo_dispose(&info) }
+        try call("libxl_get_physinfo") { libxl_get_physinfo(context, &info) }
+        return XenCapabilities(pv: info.cap_pv, hvm: info.cap_hvm, passthrough: info.cap_hvm_directio)
+    }
+
     // MARK: libxl_device_pci
 
     /// The spec as xl builds it: libxlutil parses the canonical string (already validated by PCISpec).

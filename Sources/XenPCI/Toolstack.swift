@@ -27,6 +27,24 @@ public protocol Toolstack: AnyObject {
 
     /// `xl pci-list`: the devices a domain has.
     func devices(of domain: UInt32) throws(ToolstackError) -> [AttachedDevice]
+
+    /// `xl info`'s virt_caps (libxl_get_physinfo): whether Xen can pass devices through at all.
+    func capabilities() throws(ToolstackError) -> XenCapabilities
+}
+
+/// What Xen says the machine can do (`libxl_physinfo`).
+public struct XenCapabilities: Equatable, Sendable {
+    public var pv: Bool
+    public var hvm: Bool
+    /// `cap_hvm_directio`: Xen runs an IOMMU, so devices can be given to guests (xl shows it as
+    /// hvm_directio and pv_directio).
+    public var passthrough: Bool
+
+    public init(pv: Bool, hvm: Bool, passthrough: Bool) {
+        self.pv = pv
+        self.hvm = hvm
+        self.passthrough = passthrough
+    }
 }
 
 public struct XenDomain: Equatable, Sendable {

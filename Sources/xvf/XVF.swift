@@ -19,7 +19,7 @@ struct XVF: ParsableCommand {
             """,
         version: XVFVersion.text,
         subcommands: [List.self, Show.self, VFCount.self, DriverCommand.self, BootLineCommand.self, DomainConfigCommand.self,
-                      Assignable.self, Assign.self, Release.self])
+                      Assignable.self, Assign.self, Release.self, BootCommand.self, DoctorCommand.self])
 }
 
 /// Options every command takes. They may also stand before the command (`xvf --root DIR list`).

@@ -1,0 +1,209 @@
+import SRIOV
+import XenPCI
+
+/// What `xvf boot` does to make the host match its config, worked out from the host as it is now, in
+/// the order that keeps dom0's VF drivers off the guests' VFs. Per PF:
+/// 1. `sriov_drivers_autoprobe=0` when the PF gets new VFs of which some are for guests: Linux then
+///    binds no driver to the new VFs (otherwise igbvf takes them before pciback can, as seen on a real
+///    dom0, where the hide list alone lost that race);
+/// 2. the VF count, through `VFCountChange` (0 first when the kernel needs it);
+/// 3. the VF link settings, for all PFs in one `ip -batch` process;
+/// 4. the `assignable` VFs to pciback: libxl's assignable add (with their names) in a dom0, else
+///    `drivers_probe`, both with `driver_override=pciback` meanwhile (autoprobe is off), cleared after so
+///    that giving the VF back to dom0 later is not refused;
+/// 5. autoprobe back on (the kernel's default), and the other VFs probed by their normal driver.
+/// Only what differs from the host is planned, so a second run plans nothing.
+public struct BootPlan {
+    public enum Action {
+        case setAutoprobe(pf: PCIAddress, on: Bool)
+        case setCount(VFCountChange)
+        case linkSettings([LinkLine])
+        case loadPciback
+        /// `toolstack`: through libxl; otherwise through sysfs, unbinding `currentDriver` first.
+        case handToPciback(vf: PCIAddress, pf: PCIAddress, label: String, name: String?, toolstack: Bool,
+                           currentDriver: String?)
+        case probe(vf: PCIAddress, pf: PCIAddress, label: String)
+    }
+
+    /// One line of the `ip -batch` input, for one VF.
+    public struct LinkLine: Equatable {
+        public var pf: PCIAddress
+        public var label: String
+        public var text: String
+    }
+
+    /// Something the plan cannot do for one PF or VF (a count the kernel or a running guest forbids);
+    /// the rest of the plan goes ahead.
+    public struct Problem: Equatable {
+        public var pf: PCIAddress
+        public var message: String
+    }
+
+    public static let ipBatch = ["ip", "-force", "-batch", "-"]
+    public static let modprobePciback = ["modprobe", "xen-pciback"]
+
+    public let actions: [Action]
+    public let problems: [Problem]
+
+    /// `assignableNames` is libxl's assignable list (address → name) when a toolstack hands VFs over,
+    /// nil otherwise; `linkState` is what `ip` reports now (nil: unknown, so every setting is applied).
+    public init(config: HostConfig, inventory: HostInventory, holders: [PCIAddress: XenDomain],
+                assignableNames: [PCIAddress: String?]?, linkState: [String: [Int: VFLinkSettings]]?) {
+        var actions: [Action] = []
+        var problems: [Problem] = []
+        var recreated: Set<PCIAddress> = []
+        var autoprobeOffDuringCreation: Set<PCIAddress> = []
+        var blocked: Set<PCIAddress> = []
+        let assignable = Dictionary(config.assignable.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        let guestPFs = Set(config.assignable.map(\.pf))
+        let safety = HostSafety(inventory)
+        let assignments: DomainAssignments = holders.mapValues { (id: $0.id, name: Optional($0.name)) }
+
+        // 1-2: counts.
+        for count in config.counts {
+            guard let pf = inventory[count.pf], let sriov = pf.sriov, sriov.numVFs != count.count else { continue }
+            let change: VFCountChange
+            do {
+                change = try VFCountChange(pf: pf.address.description, count: String(count.count), inventory: inventory,
+                                           assignments: assignments, safety: safety, force: false)
+            } catch {
+                problems.append(Problem(pf: pf.address, message: error.message))
+                blocked.insert(pf.address)
+                continue
+            }
+            recreated.insert(pf.address)
+            if count.count > 0 && guestPFs.contains(pf.address) {
+                autoprobeOffDuringCreation.insert(pf.address)
+                if sriov.driversAutoprobe != false { actions.append(.setAutoprobe(pf: pf.address, on: false)) }
+            } else if count.count > 0 && sriov.driversAutoprobe == false {
+                autoprobeOffDuringCreation.insert(pf.address)
+            }
+            actions.append(.setCount(change))
+        }
+
+        // 3: link settings, compared with what the NIC has unless its VFs are new.
+        var lines: [LinkLine] = []
+        for link in config.links where !blocked.contains(link.pf) {
+            let current = recreated.contains(link.pf) ? nil : linkState?[link.interface]?[link.index]
+            let change = link.settings.changes(from: current)
+            guard !change.isEmpty else { continue }
+            lines.append(LinkLine(pf: link.pf, label: "\(link.interface)/\(link.index)",
+                                  text: change.batchLine(interface: link.interface, index: link.index)))
+        }
+        if !lines.isEmpty { actions.append(.linkSettings(lines)) }
+
+        // 4: the guests' VFs to pciback.
+        var handovers: [Action] = []
+        for vf in config.assignable where !blocked.contains(vf.pf) {
+            let label = "\(inventory[vf.pf]?.interfaceName ?? vf.pf.description)/\(vf.index)"
+            let device = recreated.contains(vf.pf) ? nil : inventory[vf.address]
+            if let device {
+                if holders[vf.address] != nil { continue }
+                if let assignableNames {
+                    if device.driver == "pciback", let name = assignableNames[vf.address],
+                       vf.name == nil || name == vf.name { continue }
+                } else if device.driver == "pciback" {
+                    continue
+                }
+                do {
+                    try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, action: "hand to pciback")
+                } catch {
+                    problems.append(Problem(pf: vf.pf, message: "\(label): " + error.message))
+                    continue
+                }
+            }
+            handovers.append(.handToPciback(vf: vf.address, pf: vf.pf, label: label, name: vf.name,
+                                            toolstack: assignableNames != nil, currentDriver: device?.driver))
+        }
+        if !handovers.isEmpty && !PcibackState.isLoaded(inventory.root) { actions.append(.loadPciback) }
+        actions += handovers
+
+        // 5: autoprobe on again, and the VFs dom0 keeps to their driver.
+        for count in config.counts where !blocked.contains(count.pf) {
+            guard let pf = inventory[count.pf], let sriov = pf.sriov else { continue }
+            let offNow = autoprobeOffDuringCreation.contains(pf.address) || sriov.driversAutoprobe == false
+            if offNow { actions.append(.setAutoprobe(pf: pf.address, on: true)) }
+            for index in 0..<count.count {
+                guard let address = sriov.address(ofVF: index, pf: pf.address), assignable[address] == nil else { continue }
+                let label = "\(pf.interfaceName ?? pf.address.description)/\(index)"
+                if recreated.contains(pf.address) {
+                    if autoprobeOffDuringCreation.contains(pf.address) {
+                        actions.append(.probe(vf: address, pf: pf.address, label: label))
+                    }
+                } else if let vf = inventory[address], vf.driver == nil, holders[address] == nil {
+                    actions.append(.probe(vf: address, pf: pf.address, label: label))
+                }
+            }
+        }
+        self.actions = actions
+        self.problems = problems
+    }
+
+    public var isEmpty: Bool { actions.isEmpty && problems.isEmpty }
+
+    /// The programs the plan runs, for `ProgramGuard` before anything starts.
+    var programs: [HostStep] {
+        actions.compactMap { action in
+            switch action {
+            case .linkSettings: return .run(Self.ipBatch)
+            case .loadPciback: return .run(Self.modprobePciback)
+            default: return nil
+            }
+        }
+    }
+}
+
+extension BootPlan.Action {
+    /// The PF the action belongs to; nil for the shared steps.
+    var pf: PCIAddress? {
+        switch self {
+        case .setAutoprobe(let pf, _): return pf
+        case .setCount(let change): return change.pf.address
+        case .handToPciback(_, let pf, _, _, _, _), .probe(_, let pf, _): return pf
+        case .linkSettings, .loadPciback: return nil
+        }
+    }
+
+    /// The action as a user would type it on the host, one line per write or command.
+    public var lines: [String] {
+        switch self {
+        case .setAutoprobe(let pf, let on):
+            return [HostStep.writeAttribute(path: BootPlan.autoprobePath(pf), value: on ? "1" : "0").description]
+        case .setCount(let change):
+            return change.steps.map(\.description)
+        case .linkSettings(let lines):
+            return [BootPlan.ipBatch.joined(separator: " ") + " <<EOF"] + lines.map(\.text) + ["EOF"]
+        case .loadPciback:
+            return [BootPlan.modprobePciback.joined(separator: " ")]
+        case .handToPciback(let vf, _, _, let name, let toolstack, let driver):
+            let override = BootPlan.overridePath(vf)
+            var lines = [HostStep.writeAttribute(path: override, value: "pciback").description]
+            if toolstack {
+                lines.append("libxl_device_pci_assignable_add \(vf) rebind=1" + (name.map { " name=" + $0 } ?? ""))
+            } else {
+                if let driver {
+                    lines.append(HostStep.writeAttribute(path: "sys/bus/pci/drivers/\(driver)/unbind", value: vf.description).description)
+                }
+                lines.append(HostStep.writeAttribute(path: BootPlan.probePath, value: vf.description).description)
+            }
+            lines.append("echo > /\(override)")
+            return lines
+        case .probe(let vf, _, _):
+            return [HostStep.writeAttribute(path: BootPlan.probePath, value: vf.description).description]
+        }
+    }
+}
+
+extension BootPlan {
+    static let probePath = "sys/bus/pci/drivers_probe"
+
+    /// The override that lets pciback, and only pciback, probe a VF whose PF has autoprobe off: without
+    /// it Linux refuses every driver such a VF (`pci_device_can_probe`), libxl's bind included (ENODEV).
+    static func overridePath(_ vf: PCIAddress) -> String {
+        "sys/bus/pci/devices/\(vf)/driver_override"
+    }
+
+    static func autoprobePath(_ pf: PCIAddress) -> String {
+        "sys/bus/pci/devices/\(pf)/sriov_drivers_autoprobe"
+    }
+}

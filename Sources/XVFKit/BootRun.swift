@@ -1,0 +1,166 @@
+import SRIOV
+import XenPCI
+
+/// Carries out a `BootPlan`: every action that can be done is done, and each failure is reported
+/// on its own, so that one bad PF or VF does not leave the others unconfigured. A PF whose autoprobe or
+/// count could not be set gets none of its later steps (VFs that do not exist cannot be configured, and
+/// VFs created with autoprobe on would go to dom0), except turning autoprobe back on. Running `xvf boot`
+/// again after fixing the cause finishes the job, since the next plan holds only what is still missing.
+public struct BootRun {
+    /// One thing that failed, as one line: the PF or VF, then why.
+    public private(set) var failures: [String] = []
+    /// Lines to show besides the steps (a VF no driver took).
+    public private(set) var notes: [String] = []
+    public private(set) var done = 0
+
+    let plan: BootPlan
+    let root: HostRoot
+    let toolstack: (any Toolstack)?
+    let holders: [PCIAddress: XenDomain]
+    /// `eno49 (0000:04:00.0)` for each PF, as failures name them.
+    let labels: [PCIAddress: String]
+
+    public init(plan: BootPlan, inventory: HostInventory, toolstack: (any Toolstack)?, holders: [PCIAddress: XenDomain]) {
+        self.plan = plan
+        root = inventory.root
+        self.toolstack = toolstack
+        self.holders = holders
+        labels = Dictionary(uniqueKeysWithValues: inventory.physicalFunctions.map { ($0.address, VFCountChange.label($0)) })
+        failures = plan.problems.map(\.message)
+    }
+
+    /// Refuses, before anything is changed, a plan whose programs would act on this machine while the
+    /// root is another tree.
+    public func check() throws(XVFError) {
+        try ProgramGuard.check(plan.programs, root: root)
+    }
+
+    /// Performs the plan; `log` gets each line as its step is taken.
+    public mutating func apply(log: (String) -> Void) {
+        var failedPFs: Set<PCIAddress> = []
+        for action in plan.actions {
+            if let pf = action.pf, failedPFs.contains(pf) {
+                if case .setAutoprobe(_, true) = action {} else { continue }
+            }
+            switch action {
+            case .setAutoprobe(let pf, let on):
+                let step = HostStep.writeAttribute(path: BootPlan.autoprobePath(pf), value: on ? "1" : "0")
+                log(step.description)
+                do {
+                    try step.perform(on: root)
+                    done += 1
+                } catch {
+                    failures.append("\(label(pf)): \(error)")
+                    failedPFs.insert(pf)
+                }
+            case .setCount(let change):
+                do {
+                    try change.apply(to: root) { log($0.description) }
+                    done += 1
+                } catch {
+                    failures.append(error.message + "; its VF settings and pciback hand-over were skipped")
+                    failedPFs.insert(change.pf.address)
+                }
+            case .linkSettings(let lines):
+                let kept = lines.filter { !failedPFs.contains($0.pf) }
+                guard !kept.isEmpty else { continue }
+                for line in action.linesFor(kept) { log(line) }
+                applyLinkSettings(kept)
+            case .loadPciback:
+                let step = HostStep.run(BootPlan.modprobePciback)
+                log(step.description)
+                do {
+                    try step.perform(on: root)
+                    done += 1
+                } catch {
+                    failures.append("xen-pciback: \(error)")
+                }
+            case .handToPciback(let vf, _, let label, let name, let viaToolstack, _):
+                for line in action.lines { log(line) }
+                let failure = viaToolstack ? handOverThroughToolstack(vf, name: name) : handOverThroughSysfs(vf)
+                if let failure { failures.append("\(label) (\(vf)): \(failure)") } else { done += 1 }
+            case .probe(let vf, _, let label):
+                let link = "sys/bus/pci/devices/\(vf)/driver"
+                guard root.linkTarget(link) == nil else { continue }
+                for line in action.lines { log(line) }
+                do {
+                    try root.writeAttribute(BootPlan.probePath, vf.description)
+                    done += 1
+                } catch {
+                    failures.append("\(label) (\(vf)): probing a driver: \(error)")
+                    continue
+                }
+                if root.linkTarget(link) == nil { notes.append("\(label) (\(vf)): no dom0 driver took it; it stays unbound") }
+            }
+        }
+    }
+
+    /// One `ip -force -batch -` for every VF: `-force` goes on past a failed line, and ip reports each
+    /// failure as its message followed by `Command failed -:LINE`, which names the VF.
+    mutating func applyLinkSettings(_ lines: [BootPlan.LinkLine]) {
+        let result = ExternalProgram.run(BootPlan.ipBatch, input: lines.map { $0.text + "\n" }.joined())
+        var failedLines: Set<Int> = []
+        var said: [String] = []
+        for line in result.output.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("Command failed -:"), let number = Int(line.dropFirst("Command failed -:".count)),
+               (1...lines.count).contains(number) {
+                failedLines.insert(number)
+                let reason = said.isEmpty ? "ip refused it" : said.joined(separator: "; ")
+                failures.append("\(lines[number - 1].label): `ip link \(lines[number - 1].text.dropFirst(5))` failed: \(reason)")
+                said = []
+            } else if !line.isEmpty {
+                said.append(line)
+            }
+        }
+        if result.status != 0 && failedLines.isEmpty {
+            // ip did not run, or failed without naming a line: none of the settings can be trusted.
+            let reason = result.output.isEmpty ? "exit status \(result.status)" : result.output.split(separator: "\n").joined(separator: "; ")
+            failures.append("VF link settings (\(lines.count) VF\(lines.count == 1 ? "" : "s")): `ip -batch` failed: \(reason)")
+            return
+        }
+        done += lines.count - failedLines.count
+    }
+
+    /// `driver_override=pciback` first: with autoprobe off Linux lets no driver probe the VF otherwise,
+    /// and libxl's bind would fail (ENODEV). Cleared afterwards whatever happened.
+    func handOverThroughToolstack(_ vf: PCIAddress, name: String?) -> String? {
+        guard let toolstack else { return "no toolstack" }
+        do { try root.writeAttribute(BootPlan.overridePath(vf), "pciback") } catch { return error.description }
+        defer { try? root.writeAttribute(BootPlan.overridePath(vf), "\n") }
+        do {
+            try toolstack.assignableAdd(vf, name: name, rebind: true)
+            return nil
+        } catch {
+            return XenFailure.explain(error, device: vf, holders: holders).message
+        }
+    }
+
+    /// `driver_override` makes pciback the only driver the device may get; `drivers_probe` binds it.
+    func handOverThroughSysfs(_ vf: PCIAddress) -> String? {
+        let base = "sys/bus/pci/devices/\(vf)"
+        if root.linkTarget(base + "/driver") == "pciback" { return nil }
+        do { try root.writeAttribute(BootPlan.overridePath(vf), "pciback") } catch { return error.description }
+        defer { try? root.writeAttribute(BootPlan.overridePath(vf), "\n") }
+        do {
+            if let driver = root.linkTarget(base + "/driver") {
+                try root.writeAttribute("sys/bus/pci/drivers/\(driver)/unbind", vf.description)
+            }
+            try root.writeAttribute(BootPlan.probePath, vf.description)
+        } catch {
+            return error.description
+        }
+        guard root.linkTarget(base + "/driver") == "pciback" else {
+            return "pciback did not take it (is xen-pciback loaded? `modprobe xen-pciback`)"
+        }
+        return nil
+    }
+
+    func label(_ pf: PCIAddress) -> String { labels[pf] ?? pf.description }
+}
+
+extension BootPlan.Action {
+    /// The lines of a link-settings action restricted to some of its VFs.
+    func linesFor(_ kept: [BootPlan.LinkLine]) -> [String] {
+        BootPlan.Action.linkSettings(kept).lines
+    }
+}

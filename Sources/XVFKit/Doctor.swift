@@ -1,0 +1,250 @@
+import LibPCI
+import SRIOV
+import XenPCI
+
+/// `xvf doctor`: whether this host can give VFs to guests, and what to do where it cannot. Every check
+/// reads the host (through the root) and, in a dom0, asks Xen; nothing is changed.
+public struct Doctor {
+    public enum Status: String, Sendable {
+        case pass, warn, fail
+    }
+
+    public struct Check: Equatable, Sendable {
+        /// Stable, for scripts: `iommu`, `vfs-enabled:0000:04:00.0`, …
+        public var id: String
+        public var status: Status
+        public var message: String
+        /// What to do about a warning or failure; nil when the check passed.
+        public var fix: String?
+    }
+
+    public let checks: [Check]
+
+    public var failed: Bool { checks.contains { $0.status == .fail } }
+
+    public init(host: Host, configPath: String?) throws(XVFError) {
+        let inventory = try host.inventory()
+        let root = host.root
+        var checks: [Check] = []
+        func add(_ id: String, _ status: Status, _ message: String, fix: String? = nil) {
+            checks.append(Check(id: id, status: status, message: message, fix: status == .pass ? nil : fix))
+        }
+
+        // Xen.
+        let dom0 = host.isXenDom0
+        if dom0 {
+            add("xen-dom0", .pass, "running as Xen dom0 (/proc/xen/capabilities says control_d)")
+        } else {
+            add("xen-dom0", .fail, "not a Xen dom0: \(root.path("proc/xen/capabilities")) does not say control_d",
+                fix: "boot the host's Xen entry in GRUB (Debian: apt install xen-system-amd64, then reboot)")
+        }
+        if dom0 {
+            do throws(XVFError) {
+                let toolstack = try host.openToolstack()
+                let capabilities: XenCapabilities
+                do { capabilities = try toolstack.capabilities() } catch {
+                    throw XVFError(.failed, "libxl_get_physinfo: \(error)")
+                }
+                if capabilities.passthrough {
+                    add("iommu", .pass, "Xen reports PCI passthrough support (virt_caps hvm_directio/pv_directio)")
+                } else {
+                    add("iommu", .fail, "Xen reports no IOMMU (no hvm_directio in `xl info` virt_caps): devices cannot "
+                        + "be given to guests", fix: "enable VT-d (Intel) or AMD-Vi/IOMMU in the firmware setup, and do not "
+                        + "boot Xen with iommu=0")
+                }
+            } catch {
+                add("iommu", .fail, "cannot ask Xen: \(error.message)", fix: "start xencommons (systemctl start xencommons)")
+            }
+        } else {
+            add("iommu", .warn, "not checked: only Xen can tell whether it runs an IOMMU",
+                fix: "run xvf doctor in the Xen dom0")
+        }
+        checks.append(Self.pciback(root))
+
+        // The host config and the boot line.
+        var config: HostConfig?
+        let filename = HostConfig.displayPath(configPath, root: root)
+        do {
+            config = try HostConfig.load(path: configPath, root: root, inventory: inventory)
+            if let config {
+                add("host-config", .pass, "\(filename) is valid: \(config.counts.count) VF count\(config.counts.count == 1 ? "" : "s"), "
+                    + "\(config.links.count) VF link setting\(config.links.count == 1 ? "" : "s"), "
+                    + "\(config.assignable.count) VF\(config.assignable.count == 1 ? "" : "s") for guests")
+            } else {
+                add("host-config", .warn, "no host config at \(filename): VF counts and pciback do not survive a reboot",
+                    fix: "copy xlcfg/xvf.cfg to /etc/xen/xvf.cfg, edit it, and enable xvf-boot.service")
+            }
+        } catch {
+            add("host-config", .fail, error.message, fix: "correct the line it names; `xvf boot --dry-run` shows the plan")
+        }
+        checks.append(Self.bootLine(root, config: config))
+
+        // Each PF.
+        let library = host.library
+        let log = KernelLog.messages(root)
+        let assignable = Set(config?.assignable.map(\.address) ?? [])
+        for pf in inventory.physicalFunctions {
+            let label = VFCountChange.label(pf)
+            let sriov = pf.sriov!
+            let report = DeviceReport(pf, inventory: inventory, library: library)
+            let id = pf.address.description
+
+            if library == nil {
+                add("sriov-capability:\(id)", .warn, "\(label): config space not read (libpci could not start)",
+                    fix: "install pciutils and pci.ids, and run as root")
+            } else if let capability = report.sriovCapability {
+                add("sriov-capability:\(id)", .pass, "\(label): SR-IOV capability at 0x\(String(capability.offset, radix: 16)), "
+                    + "\(capability.totalVFs) VFs")
+            } else {
+                add("sriov-capability:\(id)", .fail, "\(label): sysfs has sriov_totalvfs but config space shows no SR-IOV "
+                    + "capability (or cannot be read)", fix: "run as root; enable SR-IOV for the slot in the firmware setup")
+            }
+
+            let wanted = config?.counts.first { $0.pf == pf.address }?.count
+            if let wanted, wanted != sriov.numVFs {
+                add("vfs-enabled:\(id)", .warn, "\(label) has \(sriov.numVFs) VFs; the host config says \(wanted)",
+                    fix: "run `xvf boot`")
+            } else if sriov.numVFs > 0 {
+                add("vfs-enabled:\(id)", .pass, "\(label): \(sriov.numVFs) of \(sriov.totalVFs) VFs enabled")
+            } else {
+                add("vfs-enabled:\(id)", .warn, "\(label): no VFs enabled (sriov_numvfs is 0)",
+                    fix: "`xvf vfs \(pf.interfaceName ?? id) N` now, and sriov = [ '\(pf.interfaceName ?? id),vfs=N' ] in the host config for every boot")
+            }
+
+            if let log {
+                if log.contains(where: { $0.contains("\(pf.address): not enough MMIO resources for SR-IOV") }) {
+                    add("mmio:\(id)", .fail, "\(label): the kernel says \"not enough MMIO resources for SR-IOV\": the "
+                        + "firmware left no room for the VFs' BARs", fix: "enable SR-IOV and \"PCI 64-bit resources / "
+                        + "MMIO above 4G\" in the firmware setup, or add pci=realloc to the dom0 command line")
+                } else {
+                    add("mmio:\(id)", .pass, "\(label): no MMIO shortage in the kernel log")
+                }
+            } else {
+                add("mmio:\(id)", .warn, "\(label): the kernel log cannot be read (\(root.path("dev/kmsg")))",
+                    fix: "run as root (dmesg_restrict)")
+            }
+
+            checks.append(Self.vfDrivers(pf, label: label, inventory: inventory, assignable: config.map { _ in assignable }))
+
+            let open = report.upstream.filter { $0.acs?.isolates != true }
+            if open.isEmpty {
+                add("acs:\(id)", .pass, "\(label): every bridge above it isolates with ACS"
+                    + (report.upstream.isEmpty ? " (none)" : " (\(report.upstream.map(\.address.description).joined(separator: ", ")))"))
+            } else {
+                let which = open.map { "\($0.address) (\($0.acs == nil ? "no ACS" : "ACS controls off"))" }.joined(separator: ", ")
+                add("acs:\(id)", .warn, "\(label): bridge \(which) above it does not isolate its devices: they can reach "
+                    + "each other without the IOMMU", fix: "use a slot whose root port has ACS, or give all devices behind "
+                    + "that bridge to the same guest")
+            }
+        }
+        self.checks = checks
+    }
+
+    /// xen-pciback: a module on Debian that nothing loads by itself.
+    static func pciback(_ root: HostRoot) -> Check {
+        if PcibackState.isLoaded(root) {
+            return Check(id: "pciback", status: .pass, message: "xen-pciback is loaded", fix: nil)
+        }
+        let release = root.readText("proc/sys/kernel/osrelease") ?? ""
+        let modules = root.readText("lib/modules/\(release)/modules.dep") ?? ""
+        if !release.isEmpty, modules.split(separator: "\n").contains(where: { $0.contains("/xen-pciback.ko") }) {
+            return Check(id: "pciback", status: .warn, message: "xen-pciback is not loaded, but the kernel has it",
+                         fix: "modprobe xen-pciback (xvf boot loads it when the host config hands VFs to guests)")
+        }
+        return Check(id: "pciback", status: .fail,
+                     message: "xen-pciback is not loaded and not among the modules of kernel \(release.isEmpty ? "?" : release)",
+                     fix: "boot Debian's kernel (CONFIG_XEN_PCIDEV_BACKEND=m) or one with xen-pciback")
+    }
+
+    /// VFs on a dom0 VF driver: fine when they stay with dom0, a problem for those meant for guests.
+    /// `assignable` is nil without a host config.
+    static func vfDrivers(_ pf: PCIDevice, label: String, inventory: HostInventory, assignable: Set<PCIAddress>?) -> Check {
+        let id = "vf-drivers:\(pf.address)"
+        let inDom0 = inventory.virtualFunctions(of: pf).filter { $0.driver != nil && $0.driver != "pciback" }
+        let drivers = Set(inDom0.compactMap(\.driver)).sorted().joined(separator: ", ")
+        if let assignable {
+            let wrong = inDom0.filter { assignable.contains($0.address) }
+            guard !wrong.isEmpty else {
+                return Check(id: id, status: .pass, message: "\(label): no VF meant for guests is on a dom0 driver", fix: nil)
+            }
+            let indices = wrong.compactMap(\.vfIndex).map(String.init).joined(separator: ", ")
+            return Check(id: id, status: .warn, message: "\(label): VF \(indices), meant for guests (host config), "
+                         + "\(wrong.count == 1 ? "is" : "are") on \(drivers) in dom0",
+                         fix: "run `xvf boot`: it creates VFs with sriov_drivers_autoprobe=0 and hands them to pciback")
+        }
+        guard !inDom0.isEmpty else {
+            return Check(id: id, status: .pass, message: "\(label): no VF is on a dom0 driver", fix: nil)
+        }
+        return Check(id: id, status: .warn, message: "\(label): \(inDom0.count) VF\(inDom0.count == 1 ? " is" : "s are") "
+                     + "on \(drivers) in dom0" + (pf.sriov?.driversAutoprobe == false ? "" : ", and new VFs go there too (autoprobe on)"),
+                     fix: "list the VFs for guests under assignable in the host config and run `xvf boot` "
+                     + "(autoprobe off, then pciback), or blacklist \(drivers) if no VF stays in dom0 (`xvf bootline`)")
+    }
+
+    /// The hide lists on the running kernel's command line and in xvf's GRUB and modprobe.d files:
+    /// each must parse as xen-pciback parses it, and hide nothing the host config keeps in dom0.
+    static func bootLine(_ root: HostRoot, config: HostConfig?) -> Check {
+        let sources: [(String, String)] = [
+            ("proc/cmdline", "xen-pciback.hide="), (BootLine.grubFile, "xen-pciback.hide="),
+            (BootLine.modprobeFile, "options xen-pciback hide="),
+        ]
+        var hidden: [(PCIAddress, String)] = []
+        var found = false
+        for (file, key) in sources {
+            guard let text = root.readText(file) else { continue }
+            for value in PcibackHideList.values(in: text, after: key) {
+                found = true
+                let entries: [PcibackHideList.Entry]
+                do { entries = try PcibackHideList.parse(value) } catch {
+                    return Check(id: "bootline", status: .fail, message: "/\(file): \(error.message)",
+                                 fix: "rewrite it with `xvf bootline DEVICE… --write`, or remove the hide list")
+                }
+                for entry in entries {
+                    if let slot = entry.slot, let function = entry.function {
+                        hidden.append((PCIAddress(domain: entry.domain, bus: entry.bus, device: slot, function: function), file))
+                    }
+                }
+            }
+        }
+        guard found else {
+            return Check(id: "bootline", status: .pass, message: "no xen-pciback hide list (xvf boot hands VFs to pciback)", fix: nil)
+        }
+        if let config {
+            let vfsOfConfig = Set(config.counts.map(\.pf))
+            let assignable = Set(config.assignable.map(\.address))
+            let inventory = try? HostInventory.discover(root)
+            let kept = hidden.filter { address, _ in
+                guard !assignable.contains(address) else { return false }
+                guard let pf = inventory?[address]?.physicalFunction else { return false }
+                return vfsOfConfig.contains(pf)
+            }
+            if let (address, file) = kept.first {
+                return Check(id: "bootline", status: .warn, message: "/\(file) hides \(address), which the host config "
+                             + "does not list as assignable: pciback takes it at boot anyway",
+                             fix: "add it to assignable in \(config.filename), or run `xvf bootline` again without it")
+            }
+        }
+        return Check(id: "bootline", status: .pass, message: "the hide list\(hidden.count == 1 ? "" : "s") parse as "
+                     + "xen-pciback parses them\(config == nil ? "" : " and agree with the host config")", fix: nil)
+    }
+
+    // MARK: rendering
+
+    public func text() -> String {
+        var lines: [String] = []
+        for check in checks {
+            lines.append("\(check.status.rawValue.uppercased())  \(check.id)  \(check.message)")
+            if let fix = check.fix { lines.append("      fix: \(fix)") }
+        }
+        let count = { (status: Status) in checks.filter { $0.status == status }.count }
+        lines.append("\(count(.pass)) passed, \(count(.warn)) warning\(count(.warn) == 1 ? "" : "s"), \(count(.fail)) failed")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public func json() -> String {
+        JSON.object([("checks", .array(checks.map {
+            .object([("id", .string($0.id)), ("status", .string($0.status.rawValue)), ("message", .string($0.message)),
+                     ("fix", .string($0.fix))])
+        }))]).serialized() + "\n"
+    }
+}

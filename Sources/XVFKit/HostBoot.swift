@@ -1,0 +1,68 @@
+import SRIOV
+import XenPCI
+
+/// `xvf boot [--config FILE] [--dry-run]`: reads the host config, checks it whole against the host,
+/// plans what differs and applies it (see `BootPlan` for the order, `BootRun` for partial failure).
+public enum HostBoot {
+    /// What a run came to: the lines to print after the steps, the failures (one line each) and whether
+    /// everything was done.
+    public struct Outcome {
+        public var summary: String
+        public var failures: [String]
+        public var notes: [String]
+        public var succeeded: Bool { failures.isEmpty }
+    }
+
+    public static func run(configPath: String?, dryRun: Bool, on host: Host, log: (String) -> Void) throws(XVFError)
+        -> Outcome
+    {
+        let inventory = try host.inventory()
+        let filename = HostConfig.displayPath(configPath, root: host.root)
+        guard let config = try HostConfig.load(path: configPath, root: host.root, inventory: inventory) else {
+            throw XVFError(.badInput, "\(filename) does not exist: write the host config there (xlcfg/xvf.cfg is a "
+                           + "commented example) or name one with --config FILE")
+        }
+        let toolstack: (any Toolstack)?
+        if host.isXenDom0 {
+            toolstack = dryRun ? try? host.openToolstack() : try host.openToolstack()
+        } else {
+            toolstack = nil
+        }
+        let holders = try toolstack?.currentAssignments() ?? [:]
+        var assignableNames: [PCIAddress: String?]?
+        if let toolstack {
+            do {
+                assignableNames = Dictionary(try toolstack.assignableList().map { ($0.address, $0.name) },
+                                             uniquingKeysWith: { a, _ in a })
+            } catch {
+                throw XenFailure.explain(error, device: nil)
+            }
+        }
+        // The NIC's current settings matter only for PFs whose VFs stay: new VFs get every setting.
+        let changing = Set(config.counts.filter { inventory[$0.pf]?.sriov?.numVFs != $0.count }.map(\.pf))
+        let needState = config.links.contains { !changing.contains($0.pf) }
+        let linkState = needState ? VFLinkState.read(root: host.root) : nil
+        let plan = BootPlan(config: config, inventory: inventory, holders: holders, assignableNames: assignableNames,
+                            linkState: linkState)
+
+        if plan.isEmpty {
+            return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
+        }
+        if dryRun {
+            for action in plan.actions { for line in action.lines { log(line) } }
+            return Outcome(summary: "dry run: \(plan.actions.count) step\(plan.actions.count == 1 ? "" : "s") planned; "
+                           + "nothing was changed", failures: plan.problems.map(\.message), notes: [])
+        }
+        var run = BootRun(plan: plan, inventory: inventory, toolstack: toolstack, holders: holders)
+        try run.check()
+        let lock = try HostLock(host.root)
+        defer { withExtendedLifetime(lock) {} }
+        run.apply(log: log)
+        host.reload()
+        let summary = run.failures.isEmpty
+            ? "done: the host matches \(filename)"
+            : "\(run.done) step\(run.done == 1 ? "" : "s") done, \(run.failures.count) failed; fix the causes above "
+                + "and run `xvf boot` again (it applies only what is still missing)"
+        return Outcome(summary: summary, failures: run.failures, notes: run.notes)
+    }
+}

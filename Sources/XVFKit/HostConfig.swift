@@ -1,0 +1,401 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SRIOV
+import XenPCI
+
+/// The host's declarative SR-IOV setup, `etc/xen/xvf.cfg`, in xl syntax (read by libxlutil, as xl reads
+/// domain configs):
+/// ```
+/// sriov = [ 'eno49,vfs=7', '0000:81:00.0,vfs=4' ]                # VF count per PF
+/// vf = [ 'eno49/0,mac=52:54:00:00:49:00,vlan=100,trust=on' ]      # VF link settings (ip link … vf N …)
+/// assignable = [ 'eno49/0-5', '0000:81:10.4,name=db-nic' ]       # VFs handed to pciback at boot
+/// ```
+/// It is checked whole against the host before anything is done: every error names `FILE:LINE`, the key
+/// and the fix, and one error refuses the whole file.
+public struct HostConfig {
+    public struct VFCount: Equatable {
+        public var pf: PCIAddress
+        public var count: Int
+        public var line: Int
+    }
+
+    public struct VFLink: Equatable {
+        public var pf: PCIAddress
+        /// The PF's interface, which `ip link set dev … vf N` needs.
+        public var interface: String
+        public var index: Int
+        public var settings: VFLinkSettings
+        public var line: Int
+    }
+
+    public struct AssignableVF: Equatable {
+        public var address: PCIAddress
+        public var pf: PCIAddress
+        public var index: Int
+        public var name: String?
+        public var line: Int
+    }
+
+    public static let defaultPath = "etc/xen/xvf.cfg"
+    public static let keys = ["sriov", "vf", "assignable"]
+
+    public let filename: String
+    /// In file order.
+    public let counts: [VFCount]
+    /// One per VF, settings of several entries merged, in PF and index order.
+    public let links: [VFLink]
+    public let assignable: [AssignableVF]
+
+    /// The count a PF will have after `xvf boot`: the configured one, else what it has now.
+    public func plannedCount(of pf: PCIDevice) -> Int {
+        counts.first { $0.pf == pf.address }?.count ?? pf.sriov?.numVFs ?? 0
+    }
+
+    // MARK: loading
+
+    /// Reads the config at `path` (a file the user named), or `etc/xen/xvf.cfg` under the root.
+    /// nil when the default file does not exist; a named file that does not exist is an error.
+    public static func load(path: String?, root: HostRoot, inventory: HostInventory) throws(XVFError) -> HostConfig? {
+        let filename = displayPath(path, root: root)
+        guard let bytes = readBytes(filename) else {
+            if path == nil && access(filename, F_OK) != 0 { return nil }
+            throw XVFError(.badInput, "\(filename): cannot be read (\(String(cString: strerror(errno)))); "
+                           + "name an existing host config with --config FILE")
+        }
+        return try HostConfig(text: String(decoding: bytes, as: UTF8.self), filename: filename, inventory: inventory)
+    }
+
+    /// The path as messages show it: `--config FILE` as given, the default under the root.
+    public static func displayPath(_ path: String?, root: HostRoot) -> String {
+        path ?? root.path(defaultPath)
+    }
+
+    private static func readBytes(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { return bytes }
+            bytes += chunk[0..<n]
+        }
+    }
+
+    // MARK: checking
+
+    /// Checks `text` against the host; the first problem throws a bad-input error `FILE:LINE: …`.
+    public init(text: String, filename: String, inventory: HostInventory) throws(XVFError) {
+        let config: XLConfig
+        do { config = try XLConfig(parsing: text, filename: filename) } catch {
+            throw XVFError(.badInput, error.description + " (the host config is in xl syntax: key = [ 'item', … ])")
+        }
+        let layout = XLStatements(scanning: text)
+        for statement in layout.statements where !Self.keys.contains(statement.key) {
+            throw XVFError(.badInput, "\(filename):\(statement.line): unknown key `\(statement.key)'; a host config "
+                           + "sets sriov, vf and assignable (see xlcfg/xvf.cfg)")
+        }
+        var reader = ItemReader(filename: filename, inventory: inventory)
+        let sriov = try Self.items("sriov", config, layout, filename)
+        for item in sriov { try reader.count(item) }
+        for item in try Self.items("vf", config, layout, filename) { try reader.link(item) }
+        for item in try Self.items("assignable", config, layout, filename) { try reader.assignable(item) }
+        self.filename = filename
+        counts = reader.counts
+        links = reader.links.values.sorted { ($0.pf, $0.index) < ($1.pf, $1.index) }
+        assignable = reader.assignable.sorted { $0.address < $1.address }
+    }
+
+    /// A key's list items as libxlutil reads them, each with its line (the key's line when the scan and
+    /// libxlutil disagree, which would be a bug in the scan).
+    private static func items(_ key: String, _ config: XLConfig, _ layout: XLStatements, _ filename: String)
+        throws(XVFError) -> [XLStatements.Item]
+    {
+        let values: [String]
+        do {
+            guard let read = try config.stringList(key) else { return [] }
+            values = read
+        } catch {
+            let line = layout.line(of: key).map { ":\($0)" } ?? ""
+            throw XVFError(.badInput, "\(filename)\(line): `\(key)' must be a list of strings: \(key) = [ '…', '…' ]")
+        }
+        if let scanned = layout.items(of: key), scanned.map(\.value) == values { return scanned }
+        let line = layout.line(of: key) ?? 0
+        return values.map { XLStatements.Item(value: $0, line: line) }
+    }
+}
+
+/// Reads the items of each key, keeping what earlier items said (counts before VF indices, …).
+private struct ItemReader {
+    let filename: String
+    let inventory: HostInventory
+    var counts: [HostConfig.VFCount] = []
+    var links: [VFKey: HostConfig.VFLink] = [:]
+    /// Which line set each VF setting, and which VF has each MAC, for "set twice" errors.
+    var settingLines: [VFKey: [String: Int]] = [:]
+    var macOwners: [String: (String, Int)] = [:]
+    var assignable: [HostConfig.AssignableVF] = []
+    var names: [String: Int] = [:]
+
+    struct VFKey: Hashable {
+        var pf: PCIAddress
+        var index: Int
+    }
+
+    init(filename: String, inventory: HostInventory) {
+        self.filename = filename
+        self.inventory = inventory
+    }
+
+    func fail(_ key: String, _ item: XLStatements.Item, _ reason: String) -> XVFError {
+        XVFError(.badInput, "\(filename):\(item.line): \(key) '\(item.value)': \(reason)")
+    }
+
+    /// `PF,vfs=N`.
+    mutating func count(_ item: XLStatements.Item) throws(XVFError) {
+        let (head, options) = try split("sriov", item, allowed: ["vfs"])
+        let pf = try physicalFunction("sriov", item, head)
+        let sriov = pf.sriov!
+        guard let text = options["vfs"] else {
+            throw fail("sriov", item, "says no count; write \(head),vfs=N (0-\(sriov.totalVFs))")
+        }
+        guard let count = Int(text), count >= 0, text.allSatisfy(\.isASCII) else {
+            throw fail("sriov", item, "vfs=\(text) is not a whole number; use 0-\(sriov.totalVFs)")
+        }
+        guard count <= sriov.totalVFs else {
+            throw fail("sriov", item, "vfs=\(count) is above the \(sriov.totalVFs) VFs \(label(pf)) supports "
+                       + "(sriov_totalvfs); use 0-\(sriov.totalVFs)")
+        }
+        if let earlier = counts.first(where: { $0.pf == pf.address }) {
+            throw fail("sriov", item, "\(label(pf)) already has a count at line \(earlier.line); keep one")
+        }
+        counts.append(HostConfig.VFCount(pf: pf.address, count: count, line: item.line))
+    }
+
+    /// `PF/INDEX[-LAST],key=value…`.
+    mutating func link(_ item: XLStatements.Item) throws(XVFError) {
+        let (head, options) = try split("vf", item, allowed: VFLinkSettings.keys)
+        let (pf, indices) = try virtualFunctions("vf", item, head)
+        guard let interface = pf.interfaceName else {
+            throw fail("vf", item, "\(label(pf)) has no network interface (its driver makes none), so its VFs' "
+                       + "link settings cannot be set; load its network driver")
+        }
+        guard !options.isEmpty else {
+            throw fail("vf", item, "sets nothing; add settings: \(VFLinkSettings.keys.map { $0 + "=…" }.joined(separator: ","))")
+        }
+        var settings = VFLinkSettings()
+        for (key, value) in options {
+            switch key {
+            case "mac":
+                switch VFLinkSettings.parseMAC(value) {
+                case .success(let mac): settings.mac = mac
+                case .failure(let error): throw fail("vf", item, "mac=\(value) \(error.reason)")
+                }
+                if indices.count > 1 {
+                    throw fail("vf", item, "gives one MAC to \(indices.count) VFs; give each VF its own entry")
+                }
+            case "vlan":
+                guard let vlan = Int(value), (0...4095).contains(vlan) else {
+                    throw fail("vf", item, "vlan=\(value) is not a VLAN id 0-4095 (0 is untagged)")
+                }
+                settings.vlan = vlan
+            case "qos":
+                guard let qos = Int(value), (0...7).contains(qos) else {
+                    throw fail("vf", item, "qos=\(value) is not an 802.1p priority 0-7")
+                }
+                settings.qos = qos
+            case "spoofchk", "trust":
+                guard value == "on" || value == "off" else { throw fail("vf", item, "\(key)=\(value): write \(key)=on or \(key)=off") }
+                if key == "trust" { settings.trust = value == "on" } else { settings.spoofCheck = value == "on" }
+            default:
+                guard let state = VFLinkSettings.LinkState(rawValue: value) else {
+                    throw fail("vf", item, "state=\(value): write state=auto, state=enable or state=disable")
+                }
+                settings.linkState = state
+            }
+        }
+        if settings.qos != nil && settings.vlan == nil {
+            throw fail("vf", item, "sets qos without vlan; ip sets the priority with the VLAN: add vlan=N")
+        }
+        for index in indices {
+            let key = VFKey(pf: pf.address, index: index)
+            var link = links[key] ?? HostConfig.VFLink(pf: pf.address, interface: interface, index: index,
+                                                       settings: VFLinkSettings(), line: item.line)
+            for (name, _) in options {
+                if let earlier = settingLines[key]?[name] {
+                    throw fail("vf", item, "sets \(name) of \(interface)/\(index) again (first at line \(earlier)); keep one")
+                }
+                settingLines[key, default: [:]][name] = item.line
+            }
+            if let mac = settings.mac {
+                if let (owner, line) = macOwners[mac] {
+                    throw fail("vf", item, "mac=\(mac) is already given to \(owner) at line \(line); MACs must differ")
+                }
+                macOwners[mac] = ("\(interface)/\(index)", item.line)
+                link.settings.mac = mac
+            }
+            if let vlan = settings.vlan { link.settings.vlan = vlan }
+            if let qos = settings.qos { link.settings.qos = qos }
+            if let spoofCheck = settings.spoofCheck { link.settings.spoofCheck = spoofCheck }
+            if let trust = settings.trust { link.settings.trust = trust }
+            if let state = settings.linkState { link.settings.linkState = state }
+            links[key] = link
+        }
+    }
+
+    /// `VF[,name=NAME]`: a VF name (`eno49/0-5`) or a VF's address, existing or to be created.
+    mutating func assignable(_ item: XLStatements.Item) throws(XVFError) {
+        let (head, options) = try split("assignable", item, allowed: ["name"])
+        var found: [(pf: PCIDevice, index: Int, address: PCIAddress)] = []
+        if head.contains("/") {
+            let (pf, indices) = try virtualFunctions("assignable", item, head)
+            for index in indices {
+                guard let address = pf.sriov!.address(ofVF: index, pf: pf.address) else {
+                    throw fail("assignable", item, "VF \(index) of \(label(pf)) has no address (no sriov_offset)")
+                }
+                found.append((pf, index, address))
+            }
+        } else {
+            let address: PCIAddress
+            do { address = try PCIAddress(parsing: head) } catch {
+                throw fail("assignable", item, "'\(head)' is neither a VF (eno49/0, eno49/0-5) nor a VF's address (\(error.reason))")
+            }
+            guard let (pf, index) = vfOwning(address) else {
+                let what = inventory[address].map { $0.isPhysicalFunction ? "a PF" : "not a VF" } ?? "no VF any PF here can have"
+                throw fail("assignable", item, "\(address) is \(what); list VFs here (a whole device goes to pciback with `xvf bootline`)")
+            }
+            try checkIndex("assignable", item, pf, index)
+            found.append((pf, index, address))
+        }
+        let name = options["name"]
+        if let name {
+            guard found.count == 1 else {
+                throw fail("assignable", item, "gives one name to \(found.count) VFs; name each VF in its own entry")
+            }
+            do { _ = try PCISpec(address: nil, name: name) } catch { throw fail("assignable", item, error.reason) }
+            if let earlier = names[name] {
+                throw fail("assignable", item, "the name \(name) is already used at line \(earlier); names must differ")
+            }
+            names[name] = item.line
+        }
+        for vf in found {
+            if let earlier = assignable.first(where: { $0.address == vf.address }) {
+                throw fail("assignable", item, "\(vf.address) is already listed at line \(earlier.line); list it once")
+            }
+            assignable.append(HostConfig.AssignableVF(address: vf.address, pf: vf.pf.address, index: vf.index,
+                                                      name: name, line: item.line))
+        }
+    }
+
+    // MARK: pieces
+
+    /// The device part and the `key=value` options of an item, each key known and given once.
+    func split(_ key: String, _ item: XLStatements.Item, allowed: [String]) throws(XVFError) -> (String, Options) {
+        let parts = item.value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let head = parts[0].trimmingSpaces
+        guard !head.isEmpty else { throw fail(key, item, "names no device; start with one (eno49, eno49/0, 0000:04:00.0)") }
+        var options = Options()
+        for part in parts.dropFirst() {
+            let pair = part.trimmingSpaces.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else {
+                throw fail(key, item, "'\(part)' is not key=value")
+            }
+            let name = String(pair[0])
+            guard allowed.contains(name) else {
+                throw fail(key, item, "unknown setting '\(name)'; \(key) takes \(allowed.joined(separator: ", "))")
+            }
+            guard options[name] == nil else { throw fail(key, item, "sets \(name) twice") }
+            options.pairs.append((name, String(pair[1])))
+        }
+        return (head, options)
+    }
+
+    /// An item's `key=value` options in the order written, so that the first bad one is the one reported.
+    struct Options: Sequence {
+        var pairs: [(String, String)] = []
+        subscript(name: String) -> String? { pairs.first { $0.0 == name }?.1 }
+        var isEmpty: Bool { pairs.isEmpty }
+        func makeIterator() -> IndexingIterator<[(String, String)]> { pairs.makeIterator() }
+    }
+
+    /// The SR-IOV PF a `PF` part names (an interface or an address).
+    func physicalFunction(_ key: String, _ item: XLStatements.Item, _ text: String) throws(XVFError) -> PCIDevice {
+        let name: DeviceName
+        do { name = try DeviceName(parsing: text) } catch { throw fail(key, item, error.description) }
+        let reference: DeviceName.PFReference
+        switch name {
+        case .interface(let interface): reference = .interface(interface)
+        case .address(let address): reference = .address(address)
+        case .virtualFunctions: throw fail(key, item, "'\(text)' names VFs; name their PF (eno49 or its address)")
+        }
+        do { return try inventory.physicalFunction(reference, whole: text) } catch {
+            throw fail(key, item, error.description)
+        }
+    }
+
+    /// The PF and VF indices of a `PF/INDEX`, `PF/FIRST-LAST` or `PF/*` part, within the planned count.
+    func virtualFunctions(_ key: String, _ item: XLStatements.Item, _ text: String) throws(XVFError) -> (PCIDevice, [Int]) {
+        let name: DeviceName
+        do { name = try DeviceName(parsing: text) } catch { throw fail(key, item, error.description) }
+        guard case .virtualFunctions(let reference, let selection) = name else {
+            throw fail(key, item, "'\(text)' is not a VF; name one as PF/INDEX (eno49/0) or a range (eno49/0-5)")
+        }
+        let pf: PCIDevice
+        do { pf = try inventory.physicalFunction(reference, whole: text) } catch { throw fail(key, item, error.description) }
+        let indices: [Int]
+        switch selection {
+        case .index(let index): indices = [index]
+        case .range(let range): indices = Array(range)
+        case .all: indices = Array(0..<plannedCount(pf))
+        }
+        for index in indices { try checkIndex(key, item, pf, index) }
+        return (pf, indices)
+    }
+
+    func checkIndex(_ key: String, _ item: XLStatements.Item, _ pf: PCIDevice, _ index: Int) throws(XVFError) {
+        let planned = plannedCount(pf)
+        guard index >= planned else { return }
+        if let count = counts.first(where: { $0.pf == pf.address }) {
+            throw fail(key, item, "VF \(index) is beyond the \(count.count) VFs \(label(pf)) gets (sriov at line "
+                       + "\(count.line)); raise vfs= there or use VFs 0-\(max(count.count - 1, 0))")
+        }
+        throw fail(key, item, "VF \(index) is beyond the \(planned) VFs \(label(pf)) has, and no sriov entry sets "
+                   + "its count; add one: sriov = [ '\(pf.interfaceName ?? pf.address.description),vfs=\(index + 1)' ]")
+    }
+
+    func plannedCount(_ pf: PCIDevice) -> Int {
+        counts.first { $0.pf == pf.address }?.count ?? pf.sriov?.numVFs ?? 0
+    }
+
+    /// The PF and index of the VF at `address`, existing or one a PF can create.
+    func vfOwning(_ address: PCIAddress) -> (PCIDevice, Int)? {
+        if let device = inventory[address], let pf = device.physicalFunction.flatMap({ inventory[$0] }),
+           let index = device.vfIndex {
+            return (pf, index)
+        }
+        for pf in inventory.physicalFunctions {
+            let sriov = pf.sriov!
+            if let index = (0..<sriov.totalVFs).first(where: { sriov.address(ofVF: $0, pf: pf.address) == address }) {
+                return (pf, index)
+            }
+        }
+        return nil
+    }
+
+    func label(_ pf: PCIDevice) -> String {
+        pf.interfaceName.map { "\($0) (\(pf.address))" } ?? pf.address.description
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var text = Substring(self)
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,83 @@
+/// A VF's link settings as the PF driver keeps them (`ip link set dev PF vf N …`): the MAC and VLAN the
+/// guest gets, and the checks the NIC applies to it. nil means "leave as it is".
+public struct VFLinkSettings: Equatable, Sendable {
+    public enum LinkState: String, Sendable, CaseIterable {
+        case auto, enable, disable
+    }
+
+    public var mac: String?
+    public var vlan: Int?
+    public var qos: Int?
+    public var spoofCheck: Bool?
+    public var trust: Bool?
+    public var linkState: LinkState?
+
+    public init(mac: String? = nil, vlan: Int? = nil, qos: Int? = nil, spoofCheck: Bool? = nil, trust: Bool? = nil,
+                linkState: LinkState? = nil) {
+        self.mac = mac
+        self.vlan = vlan
+        self.qos = qos
+        self.spoofCheck = spoofCheck
+        self.trust = trust
+        self.linkState = linkState
+    }
+
+    /// The keys a `vf` entry takes, in the order `ip` wants them.
+    public static let keys = ["mac", "vlan", "qos", "spoofchk", "trust", "state"]
+
+    public var isEmpty: Bool { self == VFLinkSettings() }
+
+    /// The settings of `self` that `current` does not have already; everything when `current` is unknown.
+    public func changes(from current: VFLinkSettings?) -> VFLinkSettings {
+        guard let current else { return self }
+        var changed = VFLinkSettings()
+        if let mac, mac != current.mac { changed.mac = mac }
+        // ip sets VLAN and priority together: a changed priority repeats the VLAN.
+        if let vlan, vlan != (current.vlan ?? 0) || (qos ?? 0) != (current.qos ?? 0) {
+            changed.vlan = vlan
+            changed.qos = qos
+        }
+        if let spoofCheck, spoofCheck != current.spoofCheck { changed.spoofCheck = spoofCheck }
+        if let trust, trust != current.trust { changed.trust = trust }
+        if let linkState, linkState != current.linkState { changed.linkState = linkState }
+        return changed
+    }
+
+    /// The `ip -batch` line that applies these settings to VF `index` of `interface`.
+    public func batchLine(interface: String, index: Int) -> String {
+        var words = ["link", "set", "dev", interface, "vf", String(index)]
+        if let mac { words += ["mac", mac] }
+        if let vlan {
+            words += ["vlan", String(vlan)]
+            if let qos { words += ["qos", String(qos)] }
+        }
+        if let spoofCheck { words += ["spoofchk", spoofCheck ? "on" : "off"] }
+        if let trust { words += ["trust", trust ? "on" : "off"] }
+        if let linkState { words += ["state", linkState.rawValue] }
+        return words.joined(separator: " ")
+    }
+
+    // MARK: parsing the config's values
+
+    /// A unicast Ethernet address in the form `ip` prints (`52:54:00:00:49:00`, lower case), or a
+    /// sentence saying what is wrong with it.
+    public static func parseMAC(_ text: String) -> Result<String, MACError> {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else {
+            return .failure(MACError("is not a MAC address; write six pairs of hex digits, 52:54:00:12:34:56"))
+        }
+        let octets = parts.map { UInt8($0, radix: 16)! }
+        if octets[0] & 1 != 0 {
+            return .failure(MACError("is a multicast address (the first octet is odd); a VF needs a unicast one such as 52:54:00:12:34:56"))
+        }
+        if octets.allSatisfy({ $0 == 0 }) {
+            return .failure(MACError("is all zeros, which drivers take as \"no MAC\"; give the VF a real one"))
+        }
+        return .success(text.lowercased())
+    }
+
+    public struct MACError: Error, Equatable {
+        public let reason: String
+        init(_ reason: String) { self.reason = reason }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import XVFKit
+
+/// `xvf boot`: applies the host config (VF counts, VF link settings, VFs for guests on pciback).
+struct BootCommand: HostCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "boot",
+        abstract: "Apply the host config (etc/xen/xvf.cfg): VF counts, VF MACs/VLANs, guests' VFs on pciback.",
+        discussion: """
+            Run at boot by xvf-boot.service, before xendomains starts the guests. Only what differs from \
+            the host is changed, so a second run says "nothing to change". When some steps fail, the others \
+            are still applied, each failure is reported, and the exit status is 1; run it again once the cause \
+            is fixed.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: ArgumentHelp("The host config (default: etc/xen/xvf.cfg under the root).", valueName: "file"))
+    var config: String?
+    @Flag(help: "Print each step and change nothing.") var dryRun = false
+
+    /// Exits 1 after a partial failure, whose failures were already reported one a line.
+    func run() throws {
+        let succeeded: Bool
+        do {
+            succeeded = try apply(on: Host(rootPath: global.root))
+        } catch {
+            printError("xvf: " + error.message)
+            throw ExitCode(error.exitCode)
+        }
+        if !succeeded { throw ExitCode(XVFError.Kind.failed.rawValue) }
+    }
+
+    func run(on host: Host) throws(XVFError) {
+        _ = try apply(on: host)
+    }
+
+    func apply(on host: Host) throws(XVFError) -> Bool {
+        let outcome = try HostBoot.run(configPath: config, dryRun: dryRun, on: host) { print($0) }
+        for note in outcome.notes { print(note) }
+        for failure in outcome.failures { printError("xvf: " + failure) }
+        print(outcome.summary)
+        return outcome.succeeded
+    }
+}
