@@ -67,7 +67,12 @@ public struct BootPlan {
                 change = try VFCountChange(pf: pf.address.description, count: String(count.count), inventory: inventory,
                                            assignments: assignments, safety: safety, force: false)
             } catch {
-                problems.append(Problem(pf: pf.address, message: error.message))
+                // `xvf boot` has no --force: it never pulls a VF from under a running guest.
+                var message = error.message
+                for offer in [" or pass --force", "; pass --force to do it anyway"] where message.hasSuffix(offer) {
+                    message.removeLast(offer.count)
+                }
+                problems.append(Problem(pf: pf.address, message: message))
                 blocked.insert(pf.address)
                 continue
             }

@@ -1,0 +1,354 @@
+import Foundation
+import SRIOV
+import SimHost
+import Testing
+
+/// `xvf boot` on the simulated host, kernel and toolstack (the demo DL360: eno49 7 VFs, 0-1 on pciback;
+/// eno50 7 VFs, autoprobe off; eno51 4 VFs; eno52 (0000:04:00.3) no VFs yet; web1 = domain 1).
+/// `ip` is a fake on PATH that records every run (its argv, then its stdin) and answers
+/// `ip -json link show` from a file the test writes.
+@Suite struct BootTests {
+    /// A fake `ip` in its own directory: `log` gets `ARGV …` and the stdin lines of every run, `state`
+    /// is printed for `-json`, and batch lines containing `failing` (when set) fail the way ip reports it.
+    struct FakeIP {
+        let directory: String
+        var log: String { directory + "/ip.log" }
+        var state: String { directory + "/ip-state.json" }
+
+        init(failing: String? = nil) throws {
+            directory = temporaryDirectory("fake-ip")
+            let script = """
+                #!/bin/sh
+                echo "ARGV $*" >> '\(directory)/ip.log'
+                if [ "$1" = "-json" ]; then cat '\(directory)/ip-state.json' 2>/dev/null || echo '[]'; exit 0; fi
+                status=0; n=0
+                while IFS= read -r line; do
+                  n=$((n+1)); echo "$line" >> '\(directory)/ip.log'
+                  \(failing.map { "case \"$line\" in *'\($0)'*) echo 'RTNETLINK answers: Invalid argument' >&2; echo \"Command failed -:$n\" >&2; status=1;; esac" } ?? ":")
+                done
+                exit $status
+
+                """
+            try script.write(toFile: directory + "/ip", atomically: true, encoding: .utf8)
+            chmod(directory + "/ip", 0o755)
+        }
+
+        var environment: [String: String] { ["PATH": directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")] }
+
+        /// The recorded runs: each starts with its `ARGV` line.
+        func runs() -> [[String]] {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            var runs: [[String]] = []
+            for line in text.split(separator: "\n").map(String.init) {
+                if line.hasPrefix("ARGV ") { runs.append([line]) } else if !runs.isEmpty { runs[runs.count - 1].append(line) }
+            }
+            return runs
+        }
+
+        /// What `ip -json link show` prints: each interface with its VFs' settings.
+        func report(_ vfs: [String: [(index: Int, mac: String, vlan: Int, spoofchk: Bool, trust: Bool)]]) throws {
+            let links = vfs.keys.sorted().map { name in
+                let list = vfs[name]!.map {
+                    "{\"vf\":\($0.index),\"link_type\":\"ether\",\"address\":\"\($0.mac)\",\"broadcast\":\"ff:ff:ff:ff:ff:ff\","
+                        + ($0.vlan == 0 ? "" : "\"vlan_list\":[{\"vlan\":\($0.vlan)}],")
+                        + "\"spoofchk\":\($0.spoofchk),\"link_state\":\"auto\",\"trust\":\($0.trust)}"
+                }
+                return "{\"ifindex\":2,\"ifname\":\"\(name)\",\"flags\":[\"BROADCAST\"],\"vfinfo_list\":[\(list.joined(separator: ","))]}"
+            }
+            try ("[" + links.joined(separator: ",") + "]").write(toFile: state, atomically: true, encoding: .utf8)
+        }
+    }
+
+    func writeConfig(_ root: String, _ text: String) throws {
+        try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
+        try text.write(toFile: root + "/etc/xen/xvf.cfg", atomically: true, encoding: .utf8)
+    }
+
+    func driver(_ root: String, _ bdf: String) -> String? {
+        HostRoot(root).linkTarget("sys/bus/pci/devices/\(bdf)/driver")
+    }
+
+    static let eno52Config = """
+        # eno52 gets 3 VFs: VF 0 for the database guest, the others stay with dom0
+        sriov = [ 'eno52,vfs=3' ]
+        vf = [ 'eno52/0,mac=52:54:00:00:52:00,vlan=100,spoofchk=off',
+               'eno52/1,trust=on' ]
+        assignable = [ 'eno52/0,name=db-nic' ]
+
+        """
+
+    @Test func dryRunPrintsThePlanInOrderAndChangesNothing() throws {
+        let root = simulatedHost()
+        try writeConfig(root, Self.eno52Config)
+        let ip = try FakeIP()
+        let before = snapshot(root)
+        let result = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == """
+            echo 0 > /sys/bus/pci/devices/0000:04:00.3/sriov_drivers_autoprobe
+            echo 3 > /sys/bus/pci/devices/0000:04:00.3/sriov_numvfs
+            ip -force -batch - <<EOF
+            link set dev eno52 vf 0 mac 52:54:00:00:52:00 vlan 100 spoofchk off
+            link set dev eno52 vf 1 trust on
+            EOF
+            echo pciback > /sys/bus/pci/devices/0000:04:10.3/driver_override
+            libxl_device_pci_assignable_add 0000:04:10.3 rebind=1 name=db-nic
+            echo > /sys/bus/pci/devices/0000:04:10.3/driver_override
+            echo 1 > /sys/bus/pci/devices/0000:04:00.3/sriov_drivers_autoprobe
+            echo 0000:04:10.7 > /sys/bus/pci/drivers_probe
+            echo 0000:04:11.3 > /sys/bus/pci/drivers_probe
+            dry run: 7 steps planned; nothing was changed
+
+            """)
+        #expect(changes(from: before, to: snapshot(root)) == [])
+        // The VFs are all new: nothing to compare with, so ip is not even asked.
+        #expect(ip.runs().isEmpty)
+    }
+
+    @Test func appliesTheConfigThenHasNothingToChange() throws {
+        let root = simulatedHost()
+        try writeConfig(root, Self.eno52Config)
+        let ip = try FakeIP()
+        let first = try xvf(["--root", root, "boot"], environment: ip.environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.hasSuffix("done: the host matches \(root)/etc/xen/xvf.cfg\n"))
+        // VF 0 went to pciback with autoprobe off (no igbvf ever had it), the others to igbvf.
+        #expect(driver(root, "0000:04:10.3") == "pciback")
+        #expect(driver(root, "0000:04:10.7") == "igbvf")
+        #expect(driver(root, "0000:04:11.3") == "igbvf")
+        let base = root + "/sys/bus/pci/devices/"
+        #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.3/sriov_drivers_autoprobe") == "1")
+        #expect(try String(contentsOfFile: base + "0000:04:10.3/driver_override", encoding: .utf8) == "(null)\n")
+        let assignable = try xvf(["--root", root, "assignable", "list"])
+        #expect(assignable.stdout.contains("0000:04:10.3  eno52/0  db-nic"))
+        #expect(ip.runs() == [["ARGV -force -batch -", "link set dev eno52 vf 0 mac 52:54:00:00:52:00 vlan 100 spoofchk off",
+                               "link set dev eno52 vf 1 trust on"]])
+
+        // The NIC now reports what was set: a second run changes nothing, and says so.
+        try ip.report(["eno52": [(0, "52:54:00:00:52:00", 100, false, false), (1, "02:00:04:10:07:01", 0, true, true),
+                                 (2, "02:00:04:11:03:02", 0, true, false)]])
+        let before = snapshot(root)
+        let second = try xvf(["--root", root, "boot"], environment: ip.environment)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout == "nothing to change: the host matches \(root)/etc/xen/xvf.cfg\n")
+        #expect(changes(from: before, to: snapshot(root)) == [])
+        #expect(ip.runs().count == 2)
+        #expect(ip.runs().last == ["ARGV -json link show"])
+    }
+
+    @Test func onlySettingsTheNICLacksAreApplied() throws {
+        let root = simulatedHost()
+        try writeConfig(root, """
+            sriov = [ 'eno49,vfs=7' ]
+            vf = [ 'eno49/0,mac=52:54:00:00:49:00,vlan=100', 'eno49/1,mac=52:54:00:00:49:01,spoofchk=off',
+                   'eno49/2-3,trust=on' ]
+
+            """)
+        let ip = try FakeIP()
+        try ip.report(["eno49": [(0, "52:54:00:00:49:00", 100, true, false), (1, "52:54:00:00:49:01", 0, true, false),
+                                 (2, "00:00:00:00:00:00", 0, true, true), (3, "00:00:00:00:00:00", 0, true, false)]])
+        let result = try xvf(["--root", root, "boot"], environment: ip.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(ip.runs() == [["ARGV -json link show"],
+                              ["ARGV -force -batch -", "link set dev eno49 vf 1 spoofchk off", "link set dev eno49 vf 3 trust on"]])
+    }
+
+    @Test("ip runs at most twice (read, one batch), whatever the number of VFs", arguments: [(2, 4), (8, 32)])
+    func processCountDoesNotGrowWithTheVFs(pfs: Int, vfs: Int) throws {
+        let root = simulatedHost(.large(pfs: pfs, vfsPerPF: vfs))
+        var settings: [String] = []
+        var assignable: [String] = []
+        for pf in 0..<pfs {
+            for vf in 0..<vfs { settings.append("'ens\(pf)f0/\(vf),mac=52:54:00:\(hex(pf)):\(hex(vf)):01,spoofchk=off'") }
+            assignable.append("'ens\(pf)f0/0-\(vfs / 2 - 1)'")
+        }
+        try writeConfig(root, """
+            sriov = [ \((0..<pfs).map { "'ens\($0)f0,vfs=\(vfs)'" }.joined(separator: ", ")) ]
+            vf = [ \(settings.joined(separator: ",\n       ")) ]
+            assignable = [ \(assignable.joined(separator: ", ")) ]
+
+            """)
+        let ip = try FakeIP()
+        let result = try xvf(["--root", root, "boot"], environment: ip.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let runs = ip.runs()
+        #expect(runs.map { $0[0] } == ["ARGV -json link show", "ARGV -force -batch -"])
+        #expect(runs.last!.count - 1 == pfs * vfs)
+        #expect(driver(root, "0000:10:00.1") == "pciback")
+    }
+
+    func hex(_ value: Int) -> String { String(format: "%02x", value) }
+
+    @Test func aPFThatCannotChangeIsReportedAndTheRestIsApplied() throws {
+        // web1 holds eno49/2: eno49's count cannot change, eno52's can. Releasing the VF fixes the cause.
+        let root = simulatedHost()
+        #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1"]).status == 0)
+        try writeConfig(root, """
+            sriov = [ 'eno49,vfs=5', 'eno52,vfs=2' ]
+            vf = [ 'eno49/0,mac=52:54:00:00:49:00', 'eno52/1,mac=52:54:00:00:52:01' ]
+            assignable = [ 'eno49/0-1', 'eno52/0' ]
+
+            """)
+        let ip = try FakeIP()
+        let first = try xvf(["--root", root, "boot"], environment: ip.environment)
+        #expect(first.status == 1)
+        #expect(first.stderr == "xvf: refusing to change the VF count of eno49 (0000:04:00.0): VF 2 (0000:04:11.0) is attached "
+                + "to domain web1 (1); detach it (xvf release 0000:04:11.0)\n")
+        #expect(first.stdout.contains("steps done, 1 failed; fix the causes above and run `xvf boot` again"))
+        #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.0/sriov_numvfs") == "7")
+        #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == "2")
+        #expect(driver(root, "0000:04:10.3") == "pciback")
+        // eno49's settings were skipped with it; eno52's went through.
+        #expect(ip.runs().last == ["ARGV -force -batch -", "link set dev eno52 vf 1 mac 52:54:00:00:52:01"])
+
+        #expect(try xvf(["--root", root, "release", "eno49/2"]).status == 0)
+        try ip.report(["eno52": [(0, "00:00:00:00:00:00", 0, true, false), (1, "52:54:00:00:52:01", 0, true, false)]])
+        let second = try xvf(["--root", root, "boot"], environment: ip.environment)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.0/sriov_numvfs") == "5")
+        #expect(driver(root, "0000:04:10.0") == "pciback")
+        #expect(driver(root, "0000:04:10.4") == "pciback")
+        #expect(driver(root, "0000:04:11.0") == "igbvf")
+        #expect(ip.runs().last == ["ARGV -force -batch -", "link set dev eno49 vf 0 mac 52:54:00:00:49:00"])
+    }
+
+    @Test func aFailedStepIsReportedPerItemAndARerunConverges() throws {
+        // The firmware left eno52 no MMIO space: its count fails (and is put back), eno51 still gets its VFs.
+        var layout = SimLayout.dl360()
+        let eno52 = layout.functions.firstIndex { $0.interface == "eno52" }!
+        layout.functions[eno52].sriov!.mmioShortage = true
+        let root = simulatedHost(layout)
+        try writeConfig(root, """
+            sriov = [ 'eno52,vfs=2',
+                      'eno51,vfs=2' ]
+            vf = [ 'eno51/0,mac=52:54:00:00:51:00', 'eno51/1,mac=52:54:00:00:51:01,vlan=5' ]
+            assignable = [ 'eno52/0', 'eno51/1' ]
+
+            """)
+        let ip = try FakeIP(failing: "vlan 5")
+        let first = try xvf(["--root", root, "boot"], environment: ip.environment)
+        #expect(first.status == 1)
+        let failures = first.stderr.split(separator: "\n").map(String.init)
+        #expect(failures.count == 2, "\(first.stderr)")
+        #expect(failures[0].hasPrefix("xvf: "))
+        #expect(failures[0].contains("0000:04:00.3") && failures[0].contains("MMIO"))
+        #expect(failures[0].hasSuffix("its VF settings and pciback hand-over were skipped"))
+        #expect(failures[1] == "xvf: eno51/1: `ip link set dev eno51 vf 1 mac 52:54:00:00:51:01 vlan 5` failed: "
+                + "RTNETLINK answers: Invalid argument")
+        #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == "0")
+        #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.3/sriov_drivers_autoprobe") == "1")
+        #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.2/sriov_numvfs") == "2")
+        #expect(driver(root, "0000:04:10.6") == "pciback")
+        #expect(driver(root, "0000:04:10.2") == "igbvf")
+
+        // With the cause fixed (firmware: room for eno52's VFs; the NIC takes the VLAN now) a re-run
+        // does exactly what is missing.
+        let marker = root + "/" + SimulatedHost.markerFile
+        let kept = try String(contentsOfFile: marker, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("no-mmio") }
+        try (kept.joined(separator: "\n") + "\n").write(toFile: marker, atomically: true, encoding: .utf8)
+        let fixed = try FakeIP()
+        try fixed.report(["eno51": [(0, "52:54:00:00:51:00", 0, true, false), (1, "52:54:00:00:51:01", 0, true, false)]])
+        let second = try xvf(["--root", root, "boot"], environment: fixed.environment)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(fixed.runs().last == ["ARGV -force -batch -", "link set dev eno51 vf 1 vlan 5"])
+        #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == "2")
+        #expect(driver(root, "0000:04:10.3") == "pciback")
+        #expect(driver(root, "0000:04:10.7") == "igbvf")
+    }
+
+    @Test func offADom0TheVFsGoToPcibackThroughDriverOverride() throws {
+        let root = simulatedHost(.dl360(xenDom0: false))
+        try writeConfig(root, "assignable = [ 'eno51/3' ]\n")
+        let dry = try xvf(["--root", root, "boot", "--dry-run"])
+        #expect(dry.stdout == """
+            echo pciback > /sys/bus/pci/devices/0000:04:11.6/driver_override
+            echo 0000:04:11.6 > /sys/bus/pci/drivers/igbvf/unbind
+            echo 0000:04:11.6 > /sys/bus/pci/drivers_probe
+            echo > /sys/bus/pci/devices/0000:04:11.6/driver_override
+            dry run: 1 step planned; nothing was changed
+
+            """)
+        let result = try xvf(["--root", root, "boot"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(driver(root, "0000:04:11.6") == "pciback")
+        #expect(try xvf(["--root", root, "boot"]).stdout.hasPrefix("nothing to change"))
+    }
+
+    @Test func theSystemIpIsNotRunForAHostTree() throws {
+        let root = simulatedHost()
+        try writeConfig(root, "vf = [ 'eno49/2,trust=on' ]\n")
+        let before = snapshot(root)
+        let result = try xvf(["--root", root, "boot"], environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("refusing to run") && result.stderr.contains("/ip for the host tree"), "\(result.stderr)")
+        #expect(changes(from: before, to: snapshot(root)) == [])
+    }
+
+    @Test func theExampleConfigIsValidOnTheDemoHost() throws {
+        let root = simulatedHost()
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("xlcfg/xvf.cfg").path
+        let result = try xvf(["--root", root, "boot", "--config", example, "--dry-run"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("libxl_device_pci_assignable_add 0000:04:10.3 rebind=1 name=db-nic"))
+    }
+
+    // MARK: config errors
+
+    @Test("config errors name FILE:LINE and the key, and change nothing", arguments: [
+        ("sriov = [ 'eno49,vfs=7' ]\nfoo = 1\n", 2, "unknown key `foo'; a host config sets sriov, vf and assignable"),
+        ("sriov = [ 'eno49,vfs=7'\n", 1, "config parsing error near"),
+        ("sriov = 'eno49,vfs=7'\n", 1, "`sriov' must be a list of strings"),
+        ("sriov = [ 'eno49,vfs=7',\n          'eno52,vfs=9' ]\n", 2,
+         "sriov 'eno52,vfs=9': vfs=9 is above the 7 VFs eno52 (0000:04:00.3) supports (sriov_totalvfs); use 0-7"),
+        ("# hosts\n\nsriov = [ 'eno99,vfs=2' ]\n", 3, "sriov 'eno99,vfs=2': 'eno99' names eno99, which is not a device"),
+        ("sriov = [ 'eno1,vfs=2' ]\n", 1, "is not SR-IOV capable"),
+        ("sriov = [ 'eno49' ]\n", 1, "says no count; write eno49,vfs=N (0-7)"),
+        ("sriov = [ 'eno49,vfs=3', 'eno49,vfs=4' ]\n", 1, "already has a count at line 1"),
+        ("vf = [ 'eno49/0,mac=52:54:00:00:49:00',\n       'eno49/1,mac=01:54:00:00:49:01' ]\n", 2,
+         "vf 'eno49/1,mac=01:54:00:00:49:01': mac=01:54:00:00:49:01 is a multicast address"),
+        ("vf = [ 'eno49/0,mac=52:54:00:zz:49:00' ]\n", 1, "is not a MAC address"),
+        ("vf = [ 'eno49/0,mac=52:54:00:00:49:00',\n  'eno49/1,mac=52:54:00:00:49:00' ]\n", 2,
+         "is already given to eno49/0 at line 1"),
+        ("vf = [ 'eno49/0-1,mac=52:54:00:00:49:00' ]\n", 1, "gives one MAC to 2 VFs"),
+        ("vf = [ 'eno49/0,vlan=4096' ]\n", 1, "vlan=4096 is not a VLAN id 0-4095"),
+        ("vf = [ 'eno49/0,qos=3' ]\n", 1, "sets qos without vlan"),
+        ("vf = [ 'eno49/0,speed=10' ]\n", 1, "unknown setting 'speed'; vf takes mac, vlan, qos, spoofchk, trust, state"),
+        ("vf = [ 'eno49/0,trust=yes' ]\n", 1, "trust=yes: write trust=on or trust=off"),
+        ("vf = [ 'eno49/0,trust=on', 'eno49/0-2,trust=off' ]\n", 1, "sets trust of eno49/0 again (first at line 1)"),
+        ("vf = [ 'eno49,trust=on' ]\n", 1, "'eno49' is not a VF"),
+        ("sriov = [ 'eno52,vfs=2' ]\nassignable = [\n  'eno52/0',\n  'eno52/2' ]\n", 4,
+         "assignable 'eno52/2': VF 2 is beyond the 2 VFs eno52 (0000:04:00.3) gets (sriov at line 1)"),
+        ("vf = [ 'eno51/4,trust=on' ]\n", 1, "VF 4 is beyond the 4 VFs eno51 (0000:04:00.2) has, and no sriov entry sets"),
+        ("assignable = [ '0000:04:00.0' ]\n", 1, "0000:04:00.0 is a PF; list VFs here"),
+        ("assignable = [ 'eno49/0-1,name=web' ]\n", 1, "gives one name to 2 VFs"),
+        ("assignable = [ 'eno49/0,name=a b' ]\n", 1, "assignable 'eno49/0,name=a b'"),
+        ("assignable = [ 'eno49/0,name=web', 'eno49/1,name=web' ]\n", 1, "the name web is already used at line 1"),
+        ("assignable = [ 'eno49/0', '0000:04:10.0' ]\n", 1, "0000:04:10.0 is already listed at line 1"),
+    ])
+    func configErrors(text: String, line: Int, message: String) throws {
+        let root = simulatedHost()
+        try writeConfig(root, text)
+        let before = snapshot(root)
+        let ip = try FakeIP()
+        let result = try xvf(["--root", root, "boot"], environment: ip.environment)
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("xvf: \(root)/etc/xen/xvf.cfg:\(line): "), "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(changes(from: before, to: snapshot(root)) == [])
+        #expect(ip.runs().isEmpty)
+    }
+
+    @Test func aMissingConfigIsNamed() throws {
+        let root = simulatedHost()
+        let result = try xvf(["--root", root, "boot"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "xvf: \(root)/etc/xen/xvf.cfg does not exist: write the host config there "
+                + "(xlcfg/xvf.cfg is a commented example) or name one with --config FILE\n")
+        let named = try xvf(["--root", root, "boot", "--config", root + "/nosuch.cfg"])
+        #expect(named.status == 2)
+        #expect(named.stderr.hasPrefix("xvf: \(root)/nosuch.cfg: cannot be read (No such file or directory)"))
+    }
+}
