@@ -1,0 +1,185 @@
+import Foundation
+import SRIOV
+import SimHost
+import Testing
+
+/// `xvf doctor` on simulated hosts built to pass and to fail each check.
+@Suite struct DoctorTests {
+    struct Check: Equatable {
+        var status: String
+        var message: String
+        var fix: String?
+    }
+
+    /// Runs `xvf doctor --json` and returns its checks by id, and the exit status.
+    func doctor(_ root: String, _ extra: [String] = []) throws -> (checks: [String: Check], status: Int32) {
+        let result = try xvf(["--root", root, "doctor", "--json"] + extra)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let list = try #require(object?["checks"] as? [[String: Any]], "\(result.stdout)\(result.stderr)")
+        var checks: [String: Check] = [:]
+        for item in list {
+            #expect(Set(item.keys) == ["id", "status", "message", "fix"])
+            let id = try #require(item["id"] as? String)
+            checks[id] = Check(status: item["status"] as! String, message: item["message"] as! String, fix: item["fix"] as? String)
+        }
+        return (checks, result.status)
+    }
+
+    func writeConfig(_ root: String, _ text: String) throws {
+        try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
+        try text.write(toFile: root + "/etc/xen/xvf.cfg", atomically: true, encoding: .utf8)
+    }
+
+    @Test func aWellSetUpHostPassesEveryCheck() throws {
+        // Every PF has VFs, the config matches the host, pciback holds the guests' VFs.
+        var layout = SimLayout.dl360()
+        for index in layout.functions.indices where layout.functions[index].sriov?.numVFs == 0 {
+            layout.functions[index].sriov!.numVFs = 2
+        }
+        let root = simulatedHost(layout)
+        try writeConfig(root, "sriov = [ 'eno49,vfs=7' ]\nassignable = [ 'eno49/0-1' ]\n")
+        let before = snapshot(root)
+        let (checks, status) = try doctor(root)
+        #expect(status == 0)
+        for (id, check) in checks { #expect(check.status == "pass", "\(id): \(check.message)") }
+        #expect(checks.count == 5 + 6 * 5)
+        #expect(checks["iommu"]?.message == "Xen reports PCI passthrough support (virt_caps hvm_directio/pv_directio)")
+        #expect(checks["vfs-enabled:0000:04:00.0"]?.message == "eno49 (0000:04:00.0): 7 of 7 VFs enabled")
+        #expect(checks["acs:0000:04:00.0"]?.fix == nil)
+        #expect(changes(from: before, to: snapshot(root)) == [])
+
+        let text = try xvf(["--root", root, "doctor"])
+        #expect(text.status == 0)
+        #expect(text.stdout.hasPrefix("PASS  xen-dom0  running as Xen dom0"))
+        #expect(text.stdout.hasSuffix("35 passed, 0 warnings, 0 failed\n"))
+    }
+
+    @Test func notADom0() throws {
+        let (checks, status) = try doctor(simulatedHost(.dl360(xenDom0: false)))
+        #expect(status == 1)
+        #expect(checks["xen-dom0"]?.status == "fail")
+        #expect(checks["xen-dom0"]?.fix?.contains("Xen entry in GRUB") == true)
+        #expect(checks["iommu"]?.status == "warn")
+    }
+
+    @Test func noIOMMU() throws {
+        var layout = SimLayout.dl360()
+        layout.xenIOMMU = false
+        let (checks, status) = try doctor(simulatedHost(layout))
+        #expect(status == 1)
+        #expect(checks["iommu"] == Check(
+            status: "fail", message: "Xen reports no IOMMU (no hvm_directio in `xl info` virt_caps): devices cannot be given to guests",
+            fix: "enable VT-d (Intel) or AMD-Vi/IOMMU in the firmware setup, and do not boot Xen with iommu=0"))
+    }
+
+    @Test func pcibackNotLoaded() throws {
+        var layout = SimLayout.dl360()
+        layout.drivers.removeAll { $0.name == "pciback" }
+        let root = simulatedHost(layout)
+        var (checks, status) = try doctor(root)
+        #expect(checks["pciback"]?.status == "fail")
+        #expect(status == 1)
+        // The module is there to load: a warning with the command.
+        try FileManager.default.createDirectory(atPath: root + "/proc/sys/kernel", withIntermediateDirectories: true)
+        try "6.1.0-28-amd64\n".write(toFile: root + "/proc/sys/kernel/osrelease", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: root + "/lib/modules/6.1.0-28-amd64", withIntermediateDirectories: true)
+        try "kernel/drivers/xen/xen-pciback/xen-pciback.ko: \n".write(
+            toFile: root + "/lib/modules/6.1.0-28-amd64/modules.dep", atomically: true, encoding: .utf8)
+        (checks, status) = try doctor(root)
+        #expect(checks["pciback"] == Check(status: "warn", message: "xen-pciback is not loaded, but the kernel has it",
+                                           fix: "modprobe xen-pciback (xvf boot loads it when the host config hands VFs to guests)"))
+        #expect(status == 0)
+    }
+
+    @Test func theHostConfig() throws {
+        let root = simulatedHost()
+        var (checks, _) = try doctor(root)
+        #expect(checks["host-config"]?.status == "warn")
+        #expect(checks["host-config"]?.message == "no host config at \(root)/etc/xen/xvf.cfg: VF counts and pciback do not survive a reboot")
+        try writeConfig(root, "sriov = [ 'eno49,vfs=7' ]\nvf = [\n  'eno49/0,mac=ff:ff:ff:ff:ff:ff' ]\n")
+        var status: Int32
+        (checks, status) = try doctor(root)
+        #expect(status == 1)
+        #expect(checks["host-config"]?.status == "fail")
+        #expect(checks["host-config"]?.message.hasPrefix("\(root)/etc/xen/xvf.cfg:3: vf 'eno49/0,mac=ff:ff:ff:ff:ff:ff'") == true)
+        // A config that wants more VFs than the PF has: a warning to run xvf boot.
+        try writeConfig(root, "sriov = [ 'eno51,vfs=6' ]\n")
+        (checks, status) = try doctor(root)
+        #expect(status == 0)
+        #expect(checks["host-config"]?.status == "pass")
+        #expect(checks["vfs-enabled:0000:04:00.2"] == Check(
+            status: "warn", message: "eno51 (0000:04:00.2) has 4 VFs; the host config says 6", fix: "run `xvf boot`"))
+    }
+
+    @Test func noVFsEnabled() throws {
+        let (checks, _) = try doctor(simulatedHost())
+        #expect(checks["vfs-enabled:0000:04:00.3"]?.status == "warn")
+        #expect(checks["vfs-enabled:0000:04:00.3"]?.fix?.hasPrefix("`xvf vfs eno52 N` now") == true)
+        #expect(checks["vfs-enabled:0000:04:00.0"]?.status == "pass")
+    }
+
+    @Test func mmioShortageInTheKernelLog() throws {
+        var layout = SimLayout.dl360()
+        let eno52 = layout.functions.firstIndex { $0.interface == "eno52" }!
+        layout.functions[eno52].sriov!.mmioShortage = true
+        let root = simulatedHost(layout)
+        #expect(try doctor(root).checks["mmio:0000:04:00.3"]?.status == "pass")
+        // Enabling VFs fails, and the kernel says why in its log.
+        #expect(try xvf(["--root", root, "vfs", "eno52", "2"]).status == 1)
+        let (checks, status) = try doctor(root)
+        #expect(status == 1)
+        #expect(checks["mmio:0000:04:00.3"]?.status == "fail")
+        #expect(checks["mmio:0000:04:00.3"]?.fix?.contains("pci=realloc") == true)
+        #expect(checks["mmio:0000:04:00.0"]?.status == "pass")
+        // Without a readable log the check cannot tell.
+        try FileManager.default.removeItem(atPath: root + "/dev/kmsg")
+        #expect(try doctor(root).checks["mmio:0000:04:00.3"]?.status == "warn")
+    }
+
+    @Test func vfDriversHoldingVFsMeantForGuests() throws {
+        let root = simulatedHost()
+        var (checks, _) = try doctor(root)
+        // No config: VFs on igbvf with autoprobe on are worth a warning.
+        #expect(checks["vf-drivers:0000:04:00.0"]?.status == "warn")
+        #expect(checks["vf-drivers:0000:04:00.0"]?.message == "eno49 (0000:04:00.0): 5 VFs are on igbvf in dom0, and new VFs go there too (autoprobe on)")
+        try writeConfig(root, "assignable = [ 'eno49/0-3' ]\n")
+        (checks, _) = try doctor(root)
+        #expect(checks["vf-drivers:0000:04:00.0"] == Check(
+            status: "warn", message: "eno49 (0000:04:00.0): VF 2, 3, meant for guests (host config), are on igbvf in dom0",
+            fix: "run `xvf boot`: it creates VFs with sriov_drivers_autoprobe=0 and hands them to pciback"))
+        // VFs dom0 keeps are fine.
+        #expect(checks["vf-drivers:0000:04:00.2"]?.status == "pass")
+    }
+
+    @Test func bridgesWithoutACS() throws {
+        var layout = SimLayout.dl360()
+        layout.portsWithACS = []
+        let (checks, status) = try doctor(simulatedHost(layout))
+        #expect(status == 0)
+        #expect(checks["acs:0000:04:00.0"]?.status == "warn")
+        #expect(checks["acs:0000:04:00.0"]?.message.contains("bridge 0000:00:03.0 (no ACS)") == true)
+    }
+
+    @Test func theHideList() throws {
+        let root = simulatedHost()
+        #expect(try doctor(root).checks["bootline"]?.status == "pass")
+        // A malformed entry would keep xen-pciback from loading at all.
+        try "options xen-pciback hide=(0000:04:10.0)(04:10)\n".write(
+            toFile: root + "/etc/modprobe.d/xvf-pciback.conf", atomically: true, encoding: .utf8)
+        var (checks, status) = try doctor(root)
+        #expect(status == 1)
+        #expect(checks["bootline"]?.status == "fail")
+        #expect(checks["bootline"]?.message.hasPrefix("/etc/modprobe.d/xvf-pciback.conf: hide entry '(04:10)'") == true)
+        // A valid one that hides a VF the host config leaves with dom0.
+        try "options xen-pciback hide=(0000:04:10.0)(0000:04:12.0)\n".write(
+            toFile: root + "/etc/modprobe.d/xvf-pciback.conf", atomically: true, encoding: .utf8)
+        try writeConfig(root, "sriov = [ 'eno49,vfs=7' ]\nassignable = [ 'eno49/0-1' ]\n")
+        (checks, status) = try doctor(root)
+        #expect(checks["bootline"]?.status == "warn")
+        #expect(checks["bootline"]?.message == "/etc/modprobe.d/xvf-pciback.conf hides 0000:04:12.0, which the host config "
+                + "does not list as assignable: pciback takes it at boot anyway")
+        try writeConfig(root, "sriov = [ 'eno49,vfs=7' ]\nassignable = [ 'eno49/0-1', 'eno49/4' ]\n")
+        (checks, status) = try doctor(root)
+        #expect(checks["bootline"]?.status == "pass")
+    }
+}
