@@ -275,9 +275,11 @@ func readBytes(from fd: Int32, singleRead: Bool = false) -> [UInt8]? {
 }
 
 func lastComponent(_ path: String) -> String {
-    let utf8 = path.utf8
-    guard let slash = utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
-    return String(path[utf8.index(after: slash)...])
+    var path = path
+    return path.withUTF8 { bytes in
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return String(decoding: bytes, as: UTF8.self) }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[(slash + 1)...]), as: UTF8.self)
+    }
 }
 
 /// A failed file operation, with the path and the errno.

@@ -53,8 +53,15 @@ public enum JSON: Equatable, Sendable {
     private static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Nearly every string here (addresses, names, MACs) needs no escaping: copy it whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out += s.utf8
+        var plain = s
+        let needsEscaping = plain.withUTF8 { bytes in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return true
+            }
+            return false
+        }
+        if !needsEscaping {
+            plain.withUTF8 { out.append(contentsOf: $0) }
             out.append(UInt8(ascii: "\""))
             return
         }

@@ -3,6 +3,7 @@ import XVFKit
 
 struct Assign: HostCommand {
     static let configuration = CommandConfiguration(
+        commandName: "assign",
         abstract: "Give a device to a running domain in one step: check, make assignable, attach, verify.",
         discussion: """
             DEVICE is an address (05:10.0), a VF (eno49/3), an xl PCI spec (05:10.0@03,permissive=1), or a PF \
@@ -41,6 +42,7 @@ struct Assign: HostCommand {
 
 struct Release: HostCommand {
     static let configuration = CommandConfiguration(
+        commandName: "release",
         abstract: "Detach a device from its domain (it stays on pciback); --to-dom0 gives it back to its driver.")
 
     @OptionGroup var global: GlobalOptions

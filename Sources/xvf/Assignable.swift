@@ -4,11 +4,13 @@ import XVFKit
 /// `xvf assignable add|list|remove`: xl's pci-assignable-* through libxl.
 struct Assignable: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "assignable",
         abstract: "Make devices ready for guests (bound to pciback, quarantined by Xen), list them, give them back.",
         subcommands: [Add.self, ListAssignable.self, Remove.self])
 
     struct Add: HostCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Bind devices to pciback for passthrough (xl pci-assignable-add), remembering their driver.")
 
         @OptionGroup var global: GlobalOptions
@@ -39,6 +41,7 @@ struct Assignable: ParsableCommand {
 
     struct Remove: HostCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Take devices off pciback (xl pci-assignable-remove); --rebind gives them back to their driver.")
 
         @OptionGroup var global: GlobalOptions

@@ -3,6 +3,7 @@ import XVFKit
 
 struct List: HostCommand {
     static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List the SR-IOV PFs with their VFs: address, interface, driver, MAC, IOMMU group, holder.")
 
     @OptionGroup var global: GlobalOptions

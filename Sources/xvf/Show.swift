@@ -3,6 +3,7 @@ import XVFKit
 
 struct Show: HostCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show one device in depth: driver, holder, SR-IOV state and capability, ACS up the path.")
 
     @OptionGroup var global: GlobalOptions

@@ -5,6 +5,8 @@ import ArgumentParser
 import XVFKit
 
 struct XVF: ParsableCommand {
+    // Every command names itself (commandName): deriving the name from the type costs a reflection
+    // lookup per command at every start-up.
     static let configuration = CommandConfiguration(
         commandName: "xvf",
         abstract: "SR-IOV virtual functions and PCI passthrough on Xen hosts.",
