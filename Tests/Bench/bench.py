@@ -32,6 +32,38 @@ def count_lines(argv):
     return len(out.splitlines())
 
 
+def boot_processes(xvf, sim, work):
+    """`xvf boot` must start a number of processes that does not grow with the VF count: one `ip -batch`
+    for every VF setting. Fake `ip` and `modprobe` on PATH count their own runs."""
+    fakes = os.path.join(work, "fake-bin")
+    os.makedirs(fakes, exist_ok=True)
+    log = os.path.join(work, "spawned")
+    for tool in ("ip", "modprobe"):
+        path = os.path.join(fakes, tool)
+        with open(path, "w") as script:
+            script.write(f"#!/bin/sh\necho {tool} >> {log}\ncat > /dev/null\n")
+        os.chmod(path, 0o755)
+    print(f"{'host':>8} {'VF settings':>11} {'processes spawned by xvf boot':>30}")
+    for pfs, vfs in ((16, 8), (16, 64)):
+        root = os.path.join(work, f"boot-{pfs}x{vfs}")
+        subprocess.run([sim, root, "--layout", "large", "--pfs", str(pfs), "--vfs", str(vfs)], check=True)
+        config = os.path.join(work, f"boot-{pfs}x{vfs}.cfg")
+        macs = [f"'ens{p}f0/{v},mac=52:54:00:{p:02x}:{v:02x}:01,vlan={100 + p}'" for p in range(pfs) for v in range(vfs)]
+        with open(config, "w") as out:
+            out.write("sriov = [ " + ", ".join(f"'ens{p}f0,vfs={vfs}'" for p in range(pfs)) + " ]\n")
+            out.write("vf = [ " + ",\n       ".join(macs) + " ]\n")
+            out.write("assignable = [ " + ", ".join(f"'ens{p}f0/0-{vfs // 2 - 1}'" for p in range(pfs)) + " ]\n")
+        if os.path.exists(log):
+            os.remove(log)
+        env = dict(os.environ, PATH=fakes + ":" + os.environ.get("PATH", ""))
+        done = subprocess.run([xvf, "--root", root, "boot", "--config", config], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if done.returncode != 0:
+            sys.exit(f"bench: xvf boot on {pfs}x{vfs} exited {done.returncode}: {done.stderr.decode().strip()}")
+        spawned = open(log).read().split() if os.path.exists(log) else []
+        print(f"{pfs}x{vfs:<5} {len(macs):>11} {len(spawned):>30} ({', '.join(sorted(set(spawned))) or 'none'})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bindir", help="directory holding the xvf and xvf-sim binaries (a release build)")
@@ -63,6 +95,7 @@ def main():
                 lspci_times.append(timed(lspci_argv))
             x, l = statistics.median(xvf_times), statistics.median(lspci_times)
             print(f"{size:>8} {functions:>9} {x * 1000:>13.1f} ms {l * 1000:>10.1f} ms {x / l:>10.2f}")
+        boot_processes(xvf, sim, work)
         version = [timed([xvf, "--version"]) for _ in range(args.runs)]
         true = [timed(["/bin/true"]) for _ in range(args.runs)]
         print(f"xvf --version: {statistics.median(version) * 1000:.1f} ms "
