@@ -28,8 +28,15 @@ public enum SimulatedHost {
         tree.makeDirectory("run")
         tree.write("sys/bus/pci/drivers_probe", "")
         tree.write("sys/bus/pci/drivers_autoprobe", "1\n")
+        // The boot messages of /dev/kmsg (`priority,sequence,microseconds,-;message`): with too little MMIO
+        // space the PCI core cannot place a PF's VF BARs (7 and up) and says so, as Linux 6.1 does.
+        var kernelLog = ["6,0,0,-;Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org)"]
+        for function in layout.functions where function.sriov?.mmioShortage == true {
+            kernelLog.append("6,\(kernelLog.count),412000,-;pci \(function.address): BAR 7: no space for [mem size 0x00100000 64bit pref]")
+            kernelLog.append("6,\(kernelLog.count),412010,-;pci \(function.address): BAR 7: failed to assign [mem size 0x00100000 64bit pref]")
+        }
         tree.makeDirectory("dev")
-        tree.write(SimulatedKernel.kernelLog, "6,0,0,-;Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org)\n")
+        tree.write(SimulatedKernel.kernelLog, kernelLog.joined(separator: "\n") + "\n")
 
         var marker = ["# xvf simulated host: read by the simulated kernel (SimHost), never present on a real host"]
         for driver in layout.drivers {

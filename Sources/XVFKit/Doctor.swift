@@ -112,10 +112,10 @@ public struct Doctor {
             }
 
             if let log {
-                if log.contains(where: { $0.contains("\(pf.address): not enough MMIO resources for SR-IOV") }) {
-                    add("mmio:\(id)", .fail, "\(label): the kernel says \"not enough MMIO resources for SR-IOV\": the "
-                        + "firmware left no room for the VFs' BARs", fix: "enable SR-IOV and \"PCI 64-bit resources / "
-                        + "MMIO above 4G\" in the firmware setup, or add pci=realloc to the dom0 command line")
+                if let said = log.first(where: { Self.reportsMMIOShortage($0, pf: pf.address) }) {
+                    add("mmio:\(id)", .fail, "\(label): the firmware left no MMIO room for its VFs; the kernel says: \(said)",
+                        fix: "enable SR-IOV and \"PCI 64-bit resources / MMIO above 4G\" in the firmware setup, or add "
+                        + "pci=realloc to the dom0 command line")
                 } else {
                     add("mmio:\(id)", .pass, "\(label): no MMIO shortage in the kernel log")
                 }
@@ -138,6 +138,19 @@ public struct Doctor {
             }
         }
         self.checks = checks
+    }
+
+    /// The kernel's words for a PF without room for its VFs: at boot the PCI core cannot place the VF BARs
+    /// (resources 7-12, `pci_assign_resource`'s "BAR 7: no space for" / "failed to assign"), and enabling
+    /// VFs then fails (`sriov_enable`'s "not enough MMIO resources for SR-IOV").
+    static func reportsMMIOShortage(_ message: String, pf: PCIAddress) -> Bool {
+        guard let range = message.firstRange(of: "\(pf): ") else { return false }
+        let rest = message[range.upperBound...]
+        if rest.hasPrefix("not enough MMIO resources for SR-IOV") { return true }
+        guard rest.hasPrefix("BAR "), let number = Int(rest.dropFirst(4).prefix { $0.isNumber }), (7...12).contains(number) else {
+            return false
+        }
+        return rest.contains(": no space for") || rest.contains(": failed to assign")
     }
 
     /// xen-pciback: a module on Debian that nothing loads by itself.

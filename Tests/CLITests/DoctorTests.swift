@@ -123,14 +123,23 @@ import Testing
         let eno52 = layout.functions.firstIndex { $0.interface == "eno52" }!
         layout.functions[eno52].sriov!.mmioShortage = true
         let root = simulatedHost(layout)
-        #expect(try doctor(root).checks["mmio:0000:04:00.3"]?.status == "pass")
-        // Enabling VFs fails, and the kernel says why in its log.
-        #expect(try xvf(["--root", root, "vfs", "eno52", "2"]).status == 1)
+        // The kernel said at boot that it could not place eno52's VF BARs: found before VFs are even tried.
         let (checks, status) = try doctor(root)
         #expect(status == 1)
         #expect(checks["mmio:0000:04:00.3"]?.status == "fail")
+        #expect(checks["mmio:0000:04:00.3"]?.message == "eno52 (0000:04:00.3): the firmware left no MMIO room for its VFs; "
+                + "the kernel says: pci 0000:04:00.3: BAR 7: no space for [mem size 0x00100000 64bit pref]")
         #expect(checks["mmio:0000:04:00.3"]?.fix?.contains("pci=realloc") == true)
         #expect(checks["mmio:0000:04:00.0"]?.status == "pass")
+        // What the kernel says when VFs are enabled anyway (sriov_enable) is recognised too, as is a line
+        // about another device's or a non-VF BAR, which is not.
+        let other = simulatedHost()
+        let log = other + "/dev/kmsg"
+        try (String(contentsOfFile: log, encoding: .utf8) + "6,1,9000,-;pci 0000:04:00.2: BAR 0: no space for [mem size 0x00100000]\n"
+             + "3,2,9100,-;igb 0000:04:00.1: not enough MMIO resources for SR-IOV\n").write(toFile: log, atomically: true, encoding: .utf8)
+        let found = try doctor(other).checks
+        #expect(found["mmio:0000:04:00.1"]?.status == "fail")
+        #expect(found["mmio:0000:04:00.2"]?.status == "pass")
         // Without a readable log the check cannot tell.
         try FileManager.default.removeItem(atPath: root + "/dev/kmsg")
         #expect(try doctor(root).checks["mmio:0000:04:00.3"]?.status == "warn")
