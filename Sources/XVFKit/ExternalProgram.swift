@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// Runs a program found through `PATH` with an argument vector: never through a shell, so no argument
-/// is ever re-split or expanded. xvf runs programs only where no library does the job (modprobe).
+/// is ever re-split or expanded. xvf runs programs only where no library does the job (modprobe, ip).
 /// Tests put fake programs that record their arguments first on `PATH`.
 public enum ExternalProgram {
     public struct Result: Sendable, Equatable {
