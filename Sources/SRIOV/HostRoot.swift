@@ -46,7 +46,7 @@ public struct HostRoot: Sendable {
 
     /// The contents of a file, or nil when it cannot be read.
     public func readFile(_ relative: String) -> [UInt8]? {
-        readBytes(atAbsolutePath: path(relative))
+        SRIOV.readFile(atPath: path(relative))
     }
 
     /// A file's text with the trailing newline and spaces removed; nil when it cannot be read.
@@ -200,7 +200,7 @@ public struct HostRoot: Sendable {
 /// Reading by absolute path, shared by `HostRoot` and `HostRoot.Directory`.
 enum FileReader {
     static func text(_ path: String) -> String? {
-        readBytes(atAbsolutePath: path).map(trimmedText)
+        readFile(atPath: path).map(trimmedText)
     }
 
     /// The text without the trailing newline, spaces and NULs sysfs values end with.
@@ -249,8 +249,9 @@ func readEntries(_ dir: OpaquePointer) -> [String] {
     return names
 }
 
-/// Reads a whole file with one open and as few reads as it takes.
-func readBytes(atAbsolutePath path: String) -> [UInt8]? {
+/// Reads a whole file by its own path (a file the user named, outside any host root): one open and
+/// as few reads as it takes; nil when it cannot be read (errno says why).
+public func readFile(atPath path: String) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -265,6 +266,7 @@ func readBytes(from fd: Int32, singleRead: Bool = false) -> [UInt8]? {
     return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { chunk -> [UInt8]? in
         while true {
             let n = read(fd, chunk.baseAddress, chunk.count)
+            if n < 0 && errno == EINTR { continue }
             if n < 0 { return nil }
             if n == 0 { break }
             result.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<n]))

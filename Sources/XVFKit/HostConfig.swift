@@ -58,7 +58,7 @@ public struct HostConfig {
     /// nil when the default file does not exist; a named file that does not exist is an error.
     public static func load(path: String?, root: HostRoot, inventory: HostInventory) throws(XVFError) -> HostConfig? {
         let filename = displayPath(path, root: root)
-        guard let bytes = readBytes(filename) else {
+        guard let bytes = readFile(atPath: filename) else {
             if path == nil && access(filename, F_OK) != 0 { return nil }
             throw XVFError(.badInput, "\(filename): cannot be read (\(String(cString: strerror(errno)))); "
                            + "name an existing host config with --config FILE")
@@ -69,21 +69,6 @@ public struct HostConfig {
     /// The path as messages show it: `--config FILE` as given, the default under the root.
     public static func displayPath(_ path: String?, root: HostRoot) -> String {
         path ?? root.path(defaultPath)
-    }
-
-    private static func readBytes(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { return bytes }
-            bytes += chunk[0..<n]
-        }
     }
 
     // MARK: checking
