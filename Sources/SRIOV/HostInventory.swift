@@ -21,10 +21,11 @@ public struct HostInventory: Sendable {
     /// Reads the host. Fails only when the root has no PCI bus at all.
     public static func discover(_ root: HostRoot) throws(DiscoveryError) -> HostInventory {
         guard root.isDirectory(devicesDirectory) else { throw .noPCIBus(root: root.displayPath) }
+        let interfaces = interfacesByDevice(root)
         var found: [PCIDevice] = []
         for name in root.list(devicesDirectory) {
             guard let address = try? PCIAddress(parsing: name) else { continue }
-            found.append(readDevice(address, root: root))
+            found.append(readDevice(address, root: root, interfaces: interfaces[address] ?? []))
         }
         // A VF's index is its `virtfnN` link on the PF: fill it in from the PFs' view.
         var vfIndex: [PCIAddress: Int] = [:]
@@ -39,18 +40,34 @@ public struct HostInventory: Sendable {
 
     static let devicesDirectory = "sys/bus/pci/devices"
 
-    static func readDevice(_ address: PCIAddress, root: HostRoot) -> PCIDevice {
-        root.withDirectory(devicesDirectory + "/" + address.description) { readDevice(address, in: $0) }
+    /// Which PCI function each network interface belongs to, from `sys/class/net/*/device`: one listing
+    /// and a link per interface, instead of opening every function's `net` directory (most have none).
+    static func interfacesByDevice(_ root: HostRoot) -> [PCIAddress: [String]] {
+        var result: [PCIAddress: [String]] = [:]
+        root.withDirectory("sys/class/net") { net in
+            for name in net.list() {
+                guard let target = net.linkTarget(name + "/device"),
+                      let address = try? PCIAddress(parsing: target) else { continue }
+                result[address, default: []].append(name)
+            }
+        }
+        return result
     }
 
-    static func readDevice(_ address: PCIAddress, in dir: HostRoot.Directory) -> PCIDevice {
+    static func readDevice(_ address: PCIAddress, root: HostRoot, interfaces: [String]) -> PCIDevice {
+        root.withDirectory(devicesDirectory + "/" + address.description) {
+            readDevice(address, in: $0, interfaces: interfaces)
+        }
+    }
+
+    static func readDevice(_ address: PCIAddress, in dir: HostRoot.Directory, interfaces: [String]) -> PCIDevice {
         var device = PCIDevice(
             address: address,
             vendorID: UInt16(truncatingIfNeeded: dir.integer("vendor") ?? 0xffff),
             deviceID: UInt16(truncatingIfNeeded: dir.integer("device") ?? 0xffff),
             driver: dir.linkTarget("driver"),
             iommuGroup: dir.linkTarget("iommu_group").flatMap { Int($0) })
-        device.interfaces = dir.list("net").sorted().map { name in
+        device.interfaces = interfaces.sorted().map { name in
             NetInterface(name: name, mac: dir.text("net/" + name + "/address"))
         }
         // A VF's class, NUMA node and override follow its PF; reading them for thousands of VFs costs.

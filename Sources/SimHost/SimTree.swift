@@ -39,6 +39,12 @@ struct SimTree {
         symlink(relativeTarget, root.path(linkPath))
     }
 
+    /// A symbolic link with exactly this target text.
+    func rawLink(_ linkPath: String, target: String) {
+        unlink(root.path(linkPath))
+        symlink(target, root.path(linkPath))
+    }
+
     func remove(_ relative: String) {
         unlink(root.path(relative))
     }

@@ -191,7 +191,9 @@ public struct SimulatedKernel: AttributeWriter {
         tree.write(dir + "/net/\(name)/address", mac + "\n")
         tree.write(dir + "/net/\(name)/operstate", "down\n")
         tree.write(dir + "/net/\(name)/flags", "0x1002\n")
-        tree.link(dir + "/net/\(name)/device", to: dir)
+        // Linux writes this link through the parent (`../../../0000:04:00.0`), so its last component
+        // names the function.
+        tree.rawLink(dir + "/net/\(name)/device", target: "../../../\(address)")
         tree.link("sys/class/net/" + name, to: dir + "/net/" + name)
     }
 
