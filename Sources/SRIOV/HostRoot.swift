@@ -27,6 +27,14 @@ public struct HostRoot: Sendable {
         self.attributeWriter = attributeWriter ?? KernelAttributeWriter()
     }
 
+    /// Whether this root is the running system's own `/` (also when named `/.`, `//` or through a link).
+    public var isRunningSystem: Bool {
+        if prefix.isEmpty { return true }
+        guard let real = realpath(prefix, nil) else { return false }
+        defer { free(real) }
+        return String(cString: real) == "/"
+    }
+
     /// The root as the user named it, for messages.
     public var displayPath: String { prefix.isEmpty ? "/" : prefix }
 

@@ -151,7 +151,14 @@ public enum SimulatedHost {
     /// The root at `path`: wired to the simulated kernel when the tree is a simulated host.
     public static func hostRoot(_ path: String) -> HostRoot {
         let plain = HostRoot(path)
-        return plain.exists(markerFile) ? HostRoot(path, attributeWriter: SimulatedKernel()) : plain
+        return isSimulated(plain) ? HostRoot(path, attributeWriter: SimulatedKernel()) : plain
+    }
+
+    /// Whether a root is a simulated host: it carries the marker and is not the running system's `/`
+    /// (however it is spelled), where a stray marker file must never turn real writes into simulated ones.
+    public static func isSimulated(_ root: HostRoot) -> Bool {
+        guard !root.isRunningSystem else { return false }
+        return root.exists(markerFile)
     }
 
     static func portDirectory(_ port: PCIAddress) -> String {
@@ -204,7 +211,7 @@ func format6(_ value: UInt32) -> String {
 extension SimulatedHost {
     public static func exists(at path: String) -> Bool { access(path, F_OK) == 0 }
 
-    public static func isSimulated(_ path: String) -> Bool { HostRoot(path).exists(markerFile) }
+    public static func isSimulated(_ path: String) -> Bool { isSimulated(HostRoot(path)) }
 
     /// Deletes a simulated host tree (only one that carries the marker).
     public static func remove(at path: String) {

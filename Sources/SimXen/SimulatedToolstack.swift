@@ -25,7 +25,7 @@ public final class SimulatedToolstack: Toolstack {
     }
 
     /// Whether `root` is a simulated host this toolstack can run on.
-    public static func canRun(on root: HostRoot) -> Bool { root.exists(SimulatedHost.markerFile) }
+    public static func canRun(on root: HostRoot) -> Bool { SimulatedHost.isSimulated(root) }
 
     static let pciback = "sys/bus/pci/drivers/pciback"
 

@@ -97,3 +97,18 @@ import Testing
         #expect(root.list("sys/kernel/iommu_groups/\(group)/devices") == ["0000:04:10.0"])
     }
 }
+
+/// The marker file that selects the simulated kernel must never take effect on the running system.
+@Suite struct SimulatedRootTests {
+    @Test func theRunningSystemIsNeverSimulated() throws {
+        for spelling in ["/", "/.", "//", "/tmp/.."] {
+            #expect(HostRoot(spelling).isRunningSystem, "\(spelling)")
+            #expect(!SimulatedHost.isSimulated(HostRoot(spelling)), "\(spelling)")
+        }
+        let host = TemporaryHost()
+        #expect(!host.root.isRunningSystem)
+        #expect(SimulatedHost.isSimulated(host.root))
+        #expect(SimulatedHost.hostRoot(host.path).attributeWriter is SimulatedKernel)
+        #expect(SimulatedHost.hostRoot("/").attributeWriter is KernelAttributeWriter)
+    }
+}
