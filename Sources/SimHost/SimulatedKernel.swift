@@ -6,8 +6,9 @@ import SRIOV
 /// Answers writes to a simulated host's sysfs the way Linux 6.1 does, so that code written against
 /// the kernel's rules is tested against them:
 /// - `sriov_numvfs`: creates or removes VFs; ERANGE above `sriov_totalvfs`; EBUSY when changing a
-///   non-zero count; ENOENT when the PF has no driver; EPERM when removing VFs that pciback holds
-///   (igb/ixgbe refuse to free VFs that are assigned); ENOMEM when the PF lacks MMIO space;
+///   non-zero count; ENOENT when the PF has no driver; EPERM when removing VFs that pciback has
+///   exported to a guest (pciback flags them PCI_DEV_FLAGS_ASSIGNED, and igb/ixgbe refuse to free
+///   assigned VFs; merely bound to pciback is not assigned); ENOMEM when the PF lacks MMIO space;
 ///   EINVAL above the count the PF driver takes in its current mode (`driverLimit`).
 /// - `sriov_drivers_autoprobe`, `driver_override`: stored; a VF of a PF with autoprobe off binds to
 ///   nothing unless its `driver_override` names the driver (`pci_device_can_probe`).
@@ -90,9 +91,10 @@ public struct SimulatedKernel: AttributeWriter {
             if Int(count) == current { return }
             guard root.linkTarget(canonicalDirectory + "/driver") != nil else { throw fail(ENOENT) }
             if count == 0 {
-                if virtualFunctions(of: canonicalDirectory, root: root).contains(where: {
-                    root.linkTarget("sys/bus/pci/devices/\($0)/driver") == "pciback"
-                }) { throw fail(EPERM) }
+                let exported = exportedDevices(root)
+                if virtualFunctions(of: canonicalDirectory, root: root).contains(where: exported.contains) {
+                    throw fail(EPERM)
+                }
                 removeVFs(pfDirectory: canonicalDirectory, state: state, root: root)
                 return
             }
@@ -282,6 +284,23 @@ public struct SimulatedKernel: AttributeWriter {
             if root.linkTarget(base + "/" + entry) == vf.description { return Int(entry.dropFirst(6)) }
         }
         return nil
+    }
+
+    /// The simulated xenstore, shared with the simulated toolstack (SimXen) as xenstore is shared
+    /// between libxl and the kernel's pciback on a real dom0.
+    public static let xenstoreFile = "xvf-simulated-xenstore"
+
+    /// The devices pciback exports to a guest: those in a PCI backend's `dev-N` entries, which is what
+    /// makes pciback connect them and mark them assigned.
+    func exportedDevices(_ root: HostRoot) -> Set<PCIAddress> {
+        var found: Set<PCIAddress> = []
+        for line in (root.readText(Self.xenstoreFile) ?? "").split(separator: "\n") where line.contains("/backend/pci/") {
+            let parts = line.split(separator: " = ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, lastPathComponent(parts[0]).hasPrefix("dev-"),
+                  let address = try? PCIAddress(parsing: parts[1]) else { continue }
+            found.insert(address)
+        }
+        return found
     }
 
     func pcibackList(_ root: HostRoot, _ file: String) -> [PCIAddress] {

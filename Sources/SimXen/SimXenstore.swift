@@ -1,11 +1,12 @@
 import SRIOV
+import SimHost
 
 /// The slice of xenstore (and of the hypervisor's device ownership) that libxl's PCI code uses, kept in
 /// a file at the top of a simulated host so that separate `xvf` processes share it the way they share
 /// the real xenstore. Paths are libxl's: `/libxl/pci/0000-04-10-0/driver_path`, `…/name`, `…/domid`,
 /// and the PCI backend `/local/domain/0/backend/pci/<domid>/0/dev-N`, `vdevfn-N`, `opts-N`.
 struct SimXenstore {
-    static let file = "xvf-simulated-xenstore"
+    static let file = SimulatedKernel.xenstoreFile
 
     var entries: [String: String]
 

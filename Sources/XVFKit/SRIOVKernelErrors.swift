@@ -25,8 +25,8 @@ enum SRIOVKernelErrors {
         case EBUSY:
             what = "\(name) is busy: VFs are still enabled or in use; release them (xvf release) and retry"
         case EPERM:
-            what = "\(pf.driver ?? "the PF driver") will not remove VFs that are still assigned (pciback or a "
-                + "guest); detach them (xvf release) and retry"
+            what = "\(pf.driver ?? "the PF driver") will not remove VFs that are assigned to a guest; detach "
+                + "them (xvf release) and retry"
         case EINVAL:
             what = "\(pf.driver ?? "the PF driver") rejected \(count) VFs on \(name) (EINVAL): its current mode "
                 + "(DCB, FCoE, queue layout) may allow fewer; see the kernel log (dmesg)"

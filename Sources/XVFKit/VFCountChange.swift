@@ -3,9 +3,10 @@ import SRIOV
 /// `xvf vfs DEVICE COUNT`: sets a PF's VF count the way the kernel accepts it.
 ///
 /// Linux refuses to change a non-zero `sriov_numvfs` (EBUSY), so any change writes 0 first, which
-/// destroys every existing VF. PF drivers refuse to destroy VFs pciback holds (EPERM), so those leave
-/// pciback first. VFs attached to a running domain stop the change unless forced: the guest would
-/// lose its device.
+/// destroys every existing VF. VFs on pciback leave it first (as xcp-networkd does before disabling
+/// SR-IOV), so pciback drops its slots cleanly; PF drivers refuse to destroy VFs exported to a guest
+/// (EPERM). VFs attached to a running domain stop the change unless forced: the guest would lose its
+/// device.
 public struct VFCountChange {
     public let pf: PCIDevice
     public let current: Int

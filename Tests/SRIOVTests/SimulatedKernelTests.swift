@@ -33,11 +33,20 @@ import Testing
         #expect(errno { try host.root.writeAttribute(numvfs("0000:04:00.2"), "5") } == EBUSY)
         #expect(errno { try host.root.writeAttribute(numvfs("0000:04:00.2"), "x") } == EINVAL)
         #expect(errno { try host.root.writeAttribute(numvfs("0000:04:00.2"), "4") } == nil, "same count: no-op")
-        // eno49 has VFs on pciback: igb will not free VFs that are assigned.
+        // igb will not free VFs that are assigned to a guest: pciback exports them from a PCI backend.
+        try "/local/domain/0/backend/pci/3/0/dev-0 = 0000:04:10.4\n".write(
+            toFile: host.path + "/" + SimulatedKernel.xenstoreFile, atomically: true, encoding: .utf8)
         #expect(errno { try host.root.writeAttribute(numvfs("0000:04:00.0"), "0") } == EPERM)
         // Through the interface's device link, as operators write it.
         #expect(errno { try host.root.writeAttribute("sys/class/net/eno52/device/sriov_numvfs", "2") } == nil)
         #expect(try host.inventory().device(withInterface: "eno52")?.sriov?.numVFs == 2)
+    }
+
+    @Test func vfsMerelyBoundToPcibackAreRemovedWithTheCount() throws {
+        let host = TemporaryHost()
+        // eno49/0 and eno49/1 are on pciback, exported to no guest.
+        #expect(errno { try host.root.writeAttribute(numvfs("0000:04:00.0"), "0") } == nil)
+        #expect(try host.inventory().device(withInterface: "eno49")?.sriov?.numVFs == 0)
     }
 
     @Test func aPFWithoutDriverCannotEnableVFsAndMMIOShortageIsENOMEM() throws {
