@@ -23,12 +23,13 @@ lab_step() {
     local out; out=$(mktemp)
     local t0=$SECONDS
     lab_log "step: $name"
-    if "$@" >"$out" 2>&1; then
+    local rc=0
+    "$@" >"$out" 2>&1 || rc=$?
+    if [ $rc = 0 ]; then
         lab_log "step: $name done ($((SECONDS - t0)) s)"
         rm -f "$out"
         return 0
     fi
-    local rc=$?
     {
         echo "LAB FAILED at step: $name (exit $rc, after $((SECONDS - t0)) s)"
         echo "command: $*"
@@ -37,5 +38,7 @@ lab_step() {
         echo "----"
     } >&2
     rm -f "$out"
+    # Whatever the scenario finished before a boot failed is still evidence.
+    [ -z "${LAB_ON_FAIL:-}" ] || "$LAB_ON_FAIL" >&2
     exit 1
 }
