@@ -138,19 +138,22 @@ extension HostInventory {
             let pf = try physicalFunction(reference, whole: name.description)
             let sriov = pf.sriov!
             let limit = future ? sriov.totalVFs : sriov.numVFs
-            let indices: [Int]
+            // Bounds before building the list: a range such as 0-9223372036854775807 parses, and
+            // materialising it would trap or exhaust memory.
+            let indices: ClosedRange<Int>?
             switch selection {
-            case .index(let i): indices = [i]
-            case .range(let r): indices = Array(r)
-            case .all: indices = Array(0..<limit)
+            case .index(let i): indices = i...i
+            case .range(let r): indices = r
+            case .all: indices = limit > 0 ? 0...(limit - 1) : nil
             }
-            if let bad = indices.first(where: { $0 >= limit }) {
+            if let indices, indices.upperBound >= limit {
+                let bad = max(indices.lowerBound, limit)
                 let what = future ? "can have \(sriov.totalVFs) VFs (sriov_totalvfs)"
                     : sriov.numVFs == 0 ? "has no VFs yet; create them with `xvf vfs \(reference) N`"
                     : "has \(sriov.numVFs) VFs (0-\(sriov.numVFs - 1)); `xvf vfs \(reference) N` changes the count"
                 throw NameError(name.description, "names VF \(bad), but \(reference) \(what)")
             }
-            return try indices.map { (index) throws(NameError) -> ResolvedDevice in
+            return try (indices.map { Array($0) } ?? []).map { (index) throws(NameError) -> ResolvedDevice in
                 guard let address = sriov.address(ofVF: index, pf: pf.address) else {
                     throw NameError(name.description, "names VF \(index), whose address \(reference) does not report (no sriov_offset)")
                 }

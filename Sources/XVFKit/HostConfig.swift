@@ -331,14 +331,19 @@ private struct ItemReader {
         }
         let pf: PCIDevice
         do { pf = try inventory.physicalFunction(reference, whole: text) } catch { throw fail(key, item, error.description) }
-        let indices: [Int]
+        // Bounds before building the list: eno49/0-9223372036854775807 parses, and materialising it would
+        // trap or exhaust memory. checkIndex names the first index past the planned count.
+        let planned = plannedCount(pf)
+        let range: ClosedRange<Int>
         switch selection {
-        case .index(let index): indices = [index]
-        case .range(let range): indices = Array(range)
-        case .all: indices = Array(0..<plannedCount(pf))
+        case .index(let index): range = index...index
+        case .range(let given): range = given
+        case .all:
+            guard planned > 0 else { return (pf, []) }
+            range = 0...(planned - 1)
         }
-        for index in indices { try checkIndex(key, item, pf, index) }
-        return (pf, indices)
+        if range.upperBound >= planned { try checkIndex(key, item, pf, max(range.lowerBound, planned)) }
+        return (pf, Array(range))
     }
 
     func checkIndex(_ key: String, _ item: XLStatements.Item, _ pf: PCIDevice, _ index: Int) throws(XVFError) {

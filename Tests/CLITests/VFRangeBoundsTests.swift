@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+
+/// VF ranges are checked against the PF's VFs before a list of indices is built: a range as wide as Int
+/// once trapped (Array(0...Int.max)) or allocated gigabytes. The demo's eno49 has 7 VFs of 7.
+@Suite struct VFRangeBoundsTests {
+    @Test("a huge VF range is refused in one line, quickly", arguments: [
+        (["show", "eno49/0-9223372036854775807"], "names VF 7, but eno49 has 7 VFs (0-6)"),
+        (["show", "eno49/3-100000000"], "names VF 7, but eno49 has 7 VFs (0-6)"),
+        (["bootline", "eno49/0-9223372036854775807"], "names VF 7, but eno49 can have 7 VFs (sriov_totalvfs)"),
+        (["assignable", "add", "eno49/9-9223372036854775807"], "names VF 9, but eno49 has 7 VFs"),
+    ])
+    func refused(arguments: [String], message: String) throws {
+        try expectRefusal(arguments, status: 2, message: message)
+    }
+
+    @Test func aHugeRangeInTheHostConfigIsALineError() throws {
+        let root = simulatedHost()
+        try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
+        try "vf = [ 'eno49/2-9223372036854775807,trust=on' ]\n"
+            .write(toFile: root + "/etc/xen/xvf.cfg", atomically: true, encoding: .utf8)
+        let before = snapshot(root)
+        let result = try xvf(["--root", root, "boot", "--dry-run"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("xvf.cfg:1: "), "\(result.stderr)")
+        #expect(result.stderr.contains("VF 7 is beyond the 7 VFs eno49 (0000:04:00.0) has"), "\(result.stderr)")
+        #expect(changes(from: before, to: snapshot(root)) == [])
+    }
+}
