@@ -62,11 +62,15 @@ public struct VFLinkSettings: Equatable, Sendable {
     /// A unicast Ethernet address in the form `ip` prints (`52:54:00:00:49:00`, lower case), or a
     /// sentence saying what is wrong with it.
     public static func parseMAC(_ text: String) -> Result<String, MACError> {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else {
+        // ASCII bytes only: Character.isHexDigit also accepts full-width digits, which UInt8(_:radix:) does not.
+        let parts = text.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+        let octets = parts.compactMap { part -> UInt8? in
+            guard part.count == 2, let high = hexValue(part.first!), let low = hexValue(part.last!) else { return nil }
+            return high << 4 | low
+        }
+        guard parts.count == 6, octets.count == 6 else {
             return .failure(MACError("is not a MAC address; write six pairs of hex digits, 52:54:00:12:34:56"))
         }
-        let octets = parts.map { UInt8($0, radix: 16)! }
         if octets[0] & 1 != 0 {
             return .failure(MACError("is a multicast address (the first octet is odd); a VF needs a unicast one such as 52:54:00:12:34:56"))
         }
@@ -74,6 +78,15 @@ public struct VFLinkSettings: Equatable, Sendable {
             return .failure(MACError("is all zeros, which drivers take as \"no MAC\"; give the VF a real one"))
         }
         return .success(text.lowercased())
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     public struct MACError: Error, Equatable {
