@@ -175,7 +175,15 @@ public enum Assignment {
             return [try VFPool.choose(from: pf, inventory: inventory, holders: holders)]
         case .spec(let spec):
             let address = spec.address!
-            guard spec.allFunctions else { return [inventory[address]].compactMap { $0 } }
+            guard spec.allFunctions else {
+                // Under the lock the host is read again: the VF may have gone since the first reading
+                // (a concurrent `xvf vfs`).
+                guard let device = inventory[address] else {
+                    throw XVFError(.failed, "\(address) no longer exists (its VFs changed while xvf was starting); "
+                                   + "`xvf list` shows the devices now")
+                }
+                return [device]
+            }
             let functions = (0...7).compactMap {
                 inventory[PCIAddress(domain: address.domain, bus: address.bus, device: address.device, function: $0)]
             }
