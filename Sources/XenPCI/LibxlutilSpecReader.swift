@@ -10,6 +10,9 @@ enum LibxlutilSpecReader {
         guard let report = MemoryStream(), let config = xlu_cfg_init(report.file, "spec") else {
             return .failure(PCISpecError(spec.canonical, "could not be read: libxlutil could not start (out of memory)"))
         }
+        // libxlutil keeps report.file and writes to it until xlu_cfg_destroy; Swift may release the stream
+        // (fclose) right after its last use in Swift code. This defer runs after the destroy below.
+        defer { withExtendedLifetime(report) {} }
         defer { xlu_cfg_destroy(config) }
         var device = libxl_device_pci()
         libxl_device_pci_init(&device)

@@ -100,6 +100,23 @@ struct PCISpecTests {
         #expect(differences == ["vslot", "permissive"])
     }
 
+    @Test("what libxlutil says when it refuses a string reaches the error")
+    func libxlutilWordsAreKept() throws {
+        // The report stream is written by xlu_pci_parse_spec_string and read after it: it has to live
+        // until xlu_cfg_destroy (withExtendedLifetime), or an optimised build writes to a closed FILE*.
+        var spec = try PCISpec(parsing: "name=web")
+        spec.name = "web,colour=blue"  // past PCISpec's own check: libxlutil names the unknown key
+        for _ in 0..<50 {
+            let result = LibxlutilSpecReader.withDevice(spec) { _ in () }
+            guard case .failure(let error) = result else {
+                Issue.record("libxlutil took \(spec.canonical)")
+                return
+            }
+            #expect(error.description.contains("is refused by libxlutil"), "\(error)")
+            #expect(error.description.contains("colour"), "libxlutil's own words: \(error)")
+        }
+    }
+
     @Test("specs built from values are checked too")
     func builtFromValues() throws {
         #expect(throws: PCISpecError.self) { try PCISpec(address: nil) }
