@@ -152,34 +152,77 @@ public struct HostRoot: Sendable {
         try attributeWriter.write(value, to: relative, in: self)
     }
 
-    /// Replaces a regular file atomically: the new content goes to a temporary file in the same
-    /// directory, which is flushed and renamed over the old one. The old file's mode is kept.
+    /// Where a path under the root really leads, as a path relative to the root with every link and `..`
+    /// resolved; nil when it leads outside the root (`etc/../../x`, a link to `/etc/…`), as Linux would
+    /// follow it. Missing parts (a file about to be created, in a directory about to be made) are taken
+    /// as written; a `..` after a missing part cannot be followed and is refused.
+    public func contained(_ relative: String) -> String? {
+        guard let top = canonicalPath(prefix.isEmpty ? "/" : prefix),
+              let real = Self.followLeniently(path(relative), hops: 0) else { return nil }
+        if top == "/" { return String(real.dropFirst()) }
+        if real == top { return "" }
+        guard real.hasPrefix(top + "/") else { return nil }
+        return String(real.dropFirst(top.count + 1))
+    }
+
+    /// The canonical form of an absolute path whose tail may not exist yet: realpath where it exists,
+    /// dangling links followed by hand (at most 40, as the kernel does), the rest appended as written.
+    private static func followLeniently(_ absolute: String, hops: Int) -> String? {
+        if let real = canonicalPath(absolute) { return real }
+        guard hops < 40, let slash = absolute.lastIndex(of: "/") else { return nil }
+        let directory = slash == absolute.startIndex ? "/" : String(absolute[..<slash])
+        let name = String(absolute[absolute.index(after: slash)...])
+        if let target = FileReader.link(absolute) {
+            let next = target.hasPrefix("/") ? target : (directory == "/" ? "" : directory) + "/" + target
+            return followLeniently(next, hops: hops + 1)
+        }
+        if name.isEmpty || name == "." { return followLeniently(directory, hops: hops) }
+        if name == ".." { return nil }
+        guard let parent = followLeniently(directory, hops: hops) else { return nil }
+        return (parent == "/" ? "" : parent) + "/" + name
+    }
+
+    /// Replaces a file atomically: the new content goes to a temporary file in the same directory,
+    /// which is flushed, renamed over the old one, and the directory flushed so the rename survives a
+    /// crash. A link is written through to the file it leads to (`/etc/xen/auto/web1.cfg ->
+    /// ../web1.cfg` stays a link), which must lie inside the root; the old file's mode and owner are kept.
     public func replaceFile(_ relative: String, with content: String, mode defaultMode: mode_t = 0o644)
         throws(FileError)
     {
-        let target = path(relative)
+        guard let inside = contained(relative) else {
+            throw FileError(path: path(relative), reason: "leads outside the host root \(displayPath)")
+        }
+        let target = path(inside)
         let directory = String(target[..<(target.lastIndex(of: "/") ?? target.startIndex)])
         try makeDirectories(directory)
         var mode = defaultMode
+        var owner: (uid_t, gid_t)?
         var info = stat()
-        if stat(target, &info) == 0 { mode = info.st_mode & 0o7777 }
+        if stat(target, &info) == 0 {
+            mode = info.st_mode & 0o7777
+            owner = (info.st_uid, info.st_gid)
+        }
         let temporary = directory + "/." + lastComponent(target) + ".xvf-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileError(path: temporary, errno: errno) }
+        func fail(_ path: String, _ code: Int32) -> FileError {
+            close(fd)
+            unlink(temporary)
+            return FileError(path: path, errno: code)
+        }
         let bytes = Array(content.utf8)
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                let code = errno
-                close(fd)
-                unlink(temporary)
-                throw FileError(path: temporary, errno: code)
-            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw fail(temporary, errno) }
             written += n
         }
-        fchmod(fd, mode)
-        if fsync(fd) != 0 || close(fd) != 0 {
+        // A file root's tools left to another owner (a group-readable config) keeps that owner.
+        if fchmod(fd, mode) != 0 { throw fail(temporary, errno) }
+        if let owner, fchown(fd, owner.0, owner.1) != 0 { throw fail(temporary, errno) }
+        if fsync(fd) != 0 { throw fail(temporary, errno) }
+        if close(fd) != 0 {
             let code = errno
             unlink(temporary)
             throw FileError(path: temporary, errno: code)
@@ -188,6 +231,17 @@ public struct HostRoot: Sendable {
             let code = errno
             unlink(temporary)
             throw FileError(path: target, errno: code)
+        }
+        // The rename lives in the directory: without this a crash can bring the old file back.
+        let dirfd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirfd >= 0 {
+            // EINVAL: a file system that cannot flush directories; the rename is as safe as it gets there.
+            if fsync(dirfd) != 0 && errno != EINVAL {
+                let code = errno
+                close(dirfd)
+                throw FileError(path: directory, errno: code)
+            }
+            close(dirfd)
         }
     }
 
@@ -296,9 +350,24 @@ func lastComponent(_ path: String) -> String {
 public struct FileError: Error, CustomStringConvertible {
     public let path: String
     public let errno: Int32
+    /// Why, when no errno says it (a path xvf refuses before asking the kernel).
+    public let reason: String?
     public init(path: String, errno: Int32) {
         self.path = path
         self.errno = errno
+        reason = nil
     }
-    public var description: String { "\(path): \(String(cString: strerror(errno)))" }
+    public init(path: String, reason: String) {
+        self.path = path
+        self.errno = EINVAL
+        self.reason = reason
+    }
+    public var description: String { "\(path): \(reason ?? String(cString: strerror(errno)))" }
+}
+
+/// realpath(3) as a String; nil when the path does not exist.
+func canonicalPath(_ path: String) -> String? {
+    guard let real = realpath(path, nil) else { return nil }
+    defer { free(real) }
+    return String(cString: real)
 }

@@ -63,6 +63,12 @@ public struct DomainConfigChange {
         } else {
             path = String(file.dropFirst())
         }
+        // The name is glued under the root, so `..` or a link could lead out of it to this machine's own
+        // files: only where it really leads counts, and that must be inside the root.
+        guard let inside = root.contained(path) else {
+            throw XVFError(.badInput, "\(file) leads outside the host root \(root.displayPath); name a file inside it")
+        }
+        path = inside
         guard root.exists(path) else {
             throw XVFError(.badInput, "\(file) does not exist; create the domain config first (see xlcfg/ for examples)")
         }

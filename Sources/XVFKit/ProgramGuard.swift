@@ -7,28 +7,46 @@ import SRIOV
 ///
 /// With `--root DIR`, files and kernel attributes are the tree's, but a program such as modprobe acts on
 /// the running kernel whatever the root. So with a root other than `/`, xvf runs a program only when
-/// `PATH` finds it outside the system's directories: a stand-in that acts on the tree (tests put one
-/// that records its arguments first on `PATH`).
+/// the file `PATH` finds is, links resolved, a declared stand-in: inside a directory named in
+/// `XVF_FAKE_BIN` (colon-separated; tests put fakes that record their arguments there). Deciding by
+/// where the program really lives, not by the `PATH` directory, is what catches `~/bin/ip ->
+/// /usr/sbin/ip`; allowing only declared places rather than refusing known system ones is what catches
+/// the ones nobody listed (/snap/bin, /nix/store, /usr/lib/…, a copy of the real program in $HOME).
 enum ProgramGuard {
-    static let systemDirectories = ["/sbin", "/bin", "/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"]
+    /// The environment variable that names the directories stand-ins may live in.
+    static let fakeBinVariable = "XVF_FAKE_BIN"
 
-    static func check(_ steps: [HostStep], root: HostRoot, searchPath: String? = nil) throws(XVFError) {
+    static func check(_ steps: [HostStep], root: HostRoot, searchPath: String? = nil,
+                      fakeDirectories: String? = nil) throws(XVFError) {
         guard !root.prefix.isEmpty else { return }
+        let allowed = (fakeDirectories ?? getenv(fakeBinVariable).map { String(cString: $0) } ?? "")
+            .split(separator: ":").compactMap { canonical(String($0)) }
         for case .run(let argv) in steps {
             guard let found = locate(argv[0], searchPath: searchPath) else {
                 throw XVFError(.unavailable, "\(argv[0]) is not on PATH; install it (kmod) or fix PATH")
             }
-            let directory = String(found[..<found.lastIndex(of: "/")!])
-            var real = directory
-            if let resolved = realpath(directory, nil) {
-                real = String(cString: resolved)
-                free(resolved)
-            }
-            if systemDirectories.contains(directory) || systemDirectories.contains(real) {
+            // An unresolvable program is refused like a system one: nothing shows it is a stand-in.
+            let real = canonical(found)
+            let isStandIn = real.map { program in allowed.contains { isInside(program, $0) } } ?? false
+            if !isStandIn {
+                let really = real.map { $0 == found ? "" : " (\(found) is \($0))" } ?? ""
                 throw XVFError(.failed, "refusing to run \(found) for the host tree \(root.displayPath): it would "
-                               + "change this machine, not the tree; run without --root on the host itself")
+                               + "change this machine, not the tree\(really); "
+                               + "run without --root on the host itself (stand-ins for a tree go in a directory named "
+                               + "by \(fakeBinVariable))")
             }
         }
+    }
+
+    /// Whether `path` is `directory` or lies beneath it (both canonical).
+    static func isInside(_ path: String, _ directory: String) -> Bool {
+        directory == "/" || path == directory || path.hasPrefix(directory + "/")
+    }
+
+    static func canonical(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// The first executable file called `name` on `PATH`, as `posix_spawnp` would find it.

@@ -33,7 +33,7 @@ import Testing
             chmod(directory + "/ip", 0o755)
         }
 
-        var environment: [String: String] { ["PATH": directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")] }
+        var environment: [String: String] { fakeProgramEnvironment(directory) }
 
         /// The recorded runs: each starts with its `ARGV` line.
         func runs() -> [[String]] {

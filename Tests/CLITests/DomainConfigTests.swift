@@ -68,4 +68,32 @@ import Testing
         #expect(result.status == 2)
         #expect(result.stderr == "xvf: /nonexistent/web1.cfg does not exist; create the domain config first (see xlcfg/ for examples)\n")
     }
+
+    @Test func aFileOutsideTheRootIsRefused() throws {
+        // `outside/` beside the tree stands for this machine's /etc: `..` or a link must not reach it.
+        let root = simulatedHost()
+        let outside = (root as NSString).deletingLastPathComponent + "/outside/etc/xen/web1.cfg"
+        try FileManager.default.createDirectory(atPath: (outside as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try "pci = [ ]\n".write(toFile: outside, atomically: false, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/etc/xen/linked.cfg", withDestinationPath: outside)
+        for name in ["/../outside/etc/xen/web1.cfg", "/etc/../../outside/etc/xen/web1.cfg", "/etc/xen/linked.cfg"] {
+            let result = try xvf(["--root", root, "cfg", "add", name, "04:10.0"])
+            #expect(result.status == 2)
+            #expect(result.stderr == "xvf: \(name) leads outside the host root \(root); name a file inside it\n")
+        }
+        #expect(try String(contentsOfFile: outside, encoding: .utf8) == "pci = [ ]\n")
+    }
+
+    @Test func aLinkedConfigStaysALink() throws {
+        // xendomains starts what /etc/xen/auto links to; the edit goes to the config, the link stays.
+        let root = simulatedHost()
+        try FileManager.default.createDirectory(atPath: root + "/etc/xen/auto", withIntermediateDirectories: true)
+        try "name = \"web1\"\npci = [ ]\n".write(toFile: root + "/etc/xen/web1.cfg", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: root + "/etc/xen/auto/web1.cfg", withDestinationPath: "../web1.cfg")
+        let result = try xvf(["--root", root, "cfg", "add", "/etc/xen/auto/web1.cfg", "04:10.0"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/etc/xen/auto/web1.cfg") == "../web1.cfg")
+        #expect(try String(contentsOfFile: root + "/etc/xen/web1.cfg", encoding: .utf8) == "name = \"web1\"\npci = [ '0000:04:10.0' ]\n")
+    }
 }

@@ -173,9 +173,9 @@ import Testing
     @Test func driverReloadRunsModprobeWithAnArgumentVector() throws {
         let root = simulatedHost()
         let modprobe = try fakeModprobe()
-        let path = modprobe.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+        let environment = fakeProgramEnvironment(modprobe.path)
         // ixgbe's VFs are on ixgbevf and in no domain; eno1 (tg3) carries the network.
-        let result = try xvf(["--root", root, "driver", "ixgbe", "--max-vfs", "8"], environment: ["PATH": path])
+        let result = try xvf(["--root", root, "driver", "ixgbe", "--max-vfs", "8"], environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == """
             modprobe -r ixgbe
@@ -189,11 +189,11 @@ import Testing
     @Test func persistWritesModprobeDAndKeepsTheUsersLines() throws {
         let root = simulatedHost()
         let modprobe = try fakeModprobe()
-        let path = modprobe.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+        let environment = fakeProgramEnvironment(modprobe.path)
         let conf = root + "/etc/modprobe.d/xvf-ixgbe.conf"
         try "# mine\noptions ixgbe allow_unsupported_sfp=1\n".write(toFile: conf, atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: root + "/etc/initramfs-tools", withIntermediateDirectories: true)
-        let result = try xvf(["--root", root, "driver", "ixgbe", "--max-vfs", "8", "--persist"], environment: ["PATH": path])
+        let result = try xvf(["--root", root, "driver", "ixgbe", "--max-vfs", "8", "--persist"], environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasSuffix("""
             /etc/modprobe.d/xvf-ixgbe.conf loads ixgbe with these VFs at every boot
@@ -210,16 +210,16 @@ import Testing
 
             """)
         // Again with another count: the block changes, the user's lines stay.
-        _ = try xvf(["--root", root, "driver", "ixgbe", "--max-vfs", "4", "--persist"], environment: ["PATH": path])
+        _ = try xvf(["--root", root, "driver", "ixgbe", "--max-vfs", "4", "--persist"], environment: environment)
         #expect(try String(contentsOfFile: conf, encoding: .utf8) == written.replacingOccurrences(of: "max_vfs=8", with: "max_vfs=4"))
     }
 
     @Test func aFailedLoadReloadsTheDriverAndPutsTheFileBack() throws {
         let root = simulatedHost()
         let modprobe = try fakeModprobe(failOn: "ixgbe max_vfs=8")
-        let path = modprobe.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+        let environment = fakeProgramEnvironment(modprobe.path)
         let before = snapshot(root)
-        let result = try xvf(["--root", root, "driver", "ixgbe", "--max-vfs", "8", "--persist"], environment: ["PATH": path])
+        let result = try xvf(["--root", root, "driver", "ixgbe", "--max-vfs", "8", "--persist"], environment: environment)
         #expect(result.status == 1)
         #expect(result.stderr == "xvf: `modprobe ixgbe max_vfs=8` exited with status 1: modprobe: ERROR: could not "
                 + "insert 'ixgbe': Invalid argument; loaded ixgbe again without max_vfs; put /etc/modprobe.d/xvf-ixgbe.conf back\n")
@@ -242,7 +242,7 @@ import Testing
         let modprobe = try fakeModprobe()
         let before = snapshot(root)
         let result = try xvf(["--root", root] + arguments,
-                             environment: ["PATH": modprobe.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")])
+                             environment: fakeProgramEnvironment(modprobe.path))
         #expect(result.status == status)
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(loggedRuns(modprobe.log).isEmpty)
@@ -258,7 +258,7 @@ import Testing
         let modprobe = try fakeModprobe()
         let before = snapshot(root)
         let result = try xvf(["--root", root, "driver", "igb", "--max-vfs", "7"],
-                             environment: ["PATH": modprobe.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")])
+                             environment: fakeProgramEnvironment(modprobe.path))
         #expect(result.status == 1)
         #expect(result.stderr == "xvf: refusing to reload igb: 0000:04:00.1 has eno50, which is the management interface "
                 + "(beneath xenbr0, which carries the default route), and reloading igb takes it down; pass --force to do it anyway\n")

@@ -35,18 +35,37 @@ func run(_ program: String, _ arguments: [String], environment: [String: String]
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    if let stdin {
-        let input = Pipe()
-        process.standardInput = input
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try? input.fileHandleForWriting.close()
-    }
+    let input = stdin.map { _ in Pipe() }
+    if let input { process.standardInput = input }
     try process.run()
+    // Our copy of the read end goes, so a child that exits without reading makes the write fail (EPIPE,
+    // with SIGPIPE ignored) instead of blocking on a full pipe forever.
+    try? input?.fileHandleForReading.close()
+    ignoreSIGPIPE
+    // Everything is pumped at once, each on its own thread: read one after the other (or stdin written
+    // before the start), a child that fills the other pipe (64 KiB) waits forever for a reader.
+    let group = DispatchGroup()
+    let errData = Collected()
+    DispatchQueue.global().async(group: group) { errData.data = err.fileHandleForReading.readDataToEndOfFile() }
+    if let input, let stdin {
+        DispatchQueue.global().async(group: group) {
+            try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8))
+            try? input.fileHandleForWriting.close()
+        }
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
     process.waitUntilExit()
     return CommandResult(stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self), status: process.terminationStatus)
+                         stderr: String(decoding: errData.data, as: UTF8.self), status: process.terminationStatus)
+}
+
+/// A write to a child that stopped reading must fail, not kill the test process.
+private let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN) }()
+
+/// What a reader thread collected, handed over after `DispatchGroup.wait`.
+private final class Collected: @unchecked Sendable {
+    var data = Data()
 }
 
 /// Runs the built `xvf`.
@@ -55,9 +74,25 @@ func xvf(_ arguments: [String], environment: [String: String] = [:], stdin: Stri
     try run("xvf", arguments, environment: environment, stdin: stdin)
 }
 
-/// A fresh temporary directory, removed by the caller with `cleanup`.
+/// The directory every temporary file of this test process goes in: `xvf-tests-<pid>`, removed when the
+/// process exits. Directories of earlier runs whose process is gone (killed, crashed) go at first use.
+let testScratch: String = {
+    let base = NSTemporaryDirectory().hasSuffix("/") ? NSTemporaryDirectory() : NSTemporaryDirectory() + "/"
+    let fm = FileManager.default
+    for name in (try? fm.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix("xvf-tests-") {
+        if let pid = Int32(name.dropFirst("xvf-tests-".count)), kill(pid, 0) != 0, errno == ESRCH {
+            try? fm.removeItem(atPath: base + name)
+        }
+    }
+    let path = base + "xvf-tests-\(getpid())"
+    try! fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: testScratch) }
+    return path
+}()
+
+/// A fresh temporary directory inside `testScratch`.
 func temporaryDirectory(_ label: String = "xvf") -> String {
-    let path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString)"
+    let path = testScratch + "/\(label)-\(UUID().uuidString)"
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
@@ -67,6 +102,13 @@ func simulatedHost(_ layout: SimLayout = .dl360()) -> String {
     let path = temporaryDirectory("host")
     SimulatedHost.build(layout, at: path + "/root")
     return path + "/root"
+}
+
+/// The environment that puts stand-in programs in `directory` first on `PATH` and declares them as
+/// stand-ins (`XVF_FAKE_BIN`), which xvf requires before it runs a program for a host tree.
+func fakeProgramEnvironment(_ directory: String) -> [String: String] {
+    ["PATH": directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+     "XVF_FAKE_BIN": directory]
 }
 
 /// Every file under a tree with its bytes (links as their targets), to prove a command changed nothing.

@@ -1,0 +1,57 @@
+import Foundation
+import SRIOV
+import Testing
+@testable import XVFKit
+
+/// With a host tree as the root, only declared stand-ins run: wherever `PATH` finds a program, what
+/// counts is the file it really is.
+@Suite struct ProgramGuardTests {
+    final class Directories {
+        let base = NSTemporaryDirectory() + "xvf-guard-\(UUID().uuidString)"
+        var home: String { base + "/home-bin" }
+        var fakes: String { base + "/fakes" }
+        init() throws {
+            for dir in [home, fakes] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        }
+        deinit { try? FileManager.default.removeItem(atPath: base) }
+        func script(_ path: String) {
+            FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\nexit 0\n".utf8),
+                                           attributes: [.posixPermissions: 0o755])
+        }
+    }
+
+    let tree = HostRoot("/tmp/some-tree")
+
+    @Test func aLinkToTheSystemsProgramIsRefused() throws {
+        // ~/bin/ip -> /bin/sh: the PATH directory is the user's, the program is the system's.
+        let dirs = try Directories()
+        try FileManager.default.createSymbolicLink(atPath: dirs.home + "/ip", withDestinationPath: "/bin/sh")
+        #expect(throws: XVFError.self) {
+            try ProgramGuard.check([.run(["ip", "link"])], root: tree, searchPath: dirs.home, fakeDirectories: "")
+        }
+        // Declaring the directory does not help: the link leads out of it.
+        #expect(throws: XVFError.self) {
+            try ProgramGuard.check([.run(["ip", "link"])], root: tree, searchPath: dirs.home, fakeDirectories: dirs.home)
+        }
+    }
+
+    @Test func anUndeclaredProgramOutsideTheSystemsDirectoriesIsRefused() throws {
+        // A copy of the real program in $HOME, /snap/bin, /nix/store: none is a stand-in unless declared.
+        let dirs = try Directories()
+        dirs.script(dirs.home + "/modprobe")
+        #expect(throws: XVFError.self) {
+            try ProgramGuard.check([.run(["modprobe", "igb"])], root: tree, searchPath: dirs.home, fakeDirectories: dirs.fakes)
+        }
+    }
+
+    @Test func aDeclaredStandInRuns() throws {
+        let dirs = try Directories()
+        dirs.script(dirs.fakes + "/modprobe")
+        // Found through a link from an undeclared directory, it is still the stand-in.
+        try FileManager.default.createSymbolicLink(atPath: dirs.home + "/ip", withDestinationPath: dirs.fakes + "/modprobe")
+        try ProgramGuard.check([.run(["modprobe", "igb"]), .run(["ip", "link"])], root: tree,
+                               searchPath: dirs.fakes + ":" + dirs.home, fakeDirectories: dirs.fakes)
+        // On the real root every program runs: it acts on the machine the root describes.
+        try ProgramGuard.check([.run(["sh"])], root: HostRoot("/"), searchPath: "/usr/bin:/bin", fakeDirectories: "")
+    }
+}
