@@ -34,21 +34,27 @@ public enum AssignableDevices {
         let lock = try HostLock(host.root)
         defer { withExtendedLifetime(lock) {} }
         var report = ""
+        // The devices this run moved to pciback, with the driver each had: a later failure gives them back,
+        // so that `assignable add A B` either does all of it or none of it.
+        var moved: [(PCIAddress, String?)] = []
         for device in devices {
             let label = PassthroughChecks.label(device, inventory: inventory)
             do {
                 try toolstack.assignableAdd(device.address, name: name, rebind: rebind)
             } catch {
-                // Without an IOMMU libxl fails to quarantine yet leaves the device on pciback: undo that.
-                var undone = ""
+                // libxl stops half-way (no IOMMU to quarantine, a refused bind): a device that left its
+                // driver is given back with the ones done before.
                 if device.driver != "pciback",
-                   host.root.linkTarget("sys/bus/pci/devices/\(device.address)/driver") == "pciback" {
-                    undone = "; " + PassthroughChecks.giveBack(device.address, to: device.driver, toolstack: toolstack, root: host.root)
+                   host.root.linkTarget("sys/bus/pci/devices/\(device.address)/driver") != device.driver {
+                    moved.append((device.address, device.driver))
+                }
+                let undone = moved.reversed().map {
+                    PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: host.root)
                 }
                 let failure = XenFailure.explain(error, device: device.address, holders: holders)
-                throw XVFError(failure.kind, (report.isEmpty ? "" : "(\(report.split(separator: "\n").count) done before) ")
-                               + failure.message + undone)
+                throw XVFError(failure.kind, failure.message + (undone.isEmpty ? "" : "; " + undone.joined(separator: "; ")))
             }
+            if device.driver != "pciback" { moved.append((device.address, device.driver)) }
             report += device.driver == "pciback"
                 ? "\(label): already on pciback; assignable\n"
                 : "\(label): assignable (was on \(device.driver ?? "no driver")\(rebind ? ", remembered for remove --rebind" : ""))\n"
@@ -104,20 +110,29 @@ public enum AssignableDevices {
         let lock = try HostLock(host.root)
         defer { withExtendedLifetime(lock) {} }
         let holders = try toolstack.currentAssignments()
-        var report = ""
-        for (reference, text) in targets {
-            let address: PCIAddress? = switch reference {
-            case .address(let address): address
-            case .name(let name): named[name]
+        let resolved = targets.map { reference, text -> (AssignableReference, String, PCIAddress?) in
+            switch reference {
+            case .address(let address): (reference, text, address)
+            case .name(let name): (reference, text, named[name])
             }
+        }
+        // Refused before any is removed, so that a refusal changes nothing.
+        for (_, _, address) in resolved {
             if let address, let holder = holders[address] {
                 throw XVFError(.failed, "\(address) is attached to domain \(holder.id) (\(holder.name)); "
                                + "`xvf release \(address)` first")
             }
+        }
+        var report = ""
+        for (reference, text, address) in resolved {
             do {
                 try toolstack.assignableRemove(reference, rebind: rebind)
             } catch {
-                throw XenFailure.explain(error, device: address, holders: holders)
+                // Those removed before stay removed (putting them back would need their names and drivers
+                // again): the error names them, so the user knows where the host stands.
+                let failure = XenFailure.explain(error, device: address, holders: holders)
+                let done = report.split(separator: "\n").joined(separator: "; ")
+                throw XVFError(failure.kind, failure.message + (done.isEmpty ? "" : "; done before the failure: " + done))
             }
             let driver = address.flatMap { host.root.linkTarget("sys/bus/pci/devices/\($0)/driver") }
             report += "\(text): no longer assignable; " + (driver.map { "on \($0)" } ?? "no driver"

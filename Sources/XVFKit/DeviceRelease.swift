@@ -62,21 +62,41 @@ public enum DeviceRelease {
             report += "\(label): detached from domain \(holder.id) (\(holder.name)); it stays on pciback\n"
         }
         if toDom0 {
+            // After a detach, a failure here leaves the device detached: the error says so and where the
+            // device is now, since the detach is not undone (the guest has already let the device go).
+            let driverLink = "sys/bus/pci/devices/\(device.address)/driver"
+            func detached() -> String {
+                guard let holder else { return "" }
+                let now = host.root.linkTarget(driverLink).map { "is on \($0)" } ?? "has no driver"
+                return "\(label) was detached from domain \(holder.id) (\(holder.name)) and \(now); "
+                    + "giving it back to dom0 failed: "
+            }
             do {
                 try toolstack.assignableRemove(.address(device.address), rebind: true)
             } catch where error.log.contains(where: { $0.contains("failed to de-quarantine") }) {
                 // Put on pciback outside libxl (the hide list, driver_override): Xen never quarantined it,
-                // so take it off pciback directly.
-                try? host.root.writeAttribute(PcibackState.directory + "/unbind", device.address.description)
-                try? host.root.writeAttribute(PcibackState.directory + "/remove_slot", device.address.description)
+                // so take it off pciback directly. Only a device pciback has a slot for needs remove_slot.
+                let address = device.address.description
+                do {
+                    if host.root.linkTarget(driverLink) == "pciback" {
+                        try host.root.writeAttribute(PcibackState.directory + "/unbind", address)
+                    }
+                    if PcibackState.slots(host.root).contains(device.address) {
+                        try host.root.writeAttribute(PcibackState.directory + "/remove_slot", address)
+                    }
+                } catch {
+                    throw XVFError(.failed, detached() + "Xen never quarantined it, and taking it off pciback "
+                                   + "failed: \(error)")
+                }
             } catch {
-                throw XenFailure.explain(error, device: device.address, holders: holders)
+                let failure = XenFailure.explain(error, device: device.address, holders: holders)
+                throw XVFError(failure.kind, detached() + failure.message)
             }
-            var driver = host.root.linkTarget("sys/bus/pci/devices/\(device.address)/driver")
+            var driver = host.root.linkTarget(driverLink)
             if driver == nil {
                 // No driver was remembered (made assignable without rebind): let the kernel choose one.
                 try? host.root.writeAttribute("sys/bus/pci/drivers_probe", device.address.description)
-                driver = host.root.linkTarget("sys/bus/pci/devices/\(device.address)/driver")
+                driver = host.root.linkTarget(driverLink)
             }
             report += "\(label): back with dom0, " + (driver.map { "on \($0)" } ?? "without a driver (none claims it)") + "\n"
         }
