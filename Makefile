@@ -64,5 +64,11 @@ install: release
 		sed 's|/usr/local/bin/xvf|$(PREFIX)/bin/xvf|g' xlcfg/xvf-boot.service > $(DESTDIR)/etc/systemd/system/xvf-boot.service; \
 	fi
 
+## lab: xvf end to end on a real Xen 4.17 host: QEMU (TCG) with two SR-IOV NICs, a cached Debian dom0
+## (/var/cache/xvf-lab), the scenario of Tests/Lab/scenario.sh checked against xl, lspci and sysfs.
+.PHONY: lab
+lab:
+	Tests/Lab/lab.sh
+
 clean:
 	rm -rf .build $(DEMO_ROOT)
