@@ -5,8 +5,8 @@ import SRIOV
 /// every other byte of the file (settings, comments, layout, the list's own comments) stays.
 ///
 /// libxlutil reads the file first (a file it rejects is refused) and reads the result again before
-/// anything is written; a small scanner of xl.cfg's lexical rules finds where in the text the list and
-/// its items are, and must agree with libxlutil on what they say.
+/// anything is written; `XLStatements` finds where in the text the list and its items are, and must
+/// agree with libxlutil on what they say.
 public struct DomainConfigPCIList {
     public let filename: String
     public let original: String
@@ -38,7 +38,7 @@ public struct DomainConfigPCIList {
         }
         let items = added.map { quote($0.canonical) }
         var edits: [TextEdit] = []
-        if let target = file.statements.last, !items.isEmpty {
+        if let target = file.lists.last, !items.isEmpty {
             edits = target.appending(items, in: file.bytes)
         } else if !items.isEmpty {
             let separator = text.isEmpty || text.hasSuffix("\n") ? "" : "\n"
@@ -53,21 +53,24 @@ public struct DomainConfigPCIList {
         -> Self
     {
         let file = try ScannedFile(text, filename: filename)
-        guard !file.statements.isEmpty else {
+        guard !file.lists.isEmpty else {
             throw DomainConfigError("\(filename) has no pci setting; there is nothing to remove")
         }
         let wanted = Set(addresses)
         var found: Set<PCIAddress> = []
         var edits: [TextEdit] = []
-        for statement in file.statements {
+        for list in file.lists {
             var doomed: [Int] = []
-            for (index, item) in statement.items.enumerated() {
-                if let address = try file.spec(item.value).address, wanted.contains(address) {
+            // A nested list can only be in a list a later `pci =` replaces (libxlutil refuses it in the
+            // live one): it names no device and stays.
+            for (index, element) in list.elements.enumerated() {
+                guard let value = element.value else { continue }
+                if let address = try file.spec(value).address, wanted.contains(address) {
                     doomed.append(index)
                     found.insert(address)
                 }
             }
-            edits += statement.removing(doomed, in: file.bytes)
+            if !doomed.isEmpty { edits += list.removing(doomed, in: file.bytes) }
         }
         if let missing = addresses.first(where: { !found.contains($0) }) {
             throw DomainConfigError("\(missing) is not in the pci list of \(filename) (it has: "
@@ -137,20 +140,13 @@ public struct DomainConfigError: Error, Equatable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// A replacement of `length` bytes at `offset` by `text`.
-struct TextEdit {
-    var offset: Int
-    var length: Int
-    var text: String
-}
-
 /// A domain config as libxlutil reads it, with the places of its `pci` statements in the text.
 struct ScannedFile {
     let text: String
     let filename: String
     let bytes: [UInt8]
-    /// Every `pci = [ … ]` and `pci += [ … ]`, in file order.
-    let statements: [PCIStatement]
+    /// The lists of every `pci = [ … ]` and `pci += [ … ]`, in file order.
+    let lists: [XLStatements.List]
     /// The list xl uses (libxlutil's reading); nil when not set.
     let effective: [String]?
 
@@ -163,10 +159,9 @@ struct ScannedFile {
         } catch {
             throw DomainConfigError("\(error); nothing was changed")
         }
-        statements = try PCIStatement.scan(bytes, filename: filename)
-        // The last `pci =` replaces what came before; later `pci +=` append to it.
-        let live = statements.lastIndex(where: { !$0.appends }).map { statements[$0...] } ?? statements[...]
-        let scanned = live.flatMap { $0.items.map(\.value) }
+        let layout = XLStatements(scanning: text)
+        lists = layout.statements.compactMap { $0.key == "pci" ? $0.list : nil }
+        let scanned = layout.items(of: "pci")?.map(\.value) ?? []
         guard scanned == (effective ?? []) else {
             throw DomainConfigError("\(filename): xvf reads its pci list as [\(scanned.joined(separator: ", "))] but xl "
                                     + "as [\((effective ?? []).joined(separator: ", "))]; edit this file by hand")
@@ -203,12 +198,17 @@ extension LibxlutilSpecReader {
     /// What libxlutil reads differently in `raw` from the strictly parsed `spec` (empty: the same). Only
     /// text that passed the strict parser comes here: libxlutil crashes on some malformed strings.
     static func differences(readingRaw raw: String, as spec: PCISpec) -> [String] {
-        guard let report = MemoryStream(), let config = xlu_cfg_init(report.file, "spec") else { return ["unreadable"] }
-        defer { xlu_cfg_destroy(config) }
-        var device = libxl_device_pci()
-        libxl_device_pci_init(&device)
-        defer { libxl_device_pci_dispose(&device) }
-        guard xlu_pci_parse_spec_string(config, &device, raw) == 0 else { return ["refused by libxlutil"] }
-        return differencesFrom(spec, device)
+        guard let report = MemoryStream() else { return ["unreadable"] }
+        // libxlutil keeps report.file from xlu_cfg_init on and may write to it in any call up to
+        // xlu_cfg_destroy, while Swift could close the stream right after its last use in Swift code.
+        return withExtendedLifetime(report) {
+            guard let config = xlu_cfg_init(report.file, "spec") else { return ["unreadable"] }
+            defer { xlu_cfg_destroy(config) }
+            var device = libxl_device_pci()
+            libxl_device_pci_init(&device)
+            defer { libxl_device_pci_dispose(&device) }
+            guard xlu_pci_parse_spec_string(config, &device, raw) == 0 else { return ["refused by libxlutil"] }
+            return differencesFrom(spec, device)
+        }
     }
 }

@@ -104,6 +104,90 @@ import Testing
         #expect(all.after.isEmpty)
     }
 
+    @Test func aNestedListElsewhereIsLeftAlone() throws {
+        let text = """
+            cpus = [ [ '0-3' ], '4' ]   # libxlutil reads nested lists; xl has no use for this one
+            pci = [ [ '0000:01:00.0' ] ]
+            pci = [ '0000:04:10.0' ]
+
+            """
+        let added = try DomainConfigPCIList.add([spec("04:10.4")], to: text, filename: "n.cfg")
+        #expect(added.edited == text.replacingOccurrences(of: "pci = [ '0000:04:10.0' ]", with: "pci = [ '0000:04:10.0', '0000:04:10.4' ]"))
+        let removed = try DomainConfigPCIList.remove([address("04:10.0")], from: text, filename: "n.cfg")
+        #expect(removed.edited == text.replacingOccurrences(of: "pci = [ '0000:04:10.0' ]", with: "pci = [ ]"))
+    }
+
+    @Test func commentsBetweenItemsAndCommasStay() throws {
+        let text = """
+            pci = [ # passthrough
+                '0000:04:10.0' # web, its comma on the next line
+                , '0000:04:10.4', # db
+                # spare
+                '0000:04:11.0'
+            ]
+
+            """
+        let first = try DomainConfigPCIList.remove([address("04:10.0")], from: text, filename: "c.cfg")
+        #expect(first.edited == """
+            pci = [ # passthrough
+                '0000:04:10.4', # db
+                # spare
+                '0000:04:11.0'
+            ]
+
+            """)
+        let middle = try DomainConfigPCIList.remove([address("04:10.4")], from: text, filename: "c.cfg")
+        #expect(middle.edited.contains("\n    , # db\n    # spare\n    '0000:04:11.0'\n]"))
+        #expect(middle.after == ["0000:04:10.0", "0000:04:11.0"])
+        let last = try DomainConfigPCIList.remove([address("04:11.0")], from: text, filename: "c.cfg")
+        #expect(last.edited.hasSuffix(", '0000:04:10.4', # db\n    # spare\n]\n"))
+        let added = try DomainConfigPCIList.add([spec("04:12.0")], to: text, filename: "c.cfg")
+        #expect(added.edited.hasSuffix("    '0000:04:11.0',\n    '0000:04:12.0'\n]\n"))
+        // A trailing comma on a later line than the last item stays last.
+        let commaFirst = try DomainConfigPCIList.add([spec("04:12.0")], to: "pci = [ '04:10.0' # a\n , ]\n", filename: "c.cfg")
+        #expect(commaFirst.edited == "pci = [ '04:10.0', # a\n    '0000:04:12.0'\n , ]\n")
+    }
+
+    @Test func aFirstAppendIsTheList() throws {
+        let text = "name = \"x\"\npci += [ '0000:04:10.0' ]\n"
+        let added = try DomainConfigPCIList.add([spec("04:10.4")], to: text, filename: "a.cfg")
+        #expect(added.before == ["0000:04:10.0"])
+        #expect(added.edited == "name = \"x\"\npci += [ '0000:04:10.0', '0000:04:10.4' ]\n")
+        let removed = try DomainConfigPCIList.remove([address("04:10.0")], from: text, filename: "a.cfg")
+        #expect(removed.edited == "name = \"x\"\npci += [ ]\n")
+    }
+
+    /// Every way of removing items from lists laid out in every way xl accepts leaves a file libxlutil
+    /// reads as the list without them (`finish` refuses any other result), and adding works on each.
+    @Test("removing any items keeps the file valid", arguments: [
+        "pci = [ 'A', 'B', 'C' ]\n",
+        "pci = [ 'A', 'B', 'C', ]\n",
+        "pci = ['A','B','C']\n",
+        "pci = [\n    'A',  # a\n    # about B\n    'B',  # b\n    'C',  # c\n]\n",
+        "pci = [\n    'A',\n    'B',\n    'C'\n]\n",
+        "pci = [ 'A'\n      , 'B' # b\n      , 'C'\n      ]\n",
+        "pci = [ 'A', 'B',\n  'C' ]\n",
+        "pci = [ 'A' # a\n , 'B'\n # x\n ,\n 'C' ]\n",
+        "pci = [ 'A' ]\npci += [ 'B',\n 'C' ]\n",
+        "pci = [ 'C' ]; pci = [ 'A', 'B' ] ; pci += [ 'C' ]\n",
+        "memory = 512 # keep\npci = [ 'A', # a\n 'B' ] # b\npci += [ 'C', ]; vcpus = 2\n",
+    ])
+    func removingAnyItems(layout: String) throws {
+        let names = ["A": "0000:04:10.0", "B": "0000:04:10.4", "C": "0000:04:11.0"]
+        var text = layout
+        for (letter, item) in names { text = text.replacingOccurrences(of: "'\(letter)'", with: "'\(item)'") }
+        let all = try address("04:10.0"), b = try address("04:10.4"), c = try address("04:11.0")
+        for subset in [[all], [b], [c], [all, b], [all, c], [b, c], [all, b, c]] {
+            let edit = try DomainConfigPCIList.remove(subset, from: text, filename: "l.cfg")
+            #expect(edit.after == ["0000:04:10.0", "0000:04:10.4", "0000:04:11.0"].filter { item in
+                !subset.contains { $0.description == item } })
+            #expect(!edit.edited.contains("\n\n]"), "no blank line left: \(edit.edited)")
+            if text.contains("# keep") { #expect(edit.edited.hasPrefix("memory = 512 # keep\n")) }
+        }
+        let added = try DomainConfigPCIList.add([spec("04:12.0")], to: text, filename: "l.cfg")
+        #expect(added.after == ["0000:04:10.0", "0000:04:10.4", "0000:04:11.0", "0000:04:12.0"])
+    }
+
     @Test("refusals", arguments: [
         ("name = \"x\"\npci = [ '04:10.0' \n", "config parsing error"),        // no closing bracket
         ("pci = [ '04:10.0' ]\nmemory = 1 2\n", "config parsing error"),       // malformed elsewhere
