@@ -11,6 +11,8 @@ public struct SimLayout: Sendable {
     public var defaultRouteInterface: String?
     /// The PCI function of the disk that holds `/` (a block device `sda` behind it in sysfs).
     public var rootDiskController: PCIAddress?
+    /// How `/` sits on that disk, as `proc/mounts` and `proc/self/mountinfo` tell it.
+    public var rootFilesystem: SimRootFilesystem = .partition
     /// Whether the host is a Xen dom0 (`proc/xen/capabilities` says `control_d`).
     public var xenDom0: Bool
     /// The guests running on the dom0 (for the simulated toolstack).
@@ -200,4 +202,16 @@ extension SimLayout {
 func hex2(_ value: Int) -> String {
     let digits = String(value, radix: 16)
     return digits.count == 1 ? "0" + digits : digits
+}
+
+/// The shapes of `/` that hide its disk from `proc/mounts` in different ways.
+public enum SimRootFilesystem: Sendable {
+    /// ext4 on /dev/sda1: the device name leads to the disk.
+    case partition
+    /// ext4 on a partition the kernel mounted itself: `proc/mounts` says /dev/root, which /dev lacks.
+    case devRoot
+    /// ext4 on LVM (dm-0 over sda2), named /dev/mapper/vg-root with no such link in the tree's /dev.
+    case deviceMapper
+    /// A ZFS dataset (rpool/ROOT/debian): no block device at all, so the disk cannot be found.
+    case zfs
 }

@@ -115,15 +115,44 @@ public enum SimulatedHost {
         }
 
         if let controller = layout.rootDiskController {
+            // sda with two partitions; sys/dev/block names every block device by major:minor, as Linux does.
             let disk = portDirectory(layout.functions.first { $0.address == controller }?.port ?? controller)
                 + "/\(controller)/host0/target0:0:0/0:0:0:0/block/sda"
-            tree.makeDirectory(disk + "/sda1")
+            tree.makeDirectory("sys/dev/block")
             tree.link("sys/class/block/sda", to: disk)
-            tree.link("sys/class/block/sda1", to: disk + "/sda1")
+            tree.link("sys/dev/block/8:0", to: disk)
+            for (number, name) in [(1, "sda1"), (2, "sda2")] {
+                tree.makeDirectory(disk + "/" + name)
+                tree.write(disk + "/\(name)/dev", "8:\(number)\n")
+                tree.link("sys/class/block/" + name, to: disk + "/" + name)
+                tree.link("sys/dev/block/8:\(number)", to: disk + "/" + name)
+            }
             tree.makeDirectory("dev")
-            tree.write("proc/mounts", "/dev/sda1 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n")
+            let (device, numbers, type, source): (String, String, String, String)
+            switch layout.rootFilesystem {
+            case .partition: (device, numbers, type, source) = ("/dev/sda1", "8:1", "ext4", "/dev/sda1")
+            case .devRoot: (device, numbers, type, source) = ("/dev/root", "8:1", "ext4", "/dev/root")
+            case .deviceMapper:
+                let dm = "sys/devices/virtual/block/dm-0"
+                tree.makeDirectory(dm + "/slaves")
+                tree.write(dm + "/dev", "253:0\n")
+                tree.link(dm + "/slaves/sda2", to: disk + "/sda2")
+                tree.link("sys/class/block/dm-0", to: dm)
+                tree.link("sys/dev/block/253:0", to: dm)
+                (device, numbers, type, source) = ("/dev/mapper/vg-root", "253:0", "ext4", "/dev/mapper/vg-root")
+            case .zfs: (device, numbers, type, source) = ("rpool/ROOT/debian", "0:24", "zfs", "rpool/ROOT/debian")
+            }
+            tree.write("proc/mounts", "\(device) / \(type) rw,relatime 0 0\nproc /proc proc rw 0 0\n")
+            tree.makeDirectory("proc/self")
+            tree.write("proc/self/mountinfo", """
+                24 1 \(numbers) / / rw,relatime shared:1 - \(type) \(source) rw
+                25 24 0:22 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
+
+                """)
         } else {
             tree.write("proc/mounts", "tmpfs / tmpfs rw 0 0\n")
+            tree.makeDirectory("proc/self")
+            tree.write("proc/self/mountinfo", "24 1 0:21 / / rw shared:1 - tmpfs tmpfs rw\n")
         }
         var route = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
         if let interface = layout.defaultRouteInterface {

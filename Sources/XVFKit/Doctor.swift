@@ -60,6 +60,7 @@ public struct Doctor {
                 fix: "run xvf doctor in the Xen dom0")
         }
         checks.append(Self.pciback(root))
+        checks.append(Self.rootDisk(root))
 
         // The host config and the boot line.
         var config: HostConfig?
@@ -151,6 +152,21 @@ public struct Doctor {
             return false
         }
         return rest.contains(": no space for") || rest.contains(": failed to assign")
+    }
+
+    /// The disk behind `/`: xvf protects the PCI functions it sits on, once it can find them.
+    static func rootDisk(_ root: HostRoot) -> Check {
+        let found = HostSafety.rootDisk(root)
+        if let warning = found.warning {
+            return Check(id: "root-disk", status: .warn, message: warning,
+                         fix: "find the disk controller (lsblk -s, zpool status) and never hide, assign or --force it")
+        }
+        guard !found.paths.isEmpty else {
+            return Check(id: "root-disk", status: .pass, message: "/ is not on a local disk: nothing to protect", fix: nil)
+        }
+        let disks = found.paths.map { "\($0.0) on \($0.1.last!)" }.joined(separator: ", ")
+        return Check(id: "root-disk", status: .pass,
+                     message: "the disk behind / (\(disks)) is protected from hiding, unbinding and assignment", fix: nil)
     }
 
     /// xen-pciback: a module on Debian that nothing loads by itself.

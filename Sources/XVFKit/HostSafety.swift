@@ -4,15 +4,20 @@ import SRIOV
 /// interfaces the host is reached through. xvf refuses to hide, unbind, reload or assign them (or the
 /// bridges above them, which take everything behind them along) unless the user passes `--force`.
 ///
-/// Everything is read through the host root: `proc/mounts` and `sys/class/block` for the root disk,
+/// Everything is read through the host root: `proc/self/mountinfo`, `proc/mounts`, `sys/dev/block` and
+/// `sys/class/block` for the root disk,
 /// `proc/net/route` and `proc/net/ipv6_route` for the default route, and `sys/class/net` to follow a
 /// bridge, bond or VLAN (xenbr0 on a Xen host) down to the ports beneath it.
 public struct HostSafety: Sendable {
     /// Why each protected function must stay with dom0, as a clause: "holds the disk behind / (sda1)".
     public let protected: [PCIAddress: String]
+    /// Set when `/` is on a disk xvf cannot trace to a PCI function (ZFS, an unknown stack): that disk
+    /// is then not protected, and commands say so rather than stay silent.
+    public let rootDiskWarning: String?
 
-    public init(protected: [PCIAddress: String]) {
+    public init(protected: [PCIAddress: String], rootDiskWarning: String? = nil) {
         self.protected = protected
+        self.rootDiskWarning = rootDiskWarning
     }
 
     /// Reads what the host depends on.
@@ -22,16 +27,15 @@ public struct HostSafety: Sendable {
         func protect(_ address: PCIAddress, _ reason: String) {
             if found[address] == nil { found[address] = reason }
         }
-        if let disk = Self.rootBlockDevice(root) {
-            for name in Self.underlyingBlockDevices(disk, root: root) {
-                let path = Self.pciPath(of: "sys/class/block/" + name, root: root)
-                for (position, address) in path.enumerated() {
-                    protect(address, position == path.count - 1
-                        ? "holds the disk behind / (\(name))"
-                        : "is a bridge above the disk behind / (\(name) on \(path.last!))")
-                }
+        let rootDisk = Self.rootDisk(root)
+        for (name, path) in rootDisk.paths {
+            for (position, address) in path.enumerated() {
+                protect(address, position == path.count - 1
+                    ? "holds the disk behind / (\(name))"
+                    : "is a bridge above the disk behind / (\(name) on \(path.last!))")
             }
         }
+        rootDiskWarning = rootDisk.warning
         for routed in Self.defaultRouteInterfaces(root) {
             for port in Self.physicalPorts(of: routed, root: root) {
                 let role = port == routed ? "carries the default route"
@@ -54,6 +58,8 @@ public struct HostSafety: Sendable {
 
     /// Refuses when any of `addresses` is protected and `force` is off. `action` says what would
     /// happen to it ("hide", "reload the driver of").
+    /// An action let through while the disk behind `/` is unknown raises `rootDiskWarning`: the check
+    /// could not do its whole job, and the user should know.
     public func check(_ addresses: [PCIAddress], action: String, force: Bool) throws(XVFError) {
         guard !force else { return }
         for address in addresses {
@@ -61,9 +67,63 @@ public struct HostSafety: Sendable {
                 throw XVFError(.failed, "refusing to \(action) \(address): it \(reason); pass --force to do it anyway")
             }
         }
+        if let rootDiskWarning, !addresses.isEmpty { Warnings.add(rootDiskWarning) }
     }
 
     // MARK: the disk behind /
+
+    /// The PCI functions under the disk behind `/`, each with the block device it was found from, and a
+    /// warning when `/` is on a block device none could be found for.
+    ///
+    /// Two ways, both kept: the major:minor of `/` in `proc/self/mountinfo` (what stat(2) of / says, for
+    /// every root: /dev/root, names /dev lacks) through `sys/dev/block/MAJ:MIN`; and the device name in
+    /// `proc/mounts` (btrfs mounts report an anonymous 0:N but name their device).
+    static func rootDisk(_ root: HostRoot) -> (paths: [(String, [PCIAddress])], warning: String?) {
+        let mount = rootMount(root)
+        var devices: [String] = []
+        if let numbers = mount?.numbers, !numbers.hasPrefix("0:"), let canonical = root.resolve("sys/dev/block/" + numbers) {
+            devices.append(canonical)
+        }
+        if let name = rootBlockDevice(root), let canonical = root.resolve("sys/class/block/" + name) {
+            devices.append(canonical)
+        }
+        var seen: Set<String> = []
+        var paths: [(String, [PCIAddress])] = []
+        for device in devices {
+            for disk in underlyingBlockDevices(device, root: root) where seen.insert(disk).inserted {
+                let path = pciPath(of: disk, root: root)
+                if !path.isEmpty { paths.append((lastComponent(disk), path)) }
+            }
+        }
+        guard paths.isEmpty else { return (paths, nil) }
+        // A root that lives in memory or across the network has no disk here to lose.
+        if let type = mount?.type, disklessFilesystems.contains(type) { return ([], nil) }
+        let what = mount.map { "\($0.source), \($0.type)" } ?? "no / in proc/self/mountinfo or proc/mounts"
+        return ([], "cannot tell which PCI device holds the disk behind / (\(what)); it is not protected: "
+                    + "make sure the devices you hide, assign or reload are not its controller")
+    }
+
+    static let disklessFilesystems: Set<String> = ["tmpfs", "ramfs", "rootfs", "nfs", "nfs4", "cifs", "smb3", "9p", "virtiofs"]
+
+    /// The `/` line of `proc/self/mountinfo` (the last, which is the one visible): `MAJ:MIN`, the file
+    /// system type and the source. Fields: id, parent, MAJ:MIN, root, mount point, options, optional
+    /// fields up to `-`, then type, source, super options. Falls back to `proc/mounts` for the type.
+    static func rootMount(_ root: HostRoot) -> (numbers: String?, type: String, source: String)? {
+        var found: (numbers: String?, type: String, source: String)?
+        for line in (root.readText("proc/self/mountinfo") ?? "").split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 7, unescapeMountField(fields[4]) == "/",
+                  let dash = fields.dropFirst(6).firstIndex(of: "-"), dash + 2 < fields.count else { continue }
+            found = (String(fields[2]), unescapeMountField(fields[dash + 1]), unescapeMountField(fields[dash + 2]))
+        }
+        if let found { return found }
+        for line in (root.readText("proc/mounts") ?? "").split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 3, unescapeMountField(fields[1]) == "/" else { continue }
+            found = (nil, unescapeMountField(fields[2]), unescapeMountField(fields[0]))
+        }
+        return found
+    }
 
     /// The block device name (`sda1`, `dm-0`) mounted on `/`, from the last `/` line of `proc/mounts`.
     static func rootBlockDevice(_ root: HostRoot) -> String? {
@@ -82,11 +142,14 @@ public struct HostSafety: Sendable {
         return lastComponent(device)
     }
 
-    /// A block device and, for device-mapper and md devices, the devices beneath them (`slaves/`).
-    static func underlyingBlockDevices(_ name: String, root: HostRoot, depth: Int = 0) -> [String] {
-        let slaves = root.list("sys/class/block/\(name)/slaves").sorted()
-        guard !slaves.isEmpty, depth < 8 else { return [name] }
-        return slaves.flatMap { underlyingBlockDevices($0, root: root, depth: depth + 1) }
+    /// A block device (its canonical sysfs directory) and, for device-mapper and md devices, the
+    /// devices beneath them (`slaves/`), down to the disks.
+    static func underlyingBlockDevices(_ directory: String, root: HostRoot, depth: Int = 0) -> [String] {
+        let slaves = root.list(directory + "/slaves").sorted()
+        guard !slaves.isEmpty, depth < 8 else { return [directory] }
+        return slaves.flatMap { slave in
+            root.resolve(directory + "/slaves/" + slave).map { underlyingBlockDevices($0, root: root, depth: depth + 1) } ?? []
+        }
     }
 
     /// `proc/mounts` writes space, tab, newline and backslash as octal escapes (`\040`).

@@ -39,9 +39,12 @@ protocol HostCommand: ParsableCommand {
 
 extension HostCommand {
     func run() throws {
+        // Warnings go before the error line, so a failure still ends with the one line that says why.
         do {
             try run(on: Host(rootPath: global.root))
+            for warning in Warnings.take() { printError("xvf: warning: " + warning) }
         } catch {
+            for warning in Warnings.take() { printError("xvf: warning: " + warning) }
             printError("xvf: " + error.message)
             throw ExitCode(error.exitCode)
         }
