@@ -24,7 +24,8 @@ public final class XLConfig {
         }
         guard rc == 0 else {
             let said = report.takeText().split(separator: "\n").first.map(String.init)
-            xlu_cfg_destroy(config)
+            // libxlutil holds report.file until the destroy: the stream must not be closed before it.
+            withExtendedLifetime(report) { xlu_cfg_destroy(config) }
             throw XLConfigError(filename: filename,
                                 message: said ?? "libxlutil cannot read it (\(String(cString: strerror(rc))))")
         }
