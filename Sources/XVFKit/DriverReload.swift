@@ -103,6 +103,32 @@ public struct DriverReload {
         self.steps = steps
     }
 
+    /// `xvf driver`: plans the reload and performs it, or with `dryRun` only logs its steps; returns what
+    /// to tell the user. The reload destroys the driver's VFs, so it is planned again under the host lock
+    /// on a fresh reading of the host: a concurrent `xvf assign` cannot be attaching one of them. A refusal
+    /// comes from the first plan, before anything is touched (not even the lock file).
+    public static func run(driver: String, maxVFs: String, persist: Bool, force: Bool, on host: Host, dryRun: Bool,
+                           log: (HostStep) -> Void) throws(XVFError) -> String {
+        func plan() throws(XVFError) -> DriverReload {
+            let inventory = try host.inventory()
+            return try DriverReload(driver: driver, maxVFs: maxVFs, persist: persist, inventory: inventory,
+                                    assignments: try host.attachedDevices(), safety: HostSafety(inventory), force: force)
+        }
+        let first = try plan()
+        if dryRun {
+            for step in first.steps { log(step) }
+            return "dry run: nothing was changed"
+        }
+        try ProgramGuard.check(first.steps, root: host.root)
+        let lock = try HostLock(host.root)
+        defer { withExtendedLifetime(lock) {} }
+        host.reload()
+        let reload = try plan()
+        try reload.apply(to: host.root, log: log)
+        host.reload()
+        return reload.summary
+    }
+
     /// Performs the steps; when one fails, puts back the modprobe.d file and loads the driver again
     /// (with its old options) if it was unloaded, so the host keeps its ports.
     public func apply(to root: HostRoot, log: (HostStep) -> Void) throws(XVFError) {

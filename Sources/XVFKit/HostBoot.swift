@@ -16,8 +16,50 @@ public enum HostBoot {
     public static func run(configPath: String?, dryRun: Bool, on host: Host, log: (String) -> Void) throws(XVFError)
         -> Outcome
     {
-        let inventory = try host.inventory()
         let filename = HostConfig.displayPath(configPath, root: host.root)
+        if dryRun {
+            let (plan, _) = try prepare(configPath: configPath, filename: filename, dryRun: true, on: host)
+            if plan.isEmpty {
+                return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
+            }
+            for action in plan.actions { for line in action.lines { log(line) } }
+            return Outcome(summary: "dry run: \(plan.actions.count) step\(plan.actions.count == 1 ? "" : "s") planned; "
+                           + "nothing was changed", failures: plan.problems.map(\.message), notes: [])
+        }
+        // A bad config, or a program that must not run for this root, is refused before anything is
+        // touched (not even the lock file). This first plan assumes every VF link setting differs, so it
+        // runs the programs the real plan may run, without asking `ip` (which runs once, under the lock).
+        let (unchecked, _) = try prepare(configPath: configPath, filename: filename, dryRun: false, on: host,
+                                         readLinkState: false)
+        if unchecked.isEmpty {
+            return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
+        }
+        // The plan that is carried out is made under the lock, on a fresh reading of the host: a
+        // concurrent `xvf vfs` or `xvf assign` may have changed it meanwhile.
+        let lock = try HostLock(host.root)
+        defer { withExtendedLifetime(lock) {} }
+        host.reload()
+        let (plan, planned) = try prepare(configPath: configPath, filename: filename, dryRun: false, on: host)
+        var run = planned
+        if plan.isEmpty {
+            return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
+        }
+        run.apply(log: log)
+        host.reload()
+        let summary = run.failures.isEmpty
+            ? "done: the host matches \(filename)"
+            : "\(run.done) step\(run.done == 1 ? "" : "s") done, \(run.failures.count) failed; fix the causes above "
+                + "and run `xvf boot` again (it applies only what is still missing)"
+        return Outcome(summary: summary, failures: run.failures, notes: run.notes)
+    }
+
+    /// Reads the host and the config and plans what differs; checks the plan's programs unless `dryRun`.
+    /// Without `readLinkState` every VF link setting counts as differing.
+    static func prepare(configPath: String?, filename: String, dryRun: Bool, on host: Host,
+                        readLinkState: Bool = true) throws(XVFError)
+        -> (BootPlan, BootRun)
+    {
+        let inventory = try host.inventory()
         guard let config = try HostConfig.load(path: configPath, root: host.root, inventory: inventory) else {
             throw XVFError(.badInput, "\(filename) does not exist: write the host config there (xlcfg/xvf.cfg is a "
                            + "commented example) or name one with --config FILE")
@@ -40,29 +82,12 @@ public enum HostBoot {
         }
         // The NIC's current settings matter only for PFs whose VFs stay: new VFs get every setting.
         let changing = Set(config.counts.filter { inventory[$0.pf]?.sriov?.numVFs != $0.count }.map(\.pf))
-        let needState = config.links.contains { !changing.contains($0.pf) }
+        let needState = readLinkState && config.links.contains { !changing.contains($0.pf) }
         let linkState = needState ? VFLinkState.read(root: host.root) : nil
         let plan = BootPlan(config: config, inventory: inventory, holders: holders, assignableNames: assignableNames,
                             linkState: linkState)
-
-        if plan.isEmpty {
-            return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
-        }
-        if dryRun {
-            for action in plan.actions { for line in action.lines { log(line) } }
-            return Outcome(summary: "dry run: \(plan.actions.count) step\(plan.actions.count == 1 ? "" : "s") planned; "
-                           + "nothing was changed", failures: plan.problems.map(\.message), notes: [])
-        }
-        var run = BootRun(plan: plan, inventory: inventory, toolstack: toolstack, holders: holders)
-        try run.check()
-        let lock = try HostLock(host.root)
-        defer { withExtendedLifetime(lock) {} }
-        run.apply(log: log)
-        host.reload()
-        let summary = run.failures.isEmpty
-            ? "done: the host matches \(filename)"
-            : "\(run.done) step\(run.done == 1 ? "" : "s") done, \(run.failures.count) failed; fix the causes above "
-                + "and run `xvf boot` again (it applies only what is still missing)"
-        return Outcome(summary: summary, failures: run.failures, notes: run.notes)
+        let run = BootRun(plan: plan, inventory: inventory, toolstack: toolstack, holders: holders)
+        if !dryRun && !plan.isEmpty { try run.check() }
+        return (plan, run)
     }
 }

@@ -70,6 +70,31 @@ public struct VFCountChange {
         self.steps = steps
     }
 
+    /// `xvf vfs`: plans the change and applies it, or with `dryRun` only logs its steps; returns what to
+    /// tell the user. The change destroys VFs, so it is planned again under the host lock on a fresh
+    /// reading of the host: a concurrent `xvf assign` cannot be attaching a VF it destroys. A refusal
+    /// comes from the first plan, before anything is touched (not even the lock file).
+    public static func run(pf: String, count: String, force: Bool, on host: Host, dryRun: Bool,
+                           log: (HostStep) -> Void) throws(XVFError) -> String {
+        func plan() throws(XVFError) -> VFCountChange {
+            let inventory = try host.inventory()
+            return try VFCountChange(pf: pf, count: count, inventory: inventory, assignments: try host.attachedDevices(),
+                                     safety: HostSafety(inventory), force: force)
+        }
+        let first = try plan()
+        if dryRun {
+            for step in first.steps { log(step) }
+            return first.steps.isEmpty ? first.summary : "dry run: nothing was changed"
+        }
+        let lock = try HostLock(host.root)
+        defer { withExtendedLifetime(lock) {} }
+        host.reload()
+        let change = try plan()
+        try change.apply(to: host.root, log: log)
+        host.reload()
+        return change.summary
+    }
+
     /// Performs the steps, reporting each before it is taken. When one fails, what was changed is put
     /// back (the old count, the released VFs on pciback) and the error says what to do.
     public func apply(to root: HostRoot, log: (HostStep) -> Void) throws(XVFError) {

@@ -23,19 +23,12 @@ struct DriverCommand: HostCommand {
     @Flag(help: "Print each step and change nothing.") var dryRun = false
 
     func run(on host: Host) throws(XVFError) {
-        let inventory = try host.inventory()
-        let reload = try DriverReload(driver: driver, maxVFs: maxVfs, persist: persist, inventory: inventory,
-                                      assignments: try host.attachedDevices(), safety: HostSafety(inventory), force: force)
-        if dryRun {
-            for step in reload.steps {
-                print(step)
-                if case .replaceFile(_, let content) = step { print(content.indented) }
-            }
-            print("dry run: nothing was changed")
-            return
+        let summary = try DriverReload.run(driver: driver, maxVFs: maxVfs, persist: persist, force: force, on: host,
+                                           dryRun: dryRun) { step in
+            print(step)
+            if dryRun, case .replaceFile(_, let content) = step { print(content.indented) }
         }
-        try reload.apply(to: host.root) { print($0) }
-        print(reload.summary)
+        print(summary)
     }
 }
 

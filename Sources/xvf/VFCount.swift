@@ -18,16 +18,6 @@ struct VFCount: HostCommand {
     @Flag(help: "Print each step and change nothing.") var dryRun = false
 
     func run(on host: Host) throws(XVFError) {
-        let inventory = try host.inventory()
-        let change = try VFCountChange(pf: device, count: count, inventory: inventory,
-                                       assignments: try host.attachedDevices(), safety: HostSafety(inventory),
-                                       force: force)
-        if dryRun {
-            for step in change.steps { print(step) }
-            print(change.steps.isEmpty ? change.summary : "dry run: nothing was changed")
-            return
-        }
-        try change.apply(to: host.root) { print($0) }
-        print(change.summary)
+        print(try VFCountChange.run(pf: device, count: count, force: force, on: host, dryRun: dryRun) { print($0) })
     }
 }
