@@ -35,7 +35,8 @@ public struct BootPlan {
     /// Something the plan cannot do for one PF or VF (a count the kernel or a running guest forbids);
     /// the rest of the plan goes ahead.
     public struct Problem: Equatable {
-        public var pf: PCIAddress
+        /// nil for a config entry whose PF is not on the host.
+        public var pf: PCIAddress?
         public var message: String
     }
 
@@ -50,7 +51,8 @@ public struct BootPlan {
     public init(config: HostConfig, inventory: HostInventory, holders: [PCIAddress: XenDomain],
                 assignableNames: [PCIAddress: String?]?, linkState: [String: [Int: VFLinkSettings]]?) {
         var actions: [Action] = []
-        var problems: [Problem] = []
+        // A PF that is not there fails alone; everything else is still planned.
+        var problems = config.absent.map { Problem(pf: nil, message: $0.message) }
         var recreated: Set<PCIAddress> = []
         var autoprobeOffDuringCreation: Set<PCIAddress> = []
         var blocked: Set<PCIAddress> = []

@@ -67,7 +67,10 @@ public struct Doctor {
         let filename = HostConfig.displayPath(configPath, root: root)
         do {
             config = try HostConfig.load(path: configPath, root: root, inventory: inventory)
-            if let config {
+            if let config, !config.absent.isEmpty {
+                add("host-config", .warn, config.absent.map(\.message).joined(separator: "; "),
+                    fix: "correct the name, or load the PF's driver; `xvf boot` applies the other entries")
+            } else if let config {
                 add("host-config", .pass, "\(filename) is valid: \(config.counts.count) VF count\(config.counts.count == 1 ? "" : "s"), "
                     + "\(config.links.count) VF link setting\(config.links.count == 1 ? "" : "s"), "
                     + "\(config.assignable.count) VF\(config.assignable.count == 1 ? "" : "s") for guests")

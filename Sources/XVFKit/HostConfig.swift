@@ -37,6 +37,15 @@ public struct HostConfig {
         public var line: Int
     }
 
+    /// An entry naming a PF the host does not have (yet): at boot a PF's interface appears only when its
+    /// driver has made it, and one late or missing PF must not stop the others. `xvf boot` reports each
+    /// as a failure of its own and applies the rest; `xvf doctor` flags them.
+    public struct AbsentEntry: Equatable {
+        public var line: Int
+        /// One line, `FILE:LINE: key 'item': …`.
+        public var message: String
+    }
+
     public static let defaultPath = "etc/xen/xvf.cfg"
     public static let keys = ["sriov", "vf", "assignable"]
 
@@ -46,6 +55,8 @@ public struct HostConfig {
     /// One per VF, settings of several entries merged, in PF and index order.
     public let links: [VFLink]
     public let assignable: [AssignableVF]
+    /// Entries set aside because their PF is not on the host, in file order.
+    public let absent: [AbsentEntry]
 
     /// The count a PF will have after `xvf boot`: the configured one, else what it has now.
     public func plannedCount(of pf: PCIDevice) -> Int {
@@ -93,6 +104,7 @@ public struct HostConfig {
         counts = reader.counts
         links = reader.links.values.sorted { ($0.pf, $0.index) < ($1.pf, $1.index) }
         assignable = reader.assignable.sorted { $0.address < $1.address }
+        absent = reader.absent
     }
 
     /// A key's list items as libxlutil reads them, each with its line (the key's line when the scan and
@@ -125,6 +137,7 @@ private struct ItemReader {
     var macOwners: [String: (String, Int)] = [:]
     var assignable: [HostConfig.AssignableVF] = []
     var names: [String: Int] = [:]
+    var absent: [HostConfig.AbsentEntry] = []
 
     struct VFKey: Hashable {
         var pf: PCIAddress
@@ -143,6 +156,7 @@ private struct ItemReader {
     /// `PF,vfs=N`.
     mutating func count(_ item: XLStatements.Item) throws(XVFError) {
         let (head, options) = try split("sriov", item, allowed: ["vfs"])
+        if setAsideIfAbsent("sriov", item, head) { return }
         let pf = try physicalFunction("sriov", item, head)
         let sriov = pf.sriov!
         guard let text = options["vfs"] else {
@@ -164,6 +178,7 @@ private struct ItemReader {
     /// `PF/INDEX[-LAST],key=value…`.
     mutating func link(_ item: XLStatements.Item) throws(XVFError) {
         let (head, options) = try split("vf", item, allowed: VFLinkSettings.keys)
+        if setAsideIfAbsent("vf", item, head) { return }
         let (pf, indices) = try virtualFunctions("vf", item, head)
         guard let interface = pf.interfaceName else {
             throw fail("vf", item, "\(label(pf)) has no network interface (its driver makes none), so its VFs' "
@@ -235,6 +250,8 @@ private struct ItemReader {
     /// `VF[,name=NAME]`: a VF name (`eno49/0-5`) or a VF's address, existing or to be created.
     mutating func assignable(_ item: XLStatements.Item) throws(XVFError) {
         let (head, options) = try split("assignable", item, allowed: ["name"])
+        // Only PF/INDEX: a VF's own address is often absent before `sriov` creates it, and is checked below.
+        if head.contains("/"), setAsideIfAbsent("assignable", item, head) { return }
         var found: [(pf: PCIDevice, index: Int, address: PCIAddress)] = []
         if head.contains("/") {
             let (pf, indices) = try virtualFunctions("assignable", item, head)
@@ -305,6 +322,25 @@ private struct ItemReader {
         subscript(name: String) -> String? { pairs.first { $0.0 == name }?.1 }
         var isEmpty: Bool { pairs.isEmpty }
         func makeIterator() -> IndexingIterator<[(String, String)]> { pairs.makeIterator() }
+    }
+
+    /// Sets the item aside when its device part names a PF (itself, or by its VFs) that is not on the
+    /// host at all; every other problem with the name is still an error of the whole file.
+    mutating func setAsideIfAbsent(_ key: String, _ item: XLStatements.Item, _ head: String) -> Bool {
+        let reference: DeviceName.PFReference
+        switch try? DeviceName(parsing: head) {
+        case .interface(let interface)?: reference = .interface(interface)
+        case .address(let address)?: reference = .address(address)
+        case .virtualFunctions(let pf, _)?: reference = pf
+        case nil: return false
+        }
+        switch reference {
+        case .interface(let interface): if inventory.device(withInterface: interface) != nil { return false }
+        case .address(let address): if inventory[address] != nil { return false }
+        }
+        absent.append(HostConfig.AbsentEntry(line: item.line, message: fail(key, item, "\(reference) is not on this "
+            + "host (a PF's interface appears once its driver has loaded; `xvf list` shows them); skipped").message))
+        return true
     }
 
     /// The SR-IOV PF a `PF` part names (an interface or an address).

@@ -301,7 +301,6 @@ import Testing
         ("sriov = 'eno49,vfs=7'\n", 1, "`sriov' must be a list of strings"),
         ("sriov = [ 'eno49,vfs=7',\n          'eno52,vfs=9' ]\n", 2,
          "sriov 'eno52,vfs=9': vfs=9 is above the 7 VFs eno52 (0000:04:00.3) supports (sriov_totalvfs); use 0-7"),
-        ("# hosts\n\nsriov = [ 'eno99,vfs=2' ]\n", 3, "sriov 'eno99,vfs=2': 'eno99' names eno99, which is not a device"),
         ("sriov = [ 'eno1,vfs=2' ]\n", 1, "is not SR-IOV capable"),
         ("sriov = [ 'eno49' ]\n", 1, "says no count; write eno49,vfs=N (0-7)"),
         ("sriov = [ 'eno49,vfs=3', 'eno49,vfs=4' ]\n", 1, "already has a count at line 1"),
