@@ -12,7 +12,8 @@ import XenPCI
 /// assignable = [ 'eno49/0-5', '0000:81:10.4,name=db-nic' ]       # VFs handed to pciback at boot
 /// ```
 /// It is checked whole against the host before anything is done: every error names `FILE:LINE`, the key
-/// and the fix, and one error refuses the whole file.
+/// and the fix, and one error refuses the whole file. A PF that is not on the host is the exception: its
+/// entries are set aside (`absent`) so that at boot the other PFs are still set up.
 public struct HostConfig {
     public struct VFCount: Equatable {
         public var pf: PCIAddress
