@@ -67,7 +67,8 @@ public struct BootPlan {
             let change: VFCountChange
             do {
                 change = try VFCountChange(pf: pf.address.description, count: String(count.count), inventory: inventory,
-                                           assignments: assignments, safety: safety, force: false)
+                                           assignments: assignments, assignable: assignableNames ?? [:], safety: safety,
+                                           force: false)
             } catch {
                 // `xvf boot` has no --force: it never pulls a VF from under a running guest.
                 var message = error.message

@@ -55,7 +55,7 @@ public struct BootRun {
                 }
             case .setCount(let change):
                 do {
-                    try change.apply(to: root) { log($0.description) }
+                    try change.apply(to: root, toolstack: toolstack) { log($0.description) }
                     done += 1
                 } catch {
                     failures.append(error.message + "; its VF settings and pciback hand-over were skipped")

@@ -1,4 +1,5 @@
 import SRIOV
+import XenPCI
 
 /// `xvf vfs DEVICE COUNT`: sets a PF's VF count the way the kernel accepts it.
 ///
@@ -13,15 +14,38 @@ public struct VFCountChange {
     public let requested: Int
     /// The existing VFs that pciback holds; they leave it before the count changes.
     public let releasedFromPciback: [PCIAddress]
-    /// What the change writes, in order; empty when the count is already right.
-    public let steps: [HostStep]
+    /// What the change does, in order; empty when the count is already right.
+    public let steps: [Step]
     /// pciback's `slots` before the change, to put a released VF back the way it was.
     let pcibackSlots: Set<PCIAddress>
+    /// libxl's assignable list before the change (address → name), to hand a VF back to libxl on undo.
+    let assignable: [PCIAddress: String?]
+
+    /// One step of the change.
+    public enum Step: Sendable, Equatable, CustomStringConvertible {
+        /// A sysfs write.
+        case host(HostStep)
+        /// libxl takes a VF off pciback with rebind=0 (no driver gets a VF about to be destroyed): Xen
+        /// de-quarantines it and libxl drops its name from xenstore, which raw sysfs writes would leave
+        /// behind for the next VF at that address. libxl keeps `driver_path` by design (rebind=0), which
+        /// names the right driver for that address again. A VF Xen never quarantined (put on pciback by
+        /// the hide list or driver_override) is taken off pciback in sysfs instead.
+        case assignableRemove(PCIAddress)
+
+        public var description: String {
+            switch self {
+            case .host(let step): return step.description
+            case .assignableRemove(let vf): return "libxl_device_pci_assignable_remove \(vf) rebind=0"
+            }
+        }
+    }
 
     /// Plans the change, refusing before anything is written: a name that is not an SR-IOV PF, a count
     /// outside 0…sriov_totalvfs, a VF carrying the host's network, a VF attached to a domain.
+    /// `assignable` is libxl's assignable list (address → name) on a dom0, empty elsewhere: those VFs
+    /// leave pciback through libxl.
     public init(pf name: String, count text: String, inventory: HostInventory, assignments: DomainAssignments,
-                safety: HostSafety, force: Bool) throws(XVFError) {
+                assignable: [PCIAddress: String?] = [:], safety: HostSafety, force: Bool) throws(XVFError) {
         let pf = try Self.physicalFunction(name, inventory: inventory)
         let sriov = pf.sriov!
         let label = Self.label(pf)
@@ -37,6 +61,7 @@ public struct VFCountChange {
         requested = count
         let existing = inventory.virtualFunctions(of: pf)
         pcibackSlots = Set(PcibackState.slots(inventory.root))
+        self.assignable = assignable
         guard count != current else {
             releasedFromPciback = []
             steps = []
@@ -55,17 +80,18 @@ public struct VFCountChange {
                                + "pass --force to do it anyway")
             }
         }
-        var steps: [HostStep] = []
+        var steps: [Step] = []
         let released = existing.filter { $0.driver == "pciback" }.map(\.address)
         for vf in released {
-            steps.append(.writeAttribute(path: PcibackState.directory + "/unbind", value: vf.description))
-            if pcibackSlots.contains(vf) {
-                steps.append(.writeAttribute(path: PcibackState.directory + "/remove_slot", value: vf.description))
+            if assignable.keys.contains(vf) {
+                steps.append(.assignableRemove(vf))
+            } else {
+                steps += Self.offPcibackInSysfs(vf, slots: pcibackSlots).map(Step.host)
             }
         }
         let numvfs = Self.numvfsPath(pf)
-        if current != 0 { steps.append(.writeAttribute(path: numvfs, value: "0")) }
-        if count != 0 { steps.append(.writeAttribute(path: numvfs, value: "\(count)")) }
+        if current != 0 { steps.append(.host(.writeAttribute(path: numvfs, value: "0"))) }
+        if count != 0 { steps.append(.host(.writeAttribute(path: numvfs, value: "\(count)"))) }
         releasedFromPciback = released
         self.steps = steps
     }
@@ -75,11 +101,22 @@ public struct VFCountChange {
     /// reading of the host: a concurrent `xvf assign` cannot be attaching a VF it destroys. A refusal
     /// comes from the first plan, before anything is touched (not even the lock file).
     public static func run(pf: String, count: String, force: Bool, on host: Host, dryRun: Bool,
-                           log: (HostStep) -> Void) throws(XVFError) -> String {
+                           log: (Step) -> Void) throws(XVFError) -> String {
+        // On a dom0 the toolstack says which VFs libxl has made assignable; dry runs plan without it
+        // when it cannot be opened.
+        let toolstack: (any Toolstack)? = host.isXenDom0 ? (dryRun ? try? host.openToolstack() : try host.openToolstack()) : nil
         func plan() throws(XVFError) -> VFCountChange {
             let inventory = try host.inventory()
+            var assignable: [PCIAddress: String?] = [:]
+            if let toolstack {
+                do {
+                    for device in try toolstack.assignableList() { assignable[device.address] = device.name }
+                } catch {
+                    throw XenFailure.explain(error, device: nil)
+                }
+            }
             return try VFCountChange(pf: pf, count: count, inventory: inventory, assignments: try host.attachedDevices(),
-                                     safety: HostSafety(inventory), force: force)
+                                     assignable: assignable, safety: HostSafety(inventory), force: force)
         }
         let first = try plan()
         if dryRun {
@@ -90,32 +127,76 @@ public struct VFCountChange {
         defer { withExtendedLifetime(lock) {} }
         host.reload()
         let change = try plan()
-        try change.apply(to: host.root, log: log)
+        try change.apply(to: host.root, toolstack: toolstack, log: log)
         host.reload()
         return change.summary
     }
 
     /// Performs the steps, reporting each before it is taken. When one fails, what was changed is put
-    /// back (the old count, the released VFs on pciback) and the error says what to do.
-    public func apply(to root: HostRoot, log: (HostStep) -> Void) throws(XVFError) {
+    /// back (the old count, the released VFs on pciback) and the error says what to do. `toolstack` is
+    /// needed when the plan has libxl steps (it was planned with an assignable list).
+    public func apply(to root: HostRoot, toolstack: (any Toolstack)?, log: (Step) -> Void) throws(XVFError) {
+        var throughLibxl: Set<PCIAddress> = []
         for step in steps {
             log(step)
             do {
-                try step.perform(on: root)
-            } catch {
-                let cause: XVFError
-                if case .kernel(let sysfs) = error, sysfs.path == Self.numvfsPath(pf) {
-                    cause = SRIOVKernelErrors.explain(sysfs, pf: pf, count: Int(sysfs.value) ?? requested)
-                } else {
-                    cause = XVFError(.failed, error.description)
+                if try perform(step, root: root, toolstack: toolstack, log: log), case .assignableRemove(let vf) = step {
+                    throughLibxl.insert(vf)
                 }
-                throw XVFError(cause.kind, cause.message + "; " + restore(root))
+            } catch {
+                throw XVFError(error.kind, error.message + "; "
+                               + restore(root, toolstack: toolstack, throughLibxl: throughLibxl))
             }
         }
     }
 
+    /// Carries out one step; true when libxl did it (rather than sysfs). The sysfs writes that stand in
+    /// for libxl are logged as they are taken.
+    func perform(_ step: Step, root: HostRoot, toolstack: (any Toolstack)?, log: (Step) -> Void) throws(XVFError) -> Bool {
+        let hostSteps: [HostStep]
+        switch step {
+        case .host(let hostStep):
+            hostSteps = [hostStep]
+        case .assignableRemove(let vf):
+            guard let toolstack else {
+                throw XVFError(.failed, "\(vf) is libxl's to take off pciback, and no toolstack was given")
+            }
+            do {
+                try toolstack.assignableRemove(.address(vf), rebind: false)
+                return true
+            } catch where error.log.contains(where: { $0.contains("failed to de-quarantine") }) {
+                // libxl stops before touching the device when Xen never quarantined it.
+                hostSteps = Self.offPcibackInSysfs(vf, slots: pcibackSlots)
+                for hostStep in hostSteps { log(.host(hostStep)) }
+            } catch {
+                throw XenFailure.explain(error, device: vf)
+            }
+        }
+        for hostStep in hostSteps {
+            do {
+                try hostStep.perform(on: root)
+            } catch {
+                if case .kernel(let sysfs) = error, sysfs.path == Self.numvfsPath(pf) {
+                    throw SRIOVKernelErrors.explain(sysfs, pf: pf, count: Int(sysfs.value) ?? requested)
+                }
+                throw XVFError(.failed, error.description)
+            }
+        }
+        return false
+    }
+
+    /// pciback lets a VF go: unbind, and drop the slot when pciback has one for it.
+    static func offPcibackInSysfs(_ vf: PCIAddress, slots: Set<PCIAddress>) -> [HostStep] {
+        var steps = [HostStep.writeAttribute(path: PcibackState.directory + "/unbind", value: vf.description)]
+        if slots.contains(vf) {
+            steps.append(.writeAttribute(path: PcibackState.directory + "/remove_slot", value: vf.description))
+        }
+        return steps
+    }
+
     /// Puts the VF count and pciback's VFs back as they were; says what it did.
-    func restore(_ root: HostRoot) -> String {
+    /// `throughLibxl` are the VFs libxl took off pciback: they go back through libxl.
+    func restore(_ root: HostRoot, toolstack: (any Toolstack)?, throughLibxl: Set<PCIAddress>) -> String {
         var problems: [String] = []
         var restored: [String] = []
         let numvfs = Self.numvfsPath(pf)
@@ -135,6 +216,14 @@ public struct VFCountChange {
             let base = "sys/bus/pci/devices/\(vf)"
             guard root.exists(base) else { problems.append("\(vf) is gone"); continue }
             if root.linkTarget(base + "/driver") == "pciback" { continue }
+            // A VF libxl had goes back through libxl, which quarantines it again and restores its name.
+            if let toolstack, throughLibxl.contains(vf), let name = assignable[vf] {
+                _ = try? toolstack.assignableAdd(vf, name: name, rebind: true)
+                if root.linkTarget(base + "/driver") == "pciback" {
+                    restored.append("\(vf) on pciback")
+                    continue
+                }
+            }
             var back: [HostStep] = []
             if let other = root.linkTarget(base + "/driver") {
                 back.append(.writeAttribute(path: "sys/bus/pci/drivers/\(other)/unbind", value: vf.description))

@@ -22,7 +22,9 @@ import Testing
         let result = try xvf(["--root", root, "vfs", "eno49", "4"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == """
+            libxl_device_pci_assignable_remove 0000:04:10.0 rebind=0
             echo 0000:04:10.0 > /sys/bus/pci/drivers/pciback/unbind
+            libxl_device_pci_assignable_remove 0000:04:10.4 rebind=0
             echo 0000:04:10.4 > /sys/bus/pci/drivers/pciback/unbind
             echo 0 > /sys/bus/pci/devices/0000:04:00.0/sriov_numvfs
             echo 4 > /sys/bus/pci/devices/0000:04:00.0/sriov_numvfs
@@ -135,6 +137,7 @@ import Testing
         let result = try xvf(["--root", root, "vfs", "eno51", "6"])
         #expect(result.status == 1)
         #expect(result.stdout == """
+            libxl_device_pci_assignable_remove 0000:04:10.2 rebind=0
             echo 0000:04:10.2 > /sys/bus/pci/drivers/pciback/unbind
             echo 0 > /sys/bus/pci/devices/0000:04:00.2/sriov_numvfs
             echo 6 > /sys/bus/pci/devices/0000:04:00.2/sriov_numvfs
