@@ -44,6 +44,9 @@ can_run() {
     return 0
 }
 
+# Bash reads a script as it runs; the whole run sits in one function so that editing this file
+# while a lab is booting (it takes minutes) cannot change what the running one does next.
+main() {
 if [ "${1:-}" = --can-run ]; then
     why=$(can_run) && exit 0
     echo "$why"
@@ -192,3 +195,5 @@ if [ "$failed" != 0 ] || [ "$fails" != 0 ]; then
     echo "LAB FAILED: see the failed steps above" >&2
     exit 1
 fi
+}
+main "$@"
