@@ -70,15 +70,17 @@ public struct HostInventory: Sendable {
         device.interfaces = interfaces.sorted().map { name in
             NetInterface(name: name, mac: dir.text("net/" + name + "/address"))
         }
-        // A VF's class, NUMA node and override follow its PF; reading them for thousands of VFs costs.
+        // The override is a VF's own (`xvf boot` sets pciback there, and a left-over one keeps dom0's driver
+        // away): one read through the open directory, worth it even with thousands of VFs.
+        if let override = dir.text("driver_override"), override != "(null)", !override.isEmpty {
+            device.driverOverride = override
+        }
+        // A VF's class and NUMA node follow its PF; reading them for thousands of VFs costs.
         if let physfn = dir.linkTarget("physfn") {
             device.physicalFunction = try? PCIAddress(parsing: physfn)
             return device
         }
         device.classCode = UInt32(truncatingIfNeeded: dir.integer("class") ?? 0)
-        if let override = dir.text("driver_override"), override != "(null)", !override.isEmpty {
-            device.driverOverride = override
-        }
         device.numaNode = dir.integer("numa_node")
         if let total = dir.integer("sriov_totalvfs") {
             var links: [Int: PCIAddress] = [:]

@@ -77,7 +77,8 @@ public struct BootRun {
                 }
             case .handToPciback(let vf, _, let label, let name, let viaToolstack, _):
                 for line in action.lines { log(line) }
-                let failure = viaToolstack ? handOverThroughToolstack(vf, name: name) : handOverThroughSysfs(vf)
+                let failure = viaToolstack ? handOverThroughToolstack(vf, name: name, label: label)
+                    : handOverThroughSysfs(vf, label: label)
                 if let failure { failures.append("\(label) (\(vf)): \(failure)") } else { done += 1 }
             case .probe(let vf, _, let label):
                 let link = "sys/bus/pci/devices/\(vf)/driver"
@@ -122,11 +123,11 @@ public struct BootRun {
     }
 
     /// `driver_override=pciback` first: with autoprobe off Linux lets no driver probe the VF otherwise,
-    /// and libxl's bind would fail (ENODEV). Cleared afterwards whatever happened.
-    func handOverThroughToolstack(_ vf: PCIAddress, name: String?) -> String? {
+    /// and libxl's bind would fail (ENODEV). Cleared afterwards whatever happened (`clearOverride`).
+    mutating func handOverThroughToolstack(_ vf: PCIAddress, name: String?, label: String) -> String? {
         guard let toolstack else { return "no toolstack" }
         do { try root.writeAttribute(BootPlan.overridePath(vf), "pciback") } catch { return error.description }
-        defer { try? root.writeAttribute(BootPlan.overridePath(vf), "\n") }
+        defer { clearOverride(vf, label: label) }
         do {
             try toolstack.assignableAdd(vf, name: name, rebind: true)
             return nil
@@ -136,11 +137,12 @@ public struct BootRun {
     }
 
     /// `driver_override` makes pciback the only driver the device may get; `drivers_probe` binds it.
-    func handOverThroughSysfs(_ vf: PCIAddress) -> String? {
+    /// The override is cleared afterwards whatever happened (`clearOverride`).
+    mutating func handOverThroughSysfs(_ vf: PCIAddress, label: String) -> String? {
         let base = "sys/bus/pci/devices/\(vf)"
         if root.linkTarget(base + "/driver") == "pciback" { return nil }
         do { try root.writeAttribute(BootPlan.overridePath(vf), "pciback") } catch { return error.description }
-        defer { try? root.writeAttribute(BootPlan.overridePath(vf), "\n") }
+        defer { clearOverride(vf, label: label) }
         do {
             if let driver = root.linkTarget(base + "/driver") {
                 try root.writeAttribute("sys/bus/pci/drivers/\(driver)/unbind", vf.description)
@@ -153,6 +155,19 @@ public struct BootRun {
             return "pciback did not take it (is xen-pciback loaded? `modprobe xen-pciback`)"
         }
         return nil
+    }
+
+    /// Clears the override a hand-over set, so that the VF can go back to a dom0 driver later. A VF whose
+    /// override stays pciback is said in a note: nothing else shows it, and `xvf release --to-dom0`
+    /// would find no driver taking the VF.
+    mutating func clearOverride(_ vf: PCIAddress, label: String) {
+        let path = BootPlan.overridePath(vf)
+        do {
+            try root.writeAttribute(path, "\n")
+        } catch {
+            notes.append("\(label) (\(vf)): driver_override stays pciback (\(error)); clear it with "
+                         + "`echo > /\(path)` before giving the VF back to dom0")
+        }
     }
 
     func label(_ pf: PCIAddress) -> String { labels[pf] ?? pf.description }
