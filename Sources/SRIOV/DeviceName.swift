@@ -162,6 +162,26 @@ extension HostInventory {
         }
     }
 
+    /// The SR-IOV PF a user names by itself, by interface or address (`eno49`, `04:00.0`), for what acts
+    /// on a PF (`xvf vfs`, `xvf assign --pf`, the host config's `sriov`). VFs, a VF, or a function
+    /// without SR-IOV are refused with a message that says how to name the PF.
+    public func physicalFunction(named text: String) throws(NameError) -> PCIDevice {
+        let name = try DeviceName(parsing: text)
+        if case .virtualFunctions = name {
+            throw NameError(text, "names VFs; name their PF (an interface such as eno49, or its address)")
+        }
+        guard let device = try resolve(name).first?.device else {
+            throw NameError(text, "is not a device on this host; `xvf list` shows them")
+        }
+        if let pf = device.physicalFunction {
+            throw NameError(text, "(\(device.address)) is a VF; name its PF (\(pf))")
+        }
+        guard device.isPhysicalFunction else {
+            throw NameError(text, "(\(device.address)) is not SR-IOV capable (no sriov_totalvfs)")
+        }
+        return device
+    }
+
     /// The SR-IOV capable PF a reference names.
     public func physicalFunction(_ reference: DeviceName.PFReference, whole: String) throws(NameError) -> PCIDevice {
         let device: PCIDevice?

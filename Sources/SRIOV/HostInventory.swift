@@ -119,6 +119,35 @@ public struct HostInventory: Sendable {
     public func device(withInterface name: String) -> PCIDevice? {
         interfaceOwners[name].flatMap { devices[$0] }
     }
+
+    /// The PF and index of the VF at `address`: an existing VF, or one a PF can create (within
+    /// sriov_totalvfs, its address from the SR-IOV offset and stride), so that a VF can be named before
+    /// it exists (the hide list, the host config).
+    public func virtualFunction(at address: PCIAddress) -> (pf: PCIDevice, index: Int)? {
+        if let device = devices[address], let pf = device.physicalFunction.flatMap({ devices[$0] }),
+           let index = device.vfIndex {
+            return (pf, index)
+        }
+        for pf in physicalFunctions {
+            guard let sriov = pf.sriov else { continue }
+            if let index = (0..<sriov.totalVFs).first(where: { sriov.address(ofVF: $0, pf: pf.address) == address }) {
+                return (pf, index)
+            }
+        }
+        return nil
+    }
+
+    /// A device as the user knows it: its name, then its address (`eno49 (0000:04:00.0)`,
+    /// `eno49/2 (0000:04:11.0)` for a VF), or the address alone when it has no name.
+    public func label(_ device: PCIDevice) -> String {
+        let name: String?
+        if let pf = device.physicalFunction, let index = device.vfIndex {
+            name = "\(devices[pf]?.interfaceName ?? pf.description)/\(index)"
+        } else {
+            name = device.interfaceName
+        }
+        return name.map { "\($0) (\(device.address))" } ?? device.address.description
+    }
 }
 
 public enum DiscoveryError: Error, Equatable, CustomStringConvertible {

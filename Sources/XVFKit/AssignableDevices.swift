@@ -38,7 +38,7 @@ public enum AssignableDevices {
         // so that `assignable add A B` either does all of it or none of it.
         var moved: [(PCIAddress, String?)] = []
         for device in devices {
-            let label = PassthroughChecks.label(device, inventory: inventory)
+            let label = inventory.label(device)
             do {
                 try toolstack.assignableAdd(device.address, name: name, rebind: rebind)
             } catch {

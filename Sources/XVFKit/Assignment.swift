@@ -30,7 +30,7 @@ public struct AssignRequest: Sendable {
 public enum Assignment {
     /// Carries the request out (or, with `dryRun`, prints the plan) and returns the report.
     public static func run(_ request: AssignRequest, on host: Host, dryRun: Bool) throws(XVFError) -> String {
-        let selection = try Selection(request, inventory: try host.inventory())
+        let selection = try Selection(request, host: host)
         if dryRun {
             let toolstack = host.isXenDom0 ? try? host.openToolstack() : nil
             return try plan(selection, request, host: host, toolstack: toolstack)
@@ -55,15 +55,16 @@ public enum Assignment {
         var source: Source
         var flags: AssignRequest
 
-        init(_ request: AssignRequest, inventory: HostInventory) throws(XVFError) {
+        init(_ request: AssignRequest, host: Host) throws(XVFError) {
             flags = request
             if let pf = request.pf {
                 guard request.target == nil else {
                     throw XVFError(.badInput, "give either a device or --pf \(pf), not both")
                 }
-                source = .pool(try Self.physicalFunction(pf, inventory: inventory))
+                source = .pool(try host.physicalFunction(pf))
                 return
             }
+            let inventory = try host.inventory()
             guard let target = request.target else {
                 throw XVFError(.badInput, "name what to assign: a device (05:10.0, eno49/3), a spec, or a PF (eno49 or --pf eno49)")
             }
@@ -97,16 +98,6 @@ public enum Assignment {
 
         private static func spec(_ make: @autoclosure () throws(PCISpecError) -> PCISpec) throws(XVFError) -> PCISpec {
             do { return try make() } catch { throw XVFError(.badInput, error.description) }
-        }
-
-        static func physicalFunction(_ text: String, inventory: HostInventory) throws(XVFError) -> PCIDevice {
-            let reference: DeviceName.PFReference
-            if text.contains(":") {
-                do { reference = .address(try PCIAddress(parsing: text)) } catch { throw XVFError(error) }
-            } else {
-                reference = .interface(text)
-            }
-            do { return try inventory.physicalFunction(reference, whole: text) } catch { throw XVFError(error) }
         }
 
         /// The spec for `address` with the command-line options merged in; a flag that contradicts the
@@ -198,7 +189,7 @@ public enum Assignment {
                         root: HostRoot) throws(XVFError) -> String {
         let domainText = "domain \(choice.domain.id) (\(choice.domain.name))"
         let primary = choice.devices[0]
-        let label = PassthroughChecks.label(primary, inventory: inventory)
+        let label = inventory.label(primary)
         if choice.holders[primary.address]?.id == choice.domain.id {
             return "\(label) is already attached to \(domainText); nothing to do\n"
         }
@@ -214,7 +205,7 @@ public enum Assignment {
             do {
                 try toolstack.assignableAdd(device.address, name: nil, rebind: true)
                 madeAssignable.append((device.address, device.driver))
-                report += "\(PassthroughChecks.label(device, inventory: inventory)): made assignable "
+                report += "\(inventory.label(device)): made assignable "
                     + "(\(device.driver.map { "was on \($0)" } ?? "had no driver"), now on pciback)\n"
             } catch {
                 // libxl leaves a device it could not quarantine on pciback: give that one back as well.
@@ -285,7 +276,7 @@ public enum Assignment {
                                          force: request.force)
         }
         let spec = try selection.spec(for: devices[0].address)
-        let label = PassthroughChecks.label(devices[0], inventory: inventory)
+        let label = inventory.label(devices[0])
         var lines = ["dry run: would assign \(label) to \(domainText); nothing changed"]
         if case .pool(let pf) = selection.source {
             lines.append("  chose VF \(devices[0].vfIndex.map(String.init) ?? "?") of \(pf.interfaceName ?? pf.address.description): "

@@ -91,13 +91,8 @@ public struct BootLine {
     {
         let name: DeviceName
         do { name = try DeviceName(parsing: text) } catch { throw XVFError(error) }
-        if case .address(let address) = name, inventory[address] == nil {
-            for pf in inventory.physicalFunctions {
-                let sriov = pf.sriov!
-                if (0..<sriov.totalVFs).contains(where: { sriov.address(ofVF: $0, pf: pf.address) == address }) {
-                    return [(address, nil, pf.address)]
-                }
-            }
+        if case .address(let address) = name, inventory[address] == nil, let owner = inventory.virtualFunction(at: address) {
+            return [(address, nil, owner.pf.address)]
         }
         do {
             return try inventory.resolve(name, future: true).map { ($0.address, $0.device, $0.pf) }

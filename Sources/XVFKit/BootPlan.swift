@@ -66,7 +66,7 @@ public struct BootPlan {
             guard let pf = inventory[count.pf], let sriov = pf.sriov, sriov.numVFs != count.count else { continue }
             let change: VFCountChange
             do {
-                change = try VFCountChange(pf: pf.address.description, count: String(count.count), inventory: inventory,
+                change = try VFCountChange(pf: pf, count: String(count.count), inventory: inventory,
                                            assignments: assignments, assignable: assignableNames ?? [:], safety: safety,
                                            force: false)
             } catch {

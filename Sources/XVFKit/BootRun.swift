@@ -25,7 +25,7 @@ public struct BootRun {
         root = inventory.root
         self.toolstack = toolstack
         self.holders = holders
-        labels = Dictionary(uniqueKeysWithValues: inventory.physicalFunctions.map { ($0.address, VFCountChange.label($0)) })
+        labels = Dictionary(uniqueKeysWithValues: inventory.physicalFunctions.map { ($0.address, inventory.label($0)) })
         failures = plan.problems.map(\.message)
     }
 

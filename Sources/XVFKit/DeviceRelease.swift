@@ -14,7 +14,7 @@ public enum DeviceRelease {
             toolstack = try host.openToolstack()
         }
         let inventory = try host.inventory()
-        let label = PassthroughChecks.label(device, inventory: inventory)
+        let label = inventory.label(device)
         let holders = try toolstack?.currentAssignments() ?? [:]
         let holder = holders[device.address]
         if let domainText, let toolstack {

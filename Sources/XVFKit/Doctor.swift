@@ -88,7 +88,7 @@ public struct Doctor {
         let log = KernelLog.messages(root)
         let assignable = Set(config?.assignable.map(\.address) ?? [])
         for pf in inventory.physicalFunctions {
-            let label = VFCountChange.label(pf)
+            let label = inventory.label(pf)
             let sriov = pf.sriov!
             let report = DeviceReport(pf, inventory: inventory, library: library)
             let id = pf.address.description

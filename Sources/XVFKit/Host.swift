@@ -37,16 +37,14 @@ public final class Host {
 
     /// The devices a user's name stands for.
     public func resolve(_ text: String, future: Bool = false) throws(XVFError) -> [ResolvedDevice] {
-        do {
-            let name = try DeviceName(parsing: text)
-            return try inventory().resolve(name, future: future)
-        } catch let error as NameError {
-            throw XVFError(error)
-        } catch let error as XVFError {
-            throw error
-        } catch {
-            throw XVFError(.failed, "\(error)")
-        }
+        let inventory = try inventory()
+        do { return try inventory.resolve(DeviceName(parsing: text), future: future) } catch { throw XVFError(error) }
+    }
+
+    /// The SR-IOV PF a user names (`eno49`, `04:00.0`).
+    public func physicalFunction(_ text: String) throws(XVFError) -> PCIDevice {
+        let inventory = try inventory()
+        do { return try inventory.physicalFunction(named: text) } catch { throw XVFError(error) }
     }
 
     /// The one existing device a name stands for.

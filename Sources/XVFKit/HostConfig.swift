@@ -167,11 +167,11 @@ private struct ItemReader {
             throw fail("sriov", item, "vfs=\(text) is not a whole number; use 0-\(sriov.totalVFs)")
         }
         guard count <= sriov.totalVFs else {
-            throw fail("sriov", item, "vfs=\(count) is above the \(sriov.totalVFs) VFs \(label(pf)) supports "
+            throw fail("sriov", item, "vfs=\(count) is above the \(sriov.totalVFs) VFs \(inventory.label(pf)) supports "
                        + "(sriov_totalvfs); use 0-\(sriov.totalVFs)")
         }
         if let earlier = counts.first(where: { $0.pf == pf.address }) {
-            throw fail("sriov", item, "\(label(pf)) already has a count at line \(earlier.line); keep one")
+            throw fail("sriov", item, "\(inventory.label(pf)) already has a count at line \(earlier.line); keep one")
         }
         counts.append(HostConfig.VFCount(pf: pf.address, count: count, line: item.line))
     }
@@ -182,7 +182,7 @@ private struct ItemReader {
         if setAsideIfAbsent("vf", item, head) { return }
         let (pf, indices) = try virtualFunctions("vf", item, head)
         guard let interface = pf.interfaceName else {
-            throw fail("vf", item, "\(label(pf)) has no network interface (its driver makes none), so its VFs' "
+            throw fail("vf", item, "\(inventory.label(pf)) has no network interface (its driver makes none), so its VFs' "
                        + "link settings cannot be set; load its network driver")
         }
         guard !options.isEmpty else {
@@ -258,7 +258,7 @@ private struct ItemReader {
             let (pf, indices) = try virtualFunctions("assignable", item, head)
             for index in indices {
                 guard let address = pf.sriov!.address(ofVF: index, pf: pf.address) else {
-                    throw fail("assignable", item, "VF \(index) of \(label(pf)) has no address (no sriov_offset)")
+                    throw fail("assignable", item, "VF \(index) of \(inventory.label(pf)) has no address (no sriov_offset)")
                 }
                 found.append((pf, index, address))
             }
@@ -267,7 +267,7 @@ private struct ItemReader {
             do { address = try PCIAddress(parsing: head) } catch {
                 throw fail("assignable", item, "'\(head)' is neither a VF (eno49/0, eno49/0-5) nor a VF's address (\(error.reason))")
             }
-            guard let (pf, index) = vfOwning(address) else {
+            guard let (pf, index) = inventory.virtualFunction(at: address) else {
                 let what = inventory[address].map { $0.isPhysicalFunction ? "a PF" : "not a VF" } ?? "no VF any PF here can have"
                 throw fail("assignable", item, "\(address) is \(what); list VFs here (a whole device goes to pciback with `xvf bootline`)")
             }
@@ -346,17 +346,7 @@ private struct ItemReader {
 
     /// The SR-IOV PF a `PF` part names (an interface or an address).
     func physicalFunction(_ key: String, _ item: XLStatements.Item, _ text: String) throws(XVFError) -> PCIDevice {
-        let name: DeviceName
-        do { name = try DeviceName(parsing: text) } catch { throw fail(key, item, error.description) }
-        let reference: DeviceName.PFReference
-        switch name {
-        case .interface(let interface): reference = .interface(interface)
-        case .address(let address): reference = .address(address)
-        case .virtualFunctions: throw fail(key, item, "'\(text)' names VFs; name their PF (eno49 or its address)")
-        }
-        do { return try inventory.physicalFunction(reference, whole: text) } catch {
-            throw fail(key, item, error.description)
-        }
+        do { return try inventory.physicalFunction(named: text) } catch { throw fail(key, item, error.description) }
     }
 
     /// The PF and VF indices of a `PF/INDEX`, `PF/FIRST-LAST` or `PF/*` part, within the planned count.
@@ -387,10 +377,10 @@ private struct ItemReader {
         let planned = plannedCount(pf)
         guard index >= planned else { return }
         if let count = counts.first(where: { $0.pf == pf.address }) {
-            throw fail(key, item, "VF \(index) is beyond the \(count.count) VFs \(label(pf)) gets (sriov at line "
+            throw fail(key, item, "VF \(index) is beyond the \(count.count) VFs \(inventory.label(pf)) gets (sriov at line "
                        + "\(count.line)); raise vfs= there or use VFs 0-\(max(count.count - 1, 0))")
         }
-        throw fail(key, item, "VF \(index) is beyond the \(planned) VFs \(label(pf)) has, and no sriov entry sets "
+        throw fail(key, item, "VF \(index) is beyond the \(planned) VFs \(inventory.label(pf)) has, and no sriov entry sets "
                    + "its count; add one: sriov = [ '\(pf.interfaceName ?? pf.address.description),vfs=\(index + 1)' ]")
     }
 
@@ -398,24 +388,6 @@ private struct ItemReader {
         counts.first { $0.pf == pf.address }?.count ?? pf.sriov?.numVFs ?? 0
     }
 
-    /// The PF and index of the VF at `address`, existing or one a PF can create.
-    func vfOwning(_ address: PCIAddress) -> (PCIDevice, Int)? {
-        if let device = inventory[address], let pf = device.physicalFunction.flatMap({ inventory[$0] }),
-           let index = device.vfIndex {
-            return (pf, index)
-        }
-        for pf in inventory.physicalFunctions {
-            let sriov = pf.sriov!
-            if let index = (0..<sriov.totalVFs).first(where: { sriov.address(ofVF: $0, pf: pf.address) == address }) {
-                return (pf, index)
-            }
-        }
-        return nil
-    }
-
-    func label(_ pf: PCIDevice) -> String {
-        pf.interfaceName.map { "\($0) (\(pf.address))" } ?? pf.address.description
-    }
 }
 
 extension String {

@@ -24,15 +24,6 @@ enum PassthroughChecks {
         }
     }
 
-    /// A device as the user knows it: `0000:04:10.4 (eno49/1)`.
-    static func label(_ device: PCIDevice, inventory: HostInventory) -> String {
-        if let pf = device.physicalFunction, let index = device.vfIndex {
-            let pfName = inventory[pf]?.interfaceName ?? pf.description
-            return "\(device.address) (\(pfName)/\(index))"
-        }
-        return device.interfaceName.map { "\(device.address) (\($0))" } ?? device.address.description
-    }
-
     /// Gives a device xvf moved to pciback back to the driver it had: through the toolstack first (it
     /// remembers the driver), then directly in sysfs when Xen refuses (a device it never quarantined).
     /// Returns a sentence saying what happened.

@@ -10,6 +10,8 @@ import XenPCI
 /// device.
 public struct VFCountChange {
     public let pf: PCIDevice
+    /// `eno49 (0000:04:00.0)`, as messages name the PF.
+    public let label: String
     public let current: Int
     public let requested: Int
     /// The existing VFs that pciback holds; they leave it before the count changes.
@@ -44,11 +46,13 @@ public struct VFCountChange {
     /// outside 0…sriov_totalvfs, a VF carrying the host's network, a VF attached to a domain.
     /// `assignable` is libxl's assignable list (address → name) on a dom0, empty elsewhere: those VFs
     /// leave pciback through libxl.
-    public init(pf name: String, count text: String, inventory: HostInventory, assignments: DomainAssignments,
+    public init(pf: PCIDevice, count text: String, inventory: HostInventory, assignments: DomainAssignments,
                 assignable: [PCIAddress: String?] = [:], safety: HostSafety, force: Bool) throws(XVFError) {
-        let pf = try Self.physicalFunction(name, inventory: inventory)
-        let sriov = pf.sriov!
-        let label = Self.label(pf)
+        guard let sriov = pf.sriov else {
+            throw XVFError(.badInput, "\(inventory.label(pf)) is not SR-IOV capable (no sriov_totalvfs)")
+        }
+        let label = inventory.label(pf)
+        self.label = label
         guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let count = Int(text) else {
             throw XVFError(.badInput, "'\(text)' is not a VF count; write a whole number 0-\(sriov.totalVFs) for \(label)")
         }
@@ -115,7 +119,8 @@ public struct VFCountChange {
                     throw XenFailure.explain(error, device: nil)
                 }
             }
-            return try VFCountChange(pf: pf, count: count, inventory: inventory, assignments: try host.attachedDevices(),
+            return try VFCountChange(pf: try host.physicalFunction(pf), count: count, inventory: inventory,
+                                     assignments: try host.attachedDevices(),
                                      assignable: assignable, safety: HostSafety(inventory), force: force)
         }
         let first = try plan()
@@ -247,7 +252,6 @@ public struct VFCountChange {
 
     /// What to tell the user once the change is made.
     public var summary: String {
-        let label = Self.label(pf)
         guard requested != current else { return "\(label) already has \(current) VFs; nothing to do" }
         var text = "\(label): \(requested) VFs (was \(current))"
         if !releasedFromPciback.isEmpty {
@@ -259,38 +263,4 @@ public struct VFCountChange {
 
     static func numvfsPath(_ pf: PCIDevice) -> String { "sys/bus/pci/devices/\(pf.address)/sriov_numvfs" }
 
-    static func label(_ pf: PCIDevice) -> String {
-        pf.interfaceName.map { "\($0) (\(pf.address))" } ?? pf.address.description
-    }
-
-    /// The SR-IOV PF a user names by interface or address.
-    static func physicalFunction(_ text: String, inventory: HostInventory) throws(XVFError) -> PCIDevice {
-        let name: DeviceName
-        do { name = try DeviceName(parsing: text) } catch { throw XVFError(error) }
-        let device: PCIDevice
-        switch name {
-        case .virtualFunctions:
-            throw XVFError(.badInput, "'\(text)' names VFs; name their PF (an interface such as eno49, or its address)")
-        case .address, .interface:
-            do {
-                guard let found = try inventory.resolve(name).first?.device else {
-                    throw XVFError(.badInput, "'\(text)' is not a device on this host")
-                }
-                device = found
-            } catch let error as NameError {
-                throw XVFError(error)
-            } catch let error as XVFError {
-                throw error
-            } catch {
-                throw XVFError(.failed, "\(error)")
-            }
-        }
-        if device.isVirtualFunction {
-            throw XVFError(.badInput, "'\(text)' (\(device.address)) is a VF; name its PF (\(device.physicalFunction!))")
-        }
-        guard device.isPhysicalFunction else {
-            throw XVFError(.badInput, "'\(text)' (\(device.address)) is not SR-IOV capable (no sriov_totalvfs)")
-        }
-        return device
-    }
 }

@@ -26,13 +26,6 @@ extension Host {
                            + "Xen dom0 with xenstored running")
         }
     }
-
-    /// Which domain holds each attached device, for `xvf list` and `xvf show`; empty off a dom0 or when
-    /// libxl cannot be opened (listing never needs Xen).
-    public func domainAssignments() -> DomainAssignments {
-        guard isXenDom0, let toolstack = try? openToolstack(), let found = try? toolstack.assignments() else { return [:] }
-        return found.mapValues { (id: $0.id, name: Optional($0.name)) }
-    }
 }
 
 extension Toolstack {

@@ -28,7 +28,7 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         // libxl took it off pciback, then the bind to the remembered driver failed: it has no driver now.
-        #expect(result.stderr.hasPrefix("xvf: 0000:04:10.2 (eno51/0) was detached from domain 1 (web1) and has no "
+        #expect(result.stderr.hasPrefix("xvf: eno51/0 (0000:04:10.2) was detached from domain 1 (web1) and has no "
                                         + "driver; giving it back to dom0 failed: "), "\(result.stderr)")
         #expect(driver(root, "0000:04:10.2") == nil)
         #expect(try xvf(["--root", root, "list", "--json"]).stdout.contains(#""holder":"domain:1""#) == false)

@@ -13,8 +13,7 @@ import Testing
         SimulatedHost.build(.dl360(), at: path)
         let host = Host(rootPath: path)
         let before = try host.inventory()
-        let selection = try Assignment.Selection(AssignRequest(target: "eno49/2", pf: nil, domain: "web1"),
-                                                 inventory: before)
+        let selection = try Assignment.Selection(AssignRequest(target: "eno49/2", pf: nil, domain: "web1"), host: host)
         // The host as it reads once the VF has gone.
         let vf = try PCIAddress(parsing: "0000:04:11.0")
         let after = HostInventory(root: before.root, devices: before.devices.values.filter { $0.address != vf })
