@@ -76,15 +76,24 @@ import Glibc
         try host.writeAttribute(path, "\(count)")
     }
 
+    /// Runs xvf while this process holds the lock, expects it to wait, runs `meanwhile` (still holding
+    /// the lock) and lets xvf go on.
+    func runBehindTheLock(_ root: String, _ arguments: [String], environment: [String: String] = [:],
+                          meanwhile: () throws -> Void = {}, sourceLocation: SourceLocation = #_sourceLocation)
+        throws -> CommandResult
+    {
+        let lock = HeldLock(root)
+        let running = try Running(["--root", root] + arguments, environment: environment)
+        let blocked = running.isBlockedOnALock()
+        #expect(blocked, "xvf \(arguments[0]) did not wait for the host lock", sourceLocation: sourceLocation)
+        try meanwhile()
+        lock.release()
+        return running.finish()
+    }
+
     @Test func vfsPlansUnderTheLock() throws {
         let root = simulatedHost()
-        let lock = HeldLock(root)
-        let vfs = try Running(["--root", root, "vfs", "eno51", "2"])
-        let blocked = vfs.isBlockedOnALock()
-        #expect(blocked, "xvf vfs did not wait for the host lock")
-        try setCount(root, "0000:04:00.2", 2)
-        lock.release()
-        let result = vfs.finish()
+        let result = try runBehindTheLock(root, ["vfs", "eno51", "2"]) { try setCount(root, "0000:04:00.2", 2) }
         #expect(result.status == 0, "\(result.stderr)")
         // Planned before the lock it would have written 0 then 2 again, destroying the VFs made meanwhile.
         #expect(result.stdout == "eno51 (0000:04:00.2) already has 2 VFs; nothing to do\n")
@@ -104,13 +113,8 @@ import Glibc
         let bin = temporaryDirectory("fake-modprobe")
         FileManager.default.createFile(atPath: bin + "/modprobe", contents: Data("#!/bin/sh\nexit 0\n".utf8),
                                        attributes: [.posixPermissions: 0o755])
-        let lock = HeldLock(root)
-        let driver = try Running(["--root", root, "driver", "ixgbe", "--max-vfs", "8"],
-                                 environment: fakeProgramEnvironment(bin))
-        let blocked = driver.isBlockedOnALock()
-        #expect(blocked, "xvf driver did not wait for the host lock")
-        lock.release()
-        let result = driver.finish()
+        let result = try runBehindTheLock(root, ["driver", "ixgbe", "--max-vfs", "8"],
+                                          environment: fakeProgramEnvironment(bin))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasSuffix("ixgbe reloaded with max_vfs=8\n"))
     }
@@ -119,13 +123,7 @@ import Glibc
         let root = simulatedHost()
         try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
         try "sriov = [ 'eno52,vfs=3' ]\n".write(toFile: root + "/etc/xen/xvf.cfg", atomically: true, encoding: .utf8)
-        let lock = HeldLock(root)
-        let boot = try Running(["--root", root, "boot"])
-        let blocked = boot.isBlockedOnALock()
-        #expect(blocked, "xvf boot did not wait for the host lock")
-        try setCount(root, "0000:04:00.3", 3)
-        lock.release()
-        let result = boot.finish()
+        let result = try runBehindTheLock(root, ["boot"]) { try setCount(root, "0000:04:00.3", 3) }
         // Planned before the lock it would write 3 over 3 (EBUSY) and fail.
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("nothing to change"), "\(result.stdout)")
