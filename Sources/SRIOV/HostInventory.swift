@@ -32,8 +32,24 @@ public struct HostInventory: Sendable {
         for device in found {
             for (index, vf) in device.sriov?.virtualFunctions ?? [:] { vfIndex[vf] = index }
         }
-        for i in found.indices where found[i].physicalFunction != nil {
+        // A VF's ids are its PF's vendor and the PF's `sriov_vf_device` (the SR-IOV capability says so),
+        // so discovery reads them from the VF itself only when the PF does not report them.
+        var pfIDs: [PCIAddress: (vendor: UInt16, vfDevice: UInt16)] = [:]
+        for device in found {
+            if let vfDevice = device.sriov?.vfDeviceID { pfIDs[device.address] = (device.vendorID, vfDevice) }
+        }
+        for i in found.indices {
+            guard let pf = found[i].physicalFunction else { continue }
             found[i].vfIndex = vfIndex[found[i].address]
+            if let ids = pfIDs[pf] {
+                found[i].vendorID = ids.vendor
+                found[i].deviceID = ids.vfDevice
+            } else {
+                root.withDirectory(devicesDirectory + "/" + found[i].address.description) { dir in
+                    found[i].vendorID = UInt16(truncatingIfNeeded: dir.integer("vendor") ?? 0xffff)
+                    found[i].deviceID = UInt16(truncatingIfNeeded: dir.integer("device") ?? 0xffff)
+                }
+            }
         }
         return HostInventory(root: root, devices: found)
     }
@@ -60,23 +76,21 @@ public struct HostInventory: Sendable {
         }
     }
 
+    /// One function's attributes. A VF's vendor and device ids are left for `discover` to take from its
+    /// PF (0xffff until then).
     static func readDevice(_ address: PCIAddress, in dir: HostRoot.Directory, interfaces: [String]) -> PCIDevice {
+        let physfn = dir.linkTarget("physfn")
         var device = PCIDevice(
             address: address,
-            vendorID: UInt16(truncatingIfNeeded: dir.integer("vendor") ?? 0xffff),
-            deviceID: UInt16(truncatingIfNeeded: dir.integer("device") ?? 0xffff),
+            vendorID: physfn != nil ? 0xffff : UInt16(truncatingIfNeeded: dir.integer("vendor") ?? 0xffff),
+            deviceID: physfn != nil ? 0xffff : UInt16(truncatingIfNeeded: dir.integer("device") ?? 0xffff),
             driver: dir.linkTarget("driver"),
             iommuGroup: dir.linkTarget("iommu_group").flatMap { Int($0) })
         device.interfaces = interfaces.sorted().map { name in
             NetInterface(name: name, mac: dir.text("net/" + name + "/address"))
         }
-        // The override is a VF's own (`xvf boot` sets pciback there, and a left-over one keeps dom0's driver
-        // away): one read through the open directory, worth it even with thousands of VFs.
-        if let override = dir.text("driver_override"), override != "(null)", !override.isEmpty {
-            device.driverOverride = override
-        }
         // A VF's class and NUMA node follow its PF; reading them for thousands of VFs costs.
-        if let physfn = dir.linkTarget("physfn") {
+        if let physfn {
             device.physicalFunction = try? PCIAddress(parsing: physfn)
             return device
         }
@@ -102,6 +116,14 @@ public struct HostInventory: Sendable {
     }
 
     // MARK: queries
+
+    /// A function's `driver_override`, nil when unset. Read on demand (`xvf show`): it is a per-device
+    /// file that listing thousands of VFs would otherwise open for nothing.
+    public func driverOverride(of address: PCIAddress) -> String? {
+        guard let value = root.readText(Self.devicesDirectory + "/\(address)/driver_override"),
+              value != "(null)", !value.isEmpty else { return nil }
+        return value
+    }
 
     /// The SR-IOV capable functions, in address order.
     public var physicalFunctions: [PCIDevice] {

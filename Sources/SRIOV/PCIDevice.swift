@@ -7,8 +7,6 @@ public struct PCIDevice: Sendable, Equatable {
     public var classCode: UInt32
     /// The bound driver's name (`igb`, `igbvf`, `pciback`), nil when unbound.
     public var driver: String?
-    /// `driver_override`, when set.
-    public var driverOverride: String?
     public var interfaces: [NetInterface]
     public var iommuGroup: Int?
     public var numaNode: Int?
@@ -19,7 +17,7 @@ public struct PCIDevice: Sendable, Equatable {
     public var sriov: SRIOVState?
 
     public init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32 = 0, driver: String? = nil,
-                driverOverride: String? = nil, interfaces: [NetInterface] = [], iommuGroup: Int? = nil,
+                interfaces: [NetInterface] = [], iommuGroup: Int? = nil,
                 numaNode: Int? = nil, physicalFunction: PCIAddress? = nil, vfIndex: Int? = nil,
                 sriov: SRIOVState? = nil) {
         self.address = address
@@ -27,7 +25,6 @@ public struct PCIDevice: Sendable, Equatable {
         self.deviceID = deviceID
         self.classCode = classCode
         self.driver = driver
-        self.driverOverride = driverOverride
         self.interfaces = interfaces
         self.iommuGroup = iommuGroup
         self.numaNode = numaNode

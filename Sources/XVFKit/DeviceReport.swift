@@ -10,6 +10,8 @@ public struct DeviceReport {
     }
 
     public var device: PCIDevice
+    /// `driver_override`, when set.
+    public var driverOverride: String?
     public var vendorName: String?
     public var deviceName: String?
     public var holder: Holder
@@ -27,6 +29,7 @@ public struct DeviceReport {
     public init(_ device: PCIDevice, inventory: HostInventory, library: PCILibrary?,
                 assignments: DomainAssignments = [:]) {
         self.device = device
+        driverOverride = inventory.driverOverride(of: device.address)
         let names = library?.names(vendor: device.vendorID, device: device.deviceID)
         vendorName = names?.vendor
         deviceName = names?.device
@@ -89,7 +92,7 @@ public struct DeviceReport {
         let ids = "[\(hex4(d.vendorID)):\(hex4(d.deviceID))]"
         lines.append(("name", [vendorName, deviceName].compactMap { $0 }.joined(separator: " ") + (vendorName == nil && deviceName == nil ? ids : " " + ids)))
         lines.append(("driver", d.driver ?? "(none)"))
-        if let override = d.driverOverride { lines.append(("driver_override", override)) }
+        if let override = driverOverride { lines.append(("driver_override", override)) }
         for interface in d.interfaces { lines.append(("interface", interface.name + "  " + (interface.mac ?? "-"))) }
         lines.append(("holder", holderText))
         if d.driver == "pciback" { lines.append(("permissive", permissive ? "yes" : "no")) }
@@ -145,7 +148,7 @@ public struct DeviceReport {
             ("vendor_name", .string(vendorName)),
             ("name", .string(deviceName)),
             ("driver", .string(d.driver)),
-            ("driver_override", .string(d.driverOverride)),
+            ("driver_override", .string(driverOverride)),
             ("ifname", .string(d.interfaceName)),
             ("mac", .string(d.mac)),
             ("iommu_group", .int(d.iommuGroup)),

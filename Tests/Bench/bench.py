@@ -55,7 +55,7 @@ def boot_processes(xvf, sim, work):
             out.write("assignable = [ " + ", ".join(f"'ens{p}f0/0-{vfs // 2 - 1}'" for p in range(pfs)) + " ]\n")
         if os.path.exists(log):
             os.remove(log)
-        env = dict(os.environ, PATH=fakes + ":" + os.environ.get("PATH", ""))
+        env = dict(os.environ, PATH=fakes + ":" + os.environ.get("PATH", ""), XVF_FAKE_BIN=fakes)
         done = subprocess.run([xvf, "--root", root, "boot", "--config", config], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if done.returncode != 0:
