@@ -222,8 +222,8 @@ public struct BootLine {
         var lines: [String] = []
         if steps.contains(where: { $0.path == Self.grubFile }) { lines.append("run `update-grub`, then reboot") }
         if steps.contains(where: { $0.path == Self.modprobeFile }),
-           let driver = softdeps.first(where: { Initramfs.contains($0, root: root) }) {
-            lines.append("\(driver) loads from the initramfs: run `update-initramfs -u` so it reads /\(Self.modprobeFile)")
+           let driver = softdeps.first(where: { Initramfs.mayContain($0, root: root) }) {
+            lines.append("\(driver) may load from the initramfs: run `update-initramfs -u` so it reads /\(Self.modprobeFile)")
         }
         return lines
     }

@@ -82,7 +82,7 @@ public struct DriverReload {
 
         self.driver = driver
         maxVFs = counts
-        inInitramfs = Initramfs.contains(driver, root: root)
+        inInitramfs = Initramfs.mayContain(driver, root: root)
         var steps: [HostStep] = []
         let option = "max_vfs=" + counts.map(String.init).joined(separator: ",")
         if persist {
@@ -171,7 +171,7 @@ public struct DriverReload {
         if let persistPath {
             lines.append("/\(persistPath) loads \(driver) with these VFs at every boot")
             if inInitramfs {
-                lines.append("\(driver) loads from the initramfs: run `update-initramfs -u` so the boot uses it")
+                lines.append("\(driver) may load from the initramfs: run `update-initramfs -u` so the boot uses it")
             }
         }
         return lines.joined(separator: "\n")
