@@ -1,12 +1,18 @@
 import LibPCI
 import SRIOV
 import SimHost
+import XenPCI
 
 /// The host a command works on: its root, read once, with libpci opened on first use.
 public final class Host {
     public let root: HostRoot
     private var cachedInventory: HostInventory?
     private var cachedLibrary: PCILibrary??
+    /// The toolstack, opened once for the run (libxl keeps one context for all its calls).
+    var openedToolstack: (any Toolstack)?
+
+    /// What the toolstack logged during the run, for `xvf -v`.
+    public var toolstackMessages: [String] { openedToolstack?.messages ?? [] }
 
     /// `path` is the host root (`/`, or a tree such as the demo host).
     public init(rootPath: String) {

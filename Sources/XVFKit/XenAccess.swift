@@ -14,13 +14,20 @@ extension Host {
             throw XVFError(.unavailable, "not a Xen dom0: \(root.path("proc/xen/capabilities")) does not say control_d; "
                            + "boot the host under Xen (nothing was changed; --dry-run shows the plan)")
         }
-        if SimulatedToolstack.canRun(on: root) { return SimulatedToolstack(root: root) }
+        if let openedToolstack { return openedToolstack }
+        if SimulatedToolstack.canRun(on: root) {
+            let simulated = SimulatedToolstack(root: root)
+            openedToolstack = simulated
+            return simulated
+        }
         guard root.prefix.isEmpty else {
             throw XVFError(.unavailable, "libxl works on the running host only: --root \(root.displayPath) is neither / "
                            + "nor a simulated host (xvf-sim)")
         }
         do {
-            return try LibxlToolstack()
+            let libxl = try LibxlToolstack()
+            openedToolstack = libxl
+            return libxl
         } catch {
             throw XVFError(.unavailable, "libxl cannot start (\(error.reason ?? error.codeName)): run xvf as root in a "
                            + "Xen dom0 with xenstored running")

@@ -33,6 +33,17 @@ public final class LibxlToolstack: Toolstack {
         self.log = log
     }
 
+    /// Everything libxl logged during the run, for `xvf -v`.
+    public private(set) var messages: [String] = []
+
+    /// Takes what libxl logged since the last call, keeps it for `messages`, and returns its lines.
+    @discardableResult
+    private func drainLog() -> [String] {
+        let lines = drainLog()
+        messages += lines
+        return lines
+    }
+
     deinit {
         libxl_ctx_free(context)
         xtl_logger_destroy(UnsafeMutablePointer<xentoollog_logger>(logger))
@@ -40,9 +51,9 @@ public final class LibxlToolstack: Toolstack {
 
     /// Runs one libxl call and turns a non-zero return into an error with what libxl logged meanwhile.
     private func call(_ operation: String, _ body: () -> Int32) throws(ToolstackError) {
-        _ = log.takeText()
+        drainLog()
         let rc = body()
-        let lines = Self.lines(log.takeText())
+        let lines = drainLog()
         if rc != 0 { throw ToolstackError(operation: operation, code: rc, log: lines) }
     }
 
@@ -53,10 +64,10 @@ public final class LibxlToolstack: Toolstack {
     // MARK: domains
 
     public func domains() throws(ToolstackError) -> [XenDomain] {
-        _ = log.takeText()
+        drainLog()
         var count: Int32 = 0
         guard let list = libxl_list_domain(context, &count) else {
-            throw ToolstackError(operation: "libxl_list_domain", code: ToolstackError.fail, log: Self.lines(log.takeText()))
+            throw ToolstackError(operation: "libxl_list_domain", code: ToolstackError.fail, log: drainLog())
         }
         defer { libxl_dominfo_list_free(list, count) }
         return (0..<Int(count)).map { i in
@@ -85,7 +96,7 @@ public final class LibxlToolstack: Toolstack {
     }
 
     public func assignableList() throws(ToolstackError) -> [AssignableDevice] {
-        _ = log.takeText()
+        drainLog()
         var count: Int32 = 0
         // NULL with count 0 is an empty list (or pciback not loaded, which libxl only logs).
         guard let list = libxl_device_pci_assignable_list(context, &count) else { return [] }
@@ -144,9 +155,9 @@ public final class LibxlToolstack: Toolstack {
     /// The spec as xl builds it: libxlutil parses the canonical string (already validated by PCISpec).
     private func withParsed(_ spec: PCISpec, _ operation: String,
                             _ body: (inout libxl_device_pci) -> Int32) throws(ToolstackError) {
-        _ = log.takeText()
+        drainLog()
         let result = LibxlutilSpecReader.withDevice(spec, body)
-        let lines = Self.lines(log.takeText())
+        let lines = drainLog()
         switch result {
         case .failure(let error):
             throw ToolstackError(operation: "xlu_pci_parse_spec_string", code: ToolstackError.invalid,

@@ -4,6 +4,9 @@ import SRIOV
 /// Xen dom0) and the simulated one (SimXen) that enforces libxl's documented rules on a simulated host,
 /// so that everything above this protocol runs in CI. Both are checked by one shared test suite.
 public protocol Toolstack: AnyObject {
+    /// What the toolstack logged during the run (libxl's own messages), for `xvf -v`.
+    var messages: [String] { get }
+
     /// The running domains, Domain-0 included.
     func domains() throws(ToolstackError) -> [XenDomain]
 
@@ -130,4 +133,9 @@ public enum XenHost {
     public static func isControlDomain(_ root: HostRoot) -> Bool {
         (root.readText("proc/xen/capabilities") ?? "").split(separator: "\n").contains { $0.contains("control_d") }
     }
+}
+
+extension Toolstack {
+    /// A toolstack with nothing of its own to say.
+    public var messages: [String] { [] }
 }

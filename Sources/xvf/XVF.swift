@@ -29,6 +29,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The host root: / on a real host, a tree for tests and the demo.",
                                             valueName: "path"))
     var root: String = "/"
+
+    @Flag(name: .shortAndLong, help: "Print libxl's own log of the run on standard error.")
+    var verbose = false
 }
 
 /// A command that works on a host and reports failures as one line with xvf's exit codes.
@@ -40,14 +43,26 @@ protocol HostCommand: ParsableCommand {
 extension HostCommand {
     func run() throws {
         // Warnings go before the error line, so a failure still ends with the one line that says why.
+        let host = Host(rootPath: global.root)
         do {
-            try run(on: Host(rootPath: global.root))
+            try run(on: host)
+            printLog(of: host)
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
         } catch {
+            printLog(of: host)
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
             printError("xvf: " + error.message)
             throw ExitCode(error.exitCode)
         }
+    }
+}
+
+extension HostCommand {
+    /// With -v, libxl's messages of the run (its log is otherwise only quoted in errors).
+    func printLog(of host: Host) {
+        guard global.verbose else { return }
+        // libxl's lines name themselves ("libxl: warning: libxl_pci.c:802: …").
+        for line in host.toolstackMessages { printError(line) }
     }
 }
 
@@ -81,7 +96,7 @@ extension GlobalOptions {
             if first == "--root", rest.count >= 2 {
                 leading += rest.prefix(2)
                 rest = rest.dropFirst(2)
-            } else if first.hasPrefix("--root=") {
+            } else if first.hasPrefix("--root=") || first == "-v" || first == "--verbose" {
                 leading.append(first)
                 rest = rest.dropFirst()
             } else {

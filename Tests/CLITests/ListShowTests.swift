@@ -97,6 +97,17 @@ import Testing
         #expect(result.stderr == "xvf: \(empty)/sys/bus/pci does not exist: is sysfs mounted? (with --root, name a tree that has sys/bus/pci)\n")
     }
 
+    @Test func verboseMayStandBeforeTheCommandAndChangesNoOutput() throws {
+        let root = smallHost()
+        let plain = try xvf(["--root", root, "list"])
+        for arguments in [["-v", "--root", root, "list"], ["--root", root, "--verbose", "list"], ["list", "-v", "--root", root]] {
+            let verbose = try xvf(arguments)
+            #expect(verbose.status == 0, "\(arguments): \(verbose.stderr)")
+            #expect(verbose.stdout == plain.stdout)
+            #expect(verbose.stderr == "", "the simulated toolstack has no libxl log to show")
+        }
+    }
+
     @Test func usageErrorsExit64() throws {
         let result = try xvf(["list", "--bogus"])
         #expect(result.status == 64)
