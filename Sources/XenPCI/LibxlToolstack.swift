@@ -39,7 +39,7 @@ public final class LibxlToolstack: Toolstack {
     /// Takes what libxl logged since the last call, keeps it for `messages`, and returns its lines.
     @discardableResult
     private func drainLog() -> [String] {
-        let lines = drainLog()
+        let lines = Self.lines(log.takeText())
         messages += lines
         return lines
     }
