@@ -56,12 +56,7 @@ extension String {
     }
 
     func range(of needle: String) -> Range<Index>? {
-        var start = startIndex
-        while start < endIndex {
-            if self[start...].hasPrefix(needle) { return start..<index(start, offsetBy: needle.count) }
-            start = index(after: start)
-        }
-        return nil
+        self[...].range(of: needle)
     }
 }
 
