@@ -20,6 +20,10 @@ public struct XVFError: Error, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// A failure whose details the command already printed (each failed step of `xvf boot`, the failed
+    /// checks of `xvf doctor`): only the exit code is left to give.
+    public static func alreadyReported(_ kind: Kind) -> XVFError { XVFError(kind, "") }
     public var exitCode: Int32 { kind.rawValue }
 }
 

@@ -19,26 +19,11 @@ struct BootCommand: HostCommand {
     @Flag(help: "Print each step and change nothing.") var dryRun = false
 
     /// Exits 1 after a partial failure, whose failures were already reported one a line.
-    func run() throws {
-        let succeeded: Bool
-        do {
-            succeeded = try apply(on: Host(rootPath: global.root))
-        } catch {
-            printError("xvf: " + error.message)
-            throw ExitCode(error.exitCode)
-        }
-        if !succeeded { throw ExitCode(XVFError.Kind.failed.rawValue) }
-    }
-
     func run(on host: Host) throws(XVFError) {
-        _ = try apply(on: host)
-    }
-
-    func apply(on host: Host) throws(XVFError) -> Bool {
         let outcome = try HostBoot.run(configPath: config, dryRun: dryRun, on: host) { print($0) }
         for note in outcome.notes { print(note) }
         for failure in outcome.failures { printError("xvf: " + failure) }
         print(outcome.summary)
-        return outcome.succeeded
+        if !outcome.succeeded { throw .alreadyReported(.failed) }
     }
 }

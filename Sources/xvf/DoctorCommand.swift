@@ -13,19 +13,9 @@ struct DoctorCommand: HostCommand {
     var config: String?
     @Flag(help: "Print JSON: {\"checks\":[{\"id\",\"status\",\"message\",\"fix\"}]}.") var json = false
 
-    func run() throws {
-        let doctor: Doctor
-        do {
-            doctor = try Doctor(host: Host(rootPath: global.root), configPath: config)
-        } catch {
-            printError("xvf: " + error.message)
-            throw ExitCode(error.exitCode)
-        }
-        output(json ? doctor.json() : doctor.text())
-        if doctor.failed { throw ExitCode(XVFError.Kind.failed.rawValue) }
-    }
-
     func run(on host: Host) throws(XVFError) {
-        output(try Doctor(host: host, configPath: config).text())
+        let doctor = try Doctor(host: host, configPath: config)
+        output(json ? doctor.json() : doctor.text())
+        if doctor.failed { throw .alreadyReported(.failed) }
     }
 }

@@ -51,7 +51,7 @@ extension HostCommand {
         } catch {
             printLog(of: host)
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
-            printError("xvf: " + error.message)
+            if !error.message.isEmpty { printError("xvf: " + error.message) }
             throw ExitCode(error.exitCode)
         }
     }

@@ -44,4 +44,15 @@ import Testing
         let quiet = try xvf(["--root", simulatedHost(diskless), "assign", "eno49/2", "--dom", "web1", "--dry-run"])
         #expect(quiet.status == 0 && quiet.stderr == "", "\(quiet.stderr)")
     }
+
+    /// `xvf boot` and `xvf doctor` report through the same runner as every command: warnings reach the user.
+    @Test func bootSaysTheRootDiskIsUnprotected() throws {
+        let root = host(.zfs)
+        let config = root + "/etc/xen/xvf.cfg"
+        try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
+        try "assignable = [ 'eno49/2' ]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try xvf(["--root", root, "boot", "--dry-run"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("xvf: warning: cannot tell which PCI device holds the disk behind /"), "\(result.stderr)")
+    }
 }
