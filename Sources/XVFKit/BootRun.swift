@@ -35,6 +35,20 @@ public struct BootRun {
         try ProgramGuard.check(plan.programs, root: root)
     }
 
+    /// One step that either takes or is reported as `what`'s failure; true when it took.
+    @discardableResult
+    private mutating func perform(_ step: HostStep, failing what: String, log: (String) -> Void) -> Bool {
+        log(step.description)
+        do {
+            try step.perform(on: root)
+            done += 1
+            return true
+        } catch {
+            failures.append("\(what): \(error)")
+            return false
+        }
+    }
+
     /// Performs the plan; `log` gets each line as its step is taken.
     public mutating func apply(log: (String) -> Void) {
         var failedPFs: Set<PCIAddress> = []
@@ -45,14 +59,7 @@ public struct BootRun {
             switch action {
             case .setAutoprobe(let pf, let on):
                 let step = HostStep.writeAttribute(path: BootPlan.autoprobePath(pf), value: on ? "1" : "0")
-                log(step.description)
-                do {
-                    try step.perform(on: root)
-                    done += 1
-                } catch {
-                    failures.append("\(label(pf)): \(error)")
-                    failedPFs.insert(pf)
-                }
+                if !perform(step, failing: label(pf), log: log) { failedPFs.insert(pf) }
             case .setCount(let change):
                 do {
                     try change.apply(to: root, toolstack: toolstack) { log($0.description) }
@@ -67,14 +74,7 @@ public struct BootRun {
                 for line in action.linesFor(kept) { log(line) }
                 applyLinkSettings(kept)
             case .loadPciback:
-                let step = HostStep.run(BootPlan.modprobePciback)
-                log(step.description)
-                do {
-                    try step.perform(on: root)
-                    done += 1
-                } catch {
-                    failures.append("xen-pciback: \(error)")
-                }
+                perform(HostStep.run(BootPlan.modprobePciback), failing: "xen-pciback", log: log)
             case .handToPciback(let vf, _, let label, let name, let viaToolstack, _):
                 for line in action.lines { log(line) }
                 let failure = viaToolstack ? handOverThroughToolstack(vf, name: name, label: label)
