@@ -9,10 +9,11 @@ SWIFT       ?= swift
 .PHONY: demo test deps build release check-static bench install clean
 
 ## demo: install what is missing, build, write the seeds' simulated host, give one of its VFs to the
-## domain web1 in one step, and list the VFs with their holders.
+## domain web1 in one step (the simulator's executable runs xvf with its simulated kernel and
+## toolstack), and list the VFs with their holders (the shipped xvf reads the tree).
 demo: deps release
 	.build/release/xvf-sim $(DEMO_ROOT) --replace
-	.build/release/xvf --root $(DEMO_ROOT) assign eno49/2 --dom web1 --permissive
+	.build/release/xvf-sim xvf --root $(DEMO_ROOT) assign eno49/2 --dom web1 --permissive
 	.build/release/xvf --root $(DEMO_ROOT) list
 
 ## test: install what is missing and run the whole test suite.
@@ -38,10 +39,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -Osize
 
-## check-static: the release binary needs no Swift runtime library; prints its size.
+## check-static: the release binary needs no Swift runtime library and holds no simulator; prints its size.
 check-static: release
 	@if ldd .build/release/xvf | grep -E 'libswift|libFoundation|libdispatch'; then \
 		echo "xvf links a Swift runtime library dynamically" >&2; exit 1; fi
+	@if strings .build/release/xvf | grep -m 3 -E 'SimulatedKernel|SimulatedToolstack|SimXenstore|xvf-simulated-host'; then \
+		echo "the shipped xvf holds simulator code" >&2; exit 1; fi
 	@strip -o .build/release/xvf.stripped .build/release/xvf
 	@echo "xvf: $$(stat -c %s .build/release/xvf) bytes, stripped $$(stat -c %s .build/release/xvf.stripped) bytes; no Swift runtime library needed"
 

@@ -27,23 +27,28 @@ let package = Package(
         // PCI spec strings and the Toolstack protocol with its libxl implementation.
         .target(name: "XenPCI", dependencies: ["CXenLight", "SRIOV"]),
 
-        // A toolstack for simulated hosts that keeps libxl's rules (tests and the demo).
-        .target(name: "SimXen", dependencies: ["XenPCI", "SimHost", "SRIOV"]),
+        // The command layer: plans, safety checks and reports above the core; its backends (kernel
+        // writes, the toolstack) are handed in by the executable.
+        .target(name: "XVFKit", dependencies: ["SRIOV", "LibPCI", "XenPCI"]),
 
-        // Plans, safety checks and rendering above the core.
-        .target(name: "XVFKit", dependencies: ["SRIOV", "LibPCI", "SimHost", "XenPCI", "SimXen"]),
-
-        .executableTarget(name: "xvf", dependencies: [
+        // The command line (swift-argument-parser): parse, call XVFKit, render text or JSON.
+        .target(name: "XVFCommands", dependencies: [
             "XVFKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The shipped binary: the command line with the real backends, and no simulator.
+        .executableTarget(name: "xvf", dependencies: ["XVFCommands", "XVFKit"]),
+
+        // The simulator, in no product: a toolstack that keeps libxl's rules, the simulated backends,
+        // and its executable (writes simulated hosts; `xvf-sim xvf …` runs the command line on them).
+        .target(name: "SimXen", dependencies: ["XenPCI", "SimHost", "SRIOV", "XVFKit"]),
         .executableTarget(name: "xvf-sim", dependencies: [
-            "SimHost",
+            "SimHost", "SimXen", "XVFCommands",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "SRIOVTests", dependencies: ["SRIOV", "SimHost", "LibPCI", "XVFKit"]),
-        .testTarget(name: "XVFKitTests", dependencies: ["XVFKit", "SimHost", "SRIOV", "LibPCI"]),
+        .testTarget(name: "SRIOVTests", dependencies: ["SRIOV", "SimHost", "SimXen", "LibPCI", "XVFKit"]),
+        .testTarget(name: "XVFKitTests", dependencies: ["XVFKit", "SimHost", "SimXen", "SRIOV", "LibPCI"]),
         .testTarget(name: "XenPCITests", dependencies: ["XenPCI", "SimXen", "SRIOV", "SimHost"]),
         .testTarget(name: "CLITests", dependencies: ["SimHost", "SRIOV"]),
     ]

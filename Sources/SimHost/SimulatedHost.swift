@@ -6,9 +6,11 @@ import SRIOV
 /// Builds a sysfs-shaped host tree from a `SimLayout`: real directories and relative symlinks the way
 /// Linux lays them out (`sys/devices/pci0000:00/<port>/<function>`, `sys/bus/pci/devices`,
 /// `sys/bus/pci/drivers`, `sys/kernel/iommu_groups`, `sys/class/net`), 4 KiB config spaces, and the
-/// `proc` files the safety checks read. The tree's marker file tells xvf to use the simulated kernel.
+/// `proc` files the safety checks read. The tree's marker file carries the simulated kernel's own state
+/// (drivers, interfaces, domains); it is read by the simulator only, never by the shipped `xvf`.
 public enum SimulatedHost {
-    /// The file at the top of a simulated tree; its presence makes `HostRoot.open` use `SimulatedKernel`.
+    /// The file at the top of a simulated tree: what the simulated kernel and toolstack know of it, and the
+    /// mark that lets the simulator's executable (`xvf-sim xvf`) work on the tree.
     public static let markerFile = "xvf-simulated-host"
 
     /// Writes the host under `path` (created if missing) and returns its root, wired to the simulated kernel.
@@ -177,10 +179,9 @@ public enum SimulatedHost {
         return root
     }
 
-    /// The root at `path`: wired to the simulated kernel when the tree is a simulated host.
+    /// The root at `path`, wired to the simulated kernel (for a tree this wrote).
     public static func hostRoot(_ path: String) -> HostRoot {
-        let plain = HostRoot(path)
-        return isSimulated(plain) ? HostRoot(path, attributeWriter: SimulatedKernel()) : plain
+        HostRoot(path, attributeWriter: SimulatedKernel())
     }
 
     /// Whether a root is a simulated host: it carries the marker and is not the running system's `/`

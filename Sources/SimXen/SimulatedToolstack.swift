@@ -24,9 +24,6 @@ public final class SimulatedToolstack: Toolstack {
         self.root = root
     }
 
-    /// Whether `root` is a simulated host this toolstack can run on.
-    public static func canRun(on root: HostRoot) -> Bool { SimulatedHost.isSimulated(root) }
-
     static let pciback = "sys/bus/pci/drivers/pciback"
 
     // MARK: domains

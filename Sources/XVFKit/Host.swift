@@ -1,6 +1,5 @@
 import LibPCI
 import SRIOV
-import SimHost
 import XenPCI
 
 /// The host a command works on: its root, read once, with libpci opened on first use.
@@ -14,9 +13,13 @@ public final class Host {
     /// What the toolstack logged during the run, for `xvf -v`.
     public var toolstackMessages: [String] { openedToolstack?.messages ?? [] }
 
-    /// `path` is the host root (`/`, or a tree such as the demo host).
-    public init(rootPath: String) {
-        root = SimulatedHost.hostRoot(rootPath)
+    /// What changes go through (kernel writes, the toolstack).
+    let backends: HostBackends
+
+    /// `rootPath` is the host root (`/`, or a tree such as the demo host); `backends` carry out the changes.
+    public init(rootPath: String, backends: HostBackends) throws(XVFError) {
+        root = try backends.root(rootPath)
+        self.backends = backends
     }
 
     public func inventory() throws(XVFError) -> HostInventory {

@@ -1,9 +1,8 @@
 import SRIOV
-import SimXen
 import XenPCI
 
-/// How a command reaches Xen: the simulated toolstack on a simulated host, libxl on the real one, and a
-/// one-line refusal anywhere else.
+/// How a command reaches Xen: through the host's toolstack backend, in a dom0 only, with a one-line
+/// refusal anywhere else.
 extension Host {
     /// Whether the host root is a Xen dom0.
     public var isXenDom0: Bool { XenHost.isControlDomain(root) }
@@ -15,23 +14,9 @@ extension Host {
                            + "boot the host under Xen (nothing was changed; --dry-run shows the plan)")
         }
         if let openedToolstack { return openedToolstack }
-        if SimulatedToolstack.canRun(on: root) {
-            let simulated = SimulatedToolstack(root: root)
-            openedToolstack = simulated
-            return simulated
-        }
-        guard root.prefix.isEmpty else {
-            throw XVFError(.unavailable, "libxl works on the running host only: --root \(root.displayPath) is neither / "
-                           + "nor a simulated host (xvf-sim)")
-        }
-        do {
-            let libxl = try LibxlToolstack()
-            openedToolstack = libxl
-            return libxl
-        } catch {
-            throw XVFError(.unavailable, "libxl cannot start (\(error.reason ?? error.codeName)): run xvf as root in a "
-                           + "Xen dom0 with xenstored running")
-        }
+        let opened = try backends.toolstack(root)
+        openedToolstack = opened
+        return opened
     }
 }
 

@@ -1,12 +1,22 @@
 import ArgumentParser
 import SimHost
+import SimXen
+import XVFCommands
 
-/// Writes simulated hosts: the demo, the benchmark and the CLI tests run xvf on them with --root.
-@main
+// The simulator's executable. `xvf-sim DIR` writes a simulated host; `xvf-sim xvf ARGS…` is xvf itself,
+// with the simulated kernel and toolstack as its backends (the demo, the CLI tests and the benchmark run
+// it this way). The shipped `xvf` holds none of this.
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "xvf" {
+    XVFCommandLine.main(Array(arguments.dropFirst()), backends: .simulated)
+}
+XVFSim.main(arguments)
+
+/// Writes simulated hosts.
 struct XVFSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "xvf-sim",
-        abstract: "Write a simulated SR-IOV host tree (sysfs, /proc, /etc) for xvf --root.")
+        abstract: "Write a simulated SR-IOV host tree (sysfs, /proc, /etc); `xvf-sim xvf --root DIR …` runs xvf on it.")
 
     @Argument(help: "The directory to write; it must not exist yet, or be given with --replace.") var path: String
     @Option(help: "dl360 (the seeds' HPE DL360: tg3, I350 igb, 82599 ixgbe) or large.") var layout: String = "dl360"

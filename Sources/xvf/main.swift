@@ -1,1 +1,5 @@
-XVF.main(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst())))
+import XVFCommands
+import XVFKit
+
+// The shipped binary: kernel writes go to sysfs, Xen is reached through libxl.
+XVFCommandLine.main(Array(CommandLine.arguments.dropFirst()), backends: .real)

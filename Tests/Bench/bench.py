@@ -56,7 +56,7 @@ def boot_processes(xvf, sim, work):
         if os.path.exists(log):
             os.remove(log)
         env = dict(os.environ, PATH=fakes + ":" + os.environ.get("PATH", ""), XVF_FAKE_BIN=fakes)
-        done = subprocess.run([xvf, "--root", root, "boot", "--config", config], env=env,
+        done = subprocess.run([sim, "xvf", "--root", root, "boot", "--config", config], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if done.returncode != 0:
             sys.exit(f"bench: xvf boot on {pfs}x{vfs} exited {done.returncode}: {done.stderr.decode().strip()}")
@@ -83,7 +83,7 @@ def main():
             pfs, vfs = (int(n) for n in size.lower().split("x"))
             root = os.path.join(work, size)
             subprocess.run([sim, root, "--layout", "large", "--pfs", str(pfs), "--vfs", str(vfs)], check=True)
-            xvf_argv = [xvf, "--root", root, "list", "--json"]
+            xvf_argv = [xvf, "--root", root, "list", "--json"]  # the shipped binary: list only reads files
             lspci_argv = [lspci, "-A", "linux-sysfs", "-O", f"sysfs.path={root}/sys/bus/pci", "-nn", "-D"]
             functions = count_lines(lspci_argv)
             # One untimed run each warms the page cache for both alike.

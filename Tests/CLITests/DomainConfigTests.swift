@@ -14,14 +14,14 @@ import Testing
         let result = try xvf(["--root", simulatedHost(), "cfg", "line", "4:10.0,permissive=1", "eno49/2-3,seize=1", "05:10.0@5"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "pci = [ '0000:04:10.0,permissive=1', '0000:04:11.0,seize=1', '0000:04:11.4,seize=1', '0000:05:10.0@05' ]\n")
-        let bad = try xvf(["cfg", "line", "05:10"])
+        let bad = try shippedXVF(["cfg", "line", "05:10"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("has no function number"))
     }
 
     @Test func addShowsTheDiffAndWritesInPlace() throws {
         let file = try config("# web1\nname = \"web1\"\npci = [ '0000:04:10.0' ] # nic\n")
-        let dry = try xvf(["cfg", "add", file, "04:10.4,permissive=1", "--dry-run"])
+        let dry = try shippedXVF(["cfg", "add", file, "04:10.4,permissive=1", "--dry-run"])
         #expect(dry.status == 0)
         #expect(dry.stdout == """
             --- \(file)
@@ -33,13 +33,13 @@ import Testing
 
             """)
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "# web1\nname = \"web1\"\npci = [ '0000:04:10.0' ] # nic\n")
-        let real = try xvf(["cfg", "add", file, "04:10.4,permissive=1"])
+        let real = try shippedXVF(["cfg", "add", file, "04:10.4,permissive=1"])
         #expect(real.status == 0)
         #expect(try String(contentsOfFile: file, encoding: .utf8)
                 == "# web1\nname = \"web1\"\npci = [ '0000:04:10.0', '0000:04:10.4,permissive=1' ] # nic\n")
-        let again = try xvf(["cfg", "add", file, "04:10.4"])
+        let again = try shippedXVF(["cfg", "add", file, "04:10.4"])
         #expect(again.stdout.contains("already in pci"))
-        let removed = try xvf(["cfg", "remove", file, "04:10.0"])
+        let removed = try shippedXVF(["cfg", "remove", file, "04:10.0"])
         #expect(removed.status == 0)
         #expect(try String(contentsOfFile: file, encoding: .utf8)
                 == "# web1\nname = \"web1\"\npci = [ '0000:04:10.4,permissive=1' ] # nic\n")
@@ -54,7 +54,7 @@ import Testing
     ])
     func refusals(text: String, arguments: [String], message: String) throws {
         let file = try config(text)
-        let result = try xvf(["cfg", arguments[0], file] + arguments.dropFirst())
+        let result = try shippedXVF(["cfg", arguments[0], file] + arguments.dropFirst())
         #expect(result.status == 2)
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func aMissingFileIsBadInput() throws {
-        let result = try xvf(["cfg", "add", "/nonexistent/web1.cfg", "04:10.0"])
+        let result = try shippedXVF(["cfg", "add", "/nonexistent/web1.cfg", "04:10.0"])
         #expect(result.status == 2)
         #expect(result.stderr == "xvf: /nonexistent/web1.cfg does not exist; create the domain config first (see xlcfg/ for examples)\n")
     }

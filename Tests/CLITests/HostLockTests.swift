@@ -31,8 +31,8 @@ import Glibc
 
         init(_ arguments: [String], environment: [String: String] = [:]) throws {
             process = Process()
-            process.executableURL = Binaries.directory.appendingPathComponent("xvf")
-            process.arguments = arguments
+            process.executableURL = Binaries.directory.appendingPathComponent("xvf-sim")
+            process.arguments = ["xvf"] + arguments
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             output = Pipe()
             errors = Pipe()

@@ -92,7 +92,7 @@ import Testing
 
     @Test func aRootWithoutPCIBusExitsThree() throws {
         let empty = temporaryDirectory()
-        let result = try xvf(["--root", empty, "list"])
+        let result = try shippedXVF(["--root", empty, "list"])
         #expect(result.status == 3)
         #expect(result.stderr == "xvf: \(empty)/sys/bus/pci does not exist: is sysfs mounted? (with --root, name a tree that has sys/bus/pci)\n")
     }

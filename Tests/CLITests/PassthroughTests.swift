@@ -106,8 +106,8 @@ import Testing
         let root = simulatedHost()
         let results = try [0, 1].map { _ -> (Process, Pipe) in
             let process = Process()
-            process.executableURL = Binaries.directory.appendingPathComponent("xvf")
-            process.arguments = ["--root", root, "assign", "eno49", "--dom", "web1"]
+            process.executableURL = Binaries.directory.appendingPathComponent("xvf-sim")
+            process.arguments = ["xvf", "--root", root, "assign", "eno49", "--dom", "web1"]
             let out = Pipe()
             process.standardOutput = out
             process.standardError = out
@@ -139,11 +139,27 @@ import Testing
         #expect(snapshot(root) == before)
     }
 
-    @Test func aRealRootThatIsNotADom0IsRefused() throws {
-        guard !FileManager.default.fileExists(atPath: "/proc/xen/capabilities") else { return }
-        let result = try xvf(["assignable", "list"])
+    @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/proc/xen/capabilities"), "this machine is a Xen host"))
+    func aRealRootThatIsNotADom0IsRefused() throws {
+        let result = try shippedXVF(["assignable", "list"])
         #expect(result.status == 3)
         #expect(result.stderr.hasPrefix("xvf: not a Xen dom0"))
+    }
+
+    /// A tree that the simulator wrote is only files to the shipped binary: it has no simulated toolstack
+    /// to switch to, so the Xen commands stop with exit 3 and change nothing, and doctor claims nothing.
+    @Test func theShippedXVFTakesASimulatedTreeForFilesOnly() throws {
+        let root = simulatedHost()
+        let before = snapshot(root)
+        for arguments in [["assign", "eno49/2", "--dom", "web1"], ["assignable", "add", "eno49/3"], ["release", "eno49/0"]] {
+            let result = try shippedXVF(["--root", root] + arguments)
+            #expect(result.status == 3, "\(arguments)")
+            #expect(result.stderr == "xvf: libxl works on the running host only: --root \(root) is not /; nothing was changed "
+                    + "(--dry-run shows the plan)\n", "\(arguments)")
+        }
+        let doctor = try shippedXVF(["--root", root, "doctor"])
+        #expect(!doctor.stdout.contains("PASS iommu"), "\(doctor.stdout)")
+        #expect(snapshot(root) == before)
     }
 
     @Test func dryRunChangesNothing() throws {

@@ -68,9 +68,16 @@ private final class Collected: @unchecked Sendable {
     var data = Data()
 }
 
-/// Runs the built `xvf`.
+/// Runs xvf on a simulated host: the simulator's executable with its simulated kernel and toolstack
+/// (`xvf-sim xvf …`), the same command line the shipped binary has.
 @discardableResult
 func xvf(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> CommandResult {
+    try run("xvf-sim", ["xvf"] + arguments, environment: environment, stdin: stdin)
+}
+
+/// Runs the shipped `xvf` itself (real backends: sysfs writes, libxl).
+@discardableResult
+func shippedXVF(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> CommandResult {
     try run("xvf", arguments, environment: environment, stdin: stdin)
 }
 

@@ -2,7 +2,9 @@ import Foundation
 import Glibc
 import SRIOV
 import SimHost
+import SimXen
 import Testing
+import XVFKit
 
 /// The simulated kernel must answer the way Linux does, or tests built on it prove nothing.
 @Suite struct SimulatedKernelTests {
@@ -117,7 +119,9 @@ import Testing
         let host = TemporaryHost()
         #expect(!host.root.isRunningSystem)
         #expect(SimulatedHost.isSimulated(host.root))
-        #expect(SimulatedHost.hostRoot(host.path).attributeWriter is SimulatedKernel)
-        #expect(SimulatedHost.hostRoot("/").attributeWriter is KernelAttributeWriter)
+        // The simulator's backends take a simulated tree only; the real ones never simulate.
+        #expect(try HostBackends.simulated.root(host.path).attributeWriter is SimulatedKernel)
+        #expect(throws: XVFError.self) { try HostBackends.simulated.root("/") }
+        #expect(try HostBackends.real.root(host.path).attributeWriter is KernelAttributeWriter)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SRIOV
 import SimHost
+import SimXen
 import Testing
 @testable import XVFKit
 
@@ -11,7 +12,7 @@ import Testing
         let path = NSTemporaryDirectory() + "xvf-race-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: path) }
         SimulatedHost.build(.dl360(), at: path)
-        let host = Host(rootPath: path)
+        let host = try Host(rootPath: path, backends: .simulated)
         let before = try host.inventory()
         let selection = try Assignment.Selection(AssignRequest(target: "eno49/2", pf: nil, domain: "web1"), host: host)
         // The host as it reads once the VF has gone.

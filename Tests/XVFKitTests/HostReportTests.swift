@@ -1,6 +1,7 @@
 import Foundation
 import SRIOV
 import SimHost
+import SimXen
 import Testing
 import XVFKit
 
@@ -8,8 +9,8 @@ import XVFKit
     @Test func jsonCarriesEveryFieldOfTheSchemaInOrder() throws {
         let path = NSTemporaryDirectory() + "xvf-report-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let host = Host(rootPath: path)
         SimulatedHost.build(.dl360(), at: path)
+        let host = try Host(rootPath: path, backends: .simulated)
         let report = HostReport(try host.inventory(), library: host.library,
                                 assignments: [try PCIAddress(parsing: "04:10.4"): (id: 3, name: "web1")])
         let data = Data(report.json.serialized().utf8)

@@ -40,16 +40,33 @@ protocol HostCommand: ParsableCommand {
     func run(on host: Host) throws(XVFError)
 }
 
+/// The entry point of both executables: the shipped `xvf` passes the real backends, the simulator's
+/// executable its simulated ones.
+public enum XVFCommandLine {
+    /// Set once, before the arguments are parsed; the commands read it when they make their `Host`.
+    nonisolated(unsafe) static var backends = HostBackends.real
+
+    /// Parses `arguments` (without the program name), runs the command and exits with xvf's exit code.
+    public static func main(_ arguments: [String], backends: HostBackends) -> Never {
+        self.backends = backends
+        XVF.main(GlobalOptions.hoisted(arguments))
+        // ArgumentParser's main returns after a command that succeeded.
+        exit(0)
+    }
+}
+
 extension HostCommand {
     func run() throws {
         // Warnings go before the error line, so a failure still ends with the one line that says why.
-        let host = Host(rootPath: global.root)
+        var host: Host?
         do {
-            try run(on: host)
-            printLog(of: host)
+            let opened = try Host(rootPath: global.root, backends: XVFCommandLine.backends)
+            host = opened
+            try run(on: opened)
+            printLog(of: opened)
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
         } catch {
-            printLog(of: host)
+            if let host { printLog(of: host) }
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
             if !error.message.isEmpty { printError("xvf: " + error.message) }
             throw ExitCode(error.exitCode)
