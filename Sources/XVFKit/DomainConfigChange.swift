@@ -18,7 +18,7 @@ public struct DomainConfigChange {
         do {
             return DomainConfigChange(path: path, edit: try .add(parsed, to: text, filename: file), root: host.root)
         } catch {
-            throw XVFError(.badInput, error.description)
+            throw XVFError(error.unavailable ? .unavailable : .badInput, error.description)
         }
     }
 
@@ -33,7 +33,7 @@ public struct DomainConfigChange {
         do {
             return DomainConfigChange(path: path, edit: try .remove(addresses, from: text, filename: file), root: host.root)
         } catch {
-            throw XVFError(.badInput, error.description)
+            throw XVFError(error.unavailable ? .unavailable : .badInput, error.description)
         }
     }
 

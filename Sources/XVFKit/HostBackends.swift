@@ -29,8 +29,10 @@ public struct HostBackends: Sendable {
             throw XVFError(.unavailable, "libxl works on the running host only: --root \(root.displayPath) is not /; "
                            + "nothing was changed (--dry-run shows the plan)")
         }
+        let libraries: XenLibraries.Loaded
+        do { libraries = try XenLibraries.load() } catch { throw XVFError(.unavailable, error.description) }
         do {
-            return try LibxlToolstack()
+            return try LibxlToolstack(libraries)
         } catch {
             throw XVFError(.unavailable, "libxl cannot start (\(error.reason ?? error.codeName)): run xvf as root in a "
                            + "Xen dom0 with xenstored running")

@@ -89,6 +89,7 @@ public struct HostConfig {
     public init(text: String, filename: String, inventory: HostInventory) throws(XVFError) {
         let config: XLConfig
         do { config = try XLConfig(parsing: text, filename: filename) } catch {
+            if error.unavailable { throw XVFError(.unavailable, error.description) }
             throw XVFError(.badInput, error.description + " (the host config is in xl syntax: key = [ 'item', … ])")
         }
         let layout = XLStatements(scanning: text)

@@ -137,7 +137,12 @@ public struct DomainConfigPCIList {
 /// Why a domain config cannot be edited; one line.
 public struct DomainConfigError: Error, Equatable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Xen's libraries are missing, so the file could not be read as xl reads it (not the file's fault).
+    public let unavailable: Bool
+    public init(_ description: String, unavailable: Bool = false) {
+        self.description = description
+        self.unavailable = unavailable
+    }
 }
 
 /// A domain config as libxlutil reads it, with the places of its `pci` statements in the text.
@@ -157,7 +162,7 @@ struct ScannedFile {
         do {
             effective = try XLConfig(parsing: text, filename: filename).stringList("pci")
         } catch {
-            throw DomainConfigError("\(error); nothing was changed")
+            throw DomainConfigError("\(error); nothing was changed", unavailable: error.unavailable)
         }
         let layout = XLStatements(scanning: text)
         lists = layout.statements.compactMap { $0.key == "pci" ? $0.list : nil }
@@ -176,7 +181,10 @@ struct ScannedFile {
             throw DomainConfigError("\(filename): pci item \(error.description); fix it first")
         }
         guard item != spec.canonical else { return spec }
-        let differences = LibxlutilSpecReader.differences(readingRaw: item, as: spec)
+        let differences: [String]
+        do { differences = try LibxlutilSpecReader.differences(readingRaw: item, as: spec) } catch {
+            throw DomainConfigError(error.description, unavailable: true)
+        }
         guard differences.isEmpty else {
             throw DomainConfigError("\(filename): xl reads pci item '\(item)' differently from what it says ("
                                     + differences.joined(separator: ", ") + "); fix it first: write '\(spec.canonical)'")
@@ -191,24 +199,5 @@ struct ScannedFile {
             if let address = try spec(item).address, found[address] == nil { found[address] = item }
         }
         return found
-    }
-}
-
-extension LibxlutilSpecReader {
-    /// What libxlutil reads differently in `raw` from the strictly parsed `spec` (empty: the same). Only
-    /// text that passed the strict parser comes here: libxlutil crashes on some malformed strings.
-    static func differences(readingRaw raw: String, as spec: PCISpec) -> [String] {
-        guard let report = MemoryStream() else { return ["unreadable"] }
-        // libxlutil keeps report.file from xlu_cfg_init on and may write to it in any call up to
-        // xlu_cfg_destroy, while Swift could close the stream right after its last use in Swift code.
-        return withExtendedLifetime(report) {
-            guard let config = xlu_cfg_init(report.file, "spec") else { return ["unreadable"] }
-            defer { xlu_cfg_destroy(config) }
-            var device = libxl_device_pci()
-            libxl_device_pci_init(&device)
-            defer { libxl_device_pci_dispose(&device) }
-            guard xlu_pci_parse_spec_string(config, &device, raw) == 0 else { return ["refused by libxlutil"] }
-            return differencesFrom(spec, device)
-        }
     }
 }

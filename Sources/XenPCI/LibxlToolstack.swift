@@ -10,22 +10,26 @@ import SRIOV
 ///
 /// libxl works on the real host only (its sysfs and xenstore paths are fixed), so it is opened only
 /// for the root `/`. Off a Xen dom0 `libxl_ctx_alloc` refuses (ERROR_FAIL, "cannot open libxc handle").
+/// Every call goes through the functions of the loaded libraries (`XenLibraries`).
 public final class LibxlToolstack: Toolstack {
+    private let xl: xvf_xen
     private let context: OpaquePointer
     private let logger: OpaquePointer
     private let log: MemoryStream
 
     /// Opens libxl; the error carries libxl's own explanation when it refuses.
-    public init() throws(ToolstackError) {
+    public init(_ libraries: XenLibraries.Loaded) throws(ToolstackError) {
+        let xl = libraries.functions
+        self.xl = xl
         guard let log = MemoryStream(),
-              let logger = xtl_createlogger_stdiostream(log.file, XTL_INFO, XTL_STDIOSTREAM_HIDE_PROGRESS) else {
+              let logger = xl.xtl_createlogger_stdiostream(log.file, XTL_INFO, XTL_STDIOSTREAM_HIDE_PROGRESS) else {
             throw ToolstackError(operation: "xtl_createlogger_stdiostream", code: -5, log: ["out of memory"])
         }
         var context: OpaquePointer?
-        let rc = libxl_ctx_alloc(&context, LIBXL_VERSION, 0, UnsafeMutablePointer<xentoollog_logger>(logger))
+        let rc = xl.libxl_ctx_alloc(&context, LIBXL_VERSION, 0, UnsafeMutablePointer<xentoollog_logger>(logger))
         guard rc == 0, let context else {
             let lines = Self.lines(log.takeText())
-            xtl_logger_destroy(UnsafeMutablePointer<xentoollog_logger>(logger))
+            xl.xtl_logger_destroy(UnsafeMutablePointer<xentoollog_logger>(logger))
             throw ToolstackError(operation: "libxl_ctx_alloc", code: rc, log: lines)
         }
         self.context = context
@@ -45,8 +49,8 @@ public final class LibxlToolstack: Toolstack {
     }
 
     deinit {
-        libxl_ctx_free(context)
-        xtl_logger_destroy(UnsafeMutablePointer<xentoollog_logger>(logger))
+        xl.libxl_ctx_free(context)
+        xl.xtl_logger_destroy(UnsafeMutablePointer<xentoollog_logger>(logger))
     }
 
     /// Runs one libxl call and turns a non-zero return into an error with what libxl logged meanwhile.
@@ -66,14 +70,14 @@ public final class LibxlToolstack: Toolstack {
     public func domains() throws(ToolstackError) -> [XenDomain] {
         drainLog()
         var count: Int32 = 0
-        guard let list = libxl_list_domain(context, &count) else {
+        guard let list = xl.libxl_list_domain(context, &count) else {
             throw ToolstackError(operation: "libxl_list_domain", code: ToolstackError.fail, log: drainLog())
         }
-        defer { libxl_dominfo_list_free(list, count) }
+        defer { xl.libxl_dominfo_list_free(list, count) }
         return (0..<Int(count)).map { i in
             let info = list[i]
             var name = "(domain \(info.domid))"
-            if let raw = libxl_domid_to_name(context, info.domid) {
+            if let raw = xl.libxl_domid_to_name(context, info.domid) {
                 name = String(cString: raw)
                 free(raw)
             }
@@ -90,64 +94,74 @@ public final class LibxlToolstack: Toolstack {
     // MARK: assignable devices
 
     public func assignableAdd(_ address: PCIAddress, name: String?, rebind: Bool) throws(ToolstackError) {
-        var device = Self.device(address, name: name)
-        defer { libxl_device_pci_dispose(&device) }
-        try call("libxl_device_pci_assignable_add") { libxl_device_pci_assignable_add(context, &device, rebind ? 1 : 0) }
+        var named = device(address, name: name)
+        defer { xl.libxl_device_pci_dispose(&named) }
+        try call("libxl_device_pci_assignable_add") { xl.libxl_device_pci_assignable_add(context, &named, rebind ? 1 : 0) }
     }
 
     public func assignableList() throws(ToolstackError) -> [AssignableDevice] {
         drainLog()
         var count: Int32 = 0
         // NULL with count 0 is an empty list (or pciback not loaded, which libxl only logs).
-        guard let list = libxl_device_pci_assignable_list(context, &count) else { return [] }
-        defer { libxl_device_pci_assignable_list_free(list, count) }
+        guard let list = xl.libxl_device_pci_assignable_list(context, &count) else { return [] }
+        defer { xl.libxl_device_pci_assignable_list_free(list, count) }
         return (0..<Int(count)).map { i in
             AssignableDevice(address: Self.address(list[i]), name: list[i].name.map { String(cString: $0) })
         }
     }
 
     public func assignableRemove(_ reference: AssignableReference, rebind: Bool) throws(ToolstackError) {
-        var device: libxl_device_pci
+        var named: libxl_device_pci
         switch reference {
-        case .address(let address): device = Self.device(address, name: nil)
-        case .name(let name): device = Self.device(nil, name: name)
+        case .address(let address): named = device(address, name: nil)
+        case .name(let name): named = device(nil, name: name)
         }
-        defer { libxl_device_pci_dispose(&device) }
+        defer { xl.libxl_device_pci_dispose(&named) }
         try call("libxl_device_pci_assignable_remove") {
-            libxl_device_pci_assignable_remove(context, &device, rebind ? 1 : 0)
+            xl.libxl_device_pci_assignable_remove(context, &named, rebind ? 1 : 0)
         }
     }
 
     // MARK: domains' devices
 
     public func attach(_ spec: PCISpec, to domain: UInt32) throws(ToolstackError) {
-        try withParsed(spec, "libxl_device_pci_add") { device in libxl_device_pci_add(context, domain, &device, nil) }
+        try withParsed(spec, "libxl_device_pci_add") { device in xl.libxl_device_pci_add(context, domain, &device, nil) }
     }
 
     public func detach(_ spec: PCISpec, from domain: UInt32, force: Bool) throws(ToolstackError) {
         if force {
-            try withParsed(spec, "libxl_device_pci_destroy") { libxl_device_pci_destroy(context, domain, &$0, nil) }
+            try withParsed(spec, "libxl_device_pci_destroy") { xl.libxl_device_pci_destroy(context, domain, &$0, nil) }
         } else {
-            try withParsed(spec, "libxl_device_pci_remove") { libxl_device_pci_remove(context, domain, &$0, nil) }
+            try withParsed(spec, "libxl_device_pci_remove") { xl.libxl_device_pci_remove(context, domain, &$0, nil) }
         }
     }
 
     public func devices(of domain: UInt32) throws(ToolstackError) -> [AttachedDevice] {
         var count: Int32 = 0
         // NULL with count 0 is "no PCI backend": a domain without devices.
-        guard let list = libxl_device_pci_list(context, domain, &count) else { return [] }
-        defer { libxl_device_pci_list_free(list, count) }
+        guard let list = xl.libxl_device_pci_list(context, domain, &count) else { return [] }
+        defer { xl.libxl_device_pci_list_free(list, count) }
         return (0..<Int(count)).map { AttachedDevice(address: Self.address(list[$0]), virtualDevFn: list[$0].vdevfn) }
     }
 
     // MARK: the machine
 
     public func capabilities() throws(ToolstackError) -> XenCapabilities {
-        var info = libxl_physinfo()
-        libxl_physinfo_init(&info)
-        defer { libxl_physinfo_dispose(&info) }
-        try call("libxl_get_physinfo") { libxl_get_physinfo(context, &info) }
-        return XenCapabilities(pv: info.cap_pv, hvm: info.cap_hvm, passthrough: info.cap_hvm_directio)
+        // Not `libxl_physinfo()`: the 4.17 struct is 128 bytes, and libxl 4.18 on clears and fills 136
+        // (arch_capabilities at its end). The fields read here sit at the same offsets in every release.
+        var buffer = xvf_physinfo()
+        let (rc, capabilities) = withUnsafeMutableBytes(of: &buffer) { raw in
+            let info = raw.baseAddress!.assumingMemoryBound(to: libxl_physinfo.self)
+            xl.libxl_physinfo_init(info)
+            defer { xl.libxl_physinfo_dispose(info) }
+            drainLog()
+            let rc = xl.libxl_get_physinfo(context, info)
+            return (rc, XenCapabilities(pv: info.pointee.cap_pv, hvm: info.pointee.cap_hvm,
+                                        passthrough: info.pointee.cap_hvm_directio))
+        }
+        let lines = drainLog()
+        if rc != 0 { throw ToolstackError(operation: "libxl_get_physinfo", code: rc, log: lines) }
+        return capabilities
     }
 
     // MARK: libxl_device_pci
@@ -156,7 +170,7 @@ public final class LibxlToolstack: Toolstack {
     private func withParsed(_ spec: PCISpec, _ operation: String,
                             _ body: (inout libxl_device_pci) -> Int32) throws(ToolstackError) {
         drainLog()
-        let result = LibxlutilSpecReader.withDevice(spec, body)
+        let result = LibxlutilSpecReader.withDevice(spec, xl, body)
         let lines = drainLog()
         switch result {
         case .failure(let error):
@@ -167,9 +181,9 @@ public final class LibxlToolstack: Toolstack {
         }
     }
 
-    static func device(_ address: PCIAddress?, name: String?) -> libxl_device_pci {
+    private func device(_ address: PCIAddress?, name: String?) -> libxl_device_pci {
         var device = libxl_device_pci()
-        libxl_device_pci_init(&device)
+        xl.libxl_device_pci_init(&device)
         if let address {
             device.domain = Int32(address.domain)
             device.bus = address.bus

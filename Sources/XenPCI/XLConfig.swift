@@ -7,6 +7,7 @@ import CXenLight
 /// so a file this accepts is a file xl accepts, and the values are the ones xl sees (the last assignment
 /// of a key wins; `+=` appends to a list).
 public final class XLConfig {
+    private let xl: xvf_xen
     private let config: OpaquePointer
     // libxlutil writes its warnings to this stream for as long as the config lives.
     private let report: MemoryStream
@@ -15,17 +16,22 @@ public final class XLConfig {
     /// Reads `text`; a file libxlutil rejects throws its own message (`web1.cfg:4: config parsing error
     /// near `(1)': lexical error`).
     public init(parsing text: String, filename: String) throws(XLConfigError) {
-        guard let report = MemoryStream(), let config = xlu_cfg_init(report.file, filename) else {
+        let xl: xvf_xen
+        do { xl = try XenLibraries.load().functions } catch {
+            throw XLConfigError(filename: filename, message: "cannot be read as xl reads it: \(error)", unavailable: true)
+        }
+        self.xl = xl
+        guard let report = MemoryStream(), let config = xl.xlu_cfg_init(report.file, filename) else {
             throw XLConfigError(filename: filename, message: "libxlutil could not start (out of memory)")
         }
         let bytes = Array(text.utf8)
         let rc = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { xlu_cfg_readdata(config, $0.baseAddress, Int32($0.count)) }
+            buffer.withMemoryRebound(to: CChar.self) { xl.xlu_cfg_readdata(config, $0.baseAddress, Int32($0.count)) }
         }
         guard rc == 0 else {
             let said = report.takeText().split(separator: "\n").first.map(String.init)
             // libxlutil holds report.file until the destroy: the stream must not be closed before it.
-            withExtendedLifetime(report) { xlu_cfg_destroy(config) }
+            withExtendedLifetime(report) { xl.xlu_cfg_destroy(config) }
             throw XLConfigError(filename: filename,
                                 message: said ?? "libxlutil cannot read it (\(String(cString: strerror(rc))))")
         }
@@ -34,21 +40,21 @@ public final class XLConfig {
         self.filename = filename
     }
 
-    deinit { xlu_cfg_destroy(config) }
+    deinit { xl.xlu_cfg_destroy(config) }
 
     /// A list of strings (`pci = [ '…', … ]`); nil when the key is not set. A key that holds a single
     /// value, or a list with an item that is not a string, throws.
     public func stringList(_ key: String) throws(XLConfigError) -> [String]? {
         var list: OpaquePointer?
         var count: Int32 = 0
-        let rc = xlu_cfg_get_list(config, key, &list, &count, 1)
+        let rc = xl.xlu_cfg_get_list(config, key, &list, &count, 1)
         if rc == ESRCH { return nil }
         guard rc == 0, let list else {
             throw XLConfigError(filename: filename, message: "`\(key)' is not a list; write \(key) = [ '…', … ]")
         }
         var items: [String] = []
         for index in 0..<count {
-            guard let item = xlu_cfg_get_listitem(list, index) else {
+            guard let item = xl.xlu_cfg_get_listitem(list, index) else {
                 throw XLConfigError(filename: filename, message: "item \(index + 1) of `\(key)' is not a string")
             }
             items.append(String(cString: item))
@@ -61,9 +67,12 @@ public final class XLConfig {
 public struct XLConfigError: Error, Equatable, CustomStringConvertible {
     public let filename: String
     public let message: String
-    public init(filename: String, message: String) {
+    /// Xen's libraries are missing: nothing is known of the file itself.
+    public let unavailable: Bool
+    public init(filename: String, message: String, unavailable: Bool = false) {
         self.filename = filename
         self.message = message
+        self.unavailable = unavailable
     }
     public var description: String {
         message.hasPrefix(filename) ? message : "\(filename): \(message)"

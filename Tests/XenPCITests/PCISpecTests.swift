@@ -84,7 +84,7 @@ struct PCISpecTests {
         for text in ["0000:05:10.0", "0000:05:10.*@03", "0000:05:10.0@1f,permissive=1,msitranslate=0,seize=1,power_mgmt=1,rdm_policy=relaxed",
                      "name=web", "vslot=04,permissive=0,name=web"] {
             let spec = try PCISpec(parsing: text)
-            let differences = try LibxlutilSpecReader.withDevice(spec) { LibxlutilSpecReader.differencesFrom(spec, $0) }.get()
+            let differences = try LibxlutilSpecReader.withDevice(spec, try XenLibraries.load().functions) { LibxlutilSpecReader.differencesFrom(spec, $0) }.get()
             #expect(differences.isEmpty, "\(text): \(differences)")
         }
     }
@@ -96,7 +96,7 @@ struct PCISpecTests {
         var other = spec
         other.permissive = false
         other.vslot = 3
-        let differences = try LibxlutilSpecReader.withDevice(spec) { LibxlutilSpecReader.differencesFrom(other, $0) }.get()
+        let differences = try LibxlutilSpecReader.withDevice(spec, try XenLibraries.load().functions) { LibxlutilSpecReader.differencesFrom(other, $0) }.get()
         #expect(differences == ["vslot", "permissive"])
     }
 
@@ -107,7 +107,7 @@ struct PCISpecTests {
         var spec = try PCISpec(parsing: "name=web")
         spec.name = "web,colour=blue"  // past PCISpec's own check: libxlutil names the unknown key
         for _ in 0..<50 {
-            let result = LibxlutilSpecReader.withDevice(spec) { _ in () }
+            let result = LibxlutilSpecReader.withDevice(spec, try XenLibraries.load().functions) { _ in () }
             guard case .failure(let error) = result else {
                 Issue.record("libxlutil took \(spec.canonical)")
                 return

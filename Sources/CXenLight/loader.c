@@ -1,0 +1,98 @@
+#include "cxenlight.h"
+
+#include <dlfcn.h>
+#include <string.h>
+
+// Tested on 4.17 and 4.20. 4.18 and 4.19 have the same prototypes, and the same layouts for every struct
+// xvf reads (their headers were compared; libxl_physinfo grew in 4.18 as in 4.20), so they are taken too. A release outside this list is
+// refused by the caller with a line that names it.
+static const char *const releases[] = { "4.20", "4.19", "4.18", "4.17" };
+
+size_t xvf_xen_release_count(void) { return sizeof releases / sizeof releases[0]; }
+
+const char *xvf_xen_release(size_t index) { return releases[index]; }
+
+#define XVF_RESOLVE(handle, name)                                                                     \
+    do {                                                                                              \
+        void *address = dlsym(handle, #name);                                                         \
+        if (!address) {                                                                               \
+            snprintf(why, why_size, "%s has no function %s", library, #name);                        \
+            goto refused;                                                                             \
+        }                                                                                             \
+        loaded.name = (__typeof__(loaded.name))address;                                       \
+    } while (0)
+
+// Filled by the one successful load; the libraries stay mapped for the life of the process.
+static struct xvf_xen loaded;
+
+const struct xvf_xen *xvf_xen_load(const char **release_out, char *why, size_t why_size) {
+    why[0] = '\0';
+    *release_out = NULL;
+    for (size_t i = 0; i < xvf_xen_release_count(); i++) {
+        const char *release = releases[i];
+        char library[64];
+        snprintf(library, sizeof library, "libxenlight.so.%s", release);
+        // RTLD_LOCAL: Xen's symbols stay out of the process's global scope; RTLD_NOW: a library that
+        // cannot resolve its own dependencies is refused here, not half-way through a change.
+        void *light = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+        if (!light) continue;
+        void *util = NULL;
+        XVF_RESOLVE(light, xtl_createlogger_stdiostream);
+        XVF_RESOLVE(light, xtl_logger_destroy);
+        XVF_RESOLVE(light, libxl_ctx_alloc);
+        XVF_RESOLVE(light, libxl_ctx_free);
+        XVF_RESOLVE(light, libxl_list_domain);
+        XVF_RESOLVE(light, libxl_dominfo_list_free);
+        XVF_RESOLVE(light, libxl_domid_to_name);
+        XVF_RESOLVE(light, libxl_device_pci_init);
+        XVF_RESOLVE(light, libxl_device_pci_dispose);
+        XVF_RESOLVE(light, libxl_device_pci_assignable_add);
+        XVF_RESOLVE(light, libxl_device_pci_assignable_list);
+        XVF_RESOLVE(light, libxl_device_pci_assignable_list_free);
+        XVF_RESOLVE(light, libxl_device_pci_assignable_remove);
+        XVF_RESOLVE(light, libxl_device_pci_add);
+        XVF_RESOLVE(light, libxl_device_pci_remove);
+        XVF_RESOLVE(light, libxl_device_pci_destroy);
+        XVF_RESOLVE(light, libxl_device_pci_list);
+        XVF_RESOLVE(light, libxl_device_pci_list_free);
+        XVF_RESOLVE(light, libxl_physinfo_init);
+        XVF_RESOLVE(light, libxl_physinfo_dispose);
+        XVF_RESOLVE(light, libxl_get_physinfo);
+
+        snprintf(library, sizeof library, "libxlutil.so.%s", release);
+        util = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+        if (!util) {
+            snprintf(why, why_size, "libxenlight.so.%s is installed but %s cannot be loaded (%s)", release, library,
+                     dlerror());
+            goto refused;
+        }
+        XVF_RESOLVE(util, xlu_cfg_init);
+        XVF_RESOLVE(util, xlu_cfg_destroy);
+        XVF_RESOLVE(util, xlu_cfg_readdata);
+        XVF_RESOLVE(util, xlu_cfg_get_list);
+        XVF_RESOLVE(util, xlu_cfg_get_listitem);
+        XVF_RESOLVE(util, xlu_pci_parse_spec_string);
+        *release_out = release;
+        return &loaded;
+
+    refused:
+        if (util) dlclose(util);
+        dlclose(light);
+        return NULL;
+    }
+    return NULL;
+}
+
+struct xvf_xen_layout xvf_xen_build_layout(void) {
+    struct xvf_xen_layout layout = {
+        .device_pci_size = sizeof(libxl_device_pci),
+        .dominfo_size = sizeof(libxl_dominfo),
+        .physinfo_size = sizeof(libxl_physinfo),
+        .device_pci_name = offsetof(libxl_device_pci, name),
+        .device_pci_vdevfn = offsetof(libxl_device_pci, vdevfn),
+        .device_pci_rdm_policy = offsetof(libxl_device_pci, rdm_policy),
+        .dominfo_domain_type = offsetof(libxl_dominfo, domain_type),
+        .physinfo_cap_hvm_directio = offsetof(libxl_physinfo, cap_hvm_directio),
+    };
+    return layout;
+}
