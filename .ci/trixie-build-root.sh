@@ -175,6 +175,9 @@ inside() {
         [ ! -d "$d" ] || bind "$d" "$root$d"
     done
     [ ! -f "$home/.gitconfig" ] || bind "$home/.gitconfig" "$root$home/.gitconfig" ro
+    # Where the machine's git finds github.com (a local mirror of the pinned packages), git inside does too.
+    [ ! -f /etc/gitconfig ] || bind /etc/gitconfig "$root/etc/gitconfig" ro
+    [ ! -d /opt/swift-packages ] || bind /opt/swift-packages "$root/opt/swift-packages" ro
     local dir="$PWD"
     case "$(pwd -P)/" in "$repo"/*) dir=$(pwd -P) ;; *) dir="$repo" ;; esac
     local env=(PATH="$toolchain/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
