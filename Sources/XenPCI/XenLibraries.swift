@@ -58,7 +58,7 @@ public enum XenLibraries {
                 + "Xen \(other), or the xl commands"
         }
         return "Xen's toolstack libraries (libxenlight, libxlutil) are not installed: install libxenmisc4.20 "
-            + "(Debian 13) or libxenmisc4.17 (Debian 12), which xen-utils brings; nothing was changed"
+            + "(Debian 13) or libxenmisc4.17 (Debian 12), which xen-utils brings"
     }
 
     /// Releases of libxenlight found in the usual library directories, for the message only. These are the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the lab needs on the host, only what is missing:
 #  - QEMU 10 from bookworm-backports: bookworm's QEMU 7.2 has no `-device igb` (the 82576 with SR-IOV);
-#  - debootstrap for the dom0 root, e2fsprogs for `mkfs.ext4 -d`, qemu-utils for the per-run overlay.
+#  - debootstrap and the archive keyring for the dom0 roots (bookworm, trixie), e2fsprogs for
+#    `mkfs.ext4 -d`, xz-utils for trixie's compressed modules, qemu-utils for the per-run overlays.
 # The backports suite is added from the mirror this host already uses for bookworm, so the lab
 # follows the machine's apt configuration instead of naming a mirror of its own.
 set -euo pipefail
@@ -31,7 +32,7 @@ EOF
 fi
 
 missing=()
-for p in debootstrap e2fsprogs cpio; do
+for p in debootstrap debian-archive-keyring e2fsprogs cpio xz-utils; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

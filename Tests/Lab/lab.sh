@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# The real Xen lab: xvf end to end on Xen 4.17 in QEMU, with two emulated 82576 (igb) SR-IOV NICs.
+# The real Xen lab: xvf end to end on real Xen hosts in QEMU, with two emulated 82576 (igb) SR-IOV
+# NICs, one dom0 after the other: Debian 12 with Xen 4.17, then Debian 13 with Xen 4.20.
 #
-#   Tests/Lab/lab.sh            install what is missing, build (or reuse) the dom0 image, build xvf
-#                               statically, boot the lab, run Tests/Lab/scenario.sh in dom0, report
+#   Tests/Lab/lab.sh            install what is missing, build xvf and its .deb (`make deb`) once,
+#                               then per dom0: build (or reuse) its image, boot it, install the .deb
+#                               with apt and run Tests/Lab/scenario.sh in it; report per dom0
 #   Tests/Lab/lab.sh --can-run  exit 0 when this machine can run the lab, else print why and exit 1
 #
-# XVF_LAB_SOURCE=DIR builds xvf from another checkout (default: this working tree), e.g. a clean
-# clone of a commit while the working tree is half-way through a change.
+# XVF_LAB_DOM0S="bookworm trixie" (the default) names the dom0s to run, in that order; one of them
+# alone runs only that one. XVF_LAB_SOURCE=DIR builds xvf from another checkout (default: this
+# working tree), e.g. a clean worktree of a commit while the working tree is half-way through a change;
+# the package is made by this tree's Makefile (`make -C DIR -f Makefile deb`), from DIR's sources.
 #
-# Exits non-zero when a step of its own fails (naming it, with the command's output) or when a
-# scenario step fails (with that step's log). Scenario steps whose xvf command does not exist yet
-# are reported "not yet available" and do not fail the lab.
+# Every dom0 gets the same package, built on this (bookworm) host: that one binary is meant to run on
+# both Xen releases. Exits non-zero when a step of its own fails (naming it, with the command's output)
+# or when a scenario step fails on any dom0 (with that step's log); a dom0 whose run breaks does not
+# stop the next one. Scenario steps whose xvf command does not exist yet are reported "not yet
+# available" and do not fail the lab.
 #
 # Why it boots the way it does (facts from running Xen on this kind of machine):
 #  - TCG, not KVM: this host's /dev/kvm cannot run Xen (no VMX/SVM for the guest); -cpu qemu64
@@ -27,7 +33,6 @@ source "$(dirname "$0")/lib.sh"
 # Under TCG boot 1 with the whole scenario takes 5-6 minutes on an idle 2-core host and two to three
 # times that while compilers share the cores; this only bounds a hung boot.
 BOOT_TIMEOUT=${XVF_LAB_BOOT_TIMEOUT:-1200}
-RUN_DIR="$LAB_CACHE/run"
 XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1536M,max:1536M dom0_max_vcpus=2 iommu=verbose"
 DOM0_ARGS="root=/dev/vda rw console=hvc0 xvflab.run"
 
@@ -35,7 +40,7 @@ can_run() {
     [ "$(uname -m)" = x86_64 ] || { echo "not an x86_64 host"; return 1; }
     [ "$(id -u)" = 0 ] || { echo "needs root (debootstrap, apt)"; return 1; }
     local avail; avail=$(df -Pk "$(dirname "$LAB_CACHE")" | awk 'NR == 2 { print int($4 / 1048576) }')
-    [ "$avail" -ge 8 ] || { echo "needs 8 GiB free under $(dirname "$LAB_CACHE"), has ${avail} GiB"; return 1; }
+    [ "$avail" -ge 10 ] || { echo "needs 10 GiB free under $(dirname "$LAB_CACHE"), has ${avail} GiB"; return 1; }
     local mem; mem=$(awk '/MemAvailable/ { print int($2 / 1048576) }' /proc/meminfo)
     [ "$mem" -ge 5 ] || { echo "needs 5 GiB of available memory, has ${mem} GiB"; return 1; }
     command -v apt-get >/dev/null || { echo "not a Debian host"; return 1; }
@@ -44,64 +49,81 @@ can_run() {
     return 0
 }
 
-# Bash reads a script as it runs; the whole run sits in one function so that editing this file
-# while a lab is booting (it takes minutes) cannot change what the running one does next.
-main() {
-if [ "${1:-}" = --can-run ]; then
-    why=$(can_run) && exit 0
-    echo "$why"
-    exit 1
-fi
-
-# One lab at a time: two would share the run directory and fight over two cores.
-mkdir -p "$LAB_CACHE"
-exec 9>"$LAB_CACHE/lock"
-flock -n 9 || { echo "another lab run holds $LAB_CACHE/lock" >&2; exit 1; }
-
-T_START=$SECONDS
-lab_step "install host packages" "$LAB_DIR/host-deps.sh"
-
-t0=$SECONDS
-image_out=$(mktemp)
-if ! "$LAB_DIR/build-image.sh" >"$image_out" 2>"$image_out.err"; then
-    echo "LAB FAILED at step: build the dom0 image" >&2
-    tail -n 60 "$image_out.err" >&2
-    exit 1
-fi
-IMAGE=$(tail -n 1 "$image_out"); rm -f "$image_out" "$image_out.err"
-T_IMAGE=$((SECONDS - t0))
-lab_log "dom0 image: $IMAGE ($T_IMAGE s)"
-
 # lab_step runs this inside an `if`, where errexit is off: every failure returns explicitly.
-build_xvf() {
+build_deb() {
     export PATH="/opt/swift/usr/bin:$PATH"
-    make -s -C "$REPO_DIR" deps || return 1
-    # --static-swift-stdlib: dom0 has Debian's C libraries (libxenlight, libxlutil, libpci) but no
-    # Swift runtime; its own build directory keeps it from disturbing the debug builds beside it.
-    (cd "$XVF_SOURCE" && swift build -c release --static-swift-stdlib --scratch-path .build-lab --product xvf) || return 1
-    local bin="$XVF_SOURCE/.build-lab/release/xvf"
-    [ -x "$bin" ] || { echo "the build left no $bin" >&2; return 1; }
-    if ldd "$bin" | grep -i swift; then
+    # `make deb` = `make release` (static Swift runtime, -Osize) + `make install PREFIX=/usr` into a
+    # staging root + dpkg-deb; this tree's Makefile, the sources (and xlcfg/) of XVF_SOURCE.
+    make -C "$XVF_SOURCE" -f "$REPO_DIR/Makefile" deb || return 1
+    local debs; debs=("$XVF_SOURCE"/.build/deb/xvf_*.deb)
+    [ ${#debs[@]} = 1 ] && [ -f "${debs[0]}" ] || { echo "make deb left ${#debs[@]} packages: ${debs[*]}" >&2; return 1; }
+    if ldd "$XVF_SOURCE/.build/deb/root/usr/bin/xvf" | grep -i swift; then
         echo "the release binary still links a Swift runtime library: dom0 has none" >&2
         return 1
     fi
-    ldd "$bin"
+    dpkg-deb -I "${debs[0]}"
+    ldd "$XVF_SOURCE/.build/deb/root/usr/bin/xvf"
 }
-XVF_SOURCE=$(cd "${XVF_LAB_SOURCE:-$REPO_DIR}" && pwd)
-t0=$SECONDS
-lab_step "build xvf (swift build -c release --static-swift-stdlib --scratch-path .build-lab)" build_xvf
-T_BUILD=$((SECONDS - t0))
-XVF_BIN="$XVF_SOURCE/.build-lab/release/xvf"
 
-rm -rf "$RUN_DIR"
-mkdir -p "$RUN_DIR/share/in" "$RUN_DIR/share/out"
-cp "$XVF_BIN" "$RUN_DIR/share/in/xvf"
-cp "$LAB_DIR/scenario.sh" "$RUN_DIR/share/in/scenario.sh"
-# The unit `xvf boot` ships with, from the same tree as the binary (step 6c installs it in dom0).
-[ ! -f "$XVF_SOURCE/xlcfg/xvf-boot.service" ] || cp "$XVF_SOURCE/xlcfg/xvf-boot.service" "$RUN_DIR/share/in/"
-# The run writes into an overlay so the cached image stays as it was built; the overlay also
-# carries dom0's changes from the first boot into the second.
-lab_step "create the run overlay" qemu-img create -q -f qcow2 -b "$IMAGE/dom0.img" -F raw "$RUN_DIR/dom0.qcow2"
+# One dom0's run: image, overlay, boot 1 (install + scenario), boot 2 when the scenario asks for it.
+# Runs in a subshell: lab_step's exit ends this dom0's run, not the lab. Leaves RUN_DIR/result.
+run_dom0() {
+    local dom0=$1 xen; xen=$(dom0_xen "$dom0")
+    RUN_DIR="$LAB_CACHE/run/$dom0"
+    local out="$RUN_DIR/share/out" t_dom0=$SECONDS
+    rm -rf "$RUN_DIR"
+    mkdir -p "$RUN_DIR/share/in" "$out"
+    # What the summary reads if this run ends early (lab_step exits): which step broke it.
+    echo "broken" >"$RUN_DIR/result"
+    lab_log "==== dom0 $dom0: Debian $(dom0_debian "$dom0"), Xen $xen (logs: $RUN_DIR) ===="
+
+    local t0=$SECONDS image_out; image_out=$(mktemp)
+    if ! "$LAB_DIR/build-image.sh" "$dom0" >"$image_out" 2>"$image_out.err"; then
+        echo "LAB FAILED at step: build the $dom0 dom0 image" >&2
+        tail -n 60 "$image_out.err" >&2
+        rm -f "$image_out" "$image_out.err"
+        exit 1
+    fi
+    IMAGE=$(tail -n 1 "$image_out"); rm -f "$image_out" "$image_out.err"
+    local t_image=$((SECONDS - t0))
+    lab_log "dom0 image: $IMAGE ($t_image s)"
+
+    cp "$DEB" "$LAB_DIR/scenario.sh" "$RUN_DIR/share/in/"
+    # The run writes into an overlay so the cached image stays as it was built; the overlay also
+    # carries dom0's changes from the first boot into the second.
+    lab_step "create the run overlay" qemu-img create -q -f qcow2 -b "$IMAGE/dom0.img" -F raw "$RUN_DIR/dom0.qcow2"
+
+    LAB_ON_FAIL=partial_results
+    t0=$SECONDS
+    lab_step "$dom0 boot 1: Xen $xen + dom0, install xvf's .deb, scenario" boot_lab 1 "$DOM0_ARGS xvflab.boot=1" "$IMAGE/initrd.img"
+    local t_boot1=$((SECONDS - t0))
+    report_boot 1
+    local failed=0
+    [ "$(cat "$out/rc-boot1")" = 0 ] || failed=1
+
+    # The scenario asks for a second boot (after writing the boot configuration under test) by
+    # leaving the dom0 arguments update-grub would have put on the Xen entry's Linux line, and the
+    # initrd when it rebuilt dom0's (what GRUB would load after update-initramfs).
+    local t_boot2=0
+    if [ -f "$out/reboot-args" ]; then
+        local extra initrd; extra=$(cat "$out/reboot-args")
+        initrd="$IMAGE/initrd.img"
+        [ ! -f "$out/initrd.img" ] || initrd="$out/initrd.img"
+        t0=$SECONDS
+        lab_step "$dom0 boot 2: reboot with the written boot configuration ($extra)" boot_lab 2 "$DOM0_ARGS xvflab.boot=2 $extra" "$initrd"
+        t_boot2=$((SECONDS - t0))
+        report_boot 2
+        [ "$(cat "$out/rc-boot2")" = 0 ] || failed=1
+    fi
+
+    local passes fails na
+    passes=$(cat "$out"/scenario-boot*.log | grep -cE '^PASS ' || true)
+    fails=$(cat "$out"/scenario-boot*.log | grep -cE '^FAIL ' || true)
+    na=$(cat "$out"/scenario-boot*.log | grep -cE '^N/A ' || true)
+    [ "$fails" = 0 ] || failed=1
+    echo "$passes $fails $na $failed $t_image $t_boot1 $t_boot2 $((SECONDS - t_dom0))" >"$RUN_DIR/result"
+    lab_log "$dom0 timings: image $t_image s, boot 1 $t_boot1 s, boot 2 $t_boot2 s, total $((SECONDS - t_dom0)) s"
+}
 
 boot_lab() {
     local n=$1 dom0_args=$2 initrd=$3
@@ -142,13 +164,13 @@ boot_lab() {
 }
 
 report_boot() {
-    local n=$1 log="$RUN_DIR/share/out/scenario-boot$1.log"
-    grep -E '^(PASS|FAIL|N/A) ' "$log" || true
+    local n=$1 log="$RUN_DIR/share/out/scenario-boot$1.log" dom0; dom0=$(basename "$RUN_DIR")
+    grep -E '^(PASS|FAIL|N/A) ' "$log" | sed "s/^/[$dom0] /" || true
     # A failed step's own log follows, so the CI output shows the command and what it printed.
     local f
     for f in "$RUN_DIR"/share/out/steps/*.fail; do
         [ -e "$f" ] || continue
-        echo "==== $(basename "$f" .fail) (boot $n) ===="
+        echo "==== $(basename "$f" .fail) ($dom0, boot $n) ===="
         tail -n 120 "${f%.fail}.log"
     done
     rm -f "$RUN_DIR"/share/out/steps/*.fail
@@ -158,42 +180,66 @@ partial_results() {
     local f
     for f in "$RUN_DIR"/share/out/scenario-boot*.log; do
         [ -e "$f" ] || continue
-        echo "---- what $(basename "$f") had reached ----"
+        echo "---- what $(basename "$RUN_DIR")/$(basename "$f") had reached ----"
         tail -n 20 "$f"
     done
 }
-LAB_ON_FAIL=partial_results
-t0=$SECONDS
-lab_step "boot 1: Xen 4.17 + dom0, scenario" boot_lab 1 "$DOM0_ARGS xvflab.boot=1" "$IMAGE/initrd.img"
-T_BOOT1=$((SECONDS - t0))
-report_boot 1
-failed=0
-[ "$(cat "$RUN_DIR/share/out/rc-boot1")" = 0 ] || failed=1
 
-# The scenario asks for a second boot (after writing the boot configuration under test) by
-# leaving the dom0 arguments update-grub would have put on the Xen entry's Linux line, and the
-# initrd when it rebuilt dom0's (what GRUB would load after update-initramfs).
-T_BOOT2=0
-if [ -f "$RUN_DIR/share/out/reboot-args" ]; then
-    extra=$(cat "$RUN_DIR/share/out/reboot-args")
-    initrd="$IMAGE/initrd.img"
-    [ ! -f "$RUN_DIR/share/out/initrd.img" ] || initrd="$RUN_DIR/share/out/initrd.img"
-    t0=$SECONDS
-    lab_step "boot 2: reboot with the written boot configuration ($extra)" boot_lab 2 "$DOM0_ARGS xvflab.boot=2 $extra" "$initrd"
-    T_BOOT2=$((SECONDS - t0))
-    report_boot 2
-    [ "$(cat "$RUN_DIR/share/out/rc-boot2")" = 0 ] || failed=1
+# Bash reads a script as it runs; the whole run sits in one function so that editing this file
+# while a lab is booting (it takes minutes) cannot change what the running one does next.
+main() {
+if [ "${1:-}" = --can-run ]; then
+    why=$(can_run) && exit 0
+    echo "$why"
+    exit 1
 fi
 
-passes=$(cat "$RUN_DIR"/share/out/scenario-boot*.log | grep -cE '^PASS ' || true)
-fails=$(cat "$RUN_DIR"/share/out/scenario-boot*.log | grep -cE '^FAIL ' || true)
-na=$(cat "$RUN_DIR"/share/out/scenario-boot*.log | grep -cE '^N/A ' || true)
-lab_log "timings: image $T_IMAGE s, xvf build $T_BUILD s, boot 1 $T_BOOT1 s, boot 2 $T_BOOT2 s, total $((SECONDS - T_START)) s"
-lab_log "logs: $RUN_DIR (serial-boot*.log, share/out/)"
-# Two words before the colon on purpose: while the lab does not gate CI, its count must not read
-# as CI's closing "N passed, N failed" line (the last line .ci/run prints is that one).
-echo "lab result: $passes passed, $fails failed, $na not yet available"
-if [ "$failed" != 0 ] || [ "$fails" != 0 ]; then
+local dom0s d
+read -r -a dom0s <<<"${XVF_LAB_DOM0S:-$LAB_DOM0S_ALL}"
+[ ${#dom0s[@]} -gt 0 ] || { echo "XVF_LAB_DOM0S names no dom0 (known: $LAB_DOM0S_ALL)" >&2; exit 1; }
+for d in "${dom0s[@]}"; do dom0_xen "$d" >/dev/null || exit 1; done
+
+# One lab at a time: two would fight over two cores (and one VM is all this machine runs well).
+mkdir -p "$LAB_CACHE"
+exec 9>"$LAB_CACHE/lock"
+flock -n 9 || { echo "another lab run holds $LAB_CACHE/lock" >&2; exit 1; }
+
+T_START=$SECONDS
+lab_step "install host packages" "$LAB_DIR/host-deps.sh"
+
+XVF_SOURCE=$(cd "${XVF_LAB_SOURCE:-$REPO_DIR}" && pwd)
+t0=$SECONDS
+lab_step "build xvf and its package (make deb in $XVF_SOURCE)" build_deb
+T_BUILD=$((SECONDS - t0))
+DEB=$(ls "$XVF_SOURCE"/.build/deb/xvf_*.deb)
+lab_log "package: $DEB ($(dpkg-deb -f "$DEB" Version), Depends: $(dpkg-deb -f "$DEB" Depends))"
+
+# What the lab left in run/ before it ran more than one dom0 (run/share, run/dom0.qcow2, …).
+rm -rf "$LAB_CACHE/run/share" "$LAB_CACHE/run/dom0.qcow2" "$LAB_CACHE"/run/serial-boot*.log
+for d in "${dom0s[@]}"; do
+    ( run_dom0 "$d" ) || true
+done
+
+local failed=0 total_p=0 total_f=0 total_n=0 r
+lab_log "timings: xvf build and package $T_BUILD s, total $((SECONDS - T_START)) s"
+for d in "${dom0s[@]}"; do
+    r=$(cat "$LAB_CACHE/run/$d/result" 2>/dev/null || echo broken)
+    if [ "$r" = broken ]; then
+        echo "lab result $d (Xen $(dom0_xen "$d")): the run broke before its results (see LAB FAILED above)"
+        failed=1
+        continue
+    fi
+    read -r p f n bad t_image t_boot1 t_boot2 t_total <<<"$r"
+    echo "lab result $d (Xen $(dom0_xen "$d")): $p passed, $f failed, $n not yet available;" \
+        "image $t_image s, boot 1 $t_boot1 s, boot 2 $t_boot2 s, total $t_total s"
+    total_p=$((total_p + p)) total_f=$((total_f + f)) total_n=$((total_n + n))
+    [ "$bad" = 0 ] || failed=1
+done
+lab_log "logs: $LAB_CACHE/run/<dom0>/ (serial-boot*.log, share/out/)"
+# Two words before the colon on purpose: the lab's count must not read as CI's closing
+# "N passed, N failed" line (the last line .ci/run prints is that one).
+echo "lab result: $total_p passed, $total_f failed, $total_n not yet available (${dom0s[*]})"
+if [ "$failed" != 0 ]; then
     echo "LAB FAILED: see the failed steps above" >&2
     exit 1
 fi

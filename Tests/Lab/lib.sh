@@ -1,5 +1,6 @@
 # Shared helpers for the lab's host-side scripts (sourced, not run).
-# The lab boots a real Xen 4.17 host in QEMU and runs xvf inside its dom0; see Tests/Lab/lab.sh.
+# The lab boots real Xen hosts in QEMU (Xen 4.17 on Debian 12, 4.20 on Debian 13) and runs xvf inside
+# their dom0s; see Tests/Lab/lab.sh.
 
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$LAB_DIR/../.." && pwd)"
@@ -7,12 +8,47 @@ REPO_DIR="$(cd "$LAB_DIR/../.." && pwd)"
 # rebuilt only when the Debian packages they come from change.
 LAB_CACHE="${XVF_LAB_CACHE:-/var/cache/xvf-lab}"
 
-# The packages of the dom0 root. Xen's packages bring libxenlight/libxlutil (what xvf links) and
-# the toolstack the scenario checks xvf against; busybox-static becomes the PV domU's userland.
-DOM0_PACKAGES=(
-    xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils linux-image-amd64
-    pciutils pci.ids iproute2 kmod ethtool systemd-sysv udev busybox-static jq
-)
+# The dom0s the lab boots, one after the other: Debian 12 with Xen 4.17 and Debian 13 with Xen 4.20.
+# XVF_LAB_DOM0S picks some of them ("bookworm", "trixie", or both, the default).
+LAB_DOM0S_ALL="bookworm trixie"
+dom0_xen() {
+    case $1 in
+        bookworm) echo 4.17 ;;
+        trixie) echo 4.20 ;;
+        *) echo "unknown lab dom0 '$1' (known: $LAB_DOM0S_ALL)" >&2; return 1 ;;
+    esac
+}
+dom0_debian() { case $1 in bookworm) echo 12 ;; trixie) echo 13 ;; esac; }
+
+# The packages of a dom0's root. Xen's packages bring libxenlight/libxlutil (what xvf loads) and the
+# toolstack the scenario checks xvf against; busybox-static becomes the PV domU's userland.
+dom0_packages() {
+    local xen; xen=$(dom0_xen "$1") || return 1
+    echo "xen-hypervisor-$xen-amd64 xen-utils-$xen xenstore-utils linux-image-amd64" \
+        "pciutils pci.ids iproute2 kmod ethtool systemd-sysv udev busybox-static jq"
+}
+
+# The Debian mirror this host already uses (its bookworm suite); the other releases come from it too.
+lab_mirror() {
+    apt-get indextargets --format '$(CODENAME) $(REPO_URI)' | awk '$1 == "bookworm" { print $2; exit }'
+}
+
+# apt for one suite, with sources and lists of its own under $LAB_CACHE/apt/SUITE, so the lab can ask
+# what trixie offers without adding trixie to the host's sources:  suite_apt SUITE apt-get|apt-cache ARGS…
+suite_apt() {
+    local suite=$1 tool=$2; shift 2
+    local dir="$LAB_CACHE/apt/$suite"
+    mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/sources.list.d"
+    "$tool" -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts="$dir/sources.list.d" \
+        -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" "$@"
+}
+suite_apt_update() {
+    local suite=$1 mirror; mirror=$(lab_mirror)
+    [ -n "$mirror" ] || { echo "no bookworm suite in apt's sources: cannot derive a Debian mirror" >&2; return 1; }
+    mkdir -p "$LAB_CACHE/apt/$suite"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" >"$LAB_CACHE/apt/$suite/sources.list"
+    suite_apt "$suite" apt-get update -qq
+}
 
 lab_log() { printf '[lab %s] %s\n' "$(date +%T)" "$*" >&2; }
 

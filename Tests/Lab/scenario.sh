@@ -1,9 +1,14 @@
 #!/bin/bash
-# The lab's scenario: runs as root in the lab's Xen dom0 (Tests/Lab/lab.sh boots it), argument = boot
-# number. Every step drives xvf and then asks Xen and Linux themselves — xl, xenstore, lspci, sysfs,
-# the PV guest's own console — whether the change happened; xvf's own output is never the only
-# evidence. A step whose xvf command is missing from `xvf --help` is reported N/A, not failed: the
-# commands land one at a time.
+# The lab's scenario: runs as root in the lab's Xen dom0 (Tests/Lab/lab.sh boots it: Debian 12 with
+# Xen 4.17 or Debian 13 with Xen 4.20), argument = boot number. Boot 1 first installs the xvf package
+# the host built (/lab/in/xvf_*.deb) with apt, as a user would; then every step drives /usr/bin/xvf and
+# asks Xen and Linux themselves — xl, xenstore, lspci, sysfs, the PV guest's own console — whether the
+# change happened; xvf's own output is never the only evidence. A step whose xvf command is missing
+# from `xvf --help` is reported N/A, not failed: the commands land one at a time. A step that needs
+# xvf fails when the installed binary does not start at all (a library the dom0 lacks).
+#
+# Nothing here depends on one Xen release's wording: libxl's messages are matched without their
+# source line numbers (libxl_pci.c:802 on 4.17 is :803 on 4.20).
 #
 # Output: one "PASS|FAIL|N/A <id> <title>" line per step on stdout, each step's commands and their
 # output in steps/<id>.log (a failed one also leaves steps/<id>.fail), a closing count line.
@@ -12,7 +17,7 @@
 # Steps run in a subshell with errexit: any unchecked failing command ends its step as FAIL.
 
 BOOT=${1:-1}
-XVF=/lab/in/xvf
+XVF=/usr/bin/xvf
 OUT=/lab/out
 STEPS=$OUT/steps
 mkdir -p "$STEPS"
@@ -112,13 +117,26 @@ in_list() { grep -qx "$1"; }
 # --- preconditions set up with the kernel's and xl's own tools ---------------------------------
 
 # Sets a PF's VF count through sysfs (0 first, as the kernel requires) and waits for igbvf.
+# Linux refuses 0 with EPERM while pciback holds a VF (6.1 and 6.12 alike), so those go back first.
 set_numvfs() {
     local pf=$1 n=$2
     [ "$(numvfs_of "$pf")" = "$n" ] && return 0
+    off_pciback "$pf"
     echo 0 >"$(sys "$pf")/sriov_numvfs"
     [ "$n" = 0 ] || echo "$n" >"$(sys "$pf")/sriov_numvfs"
     udevadm settle
     wait_for "$n VFs of $pf bound to igbvf" 30 all_vfs_on "$pf" igbvf
+}
+off_pciback() {
+    local v assignable; assignable=$(xl_assignable)
+    for v in $(vfs_of "$1"); do
+        [ "$(driver_of "$v")" = pciback ] || continue
+        if in_list "$v" <<<"$assignable"; then
+            xl pci-assignable-remove -r "$v" >&2
+        else
+            echo "$v" >/sys/bus/pci/drivers/pciback/unbind
+        fi
+    done
 }
 all_vfs_on() {
     local v
@@ -168,10 +186,33 @@ has_cmd() { # has_cmd TOP [SUB]
     [ -z "${2:-}" ] || subcommands "$XVF" "$1" | in_list "$2"
 }
 
+# Why the installed xvf cannot run at all (empty when it starts): asked once, after the install step.
+XVF_BROKEN=unchecked
+xvf_broken() {
+    if [ "$XVF_BROKEN" = unchecked ]; then
+        XVF_BROKEN=""
+        if [ ! -x "$XVF" ]; then
+            XVF_BROKEN="there is no $XVF (did the package install?)"
+        elif ! XVF_BROKEN=$("$XVF" --version 2>&1); then
+            XVF_BROKEN="'xvf --version' failed: $(head -n 3 <<<"$XVF_BROKEN" | tr '\n' ' ')"
+        else
+            XVF_BROKEN=""
+        fi
+    fi
+    [ -n "$XVF_BROKEN" ]
+}
+
 # step ID TITLE FUNCTION [REQUIRED COMMAND…] — each required command is "top" or "top sub".
 step() {
     local id=$1 title=$2 fn=$3 need
     shift 3
+    if [ $# -gt 0 ] && xvf_broken; then
+        echo "xvf does not start: $XVF_BROKEN" >"$STEPS/$id.log"
+        echo "FAIL $id $title: xvf does not start: $XVF_BROKEN"
+        touch "$STEPS/$id.fail"
+        FAILED=$((FAILED + 1))
+        return 0
+    fi
     for need in "$@"; do
         if ! has_cmd $need; then
             echo "N/A $id $title: 'xvf $need' not yet available"
@@ -200,6 +241,33 @@ step() {
 
 # --- the steps ---------------------------------------------------------------------------------
 
+# i (boot 1). The package the host built installs with apt on this dom0's own Debian: apt checks its
+# Depends against this release's libraries (dom0 has no network, so nothing may need downloading).
+step_install() {
+    local debs; debs=(/lab/in/xvf_*.deb)
+    check "the lab shipped one xvf package (${debs[*]})" test ${#debs[@]} = 1 -a -f "${debs[0]}"
+    # Copied off the 9p share: apt's download sandbox (user _apt) reads it from /tmp without a warning.
+    local deb; deb=/tmp/$(basename "${debs[0]}")
+    cp "${debs[0]}" "$deb"
+    xo dpkg-deb -f "$deb" Package Version Architecture Depends Recommends Suggests >/dev/null
+    xo env DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" >/dev/null
+    check_is "dpkg status of xvf" "install ok installed" "$(dpkg-query -W -f '${Status}' xvf)"
+    check_is "installed version" "$(dpkg-deb -f "$deb" Version)" "$(dpkg-query -W -f '${Version}' xvf)"
+    check "dpkg --audit finds nothing half-installed" test -z "$(dpkg --audit)"
+    local files f; files=$(xo dpkg -L xvf)
+    for f in /usr/bin/xvf /usr/share/man/man1/xvf.1.gz /usr/share/bash-completion/completions/xvf \
+        /usr/share/zsh/vendor-completions/_xvf /usr/share/fish/vendor_completions.d/xvf.fish \
+        /usr/lib/systemd/system/xvf-boot.service /usr/share/doc/xvf/examples/xvf.cfg; do
+        check "dpkg -L xvf lists $f" in_list "$f" <<<"$files"
+        check "$f is there and not empty" test -s "$f"
+    done
+    xo systemctl daemon-reload
+    check "systemd finds xvf-boot.service, running /usr/bin/xvf" \
+        bash -c "systemctl cat xvf-boot.service | grep -qx 'ExecStart=/usr/bin/xvf boot'"
+    # For the log: what the binary needs from this dom0 (a "not found" here is the next steps' failure).
+    ldd "$XVF" >&2 || true
+}
+
 PF1= PF2= PF1_IF= PF2_IF=
 find_pfs() {
     local pfs; pfs=($(sriov_pfs))
@@ -217,7 +285,6 @@ step_host() {
         check "$pf is an 82576 on igb" test "$(cat "$(sys "$pf")/device"):$(driver_of "$pf")" = "0x10c9:igb"
         check "$pf offers 7 VFs" test "$(cat "$(sys "$pf")/sriov_totalvfs")" = 7
     done
-    xo "$XVF" --help >/dev/null
     # Debian never autoloads xen-pciback; a passthrough host's admin loads it (xvf says so when it
     # is missing). Boot 2 does not get this: there the boot configuration under test loads it.
     xo modprobe xen-pciback
@@ -468,9 +535,8 @@ step_after_reboot() {
 # below changes nothing and xvf boot only has to set MACs and hand the VFs over.)
 MACS=(52:54:00:4c:42:00 52:54:00:4c:42:01)
 step_boot_config() {
-    check "the repository's xvf-boot.service was shipped to the lab" test -f /lab/in/xvf-boot.service
-    install -m 0755 "$XVF" /usr/local/bin/xvf
-    install -m 0644 /lab/in/xvf-boot.service /etc/systemd/system/xvf-boot.service
+    # The unit comes with the package (step i); enabling it is the user's part.
+    check "the package's xvf-boot.service runs $XVF" bash -c "systemctl cat xvf-boot.service | grep -qx 'ExecStart=$XVF boot'"
     xo systemctl enable xvf-boot.service >/dev/null
     printf '%s\n' "# xvf lab: PF2 ($PF2_IF) keeps two VFs with fixed MACs, both ready for guests." \
         "sriov = [ '$PF2_IF,vfs=2' ]" \
@@ -507,11 +573,13 @@ step_doctor() {
 
 # --- run ---------------------------------------------------------------------------------------
 
-echo "scenario: boot $BOOT, $(uname -r), $("$XVF" --version 2>/dev/null || echo '(no --version)')"
-echo "scenario: xvf commands: $(subcommands "$XVF" | tr '\n' ' ')"
+echo "scenario: boot $BOOT, Debian $(cat /etc/debian_version), Linux $(uname -r), Xen $(xl info | awk '$1 == "xen_version" { print $3 }')"
 udevadm settle
 find_pfs
 if [ "$BOOT" = 1 ]; then
+    step i "install the xvf package with apt" step_install
+    if xvf_broken; then echo "scenario: xvf does not start: $XVF_BROKEN"; else echo "scenario: $("$XVF" --version)"; fi
+    echo "scenario: xvf commands: $(subcommands "$XVF" | tr '\n' ' ')"
     step 0 "Xen host and NICs as the lab expects" step_host
     step 1 "list/--json match sysfs and lspci" step_list list show
     step 2a "vfs 2, then 4 (0-reset)" step_vfs vfs
@@ -526,6 +594,7 @@ if [ "$BOOT" = 1 ]; then
     step 6a "bootline --write + persistent max_vfs" step_bootline_write bootline driver
     step 6c "xvf boot: host config + xvf-boot.service for the next boot" step_boot_config boot
 else
+    echo "scenario: $("$XVF" --version 2>&1 | head -n 1)"
     [ ! -f "$OUT/boot2-expected-vfs" ] || step 6b "after reboot: the hidden VFs exist and pciback holds them" step_after_reboot
     [ ! -f "$OUT/boot2-expected-macs-pf" ] || step 6d "after reboot: xvf-boot.service set the MACs and pciback holds the VFs" step_boot_applied
 fi

@@ -30,7 +30,9 @@ public struct HostBackends: Sendable {
                            + "nothing was changed (--dry-run shows the plan)")
         }
         let libraries: XenLibraries.Loaded
-        do { libraries = try XenLibraries.load() } catch { throw XVFError(.unavailable, error.description) }
+        do { libraries = try XenLibraries.load() } catch {
+            throw XVFError(.unavailable, error.description + "; nothing was changed")
+        }
         do {
             return try LibxlToolstack(libraries)
         } catch {
