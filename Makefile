@@ -53,23 +53,91 @@ bench: release
 	python3 Tests/Bench/bench.py .build/release
 
 ## install: the binary, shell completions, the man page and the boot unit under $(DESTDIR)$(PREFIX).
+## PREFIX=/usr (a package) puts zsh's completion and the unit where Debian's packages put theirs
+## (vendor-completions, /usr/lib/systemd/system); any other PREFIX keeps the unit in /etc/systemd/system.
+ZSH_COMPLETIONS = $(if $(filter /usr,$(PREFIX)),share/zsh/vendor-completions,share/zsh/site-functions)
+UNIT_DIR        = $(if $(filter /usr,$(PREFIX)),/usr/lib/systemd/system,/etc/systemd/system)
 install: release
 	install -D -m 0755 .build/release/xvf $(DESTDIR)$(PREFIX)/bin/xvf
-	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/$(ZSH_COMPLETIONS) \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d $(DESTDIR)$(PREFIX)/share/man/man1
 	.build/release/xvf --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/xvf
-	.build/release/xvf --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_xvf
+	.build/release/xvf --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/$(ZSH_COMPLETIONS)/_xvf
 	.build/release/xvf --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/xvf.fish
 	mkdir -p .build/manual
-	$(SWIFT) package --allow-writing-to-directory .build/manual generate-manual --output-directory .build/manual
+	@# The plugin builds xvf to ask it for its help; in debug, so that it does not overwrite (with -O and a
+	@# shared Swift runtime) the static -Osize .build/release/xvf installed above, nor rebuild it after.
+	$(SWIFT) package --allow-writing-to-directory .build/manual generate-manual --configuration debug --output-directory .build/manual
 	install -m 0644 .build/manual/xvf.1 $(DESTDIR)$(PREFIX)/share/man/man1/xvf.1
 	if [ -f xlcfg/xvf-boot.service ]; then \
-		install -d $(DESTDIR)/etc/systemd/system; \
-		sed 's|/usr/local/bin/xvf|$(PREFIX)/bin/xvf|g' xlcfg/xvf-boot.service > $(DESTDIR)/etc/systemd/system/xvf-boot.service; \
+		install -d $(DESTDIR)$(UNIT_DIR); \
+		sed 's|/usr/local/bin/xvf|$(PREFIX)/bin/xvf|g' xlcfg/xvf-boot.service > $(DESTDIR)$(UNIT_DIR)/xvf-boot.service; \
 	fi
 
-## lab: xvf end to end on a real Xen 4.17 host: QEMU (TCG) with two SR-IOV NICs, a cached Debian dom0
-## (/var/cache/xvf-lab), the scenario of Tests/Lab/scenario.sh checked against xl, lspci and sysfs.
+## deb: one package of the release binary for Debian 12 and 13 dom0s, .build/deb/xvf_VERSION_ARCH.deb:
+## `make install PREFIX=/usr` into a staging root, the xlcfg/ examples in /usr/share/doc/xvf/examples,
+## the version from `xvf --version`. dpkg-shlibdeps computes Depends from the symbol versions the binary
+## uses (libc6, libpci3, libstdc++6, libgcc-s1: bookworm's and trixie's both satisfy them). Xen's libraries
+## are Recommends, one package per Xen release, since xvf loads whichever is installed (dlopen); were one
+## linked, a libxen* with one soname on both releases would lose the build host's exact version, which
+## Debian's shlibs files pin, and libxenmisc4.NN would move to the Recommends.
+DEB_DIR        := .build/deb
+DEB_RECOMMENDS := libxenmisc4.17 | libxenmisc4.20, iproute2, kmod
+DEB_SUGGESTS   := xen-utils-4.17 | xen-utils-4.20
+# The sub-make reads this Makefile also when run as `make -f …/Makefile -C OTHER-CHECKOUT deb` (the lab).
+THIS_MAKEFILE  := $(abspath $(firstword $(MAKEFILE_LIST)))
+DEB_MAINTAINER ?= $(shell git config user.name 2>/dev/null || echo xvf) <$(shell git config user.email 2>/dev/null || echo root@localhost)>
+.PHONY: deb
+deb: release
+	@command -v dpkg-shlibdeps >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpkg-dev >/dev/null; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/root/DEBIAN $(DEB_DIR)/debian
+	$(MAKE) --no-print-directory -f $(THIS_MAKEFILE) install DESTDIR=$(abspath $(DEB_DIR)/root) PREFIX=/usr
+	install -d $(DEB_DIR)/root/usr/share/doc/xvf/examples
+	install -m 0644 xlcfg/*.cfg xlcfg/README.md $(DEB_DIR)/root/usr/share/doc/xvf/examples/
+	gzip -9n $(DEB_DIR)/root/usr/share/man/man1/xvf.1
+	@# Debian's packages ship stripped binaries, and bash-completion files without a #! line.
+	strip --strip-unneeded $(DEB_DIR)/root/usr/bin/xvf
+	sed -i '1{/^#!/d}' $(DEB_DIR)/root/usr/share/bash-completion/completions/xvf
+	chmod -R u=rwX,go=rX $(DEB_DIR)/root
+	@# dpkg-shlibdeps wants a debian/control to read; it only needs the package's name from it.
+	printf 'Source: xvf\n\nPackage: xvf\nArchitecture: any\n' > $(DEB_DIR)/debian/control
+	cd $(DEB_DIR) && dpkg-shlibdeps -O root/usr/bin/xvf > shlibs.substvars
+	@set -e; cd $(DEB_DIR); \
+	version=$$(root/usr/bin/xvf --version | awk '$$1 == "xvf" { print $$2; exit }'); \
+	[ -n "$$version" ] || { echo "xvf --version printed no version" >&2; exit 1; }; \
+	arch=$$(dpkg --print-architecture); \
+	depends=$$(sed -n 's/^shlibs:Depends=//p' shlibs.substvars | tr ',' '\n' | sed 's/^ *//' | \
+		grep -v '^libxenmisc' | sed 's/^\(libxen[a-z0-9]*\) (.*)$$/\1/' | paste -sd, - | sed 's/,/, /g'); \
+	{ \
+		echo "xvf ($$version) unstable; urgency=medium"; echo; \
+		echo "  * Built from $$(git describe --always --dirty 2>/dev/null || echo 'a tree outside git')."; echo; \
+		echo " -- $(DEB_MAINTAINER)  $$(date -R)"; \
+	} | gzip -9n > root/usr/share/doc/xvf/changelog.gz; \
+	(cd root && find usr -type f -print0 | sort -z | xargs -0 md5sum) > root/DEBIAN/md5sums; \
+	{ \
+		echo "Package: xvf"; \
+		echo "Version: $$version"; \
+		echo "Architecture: $$arch"; \
+		echo "Maintainer: $(DEB_MAINTAINER)"; \
+		echo "Installed-Size: $$(du -sk --exclude=DEBIAN root | cut -f1)"; \
+		echo "Depends: $$depends"; \
+		echo "Recommends: $(DEB_RECOMMENDS)"; \
+		echo "Suggests: $(DEB_SUGGESTS)"; \
+		echo "Section: admin"; \
+		echo "Priority: optional"; \
+		echo "Description: SR-IOV virtual functions and PCI passthrough on Xen hosts"; \
+		echo " xvf lists the SR-IOV PFs and VFs of a Xen dom0 with their holders, sets VF"; \
+		echo " counts, hands VFs to xen-pciback and attaches them to domains through libxl,"; \
+		echo " writes the xen-pciback.hide boot line and edits domU pci = [ ... ] lines."; \
+		echo " xvf-boot.service applies /etc/xen/xvf.cfg at boot before xendomains."; \
+	} > root/DEBIAN/control; \
+	dpkg-deb --root-owner-group --build root xvf_$${version}_$${arch}.deb
+
+## lab: xvf end to end on real Xen hosts, one after the other: QEMU (TCG) with two SR-IOV NICs booting
+## cached dom0 images (/var/cache/xvf-lab) of Debian 12 with Xen 4.17 and Debian 13 with Xen 4.20; the
+## `make deb` package installed in each, then Tests/Lab/scenario.sh checked against xl, lspci and sysfs.
+## XVF_LAB_DOM0S="bookworm" (or "trixie") runs one.
 .PHONY: lab
 lab:
 	Tests/Lab/lab.sh
