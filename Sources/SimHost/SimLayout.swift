@@ -19,6 +19,11 @@ public struct SimLayout: Sendable {
     public var domains: [SimDomain] = []
     /// Whether Xen has an IOMMU: without one, quarantining a device for passthrough fails.
     public var xenIOMMU = true
+    /// Whether the running kernel's `modules.alias` is there (it is on every Debian kernel; tests take it
+    /// away to see what xvf does when a driver's reach cannot be known).
+    public var moduleAliases = true
+    /// Modules the kernel has (in `modules.alias`) but dom0 has not loaded: a PF's driver that is not bound.
+    public var unloadedModules: [SimDriver] = []
 
     public init(functions: [SimFunction], drivers: [SimDriver], portsWithACS: Set<PCIAddress> = [],
                 defaultRouteInterface: String? = nil, rootDiskController: PCIAddress? = nil, xenDom0: Bool = false) {
@@ -196,6 +201,69 @@ extension SimLayout {
             drivers: [SimDriver(name: "mlx5_core", ids: ["15b3:1017", "15b3:1018"]), .pciback,
                       SimDriver(name: "pcieport", ids: [], makesInterfaces: false)],
             defaultRouteInterface: nil, xenDom0: true)
+    }
+}
+
+extension SimLayout {
+    /// A host with today's SR-IOV NIC families side by side, where the VF driver is not the seeds' kind:
+    /// - a dual-port ConnectX-5 (mlx5_core drives the PFs *and* their VFs; 8 VFs each, offset 2 / 9,
+    ///   stride 1, as the card's SR-IOV capability has them), 2 VFs enabled on port 0;
+    /// - an E810-XXV (ice; VFs on iavf, 0x1889), 4 VFs on iavf;
+    /// - a dual-port X710 (i40e; VFs on iavf too, 0x154c), 4 VFs on port 0, two of them on pciback and
+    ///   two kept by dom0 on iavf; port 1 carries the default route;
+    /// - a BCM57414 (bnxt_en for PF and VFs, 0x16dc), 2 VFs.
+    /// `mlx5Unbound` leaves the ConnectX-5 without its driver (mlx5_core not loaded, only in
+    /// `modules.alias`), as on the host where xvf once blacklisted mlx5_core for its VFs.
+    public static func families(mlx5Unbound: Bool = false) -> SimLayout {
+        let diskPort = PCIAddress(bus: 0, device: 0x1c, function: 0)
+        let mlxPort = PCIAddress(bus: 0, device: 1, function: 0)
+        let icePort = PCIAddress(bus: 0, device: 2, function: 0)
+        let i40ePort = PCIAddress(bus: 0, device: 3, function: 0)
+        let bnxtPort = PCIAddress(bus: 0, device: 3, function: 2)
+        var functions = [SimFunction(address: PCIAddress(bus: 1, device: 0, function: 0), port: diskPort,
+                                     vendor: 0x8086, device: 0x2822, classCode: 0x010400, driver: "ahci")]
+        for port in 0..<2 {
+            functions.append(SimFunction(
+                address: PCIAddress(bus: 0x3b, device: 0, function: UInt8(port)), port: mlxPort, vendor: 0x15b3,
+                device: 0x1017, driver: mlx5Unbound ? nil : "mlx5_core",
+                interface: mlx5Unbound ? nil : "ens1f\(port)np\(port)", mac: mlx5Unbound ? nil : "b8:59:9f:3b:00:0\(port)",
+                sriov: SimSRIOV(totalVFs: 8, offset: port == 0 ? 2 : 9, stride: 1, vfDevice: 0x1018,
+                                vfDriver: "mlx5_core", numVFs: mlx5Unbound || port == 1 ? 0 : 2)))
+        }
+        functions.append(SimFunction(
+            address: PCIAddress(bus: 0x5e, device: 0, function: 0), port: icePort, vendor: 0x8086, device: 0x159b,
+            driver: "ice", interface: "ens2f0", mac: "b4:96:91:5e:00:00",
+            sriov: SimSRIOV(totalVFs: 64, offset: 8, stride: 1, vfDevice: 0x1889, vfDriver: "iavf", numVFs: 4)))
+        for port in 0..<2 {
+            functions.append(SimFunction(
+                address: PCIAddress(bus: 0xaf, device: 0, function: UInt8(port)), port: i40ePort, vendor: 0x8086,
+                device: 0x1572, driver: "i40e", interface: "ens3f\(port)", mac: "3c:fd:fe:af:00:0\(port)",
+                sriov: SimSRIOV(totalVFs: 64, offset: 16 - port, stride: 1, vfDevice: 0x154c, vfDriver: "iavf",
+                                numVFs: port == 0 ? 4 : 0, rebound: port == 0 ? [0: "pciback", 1: "pciback"] : [:])))
+        }
+        functions.append(SimFunction(
+            address: PCIAddress(bus: 0xd8, device: 0, function: 0), port: bnxtPort, vendor: 0x14e4, device: 0x16d7,
+            driver: "bnxt_en", interface: "ens4f0np0", mac: "00:0a:f7:d8:00:00",
+            sriov: SimSRIOV(totalVFs: 64, offset: 8, stride: 1, vfDevice: 0x16dc, vfDriver: "bnxt_en", numVFs: 2)))
+        let mlx5 = SimDriver(name: "mlx5_core", ids: ["15b3:1017", "15b3:1018"])
+        var layout = SimLayout(
+            functions: functions,
+            drivers: [
+                SimDriver(name: "ahci", ids: ["8086:2822"], makesInterfaces: false),
+                SimDriver(name: "ice", ids: ["8086:159b"]),
+                SimDriver(name: "i40e", ids: ["8086:1572"]),
+                SimDriver(name: "iavf", ids: ["8086:1889", "8086:154c"]),
+                SimDriver(name: "bnxt_en", ids: ["14e4:16d7", "14e4:16dc"]),
+                SimDriver(name: "pcieport", ids: [], makesInterfaces: false),
+                .pciback,
+            ] + (mlx5Unbound ? [] : [mlx5]),
+            portsWithACS: [mlxPort, icePort, i40ePort, bnxtPort],
+            defaultRouteInterface: "ens3f1",
+            rootDiskController: PCIAddress(bus: 1, device: 0, function: 0),
+            xenDom0: true)
+        if mlx5Unbound { layout.unloadedModules = [mlx5] }
+        layout.domains = [SimDomain(id: 1, name: "web1")]
+        return layout
     }
 }
 

@@ -12,6 +12,8 @@ public enum SimulatedHost {
     /// The file at the top of a simulated tree: what the simulated kernel and toolstack know of it, and the
     /// mark that lets the simulator's executable (`xvf-sim xvf`) work on the tree.
     public static let markerFile = "xvf-simulated-host"
+    /// What `proc/sys/kernel/osrelease` says on a simulated host.
+    public static let kernelRelease = "6.1.0-28-amd64"
 
     /// Writes the host under `path` (created if missing) and returns its root, wired to the simulated kernel.
     @discardableResult
@@ -60,6 +62,20 @@ public enum SimulatedHost {
             }
             if function.sriov?.mmioShortage == true { marker.append("no-mmio \(function.address)") }
             if let limit = function.sriov?.driverLimit { marker.append("vf-limit \(function.address) \(limit)") }
+        }
+        if layout.moduleAliases {
+            // The running kernel's alias table, from every module's id table, loaded or not.
+            tree.makeDirectory("proc/sys/kernel")
+            tree.write("proc/sys/kernel/osrelease", kernelRelease + "\n")
+            let aliases = (layout.drivers + layout.unloadedModules).flatMap { driver in
+                driver.ids.compactMap { id -> String? in
+                    let parts = id.split(separator: ":")
+                    guard parts.count == 2 else { return nil }
+                    return "alias pci:v0000\(parts[0].uppercased())d0000\(parts[1].uppercased())sv*sd*bc*sc*i* \(driver.name)"
+                }
+            }
+            tree.makeDirectory("lib/modules/\(kernelRelease)")
+            tree.write("lib/modules/\(kernelRelease)/modules.alias", aliases.joined(separator: "\n") + "\n")
         }
         marker += layout.domains.map(\.markerLine)
         if !layout.xenIOMMU { marker.append("xen-no-iommu") }

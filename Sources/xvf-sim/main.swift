@@ -19,7 +19,8 @@ struct XVFSim: ParsableCommand {
         abstract: "Write a simulated SR-IOV host tree (sysfs, /proc, /etc); `xvf-sim xvf --root DIR …` runs xvf on it.")
 
     @Argument(help: "The directory to write; it must not exist yet, or be given with --replace.") var path: String
-    @Option(help: "dl360 (the seeds' HPE DL360: tg3, I350 igb, 82599 ixgbe) or large.") var layout: String = "dl360"
+    @Option(help: "dl360 (the seeds' HPE DL360: tg3, I350 igb, 82599 ixgbe), families (ConnectX-5, E810, X710, BCM57414) or large.")
+    var layout: String = "dl360"
     @Option(help: "PFs of the large layout.") var pfs: Int = 4
     @Option(help: "VFs per PF of the large layout.") var vfs: Int = 7
     @Flag(help: "Leave out proc/xen: a host that is not a Xen dom0.") var notXen = false
@@ -33,6 +34,9 @@ struct XVFSim: ParsableCommand {
         var chosen: SimLayout
         switch layout {
         case "dl360": chosen = .dl360(xenDom0: !notXen)
+        case "families":
+            chosen = .families()
+            chosen.xenDom0 = !notXen
         case "large":
             guard (1...200).contains(pfs), (0...255).contains(vfs) else {
                 throw ValidationError("--pfs takes 1…200 and --vfs 0…255")
@@ -41,7 +45,7 @@ struct XVFSim: ParsableCommand {
             large.xenDom0 = !notXen
             chosen = large
         default:
-            throw ValidationError("unknown layout '\(layout)'; use dl360 or large")
+            throw ValidationError("unknown layout '\(layout)'; use dl360, families or large")
         }
         if !domains.isEmpty {
             chosen.domains = try domains.enumerated().map { index, text in

@@ -47,7 +47,7 @@ import Testing
         // An 82599 port at 81:00.1 with VF offset 0x7f and stride 4: VF 31 is at routing ID
         // 0x8101 + 0x7f + 31×4 = 0x81fc (81:1f.4); VF 32 at 0x8200, the first function of bus 0x82.
         let port = PCIAddress(bus: 0x80, device: 1, function: 0)
-        let layout = SimLayout(
+        var layout = SimLayout(
             functions: [
                 SimFunction(address: PCIAddress(bus: 0x81, device: 0, function: 1), port: port, vendor: 0x8086,
                             device: 0x10fb, driver: "ixgbe", interface: "ens2f1", mac: "90:e2:ba:00:00:02",
@@ -57,6 +57,7 @@ import Testing
             drivers: [SimDriver(name: "ixgbe", ids: ["8086:10fb"]), SimDriver(name: "ixgbevf", ids: ["8086:10ed"]),
                       .pciback],
             defaultRouteInterface: nil, xenDom0: true)
+        layout.moduleAliases = false
         let root = simulatedHost(layout)
         let result = try xvf(["--root", root, "bootline", "ens2f1/31-33"])
         #expect(result.status == 0, "\(result.stderr)")

@@ -26,10 +26,12 @@ public struct BootLine {
     public let devices: [Device]
     /// VF drivers kept off at boot: every VF they would drive is hidden.
     public let blacklisted: [String]
-    /// VF drivers that also drive VFs left to dom0, with those VFs: the hide list races them.
-    public let racing: [(driver: String, keptByDom0: [PCIAddress])]
+    /// VF drivers that also drive what dom0 keeps (or may: `unknown`), with what: the hide list races them.
+    let racing: [(driver: String, reach: ModuleReach)]
     /// Drivers xen-pciback must load before.
     public let softdeps: [String]
+    /// The driver bound to each PF named by a device here (what creates its VFs at boot).
+    let pfDriver: [PCIAddress: String]
     let root: HostRoot
 
     public init(_ names: [String], inventory: HostInventory, safety: HostSafety, force: Bool) throws(XVFError) {
@@ -47,29 +49,20 @@ public struct BootLine {
         devices = found.values.sorted { $0.address < $1.address }
         try safety.check(devices.map(\.address), action: "hide", force: force)
 
-        // A VF driver can be blacklisted only when it drives nothing dom0 keeps: no PF or other device,
-        // and no VF that is not hidden.
+        // A VF driver can be blacklisted only when everything it would drive at the next boot is hidden:
+        // a PF it also drives (mlx5_core, bnxt_en), bound or not, or a VF left to dom0 keeps it loaded.
         let hidden = Set(devices.map(\.address))
-        var vfDriverOfPF: [PCIAddress: String] = [:]
-        for pf in inventory.physicalFunctions { vfDriverOfPF[pf.address] = drivers.vfDriver(of: pf.address) }
         var blacklisted: [String] = []
-        var racing: [(String, [PCIAddress])] = []
+        var racing: [(String, ModuleReach)] = []
         for driver in Set(devices.filter { $0.pf != nil }.compactMap(\.driver)).sorted() {
-            let drivesOthers = inventory.devices.values.contains { !$0.isVirtualFunction && $0.driver == driver }
-            let keptByDom0 = inventory.devices.values.filter {
-                $0.isVirtualFunction && !hidden.contains($0.address) && vfDriverOfPF[$0.physicalFunction!] == driver
-            }.map(\.address).sorted()
-            if drivesOthers {
-                racing.append((driver, []))
-            } else if keptByDom0.isEmpty {
-                blacklisted.append(driver)
-            } else {
-                racing.append((driver, keptByDom0))
-            }
+            let reach = drivers.reach(of: driver, beyond: hidden)
+            if reach == .hiddenOnly { blacklisted.append(driver) } else { racing.append((driver, reach)) }
         }
         self.blacklisted = blacklisted
         self.racing = racing
         softdeps = Set(devices.compactMap(\.driver)).sorted()
+        pfDriver = Dictionary(devices.compactMap(\.pf).compactMap { pf in inventory[pf]?.driver.map { (pf, $0) } },
+                              uniquingKeysWith: { first, _ in first })
 
         // x86 Linux keeps 2048 bytes of command line and drops the rest: a hide list cut short is malformed.
         let rest = (root.readText("proc/cmdline") ?? "").split(separator: " ")
@@ -124,6 +117,11 @@ public struct BootLine {
             + blacklisted.map { "blacklist \($0)" }
     }
 
+    /// Up to four addresses, then an ellipsis.
+    static func list(_ addresses: [PCIAddress]) -> String {
+        addresses.prefix(4).map(\.description).joined(separator: " ") + (addresses.count > 4 ? " …" : "")
+    }
+
     /// What the user should know about these lines: why a driver is blacklisted, which VFs the hide list
     /// cannot take at boot, which devices do not exist yet, other files that set the same variable.
     public var notes: [String] {
@@ -132,19 +130,31 @@ public struct BootLine {
             notes.append("\(driver) is blacklisted in dom0: every VF it would drive is hidden, and without the "
                          + "blacklist \(driver) (loaded from the initramfs) takes the VFs before xen-pciback loads")
         }
-        for (driver, kept) in racing {
-            let why = kept.isEmpty ? "\(driver) also drives devices dom0 keeps"
-                : "\(kept.count) VF\(kept.count == 1 ? "" : "s") of \(driver) stay with dom0 ("
-                    + kept.prefix(4).map(\.description).joined(separator: " ") + (kept.count > 4 ? " …" : "") + ")"
+        for (driver, reach) in racing {
+            let why: String
+            switch reach {
+            case .hiddenOnly: continue
+            case .devices(let others, _):
+                why = "\(driver) also drives \(Self.list(others)), which dom0 keeps (bound now, or by modules.alias at boot)"
+            case .virtualFunctions(let kept):
+                why = "\(kept.count) VF\(kept.count == 1 ? "" : "s") of \(driver) stay with dom0 (\(Self.list(kept)))"
+            case .unknown(let unbound):
+                why = "which devices \(driver) would bind at boot is unknown (\(Self.list(unbound)) \(unbound.count == 1 ? "has" : "have") "
+                    + "no driver, and the running kernel's modules.alias could not be read)"
+            }
             notes.append("\(why), so \(driver) cannot be blacklisted, and the hide list alone does not take its VFs "
                          + "at boot (\(driver) loads first); `xvf boot` (sriov_drivers_autoprobe=0, then pciback) is "
                          + "the reliable path for them")
         }
         let future = devices.filter { !$0.exists }.map(\.address)
         if !future.isEmpty {
-            notes.append("\(future.count) of these VFs do not exist yet (" + future.prefix(4).map(\.description)
-                         .joined(separator: " ") + (future.count > 4 ? " …" : "") + "): they are hidden once created "
-                         + "at boot (`xvf driver DRIVER --max-vfs N --persist`, or `xvf boot`)")
+            // Only igb and ixgbe create VFs from a module option; ice, i40e, mlx5_core and bnxt_en need sriov_numvfs.
+            let pfDrivers = Set(devices.filter { !$0.exists }.compactMap { $0.pf.flatMap { pfDriver[$0] } })
+            let how = !pfDrivers.isEmpty && pfDrivers.isSubset(of: DriverReload.maxVFsDrivers)
+                ? "`xvf driver DRIVER --max-vfs N --persist`, or `xvf boot`"
+                : "`xvf boot`, with sriov = [ 'PF,vfs=N' ] in the host config"
+            notes.append("\(future.count) of these VFs do not exist yet (\(Self.list(future))): they are hidden once created "
+                         + "at boot (\(how))")
         }
         for file in otherGrubFilesSettingReplace() {
             notes.append("/\(file) also sets GRUB_CMDLINE_LINUX_XEN_REPLACE; /\(Self.grubFile) is read after it and "

@@ -21,6 +21,9 @@ struct ModuleAliases {
         self.patterns = patterns
     }
 
+    /// Whether the running kernel's alias table was read: without it no unbound device's driver is known.
+    var isKnown: Bool { !patterns.isEmpty }
+
     /// The module for a device with these ids (`subsystem` and `classCode` as the PF has them).
     func module(vendor: UInt16, device: UInt16, subsystemVendor: UInt16, subsystemDevice: UInt16,
                 classCode: UInt32) -> String? {

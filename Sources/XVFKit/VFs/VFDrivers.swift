@@ -30,6 +30,36 @@ struct VFDrivers {
         return alias(vendor: device.vendorID, device: device.deviceID, like: device)
     }
 
+    /// Everything `module` would drive on this host at the next boot besides the devices in `hidden`:
+    /// devices bound to it now, devices that are unbound (or on pciback) and that `modules.alias` gives it,
+    /// PFs included, and the VFs of every PF whose VFs it takes. Blacklisting it costs dom0 all of these.
+    func reach(of module: String, beyond hidden: Set<PCIAddress>) -> ModuleReach {
+        var devices: [PCIAddress] = []
+        var virtualFunctions: [PCIAddress] = []
+        var undetermined: [PCIAddress] = []
+        var vfDriverOfPF: [PCIAddress: String?] = [:]
+        for device in inventory.devices.values where !hidden.contains(device.address) {
+            if let pf = device.physicalFunction {
+                if vfDriverOfPF[pf] == nil { vfDriverOfPF[pf] = .some(vfDriver(of: pf)) }
+                let wouldBind = device.driver.flatMap { $0 == "pciback" ? nil : $0 } ?? vfDriverOfPF[pf]!
+                if wouldBind == module { virtualFunctions.append(device.address) }
+                continue
+            }
+            if let driver = device.driver, driver != "pciback" {
+                if driver == module { devices.append(device.address) }
+            } else if let named = alias(vendor: device.vendorID, device: device.deviceID, like: device) {
+                if named == module { devices.append(device.address) }
+            } else if device.classCode >> 16 != 0x06 && !aliases.isKnown {
+                // No driver now and no alias table to say which would bind it (bridges take none of a NIC's).
+                undetermined.append(device.address)
+            }
+        }
+        if !undetermined.isEmpty {
+            return .unknown(undetermined.sorted())
+        }
+        return ModuleReach(devices: devices.sorted(), virtualFunctions: virtualFunctions.sorted())
+    }
+
     private func boundDriver(of devices: [PCIDevice]) -> String? {
         devices.compactMap(\.driver).first { $0 != "pciback" }
     }
@@ -42,5 +72,27 @@ struct VFDrivers {
             subsystemVendor: UInt16(truncatingIfNeeded: root.readInteger(base + "subsystem_vendor") ?? 0),
             subsystemDevice: UInt16(truncatingIfNeeded: root.readInteger(base + "subsystem_device") ?? 0),
             classCode: model.classCode)
+    }
+}
+
+/// What a module drives besides the devices to be hidden (`VFDrivers.reach`).
+enum ModuleReach: Equatable {
+    /// Nothing else: blacklisting it takes nothing from dom0.
+    case hiddenOnly
+    /// PFs or other devices (not VFs) it drives or would bind.
+    case devices([PCIAddress], virtualFunctions: [PCIAddress])
+    /// VFs that stay with dom0 and that it would take.
+    case virtualFunctions([PCIAddress])
+    /// Devices without a driver, and no `modules.alias` to tell which module would bind them.
+    case unknown([PCIAddress])
+
+    init(devices: [PCIAddress], virtualFunctions: [PCIAddress]) {
+        if !devices.isEmpty {
+            self = .devices(devices, virtualFunctions: virtualFunctions)
+        } else if !virtualFunctions.isEmpty {
+            self = .virtualFunctions(virtualFunctions)
+        } else {
+            self = .hiddenOnly
+        }
     }
 }
