@@ -205,13 +205,15 @@ extension SimLayout {
 }
 
 extension SimLayout {
-    /// A host with today's SR-IOV NIC families side by side, where the VF driver is not the seeds' kind:
-    /// - a dual-port ConnectX-5 (mlx5_core drives the PFs *and* their VFs; 8 VFs each, offset 2 / 9,
-    ///   stride 1, as the card's SR-IOV capability has them), 2 VFs enabled on port 0;
-    /// - an E810-XXV (ice; VFs on iavf, 0x1889), 4 VFs on iavf;
-    /// - a dual-port X710 (i40e; VFs on iavf too, 0x154c), 4 VFs on port 0, two of them on pciback and
-    ///   two kept by dom0 on iavf; port 1 carries the default route;
-    /// - a BCM57414 (bnxt_en for PF and VFs, 0x16dc), 2 VFs.
+    /// A host with today's SR-IOV NIC families side by side, where the VF driver is not the seeds' kind
+    /// (ids, totals, offsets and strides as `lspci -vvv` dumps of real cards show their SR-IOV capability):
+    /// - a dual-port ConnectX-5 (mlx5_core drives the PFs *and* their VFs; 8 VFs each at offset 2 on port
+    ///   0 and 9 on port 1, stride 1), 2 VFs enabled on port 0;
+    /// - an E810-XXV (ice; VFs on iavf, 0x1889; 64 VFs at offset 8, stride 1), 4 VFs on iavf;
+    /// - a dual-port X710 (i40e; VFs on iavf too, 0x154c; 64 VFs at offset 16, port 1 after port 0's), 4
+    ///   VFs on port 0, two of them on pciback and two kept by dom0 on iavf; port 1 carries the default route;
+    /// - a BCM57414 (bnxt_en for PF and VFs, 0x16dc), 2 VFs; no dump of its capability was found, so its
+    ///   64 VFs at offset 8 are an assumption, not a measurement.
     /// `mlx5Unbound` leaves the ConnectX-5 without its driver (mlx5_core not loaded, only in
     /// `modules.alias`), as on the host where xvf once blacklisted mlx5_core for its VFs.
     public static func families(mlx5Unbound: Bool = false) -> SimLayout {
@@ -238,7 +240,7 @@ extension SimLayout {
             functions.append(SimFunction(
                 address: PCIAddress(bus: 0xaf, device: 0, function: UInt8(port)), port: i40ePort, vendor: 0x8086,
                 device: 0x1572, driver: "i40e", interface: "ens3f\(port)", mac: "3c:fd:fe:af:00:0\(port)",
-                sriov: SimSRIOV(totalVFs: 64, offset: 16 - port, stride: 1, vfDevice: 0x154c, vfDriver: "iavf",
+                sriov: SimSRIOV(totalVFs: 64, offset: port == 0 ? 16 : 79, stride: 1, vfDevice: 0x154c, vfDriver: "iavf",
                                 numVFs: port == 0 ? 4 : 0, rebound: port == 0 ? [0: "pciback", 1: "pciback"] : [:])))
         }
         functions.append(SimFunction(
