@@ -194,7 +194,7 @@ xvf_broken() {
         if [ ! -x "$XVF" ]; then
             XVF_BROKEN="there is no $XVF (did the package install?)"
         elif ! XVF_BROKEN=$("$XVF" --version 2>&1); then
-            XVF_BROKEN="'xvf --version' failed: $(head -n 3 <<<"$XVF_BROKEN" | tr '\n' ' ')"
+            XVF_BROKEN="'xvf --version' failed: $(head -n 3 <<<"$XVF_BROKEN" | tr '\n' ' ' | sed 's/ *$//')"
         else
             XVF_BROKEN=""
         fi
@@ -206,10 +206,10 @@ xvf_broken() {
 step() {
     local id=$1 title=$2 fn=$3 need
     shift 3
+    # (No .fail mark: the FAIL line says it all, and the lab would print the same line again.)
     if [ $# -gt 0 ] && xvf_broken; then
         echo "xvf does not start: $XVF_BROKEN" >"$STEPS/$id.log"
         echo "FAIL $id $title: xvf does not start: $XVF_BROKEN"
-        touch "$STEPS/$id.fail"
         FAILED=$((FAILED + 1))
         return 0
     fi
@@ -289,6 +289,31 @@ step_host() {
     # is missing). Boot 2 does not get this: there the boot configuration under test loads it.
     xo modprobe xen-pciback
     check "xen-pciback is bound as pciback" test -d /sys/bus/pci/drivers/pciback
+}
+
+# 0b. Xen's own passthrough path, with xl and sysfs only: what every xvf step builds on works on this
+# dom0 (so a failing xvf step is xvf's). A VF on pciback, hot-attached to a PV domU that sees it.
+step_xl_baseline() {
+    reset_xen
+    set_numvfs "$PF1" 2
+    local vf; vf=$(vf_of "$PF1" 0)
+    udevadm settle
+    xo xl pci-assignable-add "$vf" >/dev/null
+    check "$vf in xl pci-assignable-list" in_list "$vf" <<<"$(xo xl_assignable)"
+    check_is "$vf driver" pciback "$(driver_of "$vf")"
+    # libxl's wording without its source line (libxl_pci.c:802 on 4.17, :803 on 4.20): what xvf -v shows.
+    local again; again=$(xl pci-assignable-add "$vf" 2>&1)
+    echo "$again" >&2
+    check "a second add warns 'already assigned to pciback'" grep -Eq 'libxl: warning: libxl_pci\.c:[0-9]+:.*already assigned to pciback' <<<"$again"
+    start_domu labu0
+    xo xl pci-attach labu0 "$vf,permissive=1" >/dev/null
+    check "xl pci-list labu0 shows $vf" in_list "$vf" <<<"$(xo xl_attached labu0)"
+    wait_for "the guest sees the VF with igbvf bound" 90 guest_sees labu0
+    guest_pci labu0 >&2
+    xo xl pci-detach labu0 "$vf" >/dev/null
+    wait_for "the guest no longer sees the VF" 60 guest_sees_none labu0
+    reset_xen
+    wait_for "$vf back on igbvf" 30 bash -c "[ \"\$(basename \"\$(readlink $(sys "$vf")/driver)\")\" = igbvf ]"
 }
 
 # 1. list / --json against sysfs and lspci, for both PFs and their VFs.
@@ -581,6 +606,7 @@ if [ "$BOOT" = 1 ]; then
     if xvf_broken; then echo "scenario: xvf does not start: $XVF_BROKEN"; else echo "scenario: $("$XVF" --version)"; fi
     echo "scenario: xvf commands: $(subcommands "$XVF" | tr '\n' ' ')"
     step 0 "Xen host and NICs as the lab expects" step_host
+    step 0b "xl alone: VF to pciback, hot-attached to a PV domU that sees it" step_xl_baseline
     step 1 "list/--json match sysfs and lspci" step_list list show
     step 2a "vfs 2, then 4 (0-reset)" step_vfs vfs
     step 2b "driver igb --max-vfs 2" step_driver driver
