@@ -86,7 +86,11 @@ public struct HostInventory: Sendable {
             deviceID: physfn != nil ? 0xffff : UInt16(truncatingIfNeeded: dir.integer("device") ?? 0xffff),
             driver: dir.linkTarget("driver"),
             iommuGroup: dir.linkTarget("iommu_group").flatMap { Int($0) })
-        device.interfaces = interfaces.sorted().map { name in
+        // sys/class/net names almost every interface at once; a function bound to a driver (not pciback)
+        // that it names none for is asked itself, as a class directory can lack an entry the device has.
+        var names = interfaces
+        if names.isEmpty, let driver = device.driver, driver != "pciback" { names = dir.list("net") }
+        device.interfaces = names.sorted().map { name in
             NetInterface(name: name, mac: dir.text("net/" + name + "/address"))
         }
         // A VF's class and NUMA node follow its PF; reading them for thousands of VFs costs.
@@ -106,8 +110,8 @@ public struct HostInventory: Sendable {
             device.sriov = SRIOVState(
                 totalVFs: total,
                 numVFs: dir.integer("sriov_numvfs") ?? links.count,
-                offset: dir.integer("sriov_offset") ?? 0,
-                stride: dir.integer("sriov_stride") ?? 0,
+                offset: dir.integer("sriov_offset"),
+                stride: dir.integer("sriov_stride"),
                 vfDeviceID: dir.hexInteger("sriov_vf_device").map { UInt16(truncatingIfNeeded: $0) },
                 driversAutoprobe: dir.integer("sriov_drivers_autoprobe").map { $0 != 0 },
                 virtualFunctions: links)
@@ -116,6 +120,11 @@ public struct HostInventory: Sendable {
     }
 
     // MARK: queries
+
+    /// A function's own `numa_node` (a VF's included, which discovery leaves to its PF's): read on demand.
+    public func numaNode(of address: PCIAddress) -> Int? {
+        root.readInteger(Self.devicesDirectory + "/\(address)/numa_node")
+    }
 
     /// A function's `driver_override`, nil when unset. Read on demand (`xvf show`): it is a per-device
     /// file that listing thousands of VFs would otherwise open for nothing.

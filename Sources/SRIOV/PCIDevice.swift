@@ -64,16 +64,17 @@ public struct NetInterface: Sendable, Equatable {
 public struct SRIOVState: Sendable, Equatable {
     public var totalVFs: Int
     public var numVFs: Int
-    /// First VF offset and VF stride, in routing IDs (the SR-IOV capability's fields).
-    public var offset: Int
-    public var stride: Int
+    /// First VF offset and VF stride, in routing IDs (the SR-IOV capability's fields); nil when neither
+    /// sysfs nor config space could say. Unknown is never taken for 0: no VF address is computed from it.
+    public var offset: Int?
+    public var stride: Int?
     public var vfDeviceID: UInt16?
     /// `sriov_drivers_autoprobe`: whether dom0 drivers bind new VFs by themselves.
     public var driversAutoprobe: Bool?
     /// The existing VFs, by index, from the `virtfnN` links.
     public var virtualFunctions: [Int: PCIAddress]
 
-    public init(totalVFs: Int, numVFs: Int, offset: Int, stride: Int, vfDeviceID: UInt16? = nil,
+    public init(totalVFs: Int, numVFs: Int, offset: Int?, stride: Int?, vfDeviceID: UInt16? = nil,
                 driversAutoprobe: Bool? = nil, virtualFunctions: [Int: PCIAddress] = [:]) {
         self.totalVFs = totalVFs
         self.numVFs = numVFs
@@ -88,7 +89,7 @@ public struct SRIOVState: Sendable, Equatable {
     /// the PF's routing ID + offset + index × stride, which may land on a following bus.
     public func address(ofVF index: Int, pf: PCIAddress) -> PCIAddress? {
         if let existing = virtualFunctions[index] { return existing }
-        guard index >= 0, index < totalVFs, offset > 0 else { return nil }
+        guard index >= 0, index < totalVFs, let offset, offset > 0, let stride, stride > 0 || index == 0 else { return nil }
         return pf.advanced(byRoutingID: offset + index * stride)
     }
 }

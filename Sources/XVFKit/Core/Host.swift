@@ -25,12 +25,26 @@ public final class Host {
     public func inventory() throws(XVFError) -> HostInventory {
         if let cachedInventory { return cachedInventory }
         do {
-            let inventory = try HostInventory.discover(root)
+            let inventory = Self.completingSRIOV(try HostInventory.discover(root), library: { library })
             cachedInventory = inventory
             return inventory
         } catch {
             throw XVFError(error)
         }
+    }
+
+    /// A PF whose sysfs lacks `sriov_offset` or `sriov_stride` gets them from its SR-IOV capability in
+    /// config space (libpci, opened only then); what neither can tell stays unknown.
+    static func completingSRIOV(_ inventory: HostInventory, library: () -> PCILibrary?) -> HostInventory {
+        let incomplete = inventory.physicalFunctions.filter { $0.sriov?.offset == nil || $0.sriov?.stride == nil }
+        guard !incomplete.isEmpty, let library = library() else { return inventory }
+        var devices = inventory.devices
+        for pf in incomplete {
+            guard let capability = try? library.sriovCapability(of: pf.address), capability.firstVFOffset > 0 else { continue }
+            devices[pf.address]?.sriov?.offset = pf.sriov?.offset ?? capability.firstVFOffset
+            devices[pf.address]?.sriov?.stride = pf.sriov?.stride ?? capability.vfStride
+        }
+        return HostInventory(root: inventory.root, devices: Array(devices.values))
     }
 
     /// Forgets what was read, after a change.

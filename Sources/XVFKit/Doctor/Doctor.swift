@@ -134,12 +134,19 @@ public struct Doctor {
 
             checks.append(Self.vfDrivers(pf, label: label, inventory: inventory, assignable: config.map { _ in assignable }))
 
-            let open = report.upstream.filter { $0.acs?.isolates != true }
-            if open.isEmpty {
+            let open = report.upstream.filter { $0.acs.isolates == false }
+            let unknown = report.upstream.compactMap { bridge -> String? in
+                if case .unknown(let why) = bridge.acs { return "\(bridge.address) (\(why))" }
+                return nil
+            }
+            if open.isEmpty && !unknown.isEmpty {
+                add("acs:\(id)", .warn, "\(label): ACS above it could not be read on " + unknown.joined(separator: ", "),
+                    fix: "run xvf doctor as root, so that the whole config space can be read")
+            } else if open.isEmpty {
                 add("acs:\(id)", .pass, "\(label): every bridge above it isolates with ACS"
                     + (report.upstream.isEmpty ? " (none)" : " (\(report.upstream.map(\.address.description).joined(separator: ", ")))"))
             } else {
-                let which = open.map { "\($0.address) (\($0.acs == nil ? "no ACS" : "ACS controls off"))" }.joined(separator: ", ")
+                let which = open.map { "\($0.address) (\($0.acs == .absent ? "no ACS" : "ACS controls off"))" }.joined(separator: ", ")
                 add("acs:\(id)", .warn, "\(label): bridge \(which) above it does not isolate its devices: they can reach "
                     + "each other without the IOMMU", fix: "use a slot whose root port has ACS, or give all devices behind "
                     + "that bridge to the same guest")

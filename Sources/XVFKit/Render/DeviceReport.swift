@@ -6,7 +6,41 @@ import SRIOV
 public struct DeviceReport {
     public struct Bridge {
         public var address: PCIAddress
-        public var acs: ACSCapability?
+        public var acs: ACSReading
+    }
+
+    /// ACS on a bridge as far as it could be read: "no ACS" is said only when the capability list was read
+    /// and lacks it.
+    public enum ACSReading: Equatable {
+        case present(ACSCapability)
+        case absent
+        /// Why it could not be read: config space cut short (an unprivileged read gives 64 bytes), a bridge
+        /// sysfs does not list, libpci unavailable.
+        case unknown(String)
+
+        /// The controls that are on, when the capability is there.
+        var controls: [String]? {
+            if case .present(let capability) = self { return capability.enabledControls }
+            return nil
+        }
+
+        /// `present`, `absent` or `unknown`, as `show --json` says it.
+        var state: String {
+            switch self {
+            case .present: return "present"
+            case .absent: return "absent"
+            case .unknown: return "unknown"
+            }
+        }
+
+        /// Whether the bridge isolates the devices below it; nil when that is unknown.
+        public var isolates: Bool? {
+            switch self {
+            case .present(let capability): return capability.isolates
+            case .absent: return false
+            case .unknown: return nil
+            }
+        }
     }
 
     public var device: PCIDevice
@@ -28,6 +62,8 @@ public struct DeviceReport {
 
     public init(_ device: PCIDevice, inventory: HostInventory, library: PCILibrary?,
                 assignments: DomainAssignments = [:]) {
+        var device = device
+        if device.numaNode == nil { device.numaNode = inventory.numaNode(of: device.address) }
         self.device = device
         driverOverride = inventory.driverOverride(of: device.address)
         let names = library?.names(vendor: device.vendorID, device: device.deviceID)
@@ -53,27 +89,44 @@ public struct DeviceReport {
             } catch {
                 warnings.append("\(device.address): \(error)")
             }
-            for bridge in Self.upstreamBridges(of: device.address, root: inventory.root) {
-                do {
-                    bridges.append(Bridge(address: bridge, acs: try library.accessControlServices(of: bridge)))
-                } catch {
-                    warnings.append("\(bridge): \(error)")
-                    bridges.append(Bridge(address: bridge, acs: nil))
-                }
-            }
+        }
+        bridges = Self.upstreamBridges(of: device.address, root: inventory.root).map { bridge in
+            Bridge(address: bridge.address, acs: Self.acs(of: bridge.address, listed: bridge.listed, library: library,
+                                                          root: inventory.root))
         }
         sriovCapability = capability
         upstream = bridges
     }
 
     /// The bridges above a function, nearest first, from its canonical sysfs path
-    /// (`sys/devices/pci0000:00/0000:00:03.0/0000:04:00.0`). A VF is reached through its PF.
-    public static func upstreamBridges(of address: PCIAddress, root: HostRoot) -> [PCIAddress] {
+    /// (`sys/devices/pci0000:00/0000:00:03.0/0000:04:00.0`). A VF is reached through its PF. A function on
+    /// that path is a bridge even when `sys/bus/pci/devices` does not list it (`listed` false): it stays
+    /// in the path, its ACS unknown, rather than vanish from it.
+    public static func upstreamBridges(of address: PCIAddress, root: HostRoot) -> [(address: PCIAddress, listed: Bool)] {
         guard let path = root.resolve("sys/bus/pci/devices/\(address)") else { return [] }
         let parts = path.split(separator: "/").compactMap { try? PCIAddress(parsing: String($0)) }
-        return parts.filter { $0 != address }.reversed().filter { candidate in
-            root.linkTarget("sys/bus/pci/devices/\(candidate)/physfn") == nil
-                && (root.readInteger("sys/bus/pci/devices/\(candidate)/class") ?? 0) >> 8 == 0x0604
+        return parts.filter { $0 != address }.reversed().compactMap { candidate in
+            let entry = "sys/bus/pci/devices/\(candidate)"
+            guard root.exists(entry) else { return (candidate, false) }
+            guard root.linkTarget(entry + "/physfn") == nil,
+                  (root.readInteger(entry + "/class") ?? 0x060400) >> 8 == 0x0604 else { return nil }
+            return (candidate, true)
+        }
+    }
+
+    /// ACS on one bridge, or why it cannot be known.
+    static func acs(of bridge: PCIAddress, listed: Bool, library: PCILibrary?, root: HostRoot) -> ACSReading {
+        guard listed else { return .unknown("\(bridge) is not in /sys/bus/pci/devices") }
+        guard let library else { return .unknown("libpci cannot read this host") }
+        // Extended capabilities (ACS among them) start at 0x100: a shorter read cannot tell whether it is there.
+        let readable = root.readFile("sys/bus/pci/devices/\(bridge)/config")?.count ?? 0
+        guard readable > 0x100 else {
+            return .unknown("only \(readable) bytes of its config space can be read (run as root)")
+        }
+        do {
+            return try library.accessControlServices(of: bridge).map(ACSReading.present) ?? .absent
+        } catch {
+            return .unknown(error.description)
         }
     }
 
@@ -99,7 +152,8 @@ public struct DeviceReport {
         if let group = d.iommuGroup { lines.append(("iommu group", String(group))) }
         if let numa = d.numaNode { lines.append(("numa node", String(numa))) }
         if let s = d.sriov {
-            var value = "\(s.numVFs) of \(s.totalVFs) VFs, offset 0x\(String(s.offset, radix: 16)), stride \(s.stride)"
+            var value = "\(s.numVFs) of \(s.totalVFs) VFs, offset " + (s.offset.map { "0x" + String($0, radix: 16) } ?? "unknown")
+                + ", stride " + (s.stride.map(String.init) ?? "unknown")
             if let vfDevice = s.vfDeviceID { value += ", VF device \(hex4(d.vendorID)):\(hex4(vfDevice))" }
             if let autoprobe = s.driversAutoprobe { value += ", drivers autoprobe \(autoprobe ? "on" : "off")" }
             lines.append(("sr-iov", value))
@@ -111,12 +165,15 @@ public struct DeviceReport {
         }
         for bridge in upstream {
             let acs: String
-            if let cap = bridge.acs {
+            switch bridge.acs {
+            case .present(let cap):
                 let on = cap.enabledControls
                 acs = "ACS " + (on.isEmpty ? "present, all controls off" : on.joined(separator: " "))
                     + (cap.isolates ? " (isolating)" : " (not isolating)")
-            } else {
+            case .absent:
                 acs = "no ACS"
+            case .unknown(let why):
+                acs = "ACS unknown: " + why
             }
             lines.append(("upstream", "\(bridge.address)  " + acs))
         }
@@ -181,8 +238,9 @@ public struct DeviceReport {
         fields.append(("upstream", .array(upstream.map { bridge in
             .object([
                 ("bdf", .string(bridge.address.description)),
-                ("acs", bridge.acs.map { .array($0.enabledControls.map(JSON.string)) } ?? .null),
-                ("isolating", .bool(bridge.acs?.isolates ?? false)),
+                ("acs", bridge.acs.controls.map { .array($0.map(JSON.string)) } ?? .null),
+                ("isolating", bridge.acs.isolates.map(JSON.bool) ?? .null),
+                ("acs_state", .string(bridge.acs.state)),
             ])
         })))
         return .object(fields)
