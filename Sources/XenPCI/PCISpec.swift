@@ -111,6 +111,10 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
             throw PCISpecError(text, "contains \(what); a spec has no spaces, e.g. 05:10.0,permissive=1")
         }
         let elements = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        if elements.count > 1 && elements.last == "" && !elements.dropLast().contains(where: \.isEmpty) {
+            throw PCISpecError(text, "ends with a comma, which libxlutil would ignore; xvf takes specs only as written "
+                               + "without it: '\(text.dropLast())'")
+        }
         if elements.contains(where: \.isEmpty) {
             throw PCISpecError(text, "has an empty item between commas; write key=value items separated by single commas")
         }
@@ -140,7 +144,12 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
             guard Self.keys.contains(key) else {
                 throw PCISpecError(text, "has an unknown key '\(key)'; the keys are \(Self.keys.joined(separator: ", "))")
             }
-            guard !value.isEmpty else { throw PCISpecError(text, "has '\(key)=' without a value") }
+            guard !value.isEmpty else {
+                // xl-pci-configuration(5) lets an empty value mean the default; xvf asks for it written out,
+                // so that what a config says is what the guest gets.
+                throw PCISpecError(text, "has '\(key)=' without a value, which libxlutil would read as the default; "
+                                   + "leave \(key) out for the default, or write its value")
+            }
             let duplicate = !seen.insert(key).inserted || (key == "bdf" && address != nil) || (key == "vslot" && vslot != nil)
             if duplicate {
                 throw PCISpecError(text, "gives \(key) twice; libxl would silently keep only one, so give it once")
@@ -191,7 +200,8 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
         do {
             return (try PCIAddress(parsing: numeric), allFunctions)
         } catch {
-            let reason = allFunctions ? "has a device '\(text)' that is not [DDDD:]BB:DD.*" : "has a device \(error.description)"
+            let reason = allFunctions ? "names device '\(text)', which is not [DDDD:]BB:DD.*"
+                : "names device '\(text)', which \(error.reason)"
             throw PCISpecError(whole, reason)
         }
     }

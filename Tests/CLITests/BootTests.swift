@@ -350,4 +350,23 @@ import Testing
         #expect(named.status == 2)
         #expect(named.stderr.hasPrefix("xvf: \(root)/nosuch.cfg: cannot be read (No such file or directory)"))
     }
+
+    /// Off a dom0 pciback is reached through sysfs, where a VF cannot be named: said, not dropped.
+    @Test func aNameThatCannotBeGivenIsSaid() throws {
+        let root = simulatedHost(.dl360(xenDom0: false))
+        try writeConfig(root, Self.eno52Config)
+        let ip = try FakeIP()
+        let plan = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stderr.contains("xvf: warning: eno52/0: name=db-nic is not given: off a Xen dom0 the VF "
+                                     + "goes to pciback through sysfs, and only libxl keeps names"), "\(plan.stderr)")
+    }
+
+    @Test func aMissingIpNamesItsPackage() throws {
+        let root = simulatedHost()
+        try writeConfig(root, Self.eno52Config)
+        let empty = temporaryDirectory("no-ip")
+        let result = try xvf(["--root", root, "boot"], environment: ["PATH": empty, "XVF_FAKE_BIN": empty])
+        #expect(result.stderr.contains("ip is not on PATH; install it (Debian: iproute2) or fix PATH"), "\(result.stderr)")
+    }
 }

@@ -71,7 +71,11 @@ struct PCISpecTests {
                 return error.description
             }
         }
-        #expect(message("05:10") == "PCI spec '05:10' has a device '05:10' has no function number; write it as 05:10.0 (BB:DD.F)")
+        #expect(message("05:10") == "PCI spec '05:10' names device '05:10', which has no function number; write it as 05:10.0 (BB:DD.F)")
+        #expect(message("05:10.0,") == "PCI spec '05:10.0,' ends with a comma, which libxlutil would ignore; xvf takes specs "
+                + "only as written without it: '05:10.0'")
+        #expect(message("05:10.0,permissive=") == "PCI spec '05:10.0,permissive=' has 'permissive=' without a value, which "
+                + "libxlutil would read as the default; leave permissive out for the default, or write its value")
         #expect(message("05:10.0,permissive=2").contains("write permissive=1 or permissive=0"))
         #expect(message("05:10.0@20").contains("above the largest guest slot 0x1f"))
         #expect(message("05:10.0,foo=1").contains("unknown key 'foo'"))

@@ -120,6 +120,11 @@ public struct BootPlan {
                     continue
                 }
             }
+            if let name = vf.name, assignableNames == nil {
+                // Names live in libxl's xenstore entries; pciback in sysfs has nowhere to keep one.
+                Warnings.add("\(label): name=\(name) is not given: off a Xen dom0 the VF goes to pciback through sysfs, "
+                             + "and only libxl keeps names (run xvf boot in the dom0 to name it)")
+            }
             handovers.append(.handToPciback(vf: vf.address, pf: vf.pf, label: label, name: vf.name,
                                             toolstack: assignableNames != nil, currentDriver: device?.driver))
         }

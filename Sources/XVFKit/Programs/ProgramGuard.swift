@@ -23,7 +23,8 @@ enum ProgramGuard {
             .split(separator: ":").compactMap { canonical(String($0)) }
         for case .run(let argv) in steps {
             guard let found = locate(argv[0], searchPath: searchPath) else {
-                throw XVFError(.unavailable, "\(argv[0]) is not on PATH; install it (kmod) or fix PATH")
+                let package = ["ip": "iproute2", "modprobe": "kmod"][argv[0]].map { " (Debian: \($0))" } ?? ""
+                throw XVFError(.unavailable, "\(argv[0]) is not on PATH; install it\(package) or fix PATH")
             }
             // An unresolvable program is refused like a system one: nothing shows it is a stand-in.
             let real = canonical(found)
