@@ -177,7 +177,8 @@ extension HostInventory {
             throw NameError(text, "(\(device.address)) is a VF; name its PF (\(pf))")
         }
         guard device.isPhysicalFunction else {
-            throw NameError(text, "(\(device.address)) is not SR-IOV capable (no sriov_totalvfs)")
+            throw NameError(text, "(\(device.address)) is not SR-IOV capable (no sriov_totalvfs)"
+                            + (FirmwareSRIOV.advice(for: device).map { ": " + $0 } ?? ""))
         }
         return device
     }
@@ -193,7 +194,8 @@ extension HostInventory {
             throw NameError(whole, "names \(reference), which is not a device on this host; `xvf list` shows them")
         }
         guard device.isPhysicalFunction else {
-            throw NameError(whole, "names \(reference) (\(device.address)), which is not SR-IOV capable (no sriov_totalvfs)")
+            throw NameError(whole, "names \(reference) (\(device.address)), which is not SR-IOV capable (no sriov_totalvfs)"
+                            + (FirmwareSRIOV.advice(for: device).map { ": " + $0 } ?? ""))
         }
         return device
     }

@@ -104,4 +104,19 @@ import Testing
         }
         #expect(result.stdout.contains("\"id\":\"vf-drivers:0000:3b:00.0\",\"status\":\"warn\""), "\(result.stdout)")
     }
+
+    /// A ConnectX-5 whose firmware has SR-IOV off has no SR-IOV capability: the answer is the firmware
+    /// setting, not "not SR-IOV capable" alone.
+    @Test func aMellanoxWithSRIOVOffInFirmwareSaysWhatToRun() throws {
+        var layout = SimLayout.families()
+        layout.functions[2].sriov = nil  // 0000:3b:00.1
+        let root = simulatedHost(layout)
+        let vfs = try xvf(["--root", root, "vfs", "ens1f1np1", "4"])
+        #expect(vfs.status == 2)
+        #expect(vfs.stderr.contains("is not SR-IOV capable (no sriov_totalvfs): its firmware has SR-IOV off: run `mstconfig "
+                                    + "-d 0000:3b:00.1 set SRIOV_EN=1 NUM_OF_VFS=8`"), "\(vfs.stderr)")
+        let doctor = try xvf(["--root", root, "doctor", "--json"])
+        #expect(doctor.stdout.contains("{\"id\":\"sriov-capability:0000:3b:00.1\",\"status\":\"warn\",\"message\":\"ens1f1np1 "
+                                       + "(0000:3b:00.1): no SR-IOV capability\",\"fix\":\"its firmware has SR-IOV off"), "\(doctor.stdout)")
+    }
 }

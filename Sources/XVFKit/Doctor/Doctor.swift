@@ -87,6 +87,12 @@ public struct Doctor {
         }
         checks.append(Self.bootLine(root, config: config))
 
+        // NICs whose firmware has SR-IOV off: no PF to check, but the one thing to change is known.
+        for device in inventory.devices.values.sorted(by: { $0.address < $1.address }) {
+            guard let advice = FirmwareSRIOV.advice(for: device) else { continue }
+            add("sriov-capability:\(device.address)", .warn, "\(inventory.label(device)): no SR-IOV capability", fix: advice)
+        }
+
         // Each PF.
         let library = host.library
         let log = KernelLog.messages(root)

@@ -49,7 +49,8 @@ public struct VFCountChange {
     public init(pf: PCIDevice, count text: String, inventory: HostInventory, assignments: DomainAssignments,
                 assignable: [PCIAddress: String?] = [:], safety: HostSafety, force: Bool) throws(XVFError) {
         guard let sriov = pf.sriov else {
-            throw XVFError(.badInput, "\(inventory.label(pf)) is not SR-IOV capable (no sriov_totalvfs)")
+            throw XVFError(.badInput, "\(inventory.label(pf)) is not SR-IOV capable (no sriov_totalvfs)"
+                           + (FirmwareSRIOV.advice(for: pf).map { ": " + $0 } ?? ""))
         }
         let label = inventory.label(pf)
         self.label = label
