@@ -36,7 +36,10 @@ public struct DomainConfigPCIList {
             present[address] = spec.canonical
             added.append(spec)
         }
-        let items = added.map { quote($0.canonical) }
+        // New items in the quotes the list already uses.
+        let quoteMark: Character = file.lists.last?.elements.first.map { file.bytes[$0.range.lowerBound] == UInt8(ascii: "\"") }
+            == true ? "\"" : "'"
+        let items = added.map { quote($0.canonical, with: quoteMark) }
         var edits: [TextEdit] = []
         if let target = file.lists.last, !items.isEmpty {
             edits = target.appending(items, in: file.bytes)
@@ -59,7 +62,8 @@ public struct DomainConfigPCIList {
         let wanted = Set(addresses)
         var found: Set<PCIAddress> = []
         var edits: [TextEdit] = []
-        for list in file.lists {
+        for statement in file.statements {
+            guard let list = statement.list else { continue }
             var doomed: [Int] = []
             // A nested list can only be in a list a later `pci =` replaces (libxlutil refuses it in the
             // live one): it names no device and stays.
@@ -70,7 +74,16 @@ public struct DomainConfigPCIList {
                     found.insert(address)
                 }
             }
-            if !doomed.isEmpty { edits += list.removing(doomed, in: file.bytes) }
+            guard !doomed.isEmpty else { continue }
+            // Emptied with nothing else in it (no comment), and the file's only pci setting (an earlier one it
+            // replaces would come back to life): the statement goes, as before xvf added to it.
+            if doomed.count == list.elements.count, file.statements.count == 1,
+               !file.bytes[list.open..<list.close].contains(UInt8(ascii: "#")),
+               let whole = statement.wholeLines(in: file.bytes) {
+                edits.append(TextEdit(offset: whole.lowerBound, length: whole.count, text: ""))
+            } else {
+                edits += list.removing(doomed, in: file.bytes)
+            }
         }
         if let missing = addresses.first(where: { !found.contains($0) }) {
             throw DomainConfigError("\(missing) is not in the pci list of \(filename) (it has: "
@@ -108,13 +121,13 @@ public struct DomainConfigPCIList {
     }
 
     /// A string literal xl reads back as `value`.
-    static func quote(_ value: String) -> String {
-        var quoted = "'"
+    static func quote(_ value: String, with mark: Character = "'") -> String {
+        var quoted = String(mark)
         for character in value {
-            if character == "\\" || character == "'" { quoted.append("\\") }
+            if character == "\\" || character == mark { quoted.append("\\") }
             quoted.append(character)
         }
-        return quoted + "'"
+        return quoted + String(mark)
     }
 
     /// The change as a line diff: the changed lines with a few around them.
@@ -150,8 +163,10 @@ struct ScannedFile {
     let text: String
     let filename: String
     let bytes: [UInt8]
-    /// The lists of every `pci = [ … ]` and `pci += [ … ]`, in file order.
-    let lists: [XLStatements.List]
+    /// Every `pci = [ … ]` and `pci += [ … ]` statement with a list, in file order.
+    let statements: [XLStatements.Statement]
+    /// Their lists.
+    var lists: [XLStatements.List] { statements.compactMap(\.list) }
     /// The list xl uses (libxlutil's reading); nil when not set.
     let effective: [String]?
 
@@ -165,7 +180,7 @@ struct ScannedFile {
             throw DomainConfigError("\(error); nothing was changed", unavailable: error.unavailable)
         }
         let layout = XLStatements(scanning: text)
-        lists = layout.statements.compactMap { $0.key == "pci" ? $0.list : nil }
+        statements = layout.statements.filter { $0.key == "pci" && $0.list != nil }
         let scanned = layout.items(of: "pci")?.map(\.value) ?? []
         guard scanned == (effective ?? []) else {
             throw DomainConfigError("\(filename): xvf reads its pci list as [\(scanned.joined(separator: ", "))] but xl "

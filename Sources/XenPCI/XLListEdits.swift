@@ -75,8 +75,13 @@ extension XLStatements.List {
             } else if index > 0, let previous = elements[index - 1].comma,
                       bytes[(previous + 1)..<start].allSatisfy(Self.isBlank) {
                 ranges.append(previous..<end)
+            } else if index > 0, let previous = elements[index - 1].comma, !indices.contains(index - 1) {
+                // The comma before it sits on an earlier line, a comment between: it goes too, so the new
+                // last element ends the list as the user would have written it; the comment stays.
+                ranges.append(previous..<(previous + 1))
+                let first = bytes[lineStart..<start].allSatisfy(Self.isBlank) && lineStart > open
+                ranges.append((first ? lineStart : start)..<end)
             } else {
-                // The comma before it (on an earlier line) becomes a trailing comma, which xl accepts.
                 ranges.append(start..<end)
             }
         }
@@ -92,11 +97,24 @@ extension XLStatements.List {
         return merged.map { TextEdit(offset: $0.lowerBound, length: $0.count, text: "") }
     }
 
-    private static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+    static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
     /// Strings hold no line breaks and comments end at one, so the last `\n` before an element is the
     /// start of its line.
-    private static func lineStart(before offset: Int, in bytes: [UInt8]) -> Int {
+    static func lineStart(before offset: Int, in bytes: [UInt8]) -> Int {
         (bytes[..<offset].lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+    }
+}
+
+extension XLStatements.Statement {
+    /// The lines the statement fills, newline included, when nothing else shares them (blanks and a `;`
+    /// aside); nil when another statement or a comment is on them.
+    func wholeLines(in bytes: [UInt8]) -> Range<Int>? {
+        let start = XLStatements.List.lineStart(before: range.lowerBound, in: bytes)
+        guard bytes[start..<range.lowerBound].allSatisfy(XLStatements.List.isBlank) else { return nil }
+        var end = range.upperBound
+        while end < bytes.count && (XLStatements.List.isBlank(bytes[end]) || bytes[end] == UInt8(ascii: ";")) { end += 1 }
+        guard end == bytes.count || bytes[end] == UInt8(ascii: "\n") else { return nil }
+        return start..<min(end + 1, bytes.count)
     }
 }

@@ -100,7 +100,8 @@ import Testing
 
             """)
         let all = try DomainConfigPCIList.remove([address("04:11.0"), address("04:11.4")], from: "pci = [ '04:11.0', '04:11.4' ]\n", filename: "s.cfg")
-        #expect(all.edited == "pci = [ ]\n")
+        // The only pci setting, emptied: it goes, leaving the file as it was before anything was added.
+        #expect(all.edited == "")
         #expect(all.after.isEmpty)
     }
 
@@ -154,7 +155,7 @@ import Testing
         #expect(added.before == ["0000:04:10.0"])
         #expect(added.edited == "name = \"x\"\npci += [ '0000:04:10.0', '0000:04:10.4' ]\n")
         let removed = try DomainConfigPCIList.remove([address("04:10.0")], from: text, filename: "a.cfg")
-        #expect(removed.edited == "name = \"x\"\npci += [ ]\n")
+        #expect(removed.edited == "name = \"x\"\n")
     }
 
     /// Every way of removing items from lists laid out in every way xl accepts leaves a file libxlutil
@@ -225,5 +226,17 @@ import Testing
         // And they can be edited.
         let edit = try DomainConfigPCIList.add([spec("0000:06:00.0")], to: text, filename: name)
         #expect(edit.after == pci + ["0000:06:00.0"])
+    }
+
+    @Test func newItemsTakeTheListsQuotesAndAnEmptiedListLeavesTheFileAsItWas() throws {
+        let double = try DomainConfigPCIList.add([spec("04:10.4")], to: "pci = [ \"0000:04:10.0\" ]\n", filename: "d.cfg")
+        #expect(double.edited == "pci = [ \"0000:04:10.0\", \"0000:04:10.4\" ]\n")
+        let before = "name = \"web1\"\nmemory = 512\n"
+        let added = try DomainConfigPCIList.add([spec("04:10.4")], to: before, filename: "w.cfg")
+        #expect(try DomainConfigPCIList.remove([address("04:10.4")], from: added.edited, filename: "w.cfg").edited == before)
+        // A comment on its own line inside the list stays there; the comma the new last item no longer needs goes.
+        let commented = "pci = [ '04:10.0',\n  # the db NIC\n  '04:10.4' ]\n"
+        let removed = try DomainConfigPCIList.remove([address("04:10.4")], from: commented, filename: "c.cfg")
+        #expect(removed.edited == "pci = [ '04:10.0'\n  # the db NIC\n ]\n")
     }
 }
