@@ -84,6 +84,9 @@ public struct SimSRIOV: Sendable {
     /// The PF driver takes at most this many VFs in its current mode (ixgbe with DCB or FCoE on): a larger
     /// `sriov_numvfs` answers EINVAL.
     public var driverLimit: Int?
+    /// The PF driver enables at most this many VFs and still answers the write with success (bnxt_en
+    /// while the PF's interface is down enables none; the kernel only warns "N VFs requested; only M enabled").
+    public var silentLimit: Int?
 
     public init(totalVFs: Int, offset: Int, stride: Int, vfDevice: UInt16, vfDriver: String, numVFs: Int = 0,
                 autoprobe: Bool = true, rebound: [Int: String?] = [:], mmioShortage: Bool = false,

@@ -62,6 +62,7 @@ public enum SimulatedHost {
             }
             if function.sriov?.mmioShortage == true { marker.append("no-mmio \(function.address)") }
             if let limit = function.sriov?.driverLimit { marker.append("vf-limit \(function.address) \(limit)") }
+            if let limit = function.sriov?.silentLimit { marker.append("vf-silent-limit \(function.address) \(limit)") }
         }
         if layout.moduleAliases {
             // The running kernel's alias table, from every module's id table, loaded or not.

@@ -109,6 +109,11 @@ public struct SimulatedKernel: AttributeWriter {
                 throw fail(ENOMEM)
             }
             if let limit = state.vfLimit[address], Int(count) > limit { throw fail(EINVAL) }
+            if let limit = state.silentLimit[address], Int(count) > limit {
+                logKernelMessage("pci \(address): \(count) VFs requested; only \(limit) enabled", root: root)
+                if limit > 0 { createVFs(limit, pf: address, pfDirectory: canonicalDirectory, state: state, root: root) }
+                return
+            }
             createVFs(Int(count), pf: address, pfDirectory: canonicalDirectory, state: state, root: root)
         case "sriov_drivers_autoprobe":
             guard text == "0" || text == "1" else { throw fail(EINVAL) }
@@ -312,6 +317,7 @@ public struct SimulatedKernel: AttributeWriter {
         var interfaces: [PCIAddress: (name: String, mac: String)] = [:]
         var mmioShort: Set<PCIAddress> = []
         var vfLimit: [PCIAddress: Int] = [:]
+        var silentLimit: [PCIAddress: Int] = [:]
 
         func deviceDirectory(_ address: PCIAddress, _ root: HostRoot) -> String? {
             root.resolve("sys/bus/pci/devices/\(address)")
@@ -335,6 +341,10 @@ public struct SimulatedKernel: AttributeWriter {
             case "vf-limit" where words.count == 3:
                 if let address = try? PCIAddress(parsing: words[1]), let limit = Int(words[2]) {
                     state.vfLimit[address] = limit
+                }
+            case "vf-silent-limit" where words.count == 3:
+                if let address = try? PCIAddress(parsing: words[1]), let limit = Int(words[2]) {
+                    state.silentLimit[address] = limit
                 }
             default:
                 continue

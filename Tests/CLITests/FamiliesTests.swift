@@ -119,4 +119,20 @@ import Testing
         #expect(doctor.stdout.contains("{\"id\":\"sriov-capability:0000:3b:00.1\",\"status\":\"warn\",\"message\":\"ens1f1np1 "
                                        + "(0000:3b:00.1): no SR-IOV capability\",\"fix\":\"its firmware has SR-IOV off"), "\(doctor.stdout)")
     }
+
+    /// bnxt_en with the PF's interface down enables no VF and the write still succeeds: xvf reads the count
+    /// back and says what to do rather than report VFs that are not there.
+    @Test func aDriverThatEnablesFewerVFsIsCaught() throws {
+        var layout = SimLayout.families()
+        let bnxt = try #require(layout.functions.firstIndex { $0.driver == "bnxt_en" })
+        layout.functions[bnxt].sriov?.numVFs = 0
+        layout.functions[bnxt].sriov?.silentLimit = 0
+        let root = simulatedHost(layout)
+        let result = try xvf(["--root", root, "vfs", "ens4f0np0", "4"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("ens4f0np0 (0000:d8:00.0): the driver enabled 0 of the 4 VFs asked for; bnxt_en "
+                                       + "enables VFs only while the PF's interface is up: `ip link set ens4f0np0 up`"),
+                "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
 }

@@ -35,4 +35,16 @@ enum SRIOVKernelErrors {
         }
         return XVFError(.failed, what)
     }
+
+    /// The write succeeded but the driver enabled fewer VFs: what makes each driver do that.
+    static func fewerEnabled(pf: PCIDevice, label: String, requested: Int, enabled: Int) -> XVFError {
+        let why: String = switch pf.driver {
+        // bnxt_en refuses SR-IOV while the PF's interface is down ("Reject SRIOV config request since if is
+        // down!") and returns success with no VF.
+        case "bnxt_en"?: "bnxt_en enables VFs only while the PF's interface is up: `ip link set "
+            + (pf.interfaceName ?? "PF") + " up`, then run this again"
+        default: "the kernel log says why (`dmesg | grep -i sr-iov`)"
+        }
+        return XVFError(.failed, "\(label): the driver enabled \(enabled) of the \(requested) VFs asked for; \(why)")
+    }
 }

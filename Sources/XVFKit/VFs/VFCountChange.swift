@@ -187,6 +187,12 @@ public struct VFCountChange {
                 }
                 throw XVFError(.failed, error.description)
             }
+            // The kernel answers success when the PF driver enabled fewer VFs than asked ("N VFs requested;
+            // only M enabled"): the count is read back, not assumed.
+            if case .writeAttribute(let path, let value) = hostStep, path == Self.numvfsPath(pf),
+               let wanted = Int(value), wanted > 0, let enabled = root.readInteger(path), enabled < wanted {
+                throw SRIOVKernelErrors.fewerEnabled(pf: pf, label: label, requested: wanted, enabled: enabled)
+            }
         }
         return false
     }
