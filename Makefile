@@ -57,6 +57,7 @@ bench: release
 ## (vendor-completions, /usr/lib/systemd/system); any other PREFIX keeps the unit in /etc/systemd/system.
 ZSH_COMPLETIONS = $(if $(filter /usr,$(PREFIX)),share/zsh/vendor-completions,share/zsh/site-functions)
 UNIT_DIR        = $(if $(filter /usr,$(PREFIX)),/usr/lib/systemd/system,/etc/systemd/system)
+UDEV_DIR        = $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d)
 install: release
 	install -D -m 0755 .build/release/xvf $(DESTDIR)$(PREFIX)/bin/xvf
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/$(ZSH_COMPLETIONS) \
@@ -69,10 +70,11 @@ install: release
 	@# shared Swift runtime) the static -Osize .build/release/xvf installed above, nor rebuild it after.
 	$(SWIFT) package --allow-writing-to-directory .build/manual generate-manual --configuration debug --output-directory .build/manual
 	install -m 0644 .build/manual/xvf.1 $(DESTDIR)$(PREFIX)/share/man/man1/xvf.1
-	if [ -f xlcfg/xvf-boot.service ]; then \
-		install -d $(DESTDIR)$(UNIT_DIR); \
-		sed 's|/usr/local/bin/xvf|$(PREFIX)/bin/xvf|g' xlcfg/xvf-boot.service > $(DESTDIR)$(UNIT_DIR)/xvf-boot.service; \
-	fi
+	install -d $(DESTDIR)$(UNIT_DIR) $(DESTDIR)$(UDEV_DIR)
+	for unit in xvf-boot.service xvf-pf@.service; do \
+		sed 's|/usr/local/bin/xvf|$(PREFIX)/bin/xvf|g' xlcfg/$$unit > $(DESTDIR)$(UNIT_DIR)/$$unit; \
+	done
+	install -m 0644 xlcfg/90-xvf-pf.rules $(DESTDIR)$(UDEV_DIR)/90-xvf-pf.rules
 
 ## deb: one package of the release binary for Debian 12 and 13 dom0s, .build/deb/xvf_VERSION_ARCH.deb:
 ## `make install PREFIX=/usr` into a staging root, the xlcfg/ examples in /usr/share/doc/xvf/examples,

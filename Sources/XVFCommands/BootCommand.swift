@@ -16,11 +16,14 @@ struct BootCommand: HostCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: ArgumentHelp("The host config (default: etc/xen/xvf.cfg under the root).", valueName: "file"))
     var config: String?
+    @Option(help: ArgumentHelp("Apply only this PF's entries (an interface or an address): what the udev rule runs "
+                               + "when the PF's driver binds again.", valueName: "device"))
+    var pf: String?
     @Flag(help: "Print each step and change nothing.") var dryRun = false
 
     /// Exits 1 after a partial failure, whose failures were already reported one a line.
     func run(on host: Host) throws(XVFError) {
-        let outcome = try HostBoot.run(configPath: config, dryRun: dryRun, on: host) { print($0) }
+        let outcome = try HostBoot.run(configPath: config, pf: pf, dryRun: dryRun, on: host) { print($0) }
         for note in outcome.notes { print(note) }
         for failure in outcome.failures { printError("xvf: " + failure) }
         print(outcome.summary)

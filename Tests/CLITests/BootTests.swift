@@ -369,4 +369,41 @@ import Testing
         let result = try xvf(["--root", root, "boot"], environment: ["PATH": empty, "XVF_FAKE_BIN": empty])
         #expect(result.stderr.contains("ip is not on PATH; install it (Debian: iproute2) or fix PATH"), "\(result.stderr)")
     }
+
+    /// After `modprobe -r igb; modprobe igb` a PF comes back with no VFs: `xvf boot --pf` (what the udev rule
+    /// runs) puts back that PF's entries and touches no other PF.
+    @Test func onePFComesBackWithItsEntriesAlone() throws {
+        let root = simulatedHost()
+        try writeConfig(root, Self.eno52Config + "sriov += [ 'eno51,vfs=2' ]\n")
+        let ip = try FakeIP()
+        #expect(try xvf(["--root", root, "boot", "--pf", "eno52"], environment: ip.environment).status == 0)
+        let host = HostRoot(root)
+        #expect(host.readInteger("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == 3)
+        #expect(host.readInteger("sys/bus/pci/devices/0000:04:00.2/sriov_numvfs") == 4, "eno51 is not this PF's")
+        #expect(driver(root, "0000:04:10.3") == "pciback")
+        // The driver reloads: pciback lets the PF's VFs go as the PF driver unbinds, and the PF comes back
+        // with no VFs.
+        try SimulatedHost.hostRoot(root).writeAttribute("sys/bus/pci/drivers/pciback/unbind", "0000:04:10.3")
+        try HostLockTests().setCount(root, "0000:04:00.3", 0)
+        let again = try xvf(["--root", root, "boot", "--pf", "0000:04:00.3"], environment: ip.environment)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(host.readInteger("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == 3)
+        #expect(driver(root, "0000:04:10.3") == "pciback")
+        let whole = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
+        #expect(whole.stdout.contains("echo 2 > /sys/bus/pci/devices/0000:04:00.2/sriov_numvfs"), "the rest is still to do")
+        let bad = try xvf(["--root", root, "boot", "--pf", "eno1"])
+        #expect(bad.status == 2)
+    }
+
+    /// The udev rule asks systemd for the template unit that runs `xvf boot --pf` on the PF it names.
+    @Test func theUdevRuleStartsTheUnitThatRunsBootForThatPF() throws {
+        let xlcfg = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../xlcfg").path
+        let rule = try String(contentsOfFile: xlcfg + "/90-xvf-pf.rules", encoding: .utf8)
+        let lines = rule.replacingOccurrences(of: "\\\n", with: "").split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(lines == ["ACTION==\"bind\", SUBSYSTEM==\"pci\", ATTR{sriov_totalvfs}==\"?*\", TEST==\"/etc/xen/xvf.cfg\",     "
+                          + "RUN+=\"/bin/systemctl --no-block start xvf-pf@%k.service\""])
+        let unit = try String(contentsOfFile: xlcfg + "/xvf-pf@.service", encoding: .utf8)
+        #expect(unit.contains("\nExecStart=/usr/local/bin/xvf boot --pf %I\n"))
+        #expect(unit.contains("\nAfter=xvf-boot.service "))
+    }
 }

@@ -13,12 +13,14 @@ public enum HostBoot {
         public var succeeded: Bool { failures.isEmpty }
     }
 
-    public static func run(configPath: String?, dryRun: Bool, on host: Host, log: (String) -> Void) throws(XVFError)
-        -> Outcome
+    /// `pf` limits the run to that PF's entries (an interface or an address, as `xvf boot --pf` takes it).
+    public static func run(configPath: String?, pf: String? = nil, dryRun: Bool, on host: Host,
+                           log: (String) -> Void) throws(XVFError) -> Outcome
     {
+        let only = try pf.map { text throws(XVFError) in try host.physicalFunction(text).address }
         let filename = HostConfig.displayPath(configPath, root: host.root)
         if dryRun {
-            let (plan, _) = try prepare(configPath: configPath, filename: filename, dryRun: true, on: host)
+            let (plan, _) = try prepare(configPath: configPath, only: only, filename: filename, dryRun: true, on: host)
             if plan.isEmpty {
                 return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
             }
@@ -29,8 +31,8 @@ public enum HostBoot {
         // A bad config, or a program that must not run for this root, is refused before anything is
         // touched (not even the lock file). This first plan assumes every VF link setting differs, so it
         // runs the programs the real plan may run, without asking `ip` (which runs once, under the lock).
-        let (unchecked, _) = try prepare(configPath: configPath, filename: filename, dryRun: false, on: host,
-                                         readLinkState: false)
+        let (unchecked, _) = try prepare(configPath: configPath, only: only, filename: filename, dryRun: false,
+                                         on: host, readLinkState: false)
         if unchecked.isEmpty {
             return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
         }
@@ -39,7 +41,7 @@ public enum HostBoot {
         let lock = try HostLock(host.root)
         defer { withExtendedLifetime(lock) {} }
         host.reload()
-        let (plan, planned) = try prepare(configPath: configPath, filename: filename, dryRun: false, on: host)
+        let (plan, planned) = try prepare(configPath: configPath, only: only, filename: filename, dryRun: false, on: host)
         var run = planned
         if plan.isEmpty {
             return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
@@ -55,15 +57,16 @@ public enum HostBoot {
 
     /// Reads the host and the config and plans what differs; checks the plan's programs unless `dryRun`.
     /// Without `readLinkState` every VF link setting counts as differing.
-    static func prepare(configPath: String?, filename: String, dryRun: Bool, on host: Host,
+    static func prepare(configPath: String?, only: PCIAddress?, filename: String, dryRun: Bool, on host: Host,
                         readLinkState: Bool = true) throws(XVFError)
         -> (BootPlan, BootRun)
     {
         let inventory = try host.inventory()
-        guard let config = try HostConfig.load(path: configPath, root: host.root, inventory: inventory) else {
+        guard let whole = try HostConfig.load(path: configPath, root: host.root, inventory: inventory) else {
             throw XVFError(.badInput, "\(filename) does not exist: write the host config there (xlcfg/xvf.cfg is a "
                            + "commented example) or name one with --config FILE")
         }
+        let config = only.map { whole.only($0) } ?? whole
         let toolstack: (any Toolstack)?
         if host.isXenDom0 {
             toolstack = dryRun ? try? host.openToolstack() : try host.openToolstack()

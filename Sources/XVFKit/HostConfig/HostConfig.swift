@@ -52,12 +52,23 @@ public struct HostConfig {
 
     public let filename: String
     /// In file order.
-    public let counts: [VFCount]
+    public private(set) var counts: [VFCount]
     /// One per VF, settings of several entries merged, in PF and index order.
-    public let links: [VFLink]
-    public let assignable: [AssignableVF]
+    public private(set) var links: [VFLink]
+    public private(set) var assignable: [AssignableVF]
     /// Entries set aside because their PF is not on the host, in file order.
-    public let absent: [AbsentEntry]
+    public private(set) var absent: [AbsentEntry]
+
+    /// The entries of one PF only (`xvf boot --pf`, when that PF's driver came back): the rest of the host
+    /// is left as it is, and entries of PFs the host lacks are not this PF's concern.
+    public func only(_ pf: PCIAddress) -> HostConfig {
+        var config = self
+        config.counts = counts.filter { $0.pf == pf }
+        config.links = links.filter { $0.pf == pf }
+        config.assignable = assignable.filter { $0.pf == pf }
+        config.absent = []
+        return config
+    }
 
     /// The count a PF will have after `xvf boot`: the configured one, else what it has now.
     public func plannedCount(of pf: PCIDevice) -> Int {
