@@ -3,6 +3,9 @@
 
 PREFIX      ?= /usr/local
 DEBIAN_DEPS := libpci-dev libxen-dev pci.ids pciutils
+# What the tests run besides xvf: virt-xml-validate (and the xmllint it calls) holds the libvirt XML to
+# libvirt's schema.
+TEST_DEPS   := libvirt-clients libxml2-utils
 DEMO_ROOT   := demo-host
 SWIFT       ?= swift
 
@@ -18,6 +21,7 @@ demo: deps release
 
 ## test: install what is missing and run the whole test suite.
 test: deps
+	@$(MAKE) --no-print-directory deps DEBIAN_DEPS="$(TEST_DEPS)"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

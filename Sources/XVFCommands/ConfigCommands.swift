@@ -4,8 +4,8 @@ import XVFKit
 struct DomainConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cfg",
-        abstract: "Write the pci = [ … ] line of xl domain configs.",
-        subcommands: [DomainConfigLine.self, DomainConfigAdd.self, DomainConfigRemove.self])
+        abstract: "Write the pci = [ … ] line of xl domain configs (or libvirt's XML for them).",
+        subcommands: [DomainConfigLine.self, DomainConfigAdd.self, DomainConfigRemove.self, DomainConfigPool.self])
 }
 
 struct DomainConfigLine: HostCommand {
@@ -15,9 +15,28 @@ struct DomainConfigLine: HostCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "xl PCI specs (04:10.0,permissive=1) or device names (eno49/2,permissive=1).")
     var specs: [String]
+    @Flag(help: "Print libvirt <hostdev> elements (for a domain's <devices>, libvirt's libxl driver) instead.")
+    var libvirt = false
 
     func run(on host: Host) throws(XVFError) {
-        print(PCISpecs.line(try PCISpecs.parse(specs, host: host)))
+        let parsed = try PCISpecs.parse(specs, host: host)
+        print(libvirt ? try LibvirtXML.hostdevs(parsed) : PCISpecs.line(parsed))
+    }
+}
+
+struct DomainConfigPool: HostCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool",
+        abstract: "Print a libvirt <network> whose guests each get a free VF of a PF (forward mode='hostdev').")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The PF: an interface (eno49) or an address (04:00.0).") var pf: String
+    @Flag(help: "Print libvirt's network XML (the only form there is; named for symmetry with cfg line --libvirt).")
+    var libvirt = false
+
+    func run(on host: Host) throws(XVFError) {
+        let device = try host.physicalFunction(pf)
+        print(try LibvirtXML.pool(device, label: try host.inventory().label(device)))
     }
 }
 

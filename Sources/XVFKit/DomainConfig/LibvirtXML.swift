@@ -1,0 +1,59 @@
+import SRIOV
+import XenPCI
+
+/// The same devices for hosts that libvirt's libxl driver runs (virt-manager, `virsh`): `<hostdev>`
+/// elements for a domain's `<devices>`, and a `<network>` whose pool is a PF's VFs. Only what libvirt's
+/// schema can say is written; a spec option it has no place for is refused, not dropped.
+public enum LibvirtXML {
+    /// One `<hostdev mode='subsystem' type='pci' managed='yes'>` per spec. `managed` has libvirt make the
+    /// device assignable (pciback) before the guest starts and give it back after, as `xvf assign` does;
+    /// permissive is libvirt's `writeFiltering='no'`; a guest slot is the guest-side `<address>`.
+    public static func hostdevs(_ specs: [PCISpec]) throws(XVFError) -> String {
+        var lines: [String] = []
+        for spec in specs {
+            guard let address = spec.address, !spec.allFunctions else {
+                throw XVFError(.badInput, "'\(spec.canonical)' names no single device; libvirt's <hostdev> takes one "
+                               + "function by address (0000:04:10.0)")
+            }
+            let unsupported = [("msitranslate", spec.msitranslate != nil), ("seize", spec.seize != nil),
+                               ("power_mgmt", spec.powerManagement != nil), ("rdm_policy", spec.rdmPolicy != nil),
+                               ("name", spec.name != nil)].filter(\.1).map(\.0)
+            if let key = unsupported.first {
+                throw XVFError(.badInput, "'\(spec.canonical)': libvirt's <hostdev> has no \(key); leave it out for "
+                               + "libvirt (it applies libxl's default), or use an xl config (xvf cfg line)")
+            }
+            lines.append("<hostdev mode='subsystem' type='pci' managed='yes'>")
+            lines.append("  <driver name='xen'/>")
+            lines.append("  <source" + (spec.permissive == true ? " writeFiltering='no'" : "") + ">")
+            lines.append("    " + addressElement(address))
+            lines.append("  </source>")
+            if let slot = spec.vslot {
+                lines.append("  <address type='pci' domain='0x0000' bus='0x00' slot='0x\(PCISpec.twoHexDigits(slot))' function='0x0'/>")
+            }
+            lines.append("</hostdev>")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A libvirt network whose guests each get a free VF of `pf` (`<interface type='network'>` naming it).
+    /// The PF is named by its interface, as libvirt's schema has it.
+    public static func pool(_ pf: PCIDevice, label: String) throws(XVFError) -> String {
+        guard let interface = pf.interfaceName else {
+            throw XVFError(.badInput, "\(label) has no network interface (no driver bound?); libvirt names the PF of a "
+                           + "hostdev pool by its interface: bind its driver first")
+        }
+        return """
+            <network>
+              <name>\(interface)-vfs</name>
+              <forward mode='hostdev' managed='yes'>
+                <pf dev='\(interface)'/>
+              </forward>
+            </network>
+            """
+    }
+
+    static func addressElement(_ address: PCIAddress) -> String {
+        "<address domain='0x\(hex4(address.domain))' bus='0x\(PCISpec.twoHexDigits(address.bus))' slot='0x\(PCISpec.twoHexDigits(address.device))' "
+            + "function='0x\(address.function)'/>"
+    }
+}
