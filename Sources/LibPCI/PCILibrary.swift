@@ -46,6 +46,21 @@ public final class PCILibrary {
         return rc == 0 ? value : nil
     }
 
+    /// The PCIe Device Serial Number as lspci prints it (`a0-36-9f-ff-ff-12-34-50`: the upper dword's bytes,
+    /// then the lower's, most significant first); nil when the device has no such capability.
+    public func deviceSerialNumber(of address: PCIAddress) throws(PCILibraryError) -> String? {
+        guard let at = try capabilityOffset(.deviceSerialNumber, of: address) else { return nil }
+        guard let lower = readConfig(address, offset: at + 4, width: 4),
+              let upper = readConfig(address, offset: at + 8, width: 4) else {
+            throw PCILibraryError(message: "cannot read the serial number of \(address)")
+        }
+        let value = UInt64(upper) << 32 | UInt64(lower)
+        return (0..<8).reversed().map { byte in
+            let digits = String((value >> (UInt64(byte) * 8)) & 0xff, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined(separator: "-")
+    }
+
     /// The SR-IOV capability's fields as the device's config space holds them.
     public func sriovCapability(of address: PCIAddress) throws(PCILibraryError) -> SRIOVCapability? {
         guard let at = try capabilityOffset(.sriov, of: address) else { return nil }
@@ -74,6 +89,7 @@ public struct PCICapability: Sendable {
     public static let acs = PCICapability(id: 0x0d, extended: true)
     public static let ari = PCICapability(id: 0x0e, extended: true)
     public static let sriov = PCICapability(id: 0x10, extended: true)
+    public static let deviceSerialNumber = PCICapability(id: 0x03, extended: true)
 }
 
 /// The SR-IOV extended capability (PCIe base spec, "SR-IOV Extended Capability").

@@ -49,6 +49,9 @@ public struct SimFunction: Sendable {
     public var mac: String?
     public var numaNode: Int
     public var sriov: SimSRIOV?
+    /// The PCIe Device Serial Number; by default an SR-IOV PF with a MAC has one made from it the way
+    /// Intel NICs do (the MAC with ff-ff in the middle).
+    public var serial: UInt64?
 
     public init(address: PCIAddress, port: PCIAddress, vendor: UInt16, device: UInt16,
                 classCode: UInt32 = 0x020000, driver: String? = nil, interface: String? = nil, mac: String? = nil,
@@ -63,6 +66,12 @@ public struct SimFunction: Sendable {
         self.mac = mac
         self.numaNode = numaNode
         self.sriov = sriov
+        if sriov != nil, let mac {
+            let bytes = mac.split(separator: ":").compactMap { UInt64($0, radix: 16) }
+            if bytes.count == 6 {
+                serial = (bytes[0..<3] + [0xff, 0xff] + bytes[3..<6]).reduce(0) { $0 << 8 | $1 }
+            }
+        }
     }
 }
 

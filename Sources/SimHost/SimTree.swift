@@ -69,7 +69,8 @@ enum ConfigSpace {
     static let sriovOffset = 0x160
 
     static func build(vendor: UInt16, device: UInt16, classCode: UInt32, isBridge: Bool = false,
-                      isVF: Bool = false, sriov: SimSRIOV? = nil, numVFs: Int = 0, acs: Bool = false) -> [UInt8] {
+                      isVF: Bool = false, sriov: SimSRIOV? = nil, numVFs: Int = 0, acs: Bool = false,
+                      serial: UInt64? = nil) -> [UInt8] {
         var space = [UInt8](repeating: 0, count: 4096)
         func put16(_ at: Int, _ v: Int) { space[at] = UInt8(v & 0xff); space[at + 1] = UInt8((v >> 8) & 0xff) }
         func put32(_ at: Int, _ v: Int) { put16(at, v & 0xffff); put16(at + 2, (v >> 16) & 0xffff) }
@@ -94,7 +95,12 @@ enum ConfigSpace {
             put16(0x104, 0x005f)                   // SV TB RR CR UF DT
             put16(0x106, 0x001d)                   // SV RR CR UF on
         } else if let sriov {
-            extended(0x100, id: 0x000e, next: 0x150)   // ARI
+            extended(0x100, id: 0x000e, next: serial == nil ? 0x150 : 0x140)   // ARI
+            if let serial {
+                extended(0x140, id: 0x0003, next: 0x150)    // Device Serial Number
+                put32(0x144, Int(serial & 0xffff_ffff))
+                put32(0x148, Int(serial >> 32))
+            }
             extended(0x150, id: 0x0001, next: sriovOffset)  // AER, so SR-IOV is not first in the list
             extended(sriovOffset, id: 0x0010, next: 0)
             put32(sriovOffset + 0x04, 0x2)

@@ -103,7 +103,8 @@ public enum SimulatedHost {
             writeFunctionFiles(tree, dir: dir, address: function.address, vendor: function.vendor,
                                device: function.device, classCode: function.classCode, numaNode: function.numaNode,
                                config: ConfigSpace.build(vendor: function.vendor, device: function.device,
-                                                         classCode: function.classCode, sriov: function.sriov))
+                                                         classCode: function.classCode, sriov: function.sriov,
+                                                         serial: function.serial))
             tree.link("sys/bus/pci/devices/\(function.address)", to: dir)
             addToIOMMUGroup(tree, group, device: function.address, dir: dir)
             group += 1

@@ -406,4 +406,42 @@ import Testing
         #expect(unit.contains("\nExecStart=/usr/local/bin/xvf boot --pf %I\n"))
         #expect(unit.contains("\nAfter=xvf-boot.service "))
     }
+
+    /// A PF entry can pin the hardware (serial number, ids): a swapped card or a renamed interface stops
+    /// that PF's entries, one line saying what was expected and found, and the other PFs are applied.
+    @Test func aPinnedPFThatIsNotTheSameHardwareIsSkipped() throws {
+        let root = simulatedHost()
+        let ip = try FakeIP()
+        let list = try xvf(["--root", root, "list", "--json"])
+        #expect(list.stdout.contains("\"bdf\":\"0000:04:00.3\""))
+        #expect(list.stdout.contains("\"ids\":\"8086:1521:8086:0000\",\"serial\":\"a0-36-9f-ff-ff-12-34-53\""), "\(list.stdout)")
+
+        // The right card: the pin holds and the entries are applied.
+        try writeConfig(root, "sriov = [ 'eno52,vfs=3,serial=a0-36-9f-ff-ff-12-34-53,ids=8086:1521' ]\n")
+        #expect(try xvf(["--root", root, "boot"], environment: ip.environment).status == 0)
+        #expect(HostRoot(root).readInteger("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == 3)
+
+        // Another card in that slot (or eno52 renamed onto another port): nothing of its entries is done.
+        try writeConfig(root, """
+            sriov = [ 'eno52,vfs=5,serial=a0-36-9f-ff-ff-99-99-99', 'eno51,vfs=2,ids=8086:1521' ]
+            assignable = [ 'eno52/0' ]
+
+            """)
+        let before = HostRoot(root).readInteger("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs")
+        let boot = try xvf(["--root", root, "boot"], environment: ip.environment)
+        #expect(boot.status == 1)
+        #expect(boot.stderr.contains(":1: sriov 'eno52,vfs=5,serial=a0-36-9f-ff-ff-99-99-99': eno52 (0000:04:00.3) is not the "
+                                     + "device this entry pins: expected serial=a0-36-9f-ff-ff-99-99-99, found "
+                                     + "serial=a0-36-9f-ff-ff-12-34-53; its entries are skipped"), "\(boot.stderr)")
+        #expect(boot.stderr.contains(":2: assignable 'eno52/0': skipped: its PF does not match the pin at line 1"))
+        #expect(HostRoot(root).readInteger("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == before)
+        #expect(HostRoot(root).readInteger("sys/bus/pci/devices/0000:04:00.2/sriov_numvfs") == 2, "eno51's pin holds")
+        let doctor = try xvf(["--root", root, "doctor", "--json"])
+        #expect(doctor.stdout.contains("\"id\":\"host-config\",\"status\":\"warn\""), "\(doctor.stdout)")
+        #expect(doctor.stdout.contains("expected serial=a0-36-9f-ff-ff-99-99-99"))
+
+        try writeConfig(root, "sriov = [ 'eno52,vfs=3,ids=8086:10fb' ]\n")
+        let model = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
+        #expect(model.stderr.contains("expected ids=8086:10fb, found ids=8086:1521"), "\(model.stderr)")
+    }
 }

@@ -62,7 +62,8 @@ public enum HostBoot {
         -> (BootPlan, BootRun)
     {
         let inventory = try host.inventory()
-        guard let whole = try HostConfig.load(path: configPath, root: host.root, inventory: inventory) else {
+        guard let whole = try HostConfig.load(path: configPath, root: host.root, inventory: inventory,
+                                             library: host.library) else {
             throw XVFError(.badInput, "\(filename) does not exist: write the host config there (xlcfg/xvf.cfg is a "
                            + "commented example) or name one with --config FILE")
         }

@@ -70,7 +70,7 @@ public struct Doctor {
         var config: HostConfig?
         let filename = HostConfig.displayPath(configPath, root: root)
         do {
-            config = try HostConfig.load(path: configPath, root: root, inventory: inventory)
+            config = try HostConfig.load(path: configPath, root: root, inventory: inventory, library: host.library)
             if let config, !config.absent.isEmpty {
                 add("host-config", .warn, config.absent.map(\.message).joined(separator: "; "),
                     fix: "correct the name, or load the PF's driver; `xvf boot` applies the other entries")

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LibPCI
 import SRIOV
 import XenPCI
 
@@ -79,14 +80,17 @@ public struct HostConfig {
 
     /// Reads the config at `path` (a file the user named), or `etc/xen/xvf.cfg` under the root.
     /// nil when the default file does not exist; a named file that does not exist is an error.
-    public static func load(path: String?, root: HostRoot, inventory: HostInventory) throws(XVFError) -> HostConfig? {
+    /// `library` reads the serial numbers that entries pin (`serial=`); without it such a pin cannot be checked.
+    public static func load(path: String?, root: HostRoot, inventory: HostInventory,
+                            library: PCILibrary? = nil) throws(XVFError) -> HostConfig? {
         let filename = displayPath(path, root: root)
         guard let bytes = readFile(atPath: filename) else {
             if path == nil && access(filename, F_OK) != 0 { return nil }
             throw XVFError(.badInput, "\(filename): cannot be read (\(String(cString: strerror(errno)))); "
                            + "name an existing host config with --config FILE")
         }
-        return try HostConfig(text: String(decoding: bytes, as: UTF8.self), filename: filename, inventory: inventory)
+        return try HostConfig(text: String(decoding: bytes, as: UTF8.self), filename: filename, inventory: inventory,
+                              library: library)
     }
 
     /// The path as messages show it: `--config FILE` as given, the default under the root.
@@ -97,7 +101,7 @@ public struct HostConfig {
     // MARK: checking
 
     /// Checks `text` against the host; the first problem throws a bad-input error `FILE:LINE: …`.
-    public init(text: String, filename: String, inventory: HostInventory) throws(XVFError) {
+    public init(text: String, filename: String, inventory: HostInventory, library: PCILibrary? = nil) throws(XVFError) {
         let config: XLConfig
         do { config = try XLConfig(parsing: text, filename: filename) } catch {
             if error.unavailable { throw XVFError(.unavailable, error.description) }
@@ -108,7 +112,9 @@ public struct HostConfig {
             throw XVFError(.badInput, "\(filename):\(statement.line): unknown key `\(statement.key)'; a host config "
                            + "sets sriov, vf and assignable (see xlcfg/xvf.cfg)")
         }
-        var reader = ItemReader(filename: filename, inventory: inventory)
+        var reader = ItemReader(filename: filename, inventory: inventory) { pf in
+            HardwareIdentity.read(pf, root: inventory.root, library: library)
+        }
         let sriov = try Self.items("sriov", config, layout, filename)
         for item in sriov { try reader.count(item) }
         for item in try Self.items("vf", config, layout, filename) { try reader.link(item) }
@@ -151,15 +157,20 @@ private struct ItemReader {
     var assignable: [HostConfig.AssignableVF] = []
     var names: [String: Int] = [:]
     var absent: [HostConfig.AbsentEntry] = []
+    /// What each PF's hardware says it is (for pins).
+    let identify: (PCIDevice) -> HardwareIdentity
+    /// PFs whose pin did not match, with the line of the pin: all their entries are set aside.
+    var refused: [PCIAddress: Int] = [:]
 
     struct VFKey: Hashable {
         var pf: PCIAddress
         var index: Int
     }
 
-    init(filename: String, inventory: HostInventory) {
+    init(filename: String, inventory: HostInventory, identify: @escaping (PCIDevice) -> HardwareIdentity) {
         self.filename = filename
         self.inventory = inventory
+        self.identify = identify
     }
 
     func fail(_ key: String, _ item: XLStatements.Item, _ reason: String) -> XVFError {
@@ -168,9 +179,17 @@ private struct ItemReader {
 
     /// `PF,vfs=N`.
     mutating func count(_ item: XLStatements.Item) throws(XVFError) {
-        let (head, options) = try split("sriov", item, allowed: ["vfs"])
+        let (head, options) = try split("sriov", item, allowed: ["vfs", "serial", "ids"])
         if setAsideIfAbsent("sriov", item, head) { return }
         let pf = try physicalFunction("sriov", item, head)
+        if options["serial"] != nil || options["ids"] != nil,
+           let why = identify(pf).mismatch(ids: options["ids"], serial: options["serial"]) {
+            refused[pf.address] = item.line
+            absent.append(HostConfig.AbsentEntry(line: item.line, message: fail("sriov", item, "\(inventory.label(pf)) is "
+                + "not the device this entry pins: \(why); its entries are skipped (put the card back, or pin what "
+                + "`xvf list --json` shows)").message))
+            return
+        }
         let sriov = pf.sriov!
         guard let text = options["vfs"] else {
             throw fail("sriov", item, "says no count; write \(head),vfs=N (0-\(sriov.totalVFs))")
@@ -192,6 +211,7 @@ private struct ItemReader {
     mutating func link(_ item: XLStatements.Item) throws(XVFError) {
         let (head, options) = try split("vf", item, allowed: VFLinkSettings.keys)
         if setAsideIfAbsent("vf", item, head) { return }
+        if setAsideIfRefused("vf", item, head) { return }
         let (pf, indices) = try virtualFunctions("vf", item, head)
         guard let interface = pf.interfaceName else {
             throw fail("vf", item, "\(inventory.label(pf)) has no network interface (its driver makes none), so its VFs' "
@@ -265,6 +285,7 @@ private struct ItemReader {
         let (head, options) = try split("assignable", item, allowed: ["name"])
         // Only PF/INDEX: a VF's own address is often absent before `sriov` creates it, and is checked below.
         if head.contains("/"), setAsideIfAbsent("assignable", item, head) { return }
+        if setAsideIfRefused("assignable", item, head) { return }
         var found: [(pf: PCIDevice, index: Int, address: PCIAddress)] = []
         if head.contains("/") {
             let (pf, indices) = try virtualFunctions("assignable", item, head)
@@ -353,6 +374,21 @@ private struct ItemReader {
         }
         absent.append(HostConfig.AbsentEntry(line: item.line, message: fail(key, item, "\(reference) is not on this "
             + "host (a PF's interface appears once its driver has loaded; `xvf list` shows them); skipped").message))
+        return true
+    }
+
+    /// Sets an entry aside when the PF it belongs to (`PF/I`, or a VF's address) failed its pin.
+    mutating func setAsideIfRefused(_ key: String, _ item: XLStatements.Item, _ head: String) -> Bool {
+        guard !refused.isEmpty else { return false }
+        var pf: PCIAddress?
+        switch try? DeviceName(parsing: head) {
+        case .virtualFunctions(.interface(let interface), _)?: pf = inventory.device(withInterface: interface)?.address
+        case .virtualFunctions(.address(let address), _)?: pf = address
+        default: pf = (try? PCIAddress(parsing: head)).flatMap { inventory.virtualFunction(at: $0)?.pf.address }
+        }
+        guard let pf, let line = refused[pf] else { return false }
+        absent.append(HostConfig.AbsentEntry(line: item.line, message: fail(key, item, "skipped: its PF does not match the "
+            + "pin at line \(line)").message))
         return true
     }
 

@@ -10,6 +10,8 @@ public struct HostReport {
         public var device: PCIDevice
         public var name: String?
         public var vfs: [VF]
+        /// What a host config entry can pin (`serial=`, `ids=`); read for the JSON document only.
+        public var identity: HardwareIdentity?
     }
 
     public struct VF {
@@ -20,14 +22,16 @@ public struct HostReport {
     public var pfs: [PF]
 
     /// Builds the report. `library` supplies pci.ids names (nil leaves them out); `assignments` turns the
-    /// holder of attached VFs into `domain:<id>`.
-    public init(_ inventory: HostInventory, library: PCILibrary?, assignments: DomainAssignments = [:]) {
+    /// holder of attached VFs into `domain:<id>`; `identities` reads each PF's serial number and ids.
+    public init(_ inventory: HostInventory, library: PCILibrary?, assignments: DomainAssignments = [:],
+                identities: Bool = false) {
         pfs = inventory.physicalFunctions.map { pf in
             let names = library?.names(vendor: pf.vendorID, device: pf.deviceID)
             let vfs = inventory.virtualFunctions(of: pf).map { vf in
                 VF(device: vf, holder: Self.holder(of: vf, assignments: assignments))
             }
-            return PF(device: pf, name: names?.device, vfs: vfs)
+            let identity = identities ? HardwareIdentity.read(pf, root: inventory.root, library: library) : nil
+            return PF(device: pf, name: names?.device, vfs: vfs, identity: identity)
         }
     }
 
@@ -62,6 +66,8 @@ extension HostReport.PF {
             ("vf_stride", .int(sriov.stride)),
             ("vf_device", .string(sriov.vfDeviceID.map(hex4))),
             ("drivers_autoprobe", sriov.driversAutoprobe.map(JSON.bool) ?? .null),
+            ("ids", .string(identity?.ids)),
+            ("serial", .string(identity?.serial)),
             ("vfs", .array(vfs.map(\.json))),
         ])
     }

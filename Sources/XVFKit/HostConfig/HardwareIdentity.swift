@@ -1,0 +1,44 @@
+import LibPCI
+import SRIOV
+
+/// What a PF's hardware says it is, so that a host config entry can pin it: a card moved to another slot,
+/// a renamed interface or a swapped NIC then stops that PF's entries instead of configuring the wrong
+/// device. The PCIe Device Serial Number is the card's own (read through libpci); where a device has none,
+/// its vendor, device and subsystem ids still tell a different model apart.
+public struct HardwareIdentity: Equatable, Sendable {
+    /// `vendor:device:subsystem_vendor:subsystem_device`, four hex digits each (`8086:1521:8086:0001`).
+    public var ids: String
+    /// The Device Serial Number as lspci prints it (`a0-36-9f-ff-ff-12-34-50`); nil when the device has
+    /// none, or its config space could not be read that far (`serialKnown` tells which).
+    public var serial: String?
+    public var serialKnown: Bool
+
+    /// Reads a device's identity: ids from sysfs, the serial from config space.
+    public static func read(_ device: PCIDevice, root: HostRoot, library: PCILibrary?) -> HardwareIdentity {
+        let base = "sys/bus/pci/devices/\(device.address)/"
+        let subsystem = [root.readInteger(base + "subsystem_vendor"), root.readInteger(base + "subsystem_device")]
+            .map { $0.map { hex4(UInt16(truncatingIfNeeded: $0)) } ?? "????" }
+        let ids = ([hex4(device.vendorID), hex4(device.deviceID)] + subsystem).joined(separator: ":")
+        // The capability sits in extended config space: a read cut at 256 bytes or less cannot tell.
+        let readable = root.readFile(base + "config")?.count ?? 0
+        guard let library, readable > 0x100, let serial = try? library.deviceSerialNumber(of: device.address) else {
+            return HardwareIdentity(ids: ids, serial: nil, serialKnown: false)
+        }
+        return HardwareIdentity(ids: ids, serial: serial, serialKnown: true)
+    }
+
+    /// Why `self` is not what an entry pins (`ids=` matches the first two or all four ids); nil when it is.
+    func mismatch(ids pinnedIDs: String?, serial pinnedSerial: String?) -> String? {
+        if let pinnedSerial {
+            guard serialKnown else { return "its serial number cannot be read (libpci, config space), so serial=\(pinnedSerial) cannot be checked" }
+            guard let serial else { return "it has no Device Serial Number, and the entry pins serial=\(pinnedSerial)" }
+            if serial != pinnedSerial.lowercased() { return "expected serial=\(pinnedSerial), found serial=\(serial)" }
+        }
+        if let pinnedIDs {
+            let wanted = pinnedIDs.lowercased()
+            let found = wanted.split(separator: ":").count == 2 ? String(ids.prefix(9)) : ids
+            if found != wanted { return "expected ids=\(pinnedIDs), found ids=\(found)" }
+        }
+        return nil
+    }
+}
