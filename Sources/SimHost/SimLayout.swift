@@ -19,6 +19,9 @@ public struct SimLayout: Sendable {
     public var domains: [SimDomain] = []
     /// Whether Xen has an IOMMU: without one, quarantining a device for passthrough fails.
     public var xenIOMMU = true
+    /// The paging modes Xen offers HVM guests (`cap_hap`, `cap_shadow`): Debian's 4.20 has no shadow.
+    public var xenHAP = true
+    public var xenShadow = true
     /// Whether the running kernel's `modules.alias` is there (it is on every Debian kernel; tests take it
     /// away to see what xvf does when a driver's reach cannot be known).
     public var moduleAliases = true

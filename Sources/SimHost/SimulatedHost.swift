@@ -80,6 +80,8 @@ public enum SimulatedHost {
         }
         marker += layout.domains.map(\.markerLine)
         if !layout.xenIOMMU { marker.append("xen-no-iommu") }
+        if !layout.xenHAP { marker.append("xen-no-hap") }
+        if !layout.xenShadow { marker.append("xen-no-shadow") }
         tree.write(markerFile, marker.joined(separator: "\n") + "\n")
 
         let kernel = SimulatedKernel()

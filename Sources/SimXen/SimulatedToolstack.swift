@@ -281,7 +281,9 @@ public final class SimulatedToolstack: Toolstack {
 
     /// Passthrough follows the host's IOMMU (`SimLayout.xenIOMMU`).
     public func capabilities() throws(ToolstackError) -> XenCapabilities {
-        XenCapabilities(pv: true, hvm: true, passthrough: hasIOMMU)
+        let marker = (root.readText(SimulatedHost.markerFile) ?? "").split(separator: "\n")
+        return XenCapabilities(pv: true, hvm: true, passthrough: hasIOMMU, hap: !marker.contains("xen-no-hap"),
+                               shadow: !marker.contains("xen-no-shadow"))
     }
 
     // MARK: helpers

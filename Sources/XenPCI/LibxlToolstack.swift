@@ -157,7 +157,8 @@ public final class LibxlToolstack: Toolstack {
             drainLog()
             let rc = xl.libxl_get_physinfo(context, info)
             return (rc, XenCapabilities(pv: info.pointee.cap_pv, hvm: info.pointee.cap_hvm,
-                                        passthrough: info.pointee.cap_hvm_directio))
+                                        passthrough: info.pointee.cap_hvm_directio, hap: info.pointee.cap_hap,
+                                        shadow: info.pointee.cap_shadow))
         }
         let lines = drainLog()
         if rc != 0 { throw ToolstackError(operation: "libxl_get_physinfo", code: rc, log: lines) }

@@ -42,11 +42,17 @@ public struct XenCapabilities: Equatable, Sendable {
     /// `cap_hvm_directio`: Xen runs an IOMMU, so devices can be given to guests (xl shows it as
     /// hvm_directio and pv_directio).
     public var passthrough: Bool
+    /// `cap_hap` and `cap_shadow`: an HVM guest needs one of them (Debian builds Xen 4.20 without shadow
+    /// paging, so there HVM needs HAP: VT-x EPT or AMD NPT).
+    public var hap: Bool
+    public var shadow: Bool
 
-    public init(pv: Bool, hvm: Bool, passthrough: Bool) {
+    public init(pv: Bool, hvm: Bool, passthrough: Bool, hap: Bool = true, shadow: Bool = true) {
         self.pv = pv
         self.hvm = hvm
         self.passthrough = passthrough
+        self.hap = hap
+        self.shadow = shadow
     }
 }
 

@@ -38,11 +38,13 @@ import Testing
         }
         let root = simulatedHost(layout)
         try writeConfig(root, "sriov = [ 'eno49,vfs=7' ]\nassignable = [ 'eno49/0-1' ]\n")
+        try FileManager.default.createDirectory(atPath: root + "/usr/libexec", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: root + "/usr/libexec/xen-qemu-system-i386", contents: Data())
         let before = snapshot(root)
         let (checks, status) = try doctor(root)
         #expect(status == 0)
         for (id, check) in checks { #expect(check.status == "pass", "\(id): \(check.message)") }
-        #expect(checks.count == 6 + 6 * 5)
+        #expect(checks.count == 7 + 6 * 5)
         #expect(checks["iommu"]?.message == "Xen reports PCI passthrough support (virt_caps hvm_directio/pv_directio)")
         #expect(checks["vfs-enabled:0000:04:00.0"]?.message == "eno49 (0000:04:00.0): 7 of 7 VFs enabled")
         #expect(checks["acs:0000:04:00.0"]?.fix == nil)
@@ -51,7 +53,7 @@ import Testing
         let text = try xvf(["--root", root, "doctor"])
         #expect(text.status == 0)
         #expect(text.stdout.hasPrefix("PASS  xen-dom0  running as Xen dom0"))
-        #expect(text.stdout.hasSuffix("36 passed, 0 warnings, 0 failed\n"))
+        #expect(text.stdout.hasSuffix("37 passed, 0 warnings, 0 failed\n"))
     }
 
     @Test func notADom0() throws {
@@ -190,5 +192,25 @@ import Testing
         try writeConfig(root, "sriov = [ 'eno49,vfs=7' ]\nassignable = [ 'eno49/0-1', 'eno49/4' ]\n")
         (checks, status) = try doctor(root)
         #expect(checks["bootline"]?.status == "pass")
+    }
+
+    /// HVM passthrough needs HAP or shadow paging from Xen and a device model in dom0 (lab: Debian's Xen 4.20
+    /// has no shadow paging, so a CPU without HAP runs no HVM guest at all).
+    @Test func hvmSaysWhatItNeeds() throws {
+        let root = simulatedHost()
+        let noModel = try xvf(["--root", root, "doctor", "--json"])
+        #expect(noModel.stdout.contains("{\"id\":\"hvm\",\"status\":\"warn\",\"message\":\"HVM guests need a device model, "
+                                        + "and none is installed (PV guests can have VFs)\",\"fix\":\"apt install qemu-system-xen\"}"),
+                "\(noModel.stdout)")
+        try FileManager.default.createDirectory(atPath: root + "/usr/libexec", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: root + "/usr/libexec/xen-qemu-system-i386", contents: Data())
+        let ready = try xvf(["--root", root, "doctor", "--json"])
+        #expect(ready.stdout.contains("{\"id\":\"hvm\",\"status\":\"pass\",\"message\":\"HVM guests can have VFs: HAP and "
+                                      + "shadow paging, device model /usr/libexec/xen-qemu-system-i386\",\"fix\":null}"))
+        var layout = SimLayout.dl360()
+        layout.xenHAP = false
+        layout.xenShadow = false
+        let noPaging = try xvf(["--root", simulatedHost(layout), "doctor", "--json"])
+        #expect(noPaging.stdout.contains("\"message\":\"HVM guests cannot start here: Xen offers neither HAP nor shadow paging"))
     }
 }

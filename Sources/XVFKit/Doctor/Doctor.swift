@@ -52,6 +52,7 @@ public struct Doctor {
                         + "be given to guests", fix: "enable VT-d (Intel) or AMD-Vi/IOMMU in the firmware setup, and do not "
                         + "boot Xen with iommu=0")
                 }
+                checks.append(Self.hvm(capabilities, root: root))
             } catch where error.kind == .unavailable {
                 // Not this host's fault: Xen's libraries are missing, or the root is not the running system.
                 add("iommu", .warn, "not checked: \(error.message)",
@@ -164,6 +165,27 @@ public struct Doctor {
     /// The kernel's words for a PF without room for its VFs: at boot the PCI core cannot place the VF BARs
     /// (resources 7-12, `pci_assign_resource`'s "BAR 7: no space for" / "failed to assign"), and enabling
     /// VFs then fails (`sriov_enable`'s "not enough MMIO resources for SR-IOV").
+    /// Whether an HVM guest can get a VF here: Xen must offer HAP or shadow paging, and dom0 must have the
+    /// device model that emulates the guest's PCI bus (PV guests need neither).
+    static func hvm(_ capabilities: XenCapabilities, root: HostRoot) -> Check {
+        let models = ["usr/libexec/xen-qemu-system-i386", "usr/bin/qemu-system-i386"]
+            + root.list("usr/lib").filter { $0.hasPrefix("xen-") }.map { "usr/lib/\($0)/bin/qemu-system-i386" }
+        let model = models.first { root.exists($0) }
+        let paging = [capabilities.hap ? "HAP" : nil, capabilities.shadow ? "shadow" : nil].compactMap { $0 }
+        if !capabilities.hvm || paging.isEmpty {
+            return Check(id: "hvm", status: .warn, message: "HVM guests cannot start here: Xen offers "
+                         + (capabilities.hvm ? "neither HAP nor shadow paging" : "no HVM at all") + " (PV guests can have VFs)",
+                         fix: "enable VT-x/EPT or AMD-V/NPT in the firmware (Debian's Xen 4.20 has no shadow paging; "
+                            + "nested, give the CPU ept or npt)")
+        }
+        guard let model else {
+            return Check(id: "hvm", status: .warn, message: "HVM guests need a device model, and none is installed "
+                         + "(PV guests can have VFs)", fix: "apt install qemu-system-xen")
+        }
+        return Check(id: "hvm", status: .pass, message: "HVM guests can have VFs: \(paging.joined(separator: " and ")) "
+                     + "paging, device model /\(model)", fix: nil)
+    }
+
     static func reportsMMIOShortage(_ message: String, pf: PCIAddress) -> Bool {
         guard let range = message.firstRange(of: "\(pf): ") else { return false }
         let rest = message[range.upperBound...]
