@@ -10,7 +10,7 @@
 # XVF_LAB_DOM0S="bookworm trixie" (the default) names the dom0s to run, in that order; one of them
 # alone runs only that one. XVF_LAB_SOURCE=DIR builds xvf from another checkout (default: this
 # working tree), e.g. a clean worktree of a commit while the working tree is half-way through a change;
-# the package is made by this tree's Makefile (`make -C DIR -f Makefile deb`), from DIR's sources.
+# the package is made by DIR's `make deb` (by this tree's Makefile where DIR's has no deb target).
 #
 # Every dom0 gets the same package, built on this (bookworm) host: that one binary is meant to run on
 # both Xen releases. Exits non-zero when a step of its own fails (naming it, with the command's output)
@@ -53,8 +53,11 @@ can_run() {
 build_deb() {
     export PATH="/opt/swift/usr/bin:$PATH"
     # `make deb` = `make release` (static Swift runtime, -Osize) + `make install PREFIX=/usr` into a
-    # staging root + dpkg-deb; this tree's Makefile, the sources (and xlcfg/) of XVF_SOURCE.
-    make -C "$XVF_SOURCE" -f "$REPO_DIR/Makefile" deb || return 1
+    # staging root + dpkg-deb, with XVF_SOURCE's own Makefile, or this tree's where that one predates
+    # `deb` (what it installs from xlcfg/ then has to exist in XVF_SOURCE).
+    local makefile=()
+    grep -q "^deb:" "$XVF_SOURCE/Makefile" || makefile=(-f "$REPO_DIR/Makefile")
+    make -C "$XVF_SOURCE" "${makefile[@]}" deb || return 1
     local debs; debs=("$XVF_SOURCE"/.build/deb/xvf_*.deb)
     [ ${#debs[@]} = 1 ] && [ -f "${debs[0]}" ] || { echo "make deb left ${#debs[@]} packages: ${debs[*]}" >&2; return 1; }
     if ldd "$XVF_SOURCE/.build/deb/root/usr/bin/xvf" | grep -i swift; then
