@@ -52,6 +52,11 @@ check-static: release
 	@strip -o .build/release/xvf.stripped .build/release/xvf
 	@echo "xvf: $$(stat -c %s .build/release/xvf) bytes, stripped $$(stat -c %s .build/release/xvf.stripped) bytes; no Swift runtime library needed"
 
+## fuzz: every parser user input or the host reaches, under libFuzzer for FUZZ_SECONDS each (default 60).
+.PHONY: fuzz
+fuzz: deps
+	Tests/Fuzz/fuzz.sh
+
 ## bench: xvf list --json against lspci on simulated hosts of 4x7, 16x64 and 64x64 PFs x VFs.
 bench: release
 	python3 Tests/Bench/bench.py .build/release

@@ -49,6 +49,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Fuzz targets for the parsers (make fuzz builds it with -sanitize=fuzzer); in no product.
+        .executableTarget(name: "xvf-fuzz", dependencies: ["XVFKit", "XenPCI", "SRIOV", "SimHost"]),
+
         .testTarget(name: "SRIOVTests", dependencies: ["SRIOV", "SimHost", "SimXen", "LibPCI", "XVFKit"]),
         .testTarget(name: "XVFKitTests", dependencies: ["XVFKit", "SimHost", "SimXen", "SRIOV", "LibPCI"]),
         .testTarget(name: "XenPCITests", dependencies: ["XenPCI", "SimXen", "SRIOV", "SimHost"]),

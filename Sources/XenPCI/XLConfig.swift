@@ -21,6 +21,12 @@ public final class XLConfig {
             throw XLConfigError(filename: filename, message: "cannot be read as xl reads it: \(error)", unavailable: true)
         }
         self.xl = xl
+        // libxlutil's lexer counts a quoted string's length past a NUL byte and then asserts in
+        // xlu__cfgl_dequote, aborting the process (found by fuzzing): text with NULs never reaches it.
+        if let nul = text.utf8.firstIndex(of: 0) {
+            throw XLConfigError(filename: filename, message: "contains a NUL byte (at byte "
+                                + "\(text.utf8.distance(from: text.utf8.startIndex, to: nul))); an xl config is text")
+        }
         guard let report = MemoryStream(), let config = xl.xlu_cfg_init(report.file, filename) else {
             throw XLConfigError(filename: filename, message: "libxlutil could not start (out of memory)")
         }

@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+/// Every input the fuzzers found (Tests/Fuzz/crashes/TARGET) and every seed (Tests/Fuzz/corpus/TARGET),
+/// run once through its target in the plain build of xvf-fuzz: what once crashed must now just return.
+@Suite struct FuzzRegressionTests {
+    static let fuzzDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fuzz").standardized.path
+
+    static var cases: [(target: String, files: [String])] {
+        var result: [String: [String]] = [:]
+        for kind in ["corpus", "crashes"] {
+            let base = fuzzDirectory + "/" + kind
+            for target in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
+                let files = ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + target)) ?? [])
+                    .map { base + "/" + target + "/" + $0 }
+                result[target, default: []] += files
+            }
+        }
+        return result.keys.sorted().map { ($0, result[$0]!) }
+    }
+
+    @Test func everyTargetHasSeeds() {
+        #expect(Self.cases.count == 10, "\(Self.cases.map(\.target))")
+        #expect(Self.cases.allSatisfy { !$0.files.isEmpty })
+    }
+
+    @Test("the seeds and past findings run clean", arguments: cases.map(\.target))
+    func replay(target: String) throws {
+        let files = try #require(Self.cases.first { $0.target == target }?.files)
+        let result = try run("xvf-fuzz", [target] + files)
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+}
