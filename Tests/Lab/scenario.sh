@@ -574,6 +574,39 @@ step_boot_config() {
 }
 
 # 6d (boot 2). xvf-boot.service ran before any guest and left the MACs and pciback as configured.
+# 6e (boot 2). A PF's driver reloads: the kernel recreates the PFs, and the package's udev rule has
+# systemd run `xvf boot --pf` for each, which puts back the MACs and pciback's hold within 30 s.
+step_pf_recovery() {
+    local pf_if; pf_if=$(cat "$OUT/boot2-expected-macs-pf")
+    local pf; pf=$(basename "$(readlink "/sys/class/net/$pf_if/device")")
+    check "the package installed the PF rule" test -f /usr/lib/udev/rules.d/90-xvf-pf.rules
+    check "systemd knows xvf-pf@.service" bash -c "systemctl cat xvf-pf@$pf.service | grep -qx 'ExecStart=$XVF boot --pf %I'"
+    # Xen lets go of the VFs first, as an operator does before reloading the driver (pciback keeps
+    # assigned VFs, and the PF driver refuses to free them).
+    local vf
+    for vf in $(vf_of "$pf" 0) $(vf_of "$pf" 1); do xo xl pci-assignable-remove "$vf" >/dev/null; done
+    xo modprobe -r igb
+    xo modprobe igb
+    local t=0
+    until [ -e "$(sys "$pf")/virtfn1" ] && [ "$(driver_of "$(vf_of "$pf" 1)")" = pciback ] \
+        && [ "$(systemctl show -p ActiveState --value "xvf-pf@$pf.service")" != activating ]; do
+        [ $t -lt 30 ] || break
+        sleep 1
+        t=$((t + 1))
+    done
+    echo "after the reload: $t s" >&2
+    xo systemctl status --no-pager "xvf-pf@$pf.service" >/dev/null || true
+    xo journalctl -u "xvf-pf@$pf.service" --no-pager -o cat >/dev/null || true
+    check_is "xvf-pf@$pf.service result" success "$(systemctl show -p Result --value "xvf-pf@$pf.service")"
+    local links; links=$(xo ip link show "$pf_if")
+    check "$pf_if VF 0 has MAC ${MACS[0]} again (ip link)" grep -q "vf 0 .*link/ether ${MACS[0]}" <<<"$links"
+    check "$pf_if VF 1 has MAC ${MACS[1]} again (ip link)" grep -q "vf 1 .*link/ether ${MACS[1]}" <<<"$links"
+    local assignable; assignable=$(xo xl_assignable)
+    for vf in $(vf_of "$pf" 0) $(vf_of "$pf" 1); do
+        check_is "$vf driver" pciback "$(driver_of "$vf")"
+        check "$vf in xl pci-assignable-list" in_list "$vf" <<<"$assignable"
+    done
+}
 step_boot_applied() {
     check "boot 1 wrote the host config" test -s "$OUT/boot2-expected-macs-pf"
     local pf_if; pf_if=$(cat "$OUT/boot2-expected-macs-pf")
@@ -623,6 +656,7 @@ else
     echo "scenario: $("$XVF" --version 2>&1 | head -n 1)"
     [ ! -f "$OUT/boot2-expected-vfs" ] || step 6b "after reboot: the hidden VFs exist and pciback holds them" step_after_reboot
     [ ! -f "$OUT/boot2-expected-macs-pf" ] || step 6d "after reboot: xvf-boot.service set the MACs and pciback holds the VFs" step_boot_applied
+    [ ! -f "$OUT/boot2-expected-macs-pf" ] || step 6e "igb reloaded: the udev rule and xvf boot --pf bring back MACs and pciback" step_pf_recovery boot
 fi
 reset_xen >/dev/null 2>&1
 echo "scenario boot $BOOT: $PASSED passed, $FAILED failed, $SKIPPED skipped"
