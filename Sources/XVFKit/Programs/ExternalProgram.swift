@@ -4,7 +4,8 @@ import Glibc
 
 /// Runs a program found through `PATH` with an argument vector: never through a shell, so no argument
 /// is ever re-split or expanded. xvf runs programs only where no library does the job (modprobe, ip).
-/// Tests put fake programs that record their arguments first on `PATH`.
+/// For a host tree other than `/`, `ProgramGuard` lets only stand-ins run: programs that tests put on
+/// `PATH` from a directory named in `XVF_FAKE_BIN`, never the machine's own.
 public enum ExternalProgram {
     public struct Result: Sendable, Equatable {
         /// The exit status; 127 when the program could not be started, 128+N when signal N ended it.
