@@ -49,7 +49,7 @@ public final class LibxlToolstack: Toolstack {
     }
 
     deinit {
-        xl.libxl_ctx_free(context)
+        _ = xl.libxl_ctx_free(context)
         xl.xtl_logger_destroy(UnsafeMutablePointer<xentoollog_logger>(logger))
     }
 

@@ -34,7 +34,7 @@ public enum XenLibraries {
         if let functions = xvf_xen_load(&release, &why, why.count), let release {
             return .success(Loaded(release: String(cString: release), functions: functions.pointee))
         }
-        let reason = String(cString: why)
+        let reason = String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if !reason.isEmpty { return .failure(XenLibraryError(message: reason)) }
         return .failure(XenLibraryError(message: missingMessage(installed: installedReleases())))
     }()

@@ -46,6 +46,8 @@ public struct HostConfig {
         public var line: Int
         /// One line, `FILE:LINE: key 'item': …`.
         public var message: String
+        /// The PF on the host the entry belongs to, when there is one (its pin did not match).
+        public var pf: PCIAddress? = nil
     }
 
     public static let defaultPath = "etc/xen/xvf.cfg"
@@ -61,13 +63,15 @@ public struct HostConfig {
     public private(set) var absent: [AbsentEntry]
 
     /// The entries of one PF only (`xvf boot --pf`, when that PF's driver came back): the rest of the host
-    /// is left as it is, and entries of PFs the host lacks are not this PF's concern.
+    /// is left as it is, and entries of PFs the host lacks are not this PF's concern; a pin that does not
+    /// match this PF still fails the run.
     public func only(_ pf: PCIAddress) -> HostConfig {
         var config = self
         config.counts = counts.filter { $0.pf == pf }
         config.links = links.filter { $0.pf == pf }
         config.assignable = assignable.filter { $0.pf == pf }
-        config.absent = []
+        // What was set aside for this PF (its pin did not match) still has to be said.
+        config.absent = absent.filter { $0.pf == pf }
         return config
     }
 
@@ -187,7 +191,7 @@ private struct ItemReader {
             refused[pf.address] = item.line
             absent.append(HostConfig.AbsentEntry(line: item.line, message: fail("sriov", item, "\(inventory.label(pf)) is "
                 + "not the device this entry pins: \(why); its entries are skipped (put the card back, or pin what "
-                + "`xvf list --json` shows)").message))
+                + "`xvf list --json` shows)").message, pf: pf.address))
             return
         }
         let sriov = pf.sriov!
@@ -388,7 +392,7 @@ private struct ItemReader {
         }
         guard let pf, let line = refused[pf] else { return false }
         absent.append(HostConfig.AbsentEntry(line: item.line, message: fail(key, item, "skipped: its PF does not match the "
-            + "pin at line \(line)").message))
+            + "pin at line \(line)").message, pf: pf))
         return true
     }
 
