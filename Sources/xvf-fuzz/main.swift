@@ -4,7 +4,7 @@ import Glibc
 import SRIOV
 import SimHost
 import XenPCI
-@testable import XVFKit
+import XVFKit
 
 // Fuzz targets for every parser that user input or the host reaches. Built normally, `xvf-fuzz TARGET
 // FILE…` runs a target once on each file (the corpora and past crashes, as regression tests); built by

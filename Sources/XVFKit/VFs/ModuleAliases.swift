@@ -6,10 +6,10 @@ import SRIOV
 /// Which kernel module udev would load for a PCI device: the first `alias pci:…` pattern in the running
 /// kernel's `modules.alias` that matches the device's modalias. This names the VF driver of VFs that do
 /// not exist yet (so no driver has bound them to show it).
-struct ModuleAliases {
+public struct ModuleAliases {
     let patterns: [(pattern: String, module: String)]
 
-    init(root: HostRoot) {
+    public init(root: HostRoot) {
         var patterns: [(String, String)] = []
         if let release = root.readText("proc/sys/kernel/osrelease"),
            let text = root.readText("lib/modules/\(release)/modules.alias") {
@@ -25,7 +25,7 @@ struct ModuleAliases {
     var isKnown: Bool { !patterns.isEmpty }
 
     /// The module for a device with these ids (`subsystem` and `classCode` as the PF has them).
-    func module(vendor: UInt16, device: UInt16, subsystemVendor: UInt16, subsystemDevice: UInt16,
+    public func module(vendor: UInt16, device: UInt16, subsystemVendor: UInt16, subsystemDevice: UInt16,
                 classCode: UInt32) -> String? {
         let modalias = "pci:v" + hex8(vendor) + "d" + hex8(device) + "sv" + hex8(subsystemVendor) + "sd"
             + hex8(subsystemDevice) + "bc" + hex2(classCode >> 16) + "sc" + hex2(classCode >> 8) + "i"

@@ -4,7 +4,7 @@ import SRIOV
 /// The VF link settings the PF drivers hold now, as `ip -json link show` reports them (its
 /// `vfinfo_list`). They live in the NIC, behind netlink, with no file in sysfs; iproute2 is the tool
 /// every dom0 has for them, so xvf asks it once for all interfaces rather than once per PF or VF.
-enum VFLinkState {
+public enum VFLinkState {
     /// Interface → VF index → settings; nil when they cannot be read (no `ip`, a host tree whose `ip`
     /// would describe this machine instead, output xvf does not understand): then every setting is applied.
     static func read(root: HostRoot) -> [String: [Int: VFLinkSettings]]? {
@@ -17,7 +17,7 @@ enum VFLinkState {
 
     /// Reads `ip -json link show` output (iproute2's print_vfinfo: `vf`, `address`, `vlan_list` or
     /// `vlan`/`qos`, `spoofchk`, `trust`, `link_state`).
-    static func parse(_ json: String) -> [String: [Int: VFLinkSettings]]? {
+    public static func parse(_ json: String) -> [String: [Int: VFLinkSettings]]? {
         guard let links = try? JSONDecoder().decode([Link].self, from: Data(json.utf8)) else { return nil }
         var result: [String: [Int: VFLinkSettings]] = [:]
         for link in links {
