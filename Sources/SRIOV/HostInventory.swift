@@ -121,6 +121,12 @@ public struct HostInventory: Sendable {
 
     // MARK: queries
 
+    /// How many bytes of a function's config space can be read: 4096 as root, 64 (or 256) unprivileged.
+    /// Extended capabilities (ACS, the serial number) start at 0x100; a shorter read cannot tell them.
+    public static func readableConfigBytes(of address: PCIAddress, root: HostRoot) -> Int {
+        root.readFile(devicesDirectory + "/\(address)/config")?.count ?? 0
+    }
+
     /// A function's own `numa_node` (a VF's included, which discovery leaves to its PF's): read on demand.
     public func numaNode(of address: PCIAddress) -> Int? {
         root.readInteger(Self.devicesDirectory + "/\(address)/numa_node")

@@ -19,8 +19,7 @@ public struct HardwareIdentity: Equatable, Sendable {
         let subsystem = [root.readInteger(base + "subsystem_vendor"), root.readInteger(base + "subsystem_device")]
             .map { $0.map { hex4(UInt16(truncatingIfNeeded: $0)) } ?? "????" }
         let ids = ([hex4(device.vendorID), hex4(device.deviceID)] + subsystem).joined(separator: ":")
-        // The capability sits in extended config space: a read cut at 256 bytes or less cannot tell.
-        let readable = root.readFile(base + "config")?.count ?? 0
+        let readable = HostInventory.readableConfigBytes(of: device.address, root: root)
         guard let library, readable > 0x100, let serial = try? library.deviceSerialNumber(of: device.address) else {
             return HardwareIdentity(ids: ids, serial: nil, serialKnown: false)
         }

@@ -118,8 +118,7 @@ public struct DeviceReport {
     static func acs(of bridge: PCIAddress, listed: Bool, library: PCILibrary?, root: HostRoot) -> ACSReading {
         guard listed else { return .unknown("\(bridge) is not in /sys/bus/pci/devices") }
         guard let library else { return .unknown("libpci cannot read this host") }
-        // Extended capabilities (ACS among them) start at 0x100: a shorter read cannot tell whether it is there.
-        let readable = root.readFile("sys/bus/pci/devices/\(bridge)/config")?.count ?? 0
+        let readable = HostInventory.readableConfigBytes(of: bridge, root: root)
         guard readable > 0x100 else {
             return .unknown("only \(readable) bytes of its config space can be read (run as root)")
         }
