@@ -14,6 +14,8 @@ public struct HostRoot: Sendable {
     public let prefix: String
     /// What carries out writes to kernel attributes; a simulated kernel in tests and the demo.
     public let attributeWriter: any AttributeWriter
+    /// Told of every change made through this root (and its copies); nil when nobody records them.
+    public var observer: (any HostChangeObserver)?
 
     public init(_ path: String = "/", attributeWriter: (any AttributeWriter)? = nil) {
         var p = path
@@ -149,7 +151,26 @@ public struct HostRoot: Sendable {
 
     /// Writes a kernel attribute (sysfs file) as one `write(2)`, the way the kernel expects it.
     public func writeAttribute(_ relative: String, _ value: String) throws(SysfsError) {
-        try attributeWriter.write(value, to: relative, in: self)
+        do {
+            try attributeWriter.write(value, to: relative, in: self)
+        } catch {
+            observer?.observe(.attribute(path: relative, value: value), failure: error)
+            throw error
+        }
+        observer?.observe(.attribute(path: relative, value: value), failure: nil)
+    }
+
+    /// The same root with nobody recording its changes: for a backend's own writes (the simulated
+    /// toolstack's sysfs), which stand for one toolstack step the command already records.
+    public var unobserved: HostRoot {
+        var copy = self
+        copy.observer = nil
+        return copy
+    }
+
+    /// Tells the observer of a change made outside the root's own methods (a program run).
+    public func report(_ change: HostChange, failure: (any Error)?) {
+        observer?.observe(change, failure: failure)
     }
 
     /// Where a path under the root really leads, as a path relative to the root with every link and `..`
@@ -187,6 +208,18 @@ public struct HostRoot: Sendable {
     /// crash. A link is written through to the file it leads to (`/etc/xen/auto/web1.cfg ->
     /// ../web1.cfg` stays a link), which must lie inside the root; the old file's mode and owner are kept.
     public func replaceFile(_ relative: String, with content: String, mode defaultMode: mode_t = 0o644)
+        throws(FileError)
+    {
+        do {
+            try replaceFileUnrecorded(relative, with: content, mode: defaultMode)
+        } catch {
+            observer?.observe(.file(path: relative, content: content), failure: error)
+            throw error
+        }
+        observer?.observe(.file(path: relative, content: content), failure: nil)
+    }
+
+    private func replaceFileUnrecorded(_ relative: String, with content: String, mode defaultMode: mode_t)
         throws(FileError)
     {
         guard let inside = contained(relative) else {
@@ -247,7 +280,13 @@ public struct HostRoot: Sendable {
 
     /// Removes a file; a file that is already gone is fine.
     public func removeFile(_ relative: String) throws(FileError) {
-        if unlink(path(relative)) != 0 && errno != ENOENT { throw FileError(path: path(relative), errno: errno) }
+        if unlink(path(relative)) != 0 {
+            if errno == ENOENT { return }
+            let error = FileError(path: path(relative), errno: errno)
+            observer?.observe(.removedFile(path: relative), failure: error)
+            throw error
+        }
+        observer?.observe(.removedFile(path: relative), failure: nil)
     }
 
     private func makeDirectories(_ absolute: String) throws(FileError) {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import XVFKit
 
-struct Assign: HostCommand {
+struct Assign: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "assign",
         abstract: "Give a device to a running domain in one step: check, make assignable, attach, verify.",
@@ -26,6 +26,8 @@ struct Assign: HostCommand {
     @Flag(help: "Assign even a device dom0 depends on (the disk behind /, the default-route interface).")
     var force = false
     @Flag(help: "Print the plan and change nothing.") var dryRun = false
+    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
+    var json = false
 
     func run(on host: Host) throws(XVFError) {
         var request = AssignRequest(target: device, pf: pf, domain: dom)
@@ -36,11 +38,11 @@ struct Assign: HostCommand {
         request.rdmPolicy = rdmPolicy
         request.vslot = vslot
         request.force = force
-        print(try Assignment.run(request, on: host, dryRun: dryRun), terminator: "")
+        say(try Assignment.run(request, on: host, dryRun: dryRun), terminator: "")
     }
 }
 
-struct Release: HostCommand {
+struct Release: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Detach a device from its domain (it stays on pciback); --to-dom0 gives it back to its driver.")
@@ -51,9 +53,11 @@ struct Release: HostCommand {
     @Flag(help: "Detach even if the guest does not cooperate (xl pci-detach -f).") var force = false
     @Flag(help: "Also take it off pciback and rebind the driver it had.") var toDom0 = false
     @Flag(help: "Print the plan and change nothing.") var dryRun = false
+    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
+    var json = false
 
     func run(on host: Host) throws(XVFError) {
-        print(try DeviceRelease.run(device, domain: dom, force: force, toDom0: toDom0, on: host, dryRun: dryRun),
+        say(try DeviceRelease.run(device, domain: dom, force: force, toDom0: toDom0, on: host, dryRun: dryRun),
               terminator: "")
     }
 }

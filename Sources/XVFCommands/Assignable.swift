@@ -8,7 +8,7 @@ struct Assignable: ParsableCommand {
         abstract: "Make devices ready for guests (bound to pciback, quarantined by Xen), list them, give them back.",
         subcommands: [Add.self, ListAssignable.self, Remove.self])
 
-    struct Add: HostCommand {
+    struct Add: ChangingCommand {
         static let configuration = CommandConfiguration(
             commandName: "add",
             abstract: "Bind devices to pciback for passthrough (xl pci-assignable-add), remembering their driver.")
@@ -20,9 +20,11 @@ struct Assignable: ParsableCommand {
         @Flag(help: "Do not remember the current driver (remove --rebind then leaves the device without one).")
         var noRebind = false
         @Flag(help: "Print each step and change nothing.") var dryRun = false
+        @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
+        var json = false
 
         func run(on host: Host) throws(XVFError) {
-            print(try AssignableDevices.add(devices, name: name, rebind: !noRebind, on: host, dryRun: dryRun),
+            say(try AssignableDevices.add(devices, name: name, rebind: !noRebind, on: host, dryRun: dryRun),
                   terminator: "")
         }
     }
@@ -39,7 +41,7 @@ struct Assignable: ParsableCommand {
         }
     }
 
-    struct Remove: HostCommand {
+    struct Remove: ChangingCommand {
         static let configuration = CommandConfiguration(
             commandName: "remove",
             abstract: "Take devices off pciback (xl pci-assignable-remove); --rebind gives them back to their driver.")
@@ -48,9 +50,11 @@ struct Assignable: ParsableCommand {
         @Argument(help: "Devices or assignable names.") var devices: [String]
         @Flag(help: "Bind each device back to the driver it had before `assignable add`.") var rebind = false
         @Flag(help: "Print each step and change nothing.") var dryRun = false
+        @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
+        var json = false
 
         func run(on host: Host) throws(XVFError) {
-            print(try AssignableDevices.remove(devices, rebind: rebind, on: host, dryRun: dryRun), terminator: "")
+            say(try AssignableDevices.remove(devices, rebind: rebind, on: host, dryRun: dryRun), terminator: "")
         }
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import XVFKit
 
 /// `xvf boot`: applies the host config (VF counts, VF link settings, VFs for guests on pciback).
-struct BootCommand: HostCommand {
+struct BootCommand: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "boot",
         abstract: "Apply the host config (etc/xen/xvf.cfg): VF counts, VF MACs/VLANs, guests' VFs on pciback.",
@@ -20,13 +20,18 @@ struct BootCommand: HostCommand {
                                + "when the PF's driver binds again.", valueName: "device"))
     var pf: String?
     @Flag(help: "Print each step and change nothing.") var dryRun = false
+    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
+    var json = false
 
     /// Exits 1 after a partial failure, whose failures were already reported one a line.
     func run(on host: Host) throws(XVFError) {
-        let outcome = try HostBoot.run(configPath: config, pf: pf, dryRun: dryRun, on: host) { print($0) }
-        for note in outcome.notes { print(note) }
-        for failure in outcome.failures { printError("xvf: " + failure) }
-        print(outcome.summary)
-        if !outcome.succeeded { throw .alreadyReported(.failed) }
+        let outcome = try HostBoot.run(configPath: config, pf: pf, dryRun: dryRun, on: host) { say($0) }
+        for note in outcome.notes { say(note) }
+        // Under --json the failures are the result's error, one sentence each.
+        if !Output.capturing { for failure in outcome.failures { printError("xvf: " + failure) } }
+        say(outcome.summary)
+        if !outcome.succeeded {
+            throw Output.capturing ? XVFError(.failed, outcome.failures.joined(separator: "; ")) : .alreadyReported(.failed)
+        }
     }
 }

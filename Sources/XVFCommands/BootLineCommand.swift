@@ -1,7 +1,7 @@
 import ArgumentParser
 import XVFKit
 
-struct BootLineCommand: HostCommand {
+struct BootLineCommand: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "bootline",
         abstract: "Print (or write) the xen-pciback.hide boot line and its modprobe.d equivalent.",
@@ -16,6 +16,8 @@ struct BootLineCommand: HostCommand {
     @Flag(help: "Write the GRUB and modprobe.d files.") var write = false
     @Flag(help: "Hide even the device behind /, or the default-route or management interface.") var force = false
     @Flag(help: "Print each step and change nothing.") var dryRun = false
+    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
+    var json = false
 
     func run(on host: Host) throws(XVFError) {
         let inventory = try host.inventory()
@@ -26,25 +28,26 @@ struct BootLineCommand: HostCommand {
         text += line.modprobeLines.joined(separator: "\n") + "\n"
         for note in line.notes { text += "\nnote: " + note }
         if !line.notes.isEmpty { text += "\n" }
-        print(text, terminator: "")
+        say(text, terminator: "")
         guard write || dryRun else {
-            print("\nwrite them with --write")
+            say("\nwrite them with --write")
             return
         }
-        print("")
+        say("")
         if steps.isEmpty {
-            print("/\(BootLine.grubFile) and /\(BootLine.modprobeFile) already say this; nothing to do")
+            say("/\(BootLine.grubFile) and /\(BootLine.modprobeFile) already say this; nothing to do")
             return
         }
         if dryRun || !write {
             for step in steps {
-                print(step)
-                if case .replaceFile(_, let content) = step { print(content.indented) }
+                say(step)
+                if case .replaceFile(_, let content) = step { say(content.indented) }
+                host.journal.plan(step)
             }
-            print("dry run: nothing was changed")
+            say("dry run: nothing was changed")
             return
         }
-        try line.write(steps) { print($0) }
-        for line in line.followUp(after: steps) { print(line) }
+        try line.write(steps) { say($0) }
+        for line in line.followUp(after: steps) { say(line) }
     }
 }

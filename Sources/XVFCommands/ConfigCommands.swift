@@ -40,7 +40,7 @@ struct DomainConfigPool: HostCommand {
     }
 }
 
-struct DomainConfigAdd: HostCommand {
+struct DomainConfigAdd: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
         abstract: "Add devices to a domain config's pci list (in place; comments and layout kept).",
@@ -54,29 +54,32 @@ struct DomainConfigAdd: HostCommand {
     @Argument(help: "The xl domain config, e.g. /etc/xen/web1.cfg.") var file: String
     @Argument(help: "xl PCI specs (04:10.0,permissive=1) or device names (eno49/2).") var specs: [String]
     @Flag(help: "Print the change as a diff and change nothing.") var dryRun = false
+    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
+    var json = false
 
     func run(on host: Host) throws(XVFError) {
         try DomainConfigAdd.apply(try DomainConfigChange.add(specs, to: file, host: host), dryRun: dryRun)
     }
 
     static func apply(_ change: DomainConfigChange, dryRun: Bool) throws(XVFError) {
-        for note in change.edit.notes { print("note: " + note) }
+        for note in change.edit.notes { say("note: " + note) }
         guard change.changes else {
-            print("\(change.edit.filename) already says this; nothing to do")
+            say("\(change.edit.filename) already says this; nothing to do")
             return
         }
-        print(change.edit.diff)
+        say(change.edit.diff)
         if dryRun {
-            print("dry run: nothing was changed")
+            change.plan()
+            say("dry run: nothing was changed")
             return
         }
         try change.write()
-        print("wrote \(change.edit.filename): pci = [ "
+        say("wrote \(change.edit.filename): pci = [ "
               + change.edit.after.map { "'\($0)'" }.joined(separator: ", ") + " ]")
     }
 }
 
-struct DomainConfigRemove: HostCommand {
+struct DomainConfigRemove: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "remove", abstract: "Remove devices (by BDF) from a domain config's pci list, in place.")
 
@@ -84,6 +87,8 @@ struct DomainConfigRemove: HostCommand {
     @Argument(help: "The xl domain config, e.g. /etc/xen/web1.cfg.") var file: String
     @Argument(help: "Devices to take out: 04:10.0, 0000:04:10.0, eno49/2.") var devices: [String]
     @Flag(help: "Print the change as a diff and change nothing.") var dryRun = false
+    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
+    var json = false
 
     func run(on host: Host) throws(XVFError) {
         try DomainConfigAdd.apply(try DomainConfigChange.remove(devices, from: file, host: host), dryRun: dryRun)

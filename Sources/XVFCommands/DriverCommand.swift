@@ -1,7 +1,7 @@
 import ArgumentParser
 import XVFKit
 
-struct DriverCommand: HostCommand {
+struct DriverCommand: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "driver",
         abstract: "Reload a PF driver (igb, ixgbe) with max_vfs, so that it creates the VFs itself.",
@@ -21,14 +21,16 @@ struct DriverCommand: HostCommand {
     @Flag(help: "Reload even when the driver carries the host's network or disk, or VFs attached to domains.")
     var force = false
     @Flag(help: "Print each step and change nothing.") var dryRun = false
+    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
+    var json = false
 
     func run(on host: Host) throws(XVFError) {
         let summary = try DriverReload.run(driver: driver, maxVFs: maxVfs, persist: persist, force: force, on: host,
                                            dryRun: dryRun) { step in
-            print(step)
-            if dryRun, case .replaceFile(_, let content) = step { print(content.indented) }
+            say(step)
+            if dryRun, case .replaceFile(_, let content) = step { say(content.indented) }
         }
-        print(summary)
+        say(summary)
     }
 }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import XVFKit
 
-struct VFCount: HostCommand {
+struct VFCount: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "vfs",
         abstract: "Set a PF's VF count (0 first when the kernel needs it; 0 to sriov_totalvfs).",
@@ -16,8 +16,10 @@ struct VFCount: HostCommand {
     @Flag(help: "Change the count even when VFs are attached to domains or carry the host's network.")
     var force = false
     @Flag(help: "Print each step and change nothing.") var dryRun = false
+    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
+    var json = false
 
     func run(on host: Host) throws(XVFError) {
-        print(try VFCountChange.run(pf: device, count: count, force: force, on: host, dryRun: dryRun) { print($0) })
+        say(try VFCountChange.run(pf: device, count: count, force: force, on: host, dryRun: dryRun) { say($0) })
     }
 }

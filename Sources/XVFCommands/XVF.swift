@@ -40,6 +40,33 @@ protocol HostCommand: ParsableCommand {
     func run(on host: Host) throws(XVFError)
 }
 
+/// A command that changes the host: with `--json` its text goes into one JSON object (`OperationResult`)
+/// with the steps the host's journal recorded, instead of to the terminal.
+protocol ChangingCommand: HostCommand {
+    var json: Bool { get }
+    var dryRun: Bool { get }
+}
+
+/// Where a command's text goes: the terminal, or (under `--json`) the result's `messages`.
+enum Output {
+    nonisolated(unsafe) static var capturing = false
+    nonisolated(unsafe) static var captured: [String] = []
+}
+
+/// A step (or any value) as its text, printed or kept.
+func say(_ value: some CustomStringConvertible) { say(value.description) }
+
+/// A command's text for the user: printed, or kept for the JSON result.
+func say(_ text: String, terminator: String = "\n") {
+    guard Output.capturing else {
+        output(text + terminator)
+        return
+    }
+    let whole = text + terminator
+    Output.captured += whole.split(separator: "\n", omittingEmptySubsequences: false).dropLast(whole.hasSuffix("\n") ? 1 : 0)
+        .map(String.init)
+}
+
 /// The entry point of both executables: the shipped `xvf` passes the real backends, the simulator's
 /// executable its simulated ones.
 public enum XVFCommandLine {
@@ -57,6 +84,10 @@ public enum XVFCommandLine {
 
 extension HostCommand {
     func run() throws {
+        if let changing = self as? any ChangingCommand, changing.json {
+            try runWithJSONResult(dryRun: changing.dryRun)
+            return
+        }
         // Warnings go before the error line, so a failure still ends with the one line that says why.
         var host: Host?
         do {
@@ -75,6 +106,26 @@ extension HostCommand {
 }
 
 extension HostCommand {
+    /// Runs the command with its text captured, and prints the one JSON object; the exit code is the same
+    /// as without `--json`.
+    func runWithJSONResult(dryRun: Bool) throws {
+        Output.capturing = true
+        var host: Host?
+        var failure: XVFError?
+        do {
+            let opened = try Host(rootPath: global.root, backends: XVFCommandLine.backends)
+            host = opened
+            try run(on: opened)
+        } catch {
+            failure = error
+        }
+        if let host { printLog(of: host) }
+        let result = OperationResult(dryRun: dryRun, steps: host?.journal.steps ?? [], warnings: Warnings.take(),
+                                   messages: Output.captured, error: failure)
+        output(result.json.serialized() + "\n")
+        if let failure { throw ExitCode(failure.exitCode) }
+    }
+
     /// With -v, libxl's messages of the run (its log is otherwise only quoted in errors).
     func printLog(of host: Host) {
         guard global.verbose else { return }

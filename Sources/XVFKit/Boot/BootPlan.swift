@@ -207,6 +207,36 @@ extension BootPlan.Action {
     }
 }
 
+extension BootPlan.Action {
+    /// The action's steps in a dry run's record, as `lines` prints them.
+    func plan(into journal: StepJournal) {
+        switch self {
+        case .setAutoprobe(let pf, let on):
+            journal.plan(HostStep.writeAttribute(path: BootPlan.autoprobePath(pf), value: on ? "1" : "0"))
+        case .setCount(let change):
+            for step in change.steps { journal.plan(step) }
+        case .linkSettings(let lines):
+            for line in lines { journal.plan("vf_settings", target: line.label, detail: "ip " + line.text) }
+        case .loadPciback:
+            journal.plan(HostStep.run(BootPlan.modprobePciback))
+        case .handToPciback(let vf, _, _, let name, let toolstack, let driver):
+            journal.plan(HostStep.writeAttribute(path: BootPlan.overridePath(vf), value: "pciback"))
+            if toolstack {
+                journal.plan("assignable_add", target: vf.description,
+                             detail: RecordedToolstack.assignableAddDetail(vf, name: name, rebind: true))
+            } else {
+                if let driver {
+                    journal.plan(HostStep.writeAttribute(path: "sys/bus/pci/drivers/\(driver)/unbind", value: vf.description))
+                }
+                journal.plan(HostStep.writeAttribute(path: BootPlan.probePath, value: vf.description))
+            }
+            journal.plan(HostStep.writeAttribute(path: BootPlan.overridePath(vf), value: "\n"))
+        case .probe(let vf, _, _):
+            journal.plan(HostStep.writeAttribute(path: BootPlan.probePath, value: vf.description))
+        }
+    }
+}
+
 extension BootPlan {
     static let probePath = "sys/bus/pci/drivers_probe"
 

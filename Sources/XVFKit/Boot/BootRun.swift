@@ -102,16 +102,26 @@ public struct BootRun {
         let result = ExternalProgram.run(BootPlan.ipBatch, input: lines.map { $0.text + "\n" }.joined())
         var failedLines: Set<Int> = []
         var said: [String] = []
+        var reasons: [Int: String] = [:]
         for line in result.output.split(separator: "\n").map(String.init) {
             if line.hasPrefix("Command failed -:"), let number = Int(line.dropFirst("Command failed -:".count)),
                (1...lines.count).contains(number) {
                 failedLines.insert(number)
                 let reason = said.isEmpty ? "ip refused it" : said.joined(separator: "; ")
+                reasons[number] = reason
                 failures.append("\(lines[number - 1].label): `ip link \(lines[number - 1].text.dropFirst(5))` failed: \(reason)")
                 said = []
             } else if !line.isEmpty {
                 said.append(line)
             }
+        }
+        // Each line is one VF's step in the command's record; without a line named, a failure is every line's.
+        let unnamed = result.status != 0 && failedLines.isEmpty
+        for (number, line) in zip(1..., lines) {
+            let failed = unnamed || failedLines.contains(number)
+            root.journal?.record(RecordedStep(
+                what: "vf_settings", target: line.label, status: failed ? .failed : .done, detail: "ip " + line.text,
+                failure: failed ? (reasons[number] ?? "`ip -batch` exited with status \(result.status)") : nil))
         }
         if result.status != 0 && failedLines.isEmpty {
             // ip did not run, or failed without naming a line: none of the settings can be trusted.

@@ -24,7 +24,10 @@ public enum HostBoot {
             if plan.isEmpty {
                 return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
             }
-            for action in plan.actions { for line in action.lines { log(line) } }
+            for action in plan.actions {
+                for line in action.lines { log(line) }
+                action.plan(into: host.journal)
+            }
             return Outcome(summary: "dry run: \(plan.actions.count) step\(plan.actions.count == 1 ? "" : "s") planned; "
                            + "nothing was changed", failures: plan.problems.map(\.message), notes: [])
         }

@@ -212,13 +212,14 @@ public struct BootLine {
                 try step.perform(on: root)
                 written.append((path, old))
             } catch {
-                var undo: [String] = []
-                for (path, old) in written.reversed() {
-                    do {
-                        if let old { try root.replaceFile(path, with: old) } else { try root.removeFile(path) }
-                        undo.append("put /\(path) back")
-                    } catch {
-                        undo.append("could not put /\(path) back (\(error))")
+                let undo = root.undoing {
+                    written.reversed().map { (path, old) in
+                        do {
+                            if let old { try root.replaceFile(path, with: old) } else { try root.removeFile(path) }
+                            return "put /\(path) back"
+                        } catch {
+                            return "could not put /\(path) back (\(error))"
+                        }
                     }
                 }
                 throw XVFError(.failed, "\(error)" + (undo.isEmpty ? "; nothing was changed" : "; " + undo.joined(separator: "; ")))

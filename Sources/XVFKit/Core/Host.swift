@@ -16,9 +16,14 @@ public final class Host {
     /// What changes go through (kernel writes, the toolstack).
     let backends: HostBackends
 
+    /// Every change the command makes through the root or the toolstack, for its `--json` result.
+    public let journal = StepJournal()
+
     /// `rootPath` is the host root (`/`, or a tree such as the demo host); `backends` carry out the changes.
     public init(rootPath: String, backends: HostBackends) throws(XVFError) {
-        root = try backends.root(rootPath)
+        var root = try backends.root(rootPath)
+        root.observer = journal
+        self.root = root
         self.backends = backends
     }
 

@@ -14,7 +14,9 @@ public enum HostStep: Sendable, Equatable, CustomStringConvertible {
     /// The step as a user would type it on the host (paths as seen from the host's `/`).
     public var description: String {
         switch self {
-        case .writeAttribute(let path, let value): return "echo \(value) > /\(path)"
+        case .writeAttribute(let path, let value):
+            // Clearing an attribute writes a newline, which `echo > FILE` does.
+            return value.allSatisfy(\.isWhitespace) ? "echo > /\(path)" : "echo \(value) > /\(path)"
         case .run(let argv): return argv.joined(separator: " ")
         case .replaceFile(let path, _): return "write /\(path)"
         }
@@ -27,7 +29,12 @@ public enum HostStep: Sendable, Equatable, CustomStringConvertible {
             do { try root.writeAttribute(path, value) } catch { throw .kernel(error) }
         case .run(let argv):
             let result = ExternalProgram.run(argv)
-            if result.status != 0 { throw .program(argv: argv, result: result) }
+            if result.status != 0 {
+                let error = HostStepError.program(argv: argv, result: result)
+                root.report(.program(argv), failure: error)
+                throw error
+            }
+            root.report(.program(argv), failure: nil)
         case .replaceFile(let path, let content):
             do { try root.replaceFile(path, with: content) } catch { throw .file(error) }
         }

@@ -14,7 +14,8 @@ extension Host {
                            + "boot the host under Xen (nothing was changed; --dry-run shows the plan)")
         }
         if let openedToolstack { return openedToolstack }
-        let opened = try backends.toolstack(root)
+        // The backend gets a root that records nothing: its own sysfs work is the one toolstack step.
+        let opened = RecordedToolstack(try backends.toolstack(root.unobserved), journal: journal)
         openedToolstack = opened
         return opened
     }

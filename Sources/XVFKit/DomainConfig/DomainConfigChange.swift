@@ -40,6 +40,11 @@ public struct DomainConfigChange {
     /// Whether the file changes at all.
     public var changes: Bool { edit.edited != edit.original }
 
+    /// Records the write in the command's plan (a dry run).
+    public func plan() {
+        if changes { root.journal?.plan(.replaceFile(path: path, content: edit.edited)) }
+    }
+
     /// Replaces the file with the edited text (atomically; its mode is kept).
     public func write() throws(XVFError) {
         do { try root.replaceFile(path, with: edit.edited) } catch { throw XVFError(.failed, error.description) }

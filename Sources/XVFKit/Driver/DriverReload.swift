@@ -116,7 +116,10 @@ public struct DriverReload {
         }
         let first = try plan()
         if dryRun {
-            for step in first.steps { log(step) }
+            for step in first.steps {
+                log(step)
+                host.journal.plan(step)
+            }
             return "dry run: nothing was changed"
         }
         try ProgramGuard.check(first.steps, root: host.root)
@@ -140,29 +143,35 @@ public struct DriverReload {
                 try step.perform(on: root)
                 done.append(step)
             } catch {
-                var undo: [String] = []
-                if done.contains(.run(["modprobe", "-r", driver])) {
-                    let reload = HostStep.run(["modprobe", driver])
-                    do { try reload.perform(on: root); undo.append("loaded \(driver) again without max_vfs") } catch {
-                        undo.append("could not load \(driver) again (\(error)); run `modprobe \(driver)`")
-                    }
-                }
-                if let persistPath, done.contains(where: { if case .replaceFile = $0 { return true }; return false }) {
-                    do {
-                        if let previousPersistContent {
-                            try root.replaceFile(persistPath, with: previousPersistContent)
-                        } else {
-                            try root.removeFile(persistPath)
-                        }
-                        undo.append("put /\(persistPath) back")
-                    } catch {
-                        undo.append("could not put /\(persistPath) back (\(error))")
-                    }
-                }
+                let undo = root.undoing { putBack(done, root: root) }
                 let detail = undo.isEmpty ? "nothing was changed" : undo.joined(separator: "; ")
                 throw XVFError(.failed, "\(error); \(detail)")
             }
         }
+    }
+
+    /// Loads the driver again if it was unloaded and puts the modprobe.d file back; says what it did.
+    func putBack(_ done: [HostStep], root: HostRoot) -> [String] {
+        var undo: [String] = []
+        if done.contains(.run(["modprobe", "-r", driver])) {
+            let reload = HostStep.run(["modprobe", driver])
+            do { try reload.perform(on: root); undo.append("loaded \(driver) again without max_vfs") } catch {
+                undo.append("could not load \(driver) again (\(error)); run `modprobe \(driver)`")
+            }
+        }
+        if let persistPath, done.contains(where: { if case .replaceFile = $0 { return true }; return false }) {
+            do {
+                if let previousPersistContent {
+                    try root.replaceFile(persistPath, with: previousPersistContent)
+                } else {
+                    try root.removeFile(persistPath)
+                }
+                undo.append("put /\(persistPath) back")
+            } catch {
+                undo.append("could not put /\(persistPath) back (\(error))")
+            }
+        }
+        return undo
     }
 
     /// What to tell the user once the reload is done.

@@ -24,7 +24,19 @@ public enum AssignableDevices {
         for device in devices {
             try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, action: "make assignable")
         }
+        // Already assignable under the name asked for (or with no name asked): nothing to do, so a second
+        // identical run changes nothing.
+        let assignable = Dictionary(((try? toolstack?.assignableList()) ?? []).map { ($0.address, $0.name) },
+                                    uniquingKeysWith: { first, _ in first })
+        func alreadyDone(_ device: PCIDevice) -> Bool {
+            guard device.driver == "pciback", let current = assignable[device.address] else { return false }
+            return name == nil || current == name
+        }
         guard let toolstack, !dryRun else {
+            for device in devices where !alreadyDone(device) {
+                host.journal.plan("assignable_add", target: device.address.description,
+                                  detail: RecordedToolstack.assignableAddDetail(device.address, name: name, rebind: rebind))
+            }
             return "dry run: nothing changed\n" + devices.map { device in
                 "  libxl_device_pci_assignable_add \(device.address) rebind=\(rebind ? 1 : 0)"
                     + (name.map { " name=\($0)" } ?? "")
@@ -39,6 +51,10 @@ public enum AssignableDevices {
         var moved: [(PCIAddress, String?)] = []
         for device in devices {
             let label = inventory.label(device)
+            if alreadyDone(device) {
+                report += "\(label): already on pciback; assignable\n"
+                continue
+            }
             do {
                 try toolstack.assignableAdd(device.address, name: name, rebind: rebind)
             } catch {
@@ -48,8 +64,10 @@ public enum AssignableDevices {
                    host.root.linkTarget("sys/bus/pci/devices/\(device.address)/driver") != device.driver {
                     moved.append((device.address, device.driver))
                 }
-                let undone = moved.reversed().map {
-                    PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: host.root)
+                let undone = host.root.undoing {
+                    moved.reversed().map {
+                        PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: host.root)
+                    }
                 }
                 let failure = XenFailure.explain(error, device: device.address, holders: holders)
                 throw XVFError(failure.kind, failure.message + (undone.isEmpty ? "" : "; " + undone.joined(separator: "; ")))
@@ -103,6 +121,15 @@ public enum AssignableDevices {
             for found in try host.resolve(text) { targets.append((.address(found.address), found.address.description)) }
         }
         guard let toolstack, !dryRun else {
+            for (reference, _) in targets {
+                let target: String
+                switch reference {
+                case .address(let address): target = address.description
+                case .name(let name): target = named[name]?.description ?? reference.description
+                }
+                host.journal.plan("assignable_remove", target: target,
+                                  detail: RecordedToolstack.assignableRemoveDetail(reference, rebind: rebind))
+            }
             return "dry run: nothing changed\n" + targets.map {
                 "  libxl_device_pci_assignable_remove \($0.0) rebind=\(rebind ? 1 : 0)"
             }.joined(separator: "\n") + "\n"

@@ -196,9 +196,11 @@ public enum Assignment {
         var report = ""
         var madeAssignable: [(PCIAddress, String?)] = []
         func undo() -> String {
-            madeAssignable.reversed().map {
-                PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
-            }.joined(separator: "; ")
+            root.undoing {
+                madeAssignable.reversed().map {
+                    PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
+                }.joined(separator: "; ")
+            }
         }
         // 1. make assignable, remembering each device's driver
         for device in choice.devices where device.driver != "pciback" {
@@ -228,7 +230,7 @@ public enum Assignment {
         // 3. read back and verify
         let problems = verify(choice, toolstack: toolstack, root: root)
         if !problems.isEmpty {
-            try? toolstack.detach(choice.spec, from: choice.domain.id, force: true)
+            root.undoing { try? toolstack.detach(choice.spec, from: choice.domain.id, force: true) }
             let undone = undo()
             throw XVFError(.failed, "attaching \(label) to \(domainText) did not take: \(problems.joined(separator: "; ")); "
                            + "detached it again" + (undone.isEmpty ? "" : "; " + undone))
@@ -282,15 +284,20 @@ public enum Assignment {
             lines.append("  chose VF \(devices[0].vfIndex.map(String.init) ?? "?") of \(pf.interfaceName ?? pf.address.description): "
                          + "the lowest index not attached, not needed by dom0, not on an interface that is up")
         }
+        let journal = host.journal
         var step = 1
         lines.append("  \(step). checked: not behind /, not the default-route or management interface, not a busy PF, "
                      + "not attached elsewhere")
         for device in devices where device.driver != "pciback" {
             step += 1
+            journal.plan("assignable_add", target: device.address.description,
+                         detail: RecordedToolstack.assignableAddDetail(device.address, name: nil, rebind: true))
             lines.append("  \(step). make assignable: libxl_device_pci_assignable_add \(device.address) rebind=1 "
                          + "(unbind from \(device.driver ?? "no driver"), bind to pciback, remember the driver)")
         }
         step += 1
+        journal.plan("attach", target: devices[0].address.description,
+                     detail: RecordedToolstack.attachDetail(spec, domain: domain.map { "\($0.id)" } ?? request.domain))
         lines.append("  \(step). attach: libxl_device_pci_add \(spec.canonical) to \(domainText)")
         step += 1
         lines.append("  \(step). verify: the domain lists it" + (spec.permissive == true

@@ -36,6 +36,15 @@ public enum DeviceRelease {
         guard let toolstack, !dryRun else {
             var lines = ["dry run: would release \(label); nothing changed"]
             let from = holder.map { "domain \($0.id) (\($0.name))" } ?? domainText.map { "domain \($0)" } ?? "the domain that holds it"
+            if holder != nil || toolstack == nil {
+                host.journal.plan("detach", target: device.address.description,
+                                  detail: RecordedToolstack.detachDetail(device.address.description,
+                                                                         domain: holder.map { "\($0.id)" } ?? domainText ?? "?", force: force))
+            }
+            if toDom0 {
+                host.journal.plan("assignable_remove", target: device.address.description,
+                                  detail: RecordedToolstack.assignableRemoveDetail(.address(device.address), rebind: true))
+            }
             lines.append("  1. detach: \(force ? "libxl_device_pci_destroy (forced)" : "libxl_device_pci_remove") \(device.address) from \(from)")
             if toDom0 {
                 lines.append("  2. give back: libxl_device_pci_assignable_remove \(device.address) rebind=1 (off pciback, back to the driver it had)")

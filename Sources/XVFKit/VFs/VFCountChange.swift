@@ -126,7 +126,10 @@ public struct VFCountChange {
         }
         let first = try plan()
         if dryRun {
-            for step in first.steps { log(step) }
+            for step in first.steps {
+                log(step)
+                host.journal.plan(step)
+            }
             return first.steps.isEmpty ? first.summary : "dry run: nothing was changed"
         }
         let lock = try HostLock(host.root)
@@ -150,8 +153,8 @@ public struct VFCountChange {
                     throughLibxl.insert(vf)
                 }
             } catch {
-                throw XVFError(error.kind, error.message + "; "
-                               + restore(root, toolstack: toolstack, throughLibxl: throughLibxl))
+                let restored = root.undoing { restore(root, toolstack: toolstack, throughLibxl: throughLibxl) }
+                throw XVFError(error.kind, error.message + "; " + restored)
             }
         }
     }
