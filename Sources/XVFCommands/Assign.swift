@@ -10,6 +10,11 @@ struct Assign: ChangingCommand {
             interface (eno49) to pick its free VF with the lowest index. Devices dom0 needs (the disk behind /, \
             the default-route or management interface), PFs whose VFs are in use and devices another domain \
             holds are refused. If attaching fails, the device goes back to the driver it had.
+
+            A VF's link settings for the guest (--mac, --vlan, --qos, --spoofchk, --trust, --state) are set \
+            through its PF before the guest gets it. What the VF had before is kept in /run/xvf/vf/BDF, and \
+            `xvf release` puts it back (with what the host config's vf entries say over it), so the next \
+            guest never inherits this one's MAC, VLAN or trust.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -25,6 +30,15 @@ struct Assign: ChangingCommand {
     @Option(help: "The guest PCI slot, hexadecimal 0-1f.") var vslot: String?
     @Flag(help: "Assign even a device dom0 depends on (the disk behind /, the default-route interface).")
     var force = false
+    @Option(help: ArgumentHelp("The VF's MAC for this guest, set through its PF (released: put back).", valueName: "mac"))
+    var mac: String?
+    @Option(help: ArgumentHelp("The VF's VLAN id for this guest, 0-4095 (0: untagged).", valueName: "id")) var vlan: String?
+    @Option(help: ArgumentHelp("The 802.1p priority 0-7 with --vlan.", valueName: "priority")) var qos: String?
+    @Option(help: ArgumentHelp("The NIC's MAC and VLAN spoof check for the VF.", valueName: "on|off")) var spoofchk: String?
+    @Option(help: ArgumentHelp("Whether the guest may change its MAC and use promiscuous modes.", valueName: "on|off"))
+    var trust: String?
+    @Option(help: ArgumentHelp("The VF's link: follows the PF's, always up, or down.", valueName: "auto|enable|disable"))
+    var state: String?
     @Flag(help: "Print the plan and change nothing.") var dryRun = false
     @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
     var json = false
@@ -38,6 +52,13 @@ struct Assign: ChangingCommand {
         request.rdmPolicy = rdmPolicy
         request.vslot = vslot
         request.force = force
+        for (key, value) in [("mac", mac), ("vlan", vlan), ("qos", qos), ("spoofchk", spoofchk), ("trust", trust),
+                             ("state", state)] {
+            guard let value else { continue }
+            do { try request.settings.set(key, to: value) } catch {
+                throw XVFError(.badInput, "--\(key) \(value) \(error.reason)")
+            }
+        }
         say(try Assignment.run(request, on: host, dryRun: dryRun), terminator: "")
     }
 }
@@ -45,7 +66,11 @@ struct Assign: ChangingCommand {
 struct Release: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
-        abstract: "Detach a device from its domain (it stays on pciback); --to-dom0 gives it back to its driver.")
+        abstract: "Detach a device from its domain (it stays on pciback); --to-dom0 gives it back to its driver.",
+        discussion: """
+            A VF's link settings (MAC, VLAN, trust, …) go back to what they were before `xvf assign` gave it to \
+            its first guest, with what the host config's vf entries say over them.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The device: an address (05:10.0) or a VF (eno49/3).") var device: String

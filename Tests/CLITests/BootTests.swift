@@ -313,7 +313,7 @@ import Testing
         ("vf = [ 'eno49/0,vlan=4096' ]\n", 1, "vlan=4096 is not a VLAN id 0-4095"),
         ("vf = [ 'eno49/0,qos=3' ]\n", 1, "sets qos without vlan"),
         ("vf = [ 'eno49/0,speed=10' ]\n", 1, "unknown setting 'speed'; vf takes mac, vlan, qos, spoofchk, trust, state"),
-        ("vf = [ 'eno49/0,trust=yes' ]\n", 1, "trust=yes: write trust=on or trust=off"),
+        ("vf = [ 'eno49/0,trust=yes' ]\n", 1, "trust=yes is neither on nor off"),
         ("vf = [ 'eno49/0,trust=on', 'eno49/0-2,trust=off' ]\n", 1, "sets trust of eno49/0 again (first at line 1)"),
         ("vf = [ 'eno49,trust=on' ]\n", 1, "'eno49' is not a VF"),
         ("sriov = [ 'eno52,vfs=2' ]\nassignable = [\n  'eno52/0',\n  'eno52/2' ]\n", 4,

@@ -104,6 +104,10 @@ public final class StepJournal: HostChangeObserver, Sendable {
         case .removedFile(let path):
             return RecordedStep(what: "file_remove", target: "/" + path, status: status, detail: "rm /" + path,
                                 failure: failure)
+        case .program(let argv) where argv.count >= 7 && argv[0] == "ip" && argv[1...3] == ["link", "set", "dev"]
+            && argv[5] == "vf":
+            return RecordedStep(what: "vf_settings", target: argv[4] + "/" + argv[6], status: status,
+                                detail: argv.joined(separator: " "), failure: failure)
         case .program(let argv):
             // modprobe's target is the module; any other program is named by itself.
             let module = argv.first == "modprobe" ? argv.dropFirst().first { !$0.hasPrefix("-") } : nil

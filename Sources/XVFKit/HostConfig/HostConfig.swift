@@ -226,33 +226,9 @@ private struct ItemReader {
         }
         var settings = VFLinkSettings()
         for (key, value) in options {
-            switch key {
-            case "mac":
-                switch VFLinkSettings.parseMAC(value) {
-                case .success(let mac): settings.mac = mac
-                case .failure(let error): throw fail("vf", item, "mac=\(value) \(error.reason)")
-                }
-                if indices.count > 1 {
-                    throw fail("vf", item, "gives one MAC to \(indices.count) VFs; give each VF its own entry")
-                }
-            case "vlan":
-                guard let vlan = Int(value), (0...4095).contains(vlan) else {
-                    throw fail("vf", item, "vlan=\(value) is not a VLAN id 0-4095 (0 is untagged)")
-                }
-                settings.vlan = vlan
-            case "qos":
-                guard let qos = Int(value), (0...7).contains(qos) else {
-                    throw fail("vf", item, "qos=\(value) is not an 802.1p priority 0-7")
-                }
-                settings.qos = qos
-            case "spoofchk", "trust":
-                guard value == "on" || value == "off" else { throw fail("vf", item, "\(key)=\(value): write \(key)=on or \(key)=off") }
-                if key == "trust" { settings.trust = value == "on" } else { settings.spoofCheck = value == "on" }
-            default:
-                guard let state = VFLinkSettings.LinkState(rawValue: value) else {
-                    throw fail("vf", item, "state=\(value): write state=auto, state=enable or state=disable")
-                }
-                settings.linkState = state
+            do { try settings.set(key, to: value) } catch { throw fail("vf", item, "\(key)=\(value) \(error.reason)") }
+            if key == "mac" && indices.count > 1 {
+                throw fail("vf", item, "gives one MAC to \(indices.count) VFs; give each VF its own entry")
             }
         }
         if settings.qos != nil && settings.vlan == nil {

@@ -16,6 +16,8 @@ public struct AssignRequest: Sendable {
     public var vslot: String?
     /// Assign even a device dom0 depends on (the disk behind /, the default-route interface).
     public var force = false
+    /// The VF's link settings for this guest (`--mac`, `--vlan`, …), set through its PF before the attach.
+    public var settings = VFLinkSettings()
 
     public init(target: String?, pf: String?, domain: String) {
         self.target = target
@@ -144,6 +146,9 @@ public enum Assignment {
         var spec: PCISpec
         var domain: XenDomain
         var holders: [PCIAddress: XenDomain]
+        /// The VF's link settings across guests; nil for a device that is no VF of a PF with an interface.
+        var handOver: VFHandOver?
+        var settings: VFLinkSettings
     }
 
     /// Resolves the domain, picks the device, and refuses what must not be assigned.
@@ -156,7 +161,23 @@ public enum Assignment {
             try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
                                          force: request.force)
         }
-        return Choice(devices: devices, spec: try selection.spec(for: devices[0].address), domain: domain, holders: holders)
+        let handOver = devices.count == 1 ? VFHandOver(devices[0], inventory: inventory) : nil
+        try checkSettings(request, handOver: handOver, label: inventory.label(devices[0]), root: inventory.root)
+        return Choice(devices: devices, spec: try selection.spec(for: devices[0].address), domain: domain, holders: holders,
+                      handOver: handOver, settings: request.settings)
+    }
+
+    /// Link settings are for one VF whose PF has an interface, and need `ip`.
+    static func checkSettings(_ request: AssignRequest, handOver: VFHandOver?, label: String, root: HostRoot) throws(XVFError) {
+        guard !request.settings.isEmpty else { return }
+        guard handOver != nil else {
+            throw XVFError(.badInput, "--mac, --vlan, --qos, --spoofchk, --trust and --state set a VF's link through its "
+                           + "PF's interface; \(label) is not one VF of a PF with an interface")
+        }
+        if request.settings.qos != nil && request.settings.vlan == nil {
+            throw XVFError(.badInput, "--qos without --vlan: ip sets the priority with the VLAN; add --vlan N")
+        }
+        try ProgramGuard.check([.run(["ip"])], root: root)
     }
 
     static func pickDevices(_ selection: Selection, inventory: HostInventory,
@@ -191,15 +212,54 @@ public enum Assignment {
         let primary = choice.devices[0]
         let label = inventory.label(primary)
         if choice.holders[primary.address]?.id == choice.domain.id {
+            // Settings asked for on a VF the guest already has are set on the running VF.
+            if let handOver = choice.handOver, let step = handOver.step(choice.settings, from: handOver.current(root: root)) {
+                do { try step.perform(on: root) } catch { throw XVFError(.failed, "\(label): setting its link failed: \(error)") }
+                return "\(label) is already attached to \(domainText); its link is set: \(step)\n"
+            }
             return "\(label) is already attached to \(domainText); nothing to do\n"
         }
         var report = ""
         var madeAssignable: [(PCIAddress, String?)] = []
+        var settingsBack: HostStep?
+        var recordWritten = false
         func undo() -> String {
             root.undoing {
-                madeAssignable.reversed().map {
+                var said = madeAssignable.reversed().map {
                     PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
-                }.joined(separator: "; ")
+                }
+                if let settingsBack, let handOver = choice.handOver {
+                    do {
+                        try settingsBack.perform(on: root)
+                        said.append("put \(handOver.label)'s link settings back")
+                    } catch {
+                        said.append("could not put \(handOver.label)'s link settings back (\(error)): run `\(settingsBack)`")
+                    }
+                }
+                if recordWritten, let handOver = choice.handOver { try? handOver.forget(root: root) }
+                return said.joined(separator: "; ")
+            }
+        }
+        // 0. the VF's link for this guest, after keeping what it had (for `xvf release`)
+        if let handOver = choice.handOver {
+            let before = handOver.current(root: root)
+            if let before { recordWritten = try handOver.record(before, domain: domainText, root: root) }
+            if !choice.settings.isEmpty {
+                if before == nil {
+                    Warnings.add("\(handOver.label): its link settings before the assign cannot be read (`ip -json link show`), "
+                                 + "so `xvf release` cannot put them back")
+                }
+                if let step = handOver.step(choice.settings, from: before) {
+                    do {
+                        try step.perform(on: root)
+                    } catch {
+                        let undone = undo()
+                        throw XVFError(.failed, "\(label): setting its link for the guest failed: \(error)"
+                                       + (undone.isEmpty ? "; nothing was changed" : "; " + undone))
+                    }
+                    if let before { settingsBack = handOver.undoing(choice.settings.changes(from: before), to: before) }
+                    report += "\(label): link set for the guest: \(step)\n"
+                }
             }
         }
         // 1. make assignable, remembering each device's driver
@@ -279,6 +339,8 @@ public enum Assignment {
         }
         let spec = try selection.spec(for: devices[0].address)
         let label = inventory.label(devices[0])
+        let handOver = devices.count == 1 ? VFHandOver(devices[0], inventory: inventory) : nil
+        try checkSettings(request, handOver: handOver, label: label, root: host.root)
         var lines = ["dry run: would assign \(label) to \(domainText); nothing changed"]
         if case .pool(let pf) = selection.source {
             lines.append("  chose VF \(devices[0].vfIndex.map(String.init) ?? "?") of \(pf.interfaceName ?? pf.address.description): "
@@ -288,6 +350,12 @@ public enum Assignment {
         var step = 1
         lines.append("  \(step). checked: not behind /, not the default-route or management interface, not a busy PF, "
                      + "not attached elsewhere")
+        if let handOver, let set = handOver.step(request.settings, from: handOver.current(root: host.root)) {
+            step += 1
+            journal.plan(set)
+            lines.append("  \(step). set the VF's link for the guest: \(set) (what it had is kept in "
+                         + "/\(handOver.recordPath) for `xvf release`)")
+        }
         for device in devices where device.driver != "pciback" {
             step += 1
             journal.plan("assignable_add", target: device.address.description,

@@ -26,7 +26,13 @@ public enum DeviceRelease {
             if holder == nil { throw XVFError(.failed, "\(label) is not attached to domain \(wanted.id) (\(wanted.name))") }
         }
         let onPciback = inventory[device.address]?.driver == "pciback"
-        if toolstack != nil && holder == nil && !(toDom0 && onPciback) {
+        let handOver = VFHandOver(device, inventory: inventory)
+        let settingsBack = try handOver.flatMap { (handOver) throws(XVFError) in
+            try settingsToPutBack(handOver, host: host, inventory: inventory)
+        }
+        // A VF detached before (by xl, or a release stopped half-way) may still have its settings to put back.
+        let onlySettings = holder == nil && settingsBack != nil && !(toDom0 && onPciback)
+        if toolstack != nil && holder == nil && !(toDom0 && onPciback) && !onlySettings {
             throw XVFError(.failed, "\(label) is not attached to any domain"
                            + (onPciback ? "; it is on pciback (add --to-dom0 to give it back to dom0)" : "; nothing to release"))
         }
@@ -36,7 +42,7 @@ public enum DeviceRelease {
         guard let toolstack, !dryRun else {
             var lines = ["dry run: would release \(label); nothing changed"]
             let from = holder.map { "domain \($0.id) (\($0.name))" } ?? domainText.map { "domain \($0)" } ?? "the domain that holds it"
-            if holder != nil || toolstack == nil {
+            if !onlySettings && (holder != nil || toolstack == nil) {
                 host.journal.plan("detach", target: device.address.description,
                                   detail: RecordedToolstack.detachDetail(device.address.description,
                                                                          domain: holder.map { "\($0.id)" } ?? domainText ?? "?", force: force))
@@ -45,9 +51,20 @@ public enum DeviceRelease {
                 host.journal.plan("assignable_remove", target: device.address.description,
                                   detail: RecordedToolstack.assignableRemoveDetail(.address(device.address), rebind: true))
             }
-            lines.append("  1. detach: \(force ? "libxl_device_pci_destroy (forced)" : "libxl_device_pci_remove") \(device.address) from \(from)")
+            var number = 0
+            if !onlySettings {
+                number += 1
+                lines.append("  \(number). detach: \(force ? "libxl_device_pci_destroy (forced)" : "libxl_device_pci_remove") \(device.address) from \(from)")
+            }
             if toDom0 {
-                lines.append("  2. give back: libxl_device_pci_assignable_remove \(device.address) rebind=1 (off pciback, back to the driver it had)")
+                number += 1
+                lines.append("  \(number). give back: libxl_device_pci_assignable_remove \(device.address) rebind=1 (off pciback, back to the driver it had)")
+            }
+            if let settingsBack, let handOver {
+                number += 1
+                if let step = settingsBack.step { host.journal.plan(step) }
+                lines.append("  \(number). put \(handOver.label)'s link back: " + (settingsBack.step.map { "\($0)" } ?? "it has it already")
+                             + " (" + settingsBack.source + ")")
             }
             return lines.joined(separator: "\n") + "\n"
         }
@@ -109,6 +126,47 @@ public enum DeviceRelease {
             }
             report += "\(label): back with dom0, " + (driver.map { "on \($0)" } ?? "without a driver (none claims it)") + "\n"
         }
-        return report
+        // Last, once no guest has the VF: its link as it was before its first guest, or as the host config says.
+        if let settingsBack, let handOver {
+            if let step = settingsBack.step {
+                do { try step.perform(on: host.root) } catch {
+                    throw XVFError(.failed, report.split(separator: "\n").map { $0 + "; " }.joined()
+                                   + "putting \(handOver.label)'s link back failed: \(error); "
+                                   + "`xvf release \(handOver.label)` tries again")
+                }
+                report += "\(handOver.label): link put back (\(settingsBack.source)): \(step)\n"
+            }
+            try handOver.forget(root: host.root)
+        }
+        return report.isEmpty ? "\(label): not attached, and its link is as before; nothing to do\n" : report
+    }
+
+    /// What a released VF's link goes back to, and the step that does it (nil when it has it already).
+    struct SettingsBack {
+        var step: HostStep?
+        /// Where the settings come from, for the report.
+        var source: String
+    }
+
+    static func settingsToPutBack(_ handOver: VFHandOver, host: Host,
+                                  inventory: HostInventory) throws(XVFError) -> SettingsBack? {
+        let recorded = handOver.recorded(root: host.root)
+        var configured: VFLinkSettings?
+        do {
+            let config = try HostConfig.load(path: nil, root: host.root, inventory: inventory, library: host.library)
+            configured = config?.links.first { $0.interface == handOver.interface && $0.index == handOver.index }?.settings
+        } catch {
+            Warnings.add("the host config cannot be read (\(error.message)); \(handOver.label)'s link goes back as it "
+                         + "was before the assign")
+        }
+        guard let target = handOver.target(recorded: recorded, configured: configured) else { return nil }
+        let source = [recorded.map { _ in "as before the assign" }, configured.map { _ in "as the host config says" }]
+            .compactMap { $0 }.joined(separator: ", ")
+        let current = handOver.current(root: host.root)
+        if current == nil, (try? ProgramGuard.check([.run(["ip"])], root: host.root)) == nil {
+            Warnings.add("\(handOver.label): its link is not put back: `ip` cannot be run for this host tree")
+            return nil
+        }
+        return SettingsBack(step: handOver.step(target, from: current), source: source)
     }
 }

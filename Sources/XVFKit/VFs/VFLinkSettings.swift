@@ -45,6 +45,11 @@ public struct VFLinkSettings: Equatable, Sendable {
 
     /// The `ip -batch` line that applies these settings to VF `index` of `interface`.
     public func batchLine(interface: String, index: Int) -> String {
+        words(interface: interface, index: index).joined(separator: " ")
+    }
+
+    /// `ip`'s arguments after `ip` for these settings (`link set dev eno49 vf 2 mac …`).
+    func words(interface: String, index: Int) -> [String] {
         var words = ["link", "set", "dev", interface, "vf", String(index)]
         if let mac { words += ["mac", mac] }
         if let vlan {
@@ -54,10 +59,42 @@ public struct VFLinkSettings: Equatable, Sendable {
         if let spoofCheck { words += ["spoofchk", spoofCheck ? "on" : "off"] }
         if let trust { words += ["trust", trust ? "on" : "off"] }
         if let linkState { words += ["state", linkState.rawValue] }
-        return words.joined(separator: " ")
+        return words
     }
 
-    // MARK: parsing the config's values
+    // MARK: parsing the values
+
+    /// Sets one setting from its text, as a host config `vf` entry (`vlan=5`) and `xvf assign --vlan 5` give
+    /// it. The error says what is wrong with the value, as the words that follow it (`vlan=5000 …`).
+    public mutating func set(_ key: String, to value: String) throws(ValueError) {
+        switch key {
+        case "mac":
+            switch Self.parseMAC(value) {
+            case .success(let mac): self.mac = mac
+            case .failure(let error): throw ValueError(error.reason)
+            }
+        case "vlan":
+            guard let vlan = Int(value), (0...4095).contains(vlan) else { throw ValueError("is not a VLAN id 0-4095 (0 is untagged)") }
+            self.vlan = vlan
+        case "qos":
+            guard let qos = Int(value), (0...7).contains(qos) else { throw ValueError("is not an 802.1p priority 0-7") }
+            self.qos = qos
+        case "spoofchk", "trust":
+            guard value == "on" || value == "off" else { throw ValueError("is neither on nor off") }
+            if key == "trust" { trust = value == "on" } else { spoofCheck = value == "on" }
+        case "state":
+            guard let state = LinkState(rawValue: value) else { throw ValueError("is not auto, enable or disable") }
+            linkState = state
+        default:
+            throw ValueError("is not a VF setting; the settings are \(Self.keys.joined(separator: ", "))")
+        }
+    }
+
+    /// What is wrong with a setting's value.
+    public struct ValueError: Error, Equatable {
+        public let reason: String
+        init(_ reason: String) { self.reason = reason }
+    }
 
     /// A unicast Ethernet address in the form `ip` prints (`52:54:00:00:49:00`, lower case), or a
     /// sentence saying what is wrong with it.

@@ -1,0 +1,113 @@
+import SRIOV
+
+/// A VF's link settings across its guests: `xvf assign --mac …` sets them through the PF before the
+/// guest gets the VF, and `xvf release` puts them back, so that the next guest never inherits the last
+/// one's MAC, VLAN or trust.
+///
+/// What the VF had before is kept in `run/xvf/vf/BDF` (written before anything changes, atomically),
+/// not in xenstore beside libxl's own `/libxl/pci/…`: the settings live in the NIC until the PF driver
+/// resets them, at a reboot or a driver reload, and `/run` (a tmpfs) lives exactly as long; xenstore
+/// would need libxenstore besides libxl, and a crash of xvf loses neither. The oldest record wins: a VF
+/// assigned again without a release through xvf still goes back to what it had before the first guest.
+public struct VFHandOver {
+    public let vf: PCIAddress
+    /// The PF's interface, which `ip link set dev … vf N` needs, and the VF's index on it.
+    public let interface: String
+    public let index: Int
+    /// `eno49/2`, as messages name the VF.
+    public var label: String { "\(interface)/\(index)" }
+
+    public static let directory = "run/xvf/vf"
+    var recordPath: String { Self.directory + "/" + vf.description }
+
+    /// The hand-over of a VF of a PF with a network interface; nil for anything else (a PF, a device
+    /// that is no VF, a VF whose PF's driver makes no interface), whose links cannot be set through `ip`.
+    public init?(_ device: PCIDevice, inventory: HostInventory) {
+        guard let pf = device.physicalFunction, let index = device.vfIndex,
+              let interface = inventory[pf]?.interfaceName else { return nil }
+        vf = device.address
+        self.interface = interface
+        self.index = index
+    }
+
+    /// The settings the PF driver has for the VF now; nil when they cannot be read (no `ip`, or a tree
+    /// whose `ip` would describe this machine).
+    func current(root: HostRoot) -> VFLinkSettings? {
+        VFLinkState.read(root: root)?[interface]?[index]
+    }
+
+    /// The step that applies `settings` (only what differs from `current`); nil when nothing differs.
+    func step(_ settings: VFLinkSettings, from current: VFLinkSettings?) -> HostStep? {
+        let change = settings.changes(from: current)
+        return change.isEmpty ? nil : .run(["ip"] + change.words(interface: interface, index: index))
+    }
+
+    // MARK: the record of what the VF had before
+
+    /// What the VF had before its first `xvf assign`, when that was recorded.
+    public func recorded(root: HostRoot) -> VFLinkSettings? {
+        guard let text = root.readText(recordPath) else { return nil }
+        var settings = VFLinkSettings()
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            let key = String(line[..<equals]), value = String(line[line.index(after: equals)...])
+            // The zero MAC is what a VF has when the PF never set one: putting it back clears the PF's.
+            if key == "mac" && value == Self.noMAC {
+                settings.mac = value
+            } else {
+                try? settings.set(key, to: value)
+            }
+        }
+        return settings.isEmpty ? nil : settings
+    }
+
+    /// Writes the record of `settings`, unless one is there already (the oldest wins); true when written.
+    func record(_ settings: VFLinkSettings, domain: String, root: HostRoot) throws(XVFError) -> Bool {
+        guard !root.exists(recordPath) else { return false }
+        var lines = ["# \(label) (\(vf)) before `xvf assign` gave it to \(domain); `xvf release` puts it back."]
+        if let mac = settings.mac { lines.append("mac=" + mac) }
+        if let vlan = settings.vlan { lines.append("vlan=\(vlan)") }
+        if let qos = settings.qos { lines.append("qos=\(qos)") }
+        if let spoofCheck = settings.spoofCheck { lines.append("spoofchk=" + (spoofCheck ? "on" : "off")) }
+        if let trust = settings.trust { lines.append("trust=" + (trust ? "on" : "off")) }
+        if let linkState = settings.linkState { lines.append("state=" + linkState.rawValue) }
+        do { try root.replaceFile(recordPath, with: lines.joined(separator: "\n") + "\n") } catch {
+            throw XVFError(.failed, "cannot keep \(label)'s settings before the assign: \(error); nothing was changed")
+        }
+        return true
+    }
+
+    func forget(root: HostRoot) throws(XVFError) {
+        do { try root.removeFile(recordPath) } catch {
+            throw XVFError(.failed, "\(label): its settings are back, but its record stays: \(error)")
+        }
+    }
+
+    static let noMAC = "00:00:00:00:00:00"
+
+    /// What `release` puts back: the record, with what the host config says for the VF over it.
+    func target(recorded: VFLinkSettings?, configured: VFLinkSettings?) -> VFLinkSettings? {
+        guard var settings = recorded ?? configured else { return nil }
+        if let configured {
+            if let mac = configured.mac { settings.mac = mac }
+            if let vlan = configured.vlan { settings.vlan = vlan; settings.qos = configured.qos ?? 0 }
+            if let spoofCheck = configured.spoofCheck { settings.spoofCheck = spoofCheck }
+            if let trust = configured.trust { settings.trust = trust }
+            if let linkState = configured.linkState { settings.linkState = linkState }
+        }
+        return settings
+    }
+}
+
+extension VFHandOver {
+    /// The step that puts back, of the settings `changed` set, what `before` had.
+    func undoing(_ changed: VFLinkSettings, to before: VFLinkSettings) -> HostStep? {
+        var back = VFLinkSettings()
+        if changed.mac != nil { back.mac = before.mac }
+        if changed.vlan != nil { back.vlan = before.vlan ?? 0; back.qos = before.qos ?? 0 }
+        if changed.spoofCheck != nil { back.spoofCheck = before.spoofCheck }
+        if changed.trust != nil { back.trust = before.trust }
+        if changed.linkState != nil { back.linkState = before.linkState }
+        return step(back, from: nil)
+    }
+}
