@@ -364,7 +364,15 @@ step_list() {
 # 2a. xvf vfs: a count from zero, then a change of a non-zero count (the kernel needs 0 first).
 step_vfs() {
     set_numvfs "$PF1" 0
+    # With igbvf not loaded, udev loads it for the new VFs after the write returns; an assignable add
+    # at once used to race that probe (libxl: "Couldn't open /sys/bus/pci/drivers/igbvf/unbind").
+    xo modprobe -r igbvf
     xo "$XVF" vfs "$PF1_IF" 2 >/dev/null
+    local first; first=$(vf_of "$PF1" 0)
+    xo "$XVF" assignable add "$first" >/dev/null
+    check "$first in xl pci-assignable-list right after 'vfs $PF1_IF 2'" in_list "$first" <<<"$(xo xl_assignable)"
+    xo "$XVF" assignable remove "$first" --rebind >/dev/null
+    check_is "$first driver after remove --rebind" igbvf "$(driver_of "$first")"
     udevadm settle
     check_eq "$PF1 sriov_numvfs after 'vfs $PF1_IF 2'" 2 "$(numvfs_of "$PF1")"
     check_eq "VFs on $PF1 in lspci" 2 "$(lspci -D -d 8086:10ca | grep -c "^${PF1%:*}:")"
@@ -470,6 +478,65 @@ step_pool() {
     vfs=$(vfs_of "$PF1" | sort)
     check_eq "VFs of $PF1 attached to labu1 (xl pci-list)" "$(echo $vfs)" "$(echo $attached)"
     wait_for "the guest sees two VFs with igbvf" 90 bash -c "[ \$(grep -a 'XVFLAB-DOMU pci:' $(guest_log labu1) | tail -n 1 | grep -o '=0x8086:0x10ca:igbvf:' | wc -l) = 2 ]"
+    reset_xen
+}
+
+# 4c. a VF's link for one guest, and a clean hand-over to the next: assign sets MAC, VLAN and trust
+# through the PF before the guest gets the VF; release puts back what the VF had (the PF's "no MAC",
+# untagged, untrusted), as ip link and the kernel log say. Whether pciback resets the function when
+# the domain lets it go is asked of the kernel's function tracer (pcie_flr), where it has one.
+HANDOVER_MAC=52:54:00:4c:43:00
+step_handover() {
+    reset_xen
+    set_numvfs "$PF1" 2
+    local vf; vf=$(vf_of "$PF1" 0)
+    start_domu labu1
+    local before; before=$(xo ip link show "$PF1_IF")
+    check "$PF1_IF VF 0 starts with no MAC set by the PF (ip link)" grep -q "vf 0 .*link/ether 00:00:00:00:00:00" <<<"$before"
+
+    xo "$XVF" assign "$vf" --dom labu1 --mac "$HANDOVER_MAC" --vlan 42 --trust on >/dev/null
+    local links; links=$(xo ip link show "$PF1_IF")
+    check "$PF1_IF VF 0 has MAC $HANDOVER_MAC, VLAN 42, trust on (ip link)" \
+        grep -q "vf 0 .*link/ether $HANDOVER_MAC.*vlan 42.*trust on" <<<"$links"
+    check "xl pci-list labu1 shows $vf" in_list "$vf" <<<"$(xo xl_attached labu1)"
+    check "xvf kept what $vf had in /run/xvf/vf/$vf" test -s "/run/xvf/vf/$vf"
+    xo cat "/run/xvf/vf/$vf" >/dev/null
+    wait_for "the guest sees the VF with igbvf bound" 90 guest_sees labu1
+
+    # The kernel's own account of the release: its log, and (when tracefs has the function tracer)
+    # whether an FLR ran on the way back from the guest.
+    local tracing=/sys/kernel/tracing traced=0
+    [ -d $tracing/events ] || mount -t tracefs nodev $tracing 2>/dev/null || true
+    if grep -qx pcie_flr $tracing/available_filter_functions 2>/dev/null; then
+        echo pcie_flr >$tracing/set_ftrace_filter
+        echo function >$tracing/current_tracer
+        echo >$tracing/trace
+        traced=1
+    fi
+    local mark; mark=$(dmesg | wc -l)
+    xo "$XVF" release "$vf" >/dev/null
+    if [ $traced = 1 ]; then
+        local flrs; flrs=$(grep -c 'pcie_flr' $tracing/trace || true)
+        echo nop >$tracing/current_tracer
+        echo >$tracing/set_ftrace_filter
+        echo "kernel: pcie_flr ran $flrs time(s) during the release (function tracer)" >&2
+        check "pciback reset the VF (an FLR) when labu1 let it go" test "$flrs" -ge 1
+    else
+        echo "kernel: no function tracer for pcie_flr here; pciback's reset is not observed" >&2
+    fi
+    dmesg | tail -n +$((mark + 1)) | sed 's/^/    kernel: /' >&2
+    links=$(xo ip link show "$PF1_IF")
+    check "$PF1_IF VF 0 has no MAC set by the PF again (ip link)" grep -q "vf 0 .*link/ether 00:00:00:00:00:00" <<<"$links"
+    check "$PF1_IF VF 0 is untagged again (ip link)" bash -c "! grep 'vf 0 ' <<<'$links' | grep -q 'vlan'"
+    check "$PF1_IF VF 0 is untrusted again (ip link)" bash -c "grep 'vf 0 ' <<<'$links' | grep -q 'trust off'"
+    check "the record of $vf is gone" test ! -e "/run/xvf/vf/$vf"
+    check "$vf stays on pciback for the next guest" test "$(driver_of "$vf")" = pciback
+
+    # The next guest gets the VF as it was before the first.
+    xo "$XVF" assign "$vf" --dom labu1 >/dev/null
+    links=$(xo ip link show "$PF1_IF")
+    check "the next assign inherits no MAC (ip link)" grep -q "vf 0 .*link/ether 00:00:00:00:00:00" <<<"$links"
+    xo "$XVF" release "$vf" --to-dom0 >/dev/null
     reset_xen
 }
 
@@ -646,6 +713,7 @@ if [ "$BOOT" = 1 ]; then
     step 3 "assignable add/list/remove vs xl pci-assignable-list" step_assignable "assignable add" "assignable list" "assignable remove"
     step 4a "assign --permissive / release / --to-dom0 on a PV domU" step_assign assign release
     step 4b "pool assignment picks a free VF twice" step_pool assign
+    step 4c "assign --mac/--vlan/--trust, release puts the VF's link back; pciback's reset" step_handover assign release
     step 5a "cfg add: xl create honours the pci line" step_cfg "cfg add"
     step 5b "cfg line" step_cfg_line "cfg line"
     step 7 "doctor" step_doctor doctor

@@ -157,6 +157,19 @@ public struct VFCountChange {
                 throw XVFError(error.kind, error.message + "; " + restored)
             }
         }
+        settleNewVFs(root)
+    }
+
+    static let settle = ["udevadm", "settle", "--timeout=10"]
+
+    /// New VFs with autoprobe on get their driver through udev, which may first have to load the module:
+    /// the write returns before that. Waiting for udev's queue keeps the next command (an `xvf assign`,
+    /// libxl's unbind) from racing the probe ("Couldn't open /sys/bus/pci/drivers/igbvf/unbind" in the
+    /// lab). Skipped where udevadm is missing, or is this machine's while the root is another tree.
+    func settleNewVFs(_ root: HostRoot) {
+        guard requested > current, root.readInteger("sys/bus/pci/devices/\(pf.address)/sriov_drivers_autoprobe") != 0,
+              (try? ProgramGuard.check([.run(Self.settle)], root: root)) != nil else { return }
+        _ = ExternalProgram.run(Self.settle)
     }
 
     /// Carries out one step; true when libxl did it (rather than sysfs). The sysfs writes that stand in
