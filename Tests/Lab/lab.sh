@@ -20,7 +20,8 @@
 #
 # Why it boots the way it does (facts from running Xen on this kind of machine):
 #  - TCG, not KVM: this host's /dev/kvm cannot run Xen (no VMX/SVM for the guest); -cpu qemu64
-#    because xl crashes in libgcc under TCG's -cpu max.
+#    because xl crashes in libgcc under TCG's -cpu max; +npt for Xen 4.20, whose Debian build has no
+#    shadow paging and runs HVM guests only with HAP (lib.sh dom0_cpu).
 #  - q35 with an emulated VT-d: Xen needs an IOMMU for passthrough, and the interrupt remapping
 #    needs eim=on or dom0 hangs after finding its disk.
 #  - Xen through QEMU's multiboot loader (-kernel xen, -initrd "dom0 kernel args,dom0 initrd"):
@@ -138,7 +139,7 @@ boot_lab() {
     # nice: the lab shares two cores with compilers; it is the one that can wait.
     timeout --foreground "$BOOT_TIMEOUT" nice -n 10 qemu-system-x86_64 \
         -nodefaults -display none -no-reboot \
-        -machine q35,accel=tcg -cpu qemu64 -smp 2 -m 3072 \
+        -machine q35,accel=tcg -cpu "$(dom0_cpu "$(basename "$RUN_DIR")")" -smp 2 -m 3072 \
         -device intel-iommu,intremap=on,eim=on \
         -kernel "$IMAGE/xen" -append "$XEN_ARGS" -initrd "$module" \
         -drive file="$RUN_DIR/dom0.qcow2",if=none,id=root,format=qcow2,cache=unsafe \

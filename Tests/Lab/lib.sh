@@ -25,7 +25,17 @@ dom0_debian() { case $1 in bookworm) echo 12 ;; trixie) echo 13 ;; esac; }
 dom0_packages() {
     local xen; xen=$(dom0_xen "$1") || return 1
     echo "xen-hypervisor-$xen-amd64 xen-utils-$xen xenstore-utils linux-image-amd64" \
-        "pciutils pci.ids iproute2 kmod ethtool systemd-sysv udev busybox-static jq"
+        "pciutils pci.ids iproute2 kmod ethtool systemd-sysv udev busybox-static jq qemu-system-xen"
+}
+
+# QEMU's CPU for a dom0: HVM guests need Xen to have shadow paging or HAP. Debian's 4.17 has shadow
+# paging and did not boot an HVM guest with TCG's nested paging (+npt); Debian's 4.20 is built without
+# shadow paging, so there +npt gives Xen HAP.
+dom0_cpu() {
+    case $1 in
+        bookworm) echo qemu64 ;;
+        *) echo qemu64,+npt ;;
+    esac
 }
 
 # The Debian mirror this host already uses (its bookworm suite); the other releases come from it too.

@@ -560,6 +560,58 @@ step_cfg() {
     reset_xen
 }
 
+# 5c. An HVM guest (the lab's one HVM boot, ~2 minutes under TCG): cfg add + xl create with a VF, then
+# a second VF hot-plugged with xvf assign and hot-unplugged with xvf release; each checked with
+# xl pci-list (the guest slot xvf reports), xenstore's pci backend and the guest's own PCI bus.
+xl_slot() { xl pci-list "$1" | awk -v b="$2" 'NR > 1 && $2 == b { print $1 }'; }
+guest_has_at() { guest_pci "$1" | grep -q " 0000:00:$2=0x8086:0x10ca:igbvf:"; }
+step_hvm() {
+    reset_xen
+    set_numvfs "$PF1" 2
+    local vf0 vf1; vf0=$(vf_of "$PF1" 0); vf1=$(vf_of "$PF1" 1)
+    local cfg=/root/labh.cfg log; log=$(guest_log labh)
+    cat >"$cfg" <<EOF
+# HVM guest of the xvf lab: dom0's kernel booted directly, its console on a serial file.
+name = "labh"
+type = "hvm"
+kernel = "$DOMU_KERNEL"
+ramdisk = "$DOMU_RAMDISK"
+extra = "console=ttyS0 quiet"
+serial = "file:$log"
+vnc = 0
+sdl = 0
+memory = 256
+vcpus = 1
+EOF
+    xo "$XVF" assignable add "$vf0" >/dev/null
+    xo "$XVF" cfg add "$cfg" "$vf0" >/dev/null
+    check "the HVM config has a pci line naming $vf0" grep -Eq "^pci *= *\[.*$vf0" "$cfg"
+    rm -f "$log"
+    xo xl create "$cfg" >/dev/null
+    local domid; domid=$(xl domid labh)
+    local slot0; slot0=$(xo xl_slot labh "$vf0")
+    check "xl pci-list labh shows $vf0 (at ${slot0:-no slot})" test -n "$slot0"
+    wait_for "the HVM guest booted" 300 grep -aq 'XVFLAB-DOMU ready' "$log"
+    wait_for "the HVM guest sees $vf0 at 00:$slot0 with igbvf" 90 guest_has_at labh "$slot0"
+    guest_pci labh >&2
+
+    local out; out=$(xo "$XVF" assign "$vf1" --dom labh)
+    local slot1; slot1=$(xo xl_slot labh "$vf1")
+    check "xl pci-list labh shows the hot-plugged $vf1 (at ${slot1:-no slot})" test -n "$slot1"
+    check_eq "the guest slot of $vf1" "$slot1" "$(sed -n 's/.* at guest slot \([0-9a-f.]*\).*/\1/p' <<<"$out")"
+    xo xenstore-ls "/local/domain/0/backend/pci/$domid/0" >/dev/null
+    check "xenstore's pci backend of labh names $vf1" \
+        bash -c "xenstore-ls /local/domain/0/backend/pci/$domid/0 | grep -q '^dev-[0-9]* = \"$vf1\"'"
+    wait_for "the HVM guest sees $vf1 at 00:$slot1 with igbvf (ACPI hot-plug)" 90 guest_has_at labh "$slot1"
+
+    xo "$XVF" release "$vf1" >/dev/null
+    check "xl pci-list labh no longer shows $vf1" test -z "$(xl_slot labh "$vf1")"
+    check_is "$vf1 driver after release" pciback "$(driver_of "$vf1")"
+    wait_for "the HVM guest no longer sees $vf1" 90 bash -c "! grep -a 'XVFLAB-DOMU pci:' '$log' | tail -n 1 | grep -q ' 0000:00:$slot1='"
+    check "the HVM guest still has $vf0" guest_has_at labh "$slot0"
+    reset_xen
+}
+
 step_cfg_line() {
     local vf; vf=$(vf_of "$PF1" 0)
     local line; line=$(xo "$XVF" cfg line "$vf,permissive=1")
@@ -716,6 +768,7 @@ if [ "$BOOT" = 1 ]; then
     step 4c "assign --mac/--vlan/--trust, release puts the VF's link back; pciback's reset" step_handover assign release
     step 5a "cfg add: xl create honours the pci line" step_cfg "cfg add"
     step 5b "cfg line" step_cfg_line "cfg line"
+    step 5c "HVM guest: cfg add + xl create, assign hot-plug and release" step_hvm "cfg add" assign release
     step 7 "doctor" step_doctor doctor
     # Last: it changes the boot configuration and asks for the reboot.
     step 6a "bootline --write + persistent max_vfs" step_bootline_write bootline driver
