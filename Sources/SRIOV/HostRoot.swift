@@ -235,6 +235,7 @@ public struct HostRoot: Sendable {
             mode = info.st_mode & 0o7777
             owner = (info.st_uid, info.st_gid)
         }
+        Self.removeStaleTemporaries(of: lastComponent(target), in: directory)
         let temporary = directory + "/." + lastComponent(target) + ".xvf-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileError(path: temporary, errno: errno) }
@@ -275,6 +276,16 @@ public struct HostRoot: Sendable {
                 throw FileError(path: directory, errno: code)
             }
             close(dirfd)
+        }
+    }
+
+    /// Removes the temporaries an earlier replacement of `name` left when its process was killed before
+    /// the rename (`.NAME.xvf-PID` whose process is gone), so that no half-written file stays beside it.
+    static func removeStaleTemporaries(of name: String, in directory: String) {
+        let prefix = "." + name + ".xvf-"
+        for entry in listDirectory(directory) where entry.hasPrefix(prefix) {
+            guard let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + entry) }
         }
     }
 

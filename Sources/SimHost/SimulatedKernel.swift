@@ -20,6 +20,7 @@ public struct SimulatedKernel: AttributeWriter {
     public init() {}
 
     public func write(_ value: String, to relativePath: String, in root: HostRoot) throws(SysfsError) {
+        SimInterruption.operation("write \(relativePath)")
         let state = loadState(root)
         let text = value.hasSuffix("\n") ? String(value.dropLast()) : value
         func fail(_ code: Int32) -> SysfsError { SysfsError(path: relativePath, value: value, errno: code) }

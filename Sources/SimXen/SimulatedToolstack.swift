@@ -45,6 +45,7 @@ public final class SimulatedToolstack: Toolstack {
     // MARK: assignable
 
     public func assignableAdd(_ address: PCIAddress, name: String?, rebind: Bool) throws(ToolstackError) {
+        SimInterruption.operation("assignableAdd")
         log = []
         var store = SimXenstore.load(root)
         try assignableAdd(address, name: name, rebind: rebind, store: &store, operation: "libxl_device_pci_assignable_add")
@@ -70,7 +71,12 @@ public final class SimulatedToolstack: Toolstack {
         } else {
             if let driver = root.linkTarget(device + "/driver") {
                 try write("sys/bus/pci/drivers/\(driver)/unbind", address, operation)
-                if rebind { store[info + "/driver_path"] = "/sys/bus/pci/drivers/" + driver }
+                if rebind {
+                    // libxl writes the driver to xenstore at once, before pciback takes the device: an
+                    // interrupted add still remembers it.
+                    store[info + "/driver_path"] = "/sys/bus/pci/drivers/" + driver
+                    try save(store, operation)
+                }
             } else if rebind, let kept = store[info + "/driver_path"] {
                 note("info", 822, function, "\(address) not bound to a driver, will be rebound to \(kept)")
             } else if rebind {
@@ -101,6 +107,7 @@ public final class SimulatedToolstack: Toolstack {
     }
 
     public func assignableRemove(_ reference: AssignableReference, rebind: Bool) throws(ToolstackError) {
+        SimInterruption.operation("assignableRemove")
         log = []
         let operation = "libxl_device_pci_assignable_remove"
         let function = "libxl__device_pci_assignable_remove"
@@ -117,7 +124,9 @@ public final class SimulatedToolstack: Toolstack {
         guard store[SimXenstore.quarantine(address)] != nil else {
             throw failure(operation, "error", 891, function, "failed to de-quarantine \(address)")
         }
+        // De-quarantining is a hypercall in libxl: it has taken effect whatever happens next.
         store[SimXenstore.quarantine(address)] = nil
+        try save(store, operation)
         let device = "sys/bus/pci/devices/\(address)"
         if root.linkTarget(device + "/driver") == "pciback" {
             try write(Self.pciback + "/unbind", address, operation)
@@ -159,6 +168,7 @@ public final class SimulatedToolstack: Toolstack {
     // MARK: attach and detach
 
     public func attach(_ spec: PCISpec, to domainID: UInt32) throws(ToolstackError) {
+        SimInterruption.operation("attach")
         log = []
         let operation = "libxl_device_pci_add"
         var store = SimXenstore.load(root)
@@ -240,6 +250,7 @@ public final class SimulatedToolstack: Toolstack {
     }
 
     public func detach(_ spec: PCISpec, from domainID: UInt32, force: Bool) throws(ToolstackError) {
+        SimInterruption.operation("detach")
         log = []
         let operation = force ? "libxl_device_pci_destroy" : "libxl_device_pci_remove"
         var store = SimXenstore.load(root)

@@ -51,13 +51,24 @@ import Testing
 
     @Test func assignableRemoveNamesTheDevicesItRemovedBeforeAFailure() throws {
         let root = simulatedHost()
-        #expect(try xvf(["--root", root, "assignable", "add", "eno51/0"]).status == 0)
-        // eno51/1 was never made assignable: Xen refuses to de-quarantine it.
+        #expect(try xvf(["--root", root, "assignable", "add", "eno51/0", "eno51/1"]).status == 0)
+        // libxl remembers a driver for eno51/1 that will not bind it.
+        try breakRememberedDriver(root, "0000:04:10.6")
         let result = try xvf(["--root", root, "assignable", "remove", "eno51/0", "eno51/1", "--rebind"])
         #expect(result.status == 1)
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(result.stderr.hasSuffix("; done before the failure: 0000:04:10.2: no longer assignable; on igbvf\n"),
                 "\(result.stderr)")
         #expect(driver(root, "0000:04:10.2") == "igbvf")
+    }
+
+    @Test func removingWhatIsNotAssignableChangesNothing() throws {
+        let root = simulatedHost()
+        let before = snapshot(root)
+        // eno51/1 was never made assignable: it is on igbvf, and a second `remove` (Ansible's absent) is fine.
+        let result = try xvf(["--root", root, "assignable", "remove", "eno51/1", "--rebind"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "0000:04:10.6: not assignable (on igbvf); nothing to do\n")
+        #expect(snapshot(root) == before)
     }
 }

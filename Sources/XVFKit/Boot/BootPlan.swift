@@ -23,6 +23,9 @@ public struct BootPlan {
         case handToPciback(vf: PCIAddress, pf: PCIAddress, label: String, name: String?, toolstack: Bool,
                            currentDriver: String?)
         case probe(vf: PCIAddress, pf: PCIAddress, label: String)
+        /// A VF already on pciback whose `driver_override` still says pciback: a hand-over that was
+        /// interrupted before it cleared it (the override would refuse the VF's driver later).
+        case clearOverride(vf: PCIAddress, pf: PCIAddress, label: String)
     }
 
     /// One line of the `ip -batch` input, for one VF.
@@ -102,15 +105,21 @@ public struct BootPlan {
 
         // 4: the guests' VFs to pciback.
         var handovers: [Action] = []
+        var leftovers: [Action] = []
         for vf in config.assignable where !blocked.contains(vf.pf) {
             let label = "\(inventory[vf.pf]?.interfaceName ?? vf.pf.description)/\(vf.index)"
             let device = recreated.contains(vf.pf) ? nil : inventory[vf.address]
             if let device {
-                if holders[vf.address] != nil { continue }
+                let done: Bool
                 if let assignableNames {
-                    if device.driver == "pciback", let name = assignableNames[vf.address],
-                       vf.name == nil || name == vf.name { continue }
-                } else if device.driver == "pciback" {
+                    done = device.driver == "pciback" && assignableNames[vf.address].map { vf.name == nil || $0 == vf.name } == true
+                } else {
+                    done = device.driver == "pciback"
+                }
+                if holders[vf.address] != nil || done {
+                    if device.driver == "pciback", inventory.driverOverride(of: vf.address) == "pciback" {
+                        leftovers.append(.clearOverride(vf: vf.address, pf: vf.pf, label: label))
+                    }
                     continue
                 }
                 do {
@@ -129,7 +138,7 @@ public struct BootPlan {
                                             toolstack: assignableNames != nil, currentDriver: device?.driver))
         }
         if !handovers.isEmpty && !PcibackState.isLoaded(inventory.root) { actions.append(.loadPciback) }
-        actions += handovers
+        actions += handovers + leftovers
 
         // 5: autoprobe on again, and the VFs dom0 keeps to their driver.
         for count in config.counts where !blocked.contains(count.pf) {
@@ -172,7 +181,7 @@ extension BootPlan.Action {
         switch self {
         case .setAutoprobe(let pf, _): return pf
         case .setCount(let change): return change.pf.address
-        case .handToPciback(_, let pf, _, _, _, _), .probe(_, let pf, _): return pf
+        case .handToPciback(_, let pf, _, _, _, _), .probe(_, let pf, _), .clearOverride(_, let pf, _): return pf
         case .linkSettings, .loadPciback: return nil
         }
     }
@@ -203,6 +212,8 @@ extension BootPlan.Action {
             return lines
         case .probe(let vf, _, _):
             return [HostStep.writeAttribute(path: BootPlan.probePath, value: vf.description).description]
+        case .clearOverride(let vf, _, _):
+            return ["echo > /\(BootPlan.overridePath(vf))"]
         }
     }
 }
@@ -233,6 +244,8 @@ extension BootPlan.Action {
             journal.plan(HostStep.writeAttribute(path: BootPlan.overridePath(vf), value: "\n"))
         case .probe(let vf, _, _):
             journal.plan(HostStep.writeAttribute(path: BootPlan.probePath, value: vf.description))
+        case .clearOverride(let vf, _, _):
+            journal.plan(HostStep.writeAttribute(path: BootPlan.overridePath(vf), value: "\n"))
         }
     }
 }

@@ -80,6 +80,11 @@ public struct BootRun {
                 let failure = viaToolstack ? handOverThroughToolstack(vf, name: name, label: label)
                     : handOverThroughSysfs(vf, label: label)
                 if let failure { failures.append("\(label) (\(vf)): \(failure)") } else { done += 1 }
+            case .clearOverride(let vf, _, let label):
+                for line in action.lines { log(line) }
+                let before = notes.count
+                clearOverride(vf, label: label)
+                if notes.count == before { done += 1 }
             case .probe(let vf, _, let label):
                 let link = "sys/bus/pci/devices/\(vf)/driver"
                 guard root.linkTarget(link) == nil else { continue }

@@ -151,17 +151,26 @@ public enum AssignableDevices {
             }
         }
         var report = ""
-        for (reference, text, address) in resolved {
+        let assignableNow = Set(((try? toolstack.assignableList()) ?? []).map(\.address))
+        for (_, text, address) in resolved {
+            guard let address else { continue }
+            let driverNow = host.root.linkTarget("sys/bus/pci/devices/\(address)/driver")
+            // Nothing of it on pciback or in libxl: already given back (a second run), unless a remove that
+            // was interrupted left it without the driver --rebind asks for.
+            if !assignableNow.contains(address), !PcibackState.has(address, root: host.root), !(rebind && driverNow == nil) {
+                report += "\(text): not assignable (\(driverNow.map { "on \($0)" } ?? "no driver")); nothing to do\n"
+                continue
+            }
+            let driver: String?
             do {
-                try toolstack.assignableRemove(reference, rebind: rebind)
+                driver = try PcibackState.giveBack(address, rebind: rebind, toolstack: toolstack, root: host.root,
+                                                   holders: holders)
             } catch {
                 // Those removed before stay removed (putting them back would need their names and drivers
                 // again): the error names them, so the user knows where the host stands.
-                let failure = XenFailure.explain(error, device: address, holders: holders)
                 let done = report.split(separator: "\n").joined(separator: "; ")
-                throw XVFError(failure.kind, failure.message + (done.isEmpty ? "" : "; done before the failure: " + done))
+                throw XVFError(error.kind, error.message + (done.isEmpty ? "" : "; done before the failure: " + done))
             }
-            let driver = address.flatMap { host.root.linkTarget("sys/bus/pci/devices/\($0)/driver") }
             report += "\(text): no longer assignable; " + (driver.map { "on \($0)" } ?? "no driver"
                 + (rebind ? " (none was remembered)" : " (add --rebind to give it back to its driver)")) + "\n"
         }

@@ -32,7 +32,9 @@ public enum DeviceRelease {
         }
         // A VF detached before (by xl, or a release stopped half-way) may still have its settings to put back.
         let onlySettings = holder == nil && settingsBack != nil && !(toDom0 && onPciback)
-        if toolstack != nil && holder == nil && !(toDom0 && onPciback) && !onlySettings {
+        // A give-back interrupted after pciback let go and before a driver took it: only the probe is left.
+        let unbound = inventory[device.address]?.driver == nil
+        if toolstack != nil && holder == nil && !(toDom0 && (onPciback || unbound)) && !onlySettings {
             throw XVFError(.failed, "\(label) is not attached to any domain"
                            + (onPciback ? "; it is on pciback (add --to-dom0 to give it back to dom0)" : "; nothing to release"))
         }
@@ -97,32 +99,12 @@ public enum DeviceRelease {
                 return "\(label) was detached from domain \(holder.id) (\(holder.name)) and \(now); "
                     + "giving it back to dom0 failed: "
             }
+            let driver: String?
             do {
-                try toolstack.assignableRemove(.address(device.address), rebind: true)
-            } catch where error.log.contains(where: { $0.contains("failed to de-quarantine") }) {
-                // Put on pciback outside libxl (the hide list, driver_override): Xen never quarantined it,
-                // so take it off pciback directly. Only a device pciback has a slot for needs remove_slot.
-                let address = device.address.description
-                do {
-                    if host.root.linkTarget(driverLink) == "pciback" {
-                        try host.root.writeAttribute(PcibackState.directory + "/unbind", address)
-                    }
-                    if PcibackState.slots(host.root).contains(device.address) {
-                        try host.root.writeAttribute(PcibackState.directory + "/remove_slot", address)
-                    }
-                } catch {
-                    throw XVFError(.failed, detached() + "Xen never quarantined it, and taking it off pciback "
-                                   + "failed: \(error)")
-                }
+                driver = try PcibackState.giveBack(device.address, rebind: true, toolstack: toolstack, root: host.root,
+                                                   holders: holders)
             } catch {
-                let failure = XenFailure.explain(error, device: device.address, holders: holders)
-                throw XVFError(failure.kind, detached() + failure.message)
-            }
-            var driver = host.root.linkTarget(driverLink)
-            if driver == nil {
-                // No driver was remembered (made assignable without rebind): let the kernel choose one.
-                try? host.root.writeAttribute("sys/bus/pci/drivers_probe", device.address.description)
-                driver = host.root.linkTarget(driverLink)
+                throw XVFError(error.kind, detached() + error.message)
             }
             report += "\(label): back with dom0, " + (driver.map { "on \($0)" } ?? "without a driver (none claims it)") + "\n"
         }

@@ -245,24 +245,3 @@ public struct DeviceReport {
         return .object(fields)
     }
 }
-
-/// What xen-pciback's sysfs directory says.
-public enum PcibackState {
-    public static let directory = "sys/bus/pci/drivers/pciback"
-
-    /// The devices pciback gives guests permissive config-space access to.
-    public static func permissiveDevices(_ root: HostRoot) -> Set<PCIAddress> {
-        Set((root.readText(directory + "/permissive") ?? "").split(separator: "\n").compactMap {
-            try? PCIAddress(parsing: String($0))
-        })
-    }
-
-    public static func isLoaded(_ root: HostRoot) -> Bool { root.isDirectory(directory) }
-
-    /// The devices pciback will bind when asked (`new_slot`), whether or not it holds them yet.
-    public static func slots(_ root: HostRoot) -> [PCIAddress] {
-        (root.readText(directory + "/slots") ?? "").split(separator: "\n").compactMap {
-            try? PCIAddress(parsing: String($0))
-        }
-    }
-}

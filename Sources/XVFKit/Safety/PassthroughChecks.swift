@@ -30,9 +30,8 @@ enum PassthroughChecks {
     static func giveBack(_ address: PCIAddress, to driver: String?, toolstack: any Toolstack, root: HostRoot) -> String {
         let link = "sys/bus/pci/devices/\(address)/driver"
         try? toolstack.assignableRemove(.address(address), rebind: true)
-        if root.linkTarget(link) == "pciback" {
-            try? root.writeAttribute(PcibackState.directory + "/unbind", address.description)
-            try? root.writeAttribute(PcibackState.directory + "/remove_slot", address.description)
+        for step in PcibackState.lettingGo(address, bound: root.linkTarget(link) == "pciback", slots: Set(PcibackState.slots(root))) {
+            try? step.perform(on: root)
         }
         if let driver, root.linkTarget(link) == nil {
             try? root.writeAttribute("sys/bus/pci/drivers/\(driver)/bind", address.description)

@@ -91,7 +91,7 @@ public struct VFCountChange {
             if assignable.keys.contains(vf) {
                 steps.append(.assignableRemove(vf))
             } else {
-                steps += Self.offPcibackInSysfs(vf, slots: pcibackSlots).map(Step.host)
+                steps += PcibackState.lettingGo(vf, bound: true, slots: pcibackSlots).map(Step.host)
             }
         }
         let numvfs = Self.numvfsPath(pf)
@@ -188,7 +188,7 @@ public struct VFCountChange {
                 return true
             } catch where error.log.contains(where: { $0.contains("failed to de-quarantine") }) {
                 // libxl stops before touching the device when Xen never quarantined it.
-                hostSteps = Self.offPcibackInSysfs(vf, slots: pcibackSlots)
+                hostSteps = PcibackState.lettingGo(vf, bound: true, slots: pcibackSlots)
                 for hostStep in hostSteps { log(.host(hostStep)) }
             } catch {
                 throw XenFailure.explain(error, device: vf)
@@ -211,15 +211,6 @@ public struct VFCountChange {
             }
         }
         return false
-    }
-
-    /// pciback lets a VF go: unbind, and drop the slot when pciback has one for it.
-    static func offPcibackInSysfs(_ vf: PCIAddress, slots: Set<PCIAddress>) -> [HostStep] {
-        var steps = [HostStep.writeAttribute(path: PcibackState.directory + "/unbind", value: vf.description)]
-        if slots.contains(vf) {
-            steps.append(.writeAttribute(path: PcibackState.directory + "/remove_slot", value: vf.description))
-        }
-        return steps
     }
 
     /// Puts the VF count and pciback's VFs back as they were; says what it did.

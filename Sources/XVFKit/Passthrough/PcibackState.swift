@@ -1,0 +1,65 @@
+import SRIOV
+import XenPCI
+
+/// What xen-pciback's sysfs directory says, and how a device leaves it.
+public enum PcibackState {
+    public static let directory = "sys/bus/pci/drivers/pciback"
+
+    /// The devices pciback gives guests permissive config-space access to.
+    public static func permissiveDevices(_ root: HostRoot) -> Set<PCIAddress> {
+        Set((root.readText(directory + "/permissive") ?? "").split(separator: "\n").compactMap {
+            try? PCIAddress(parsing: String($0))
+        })
+    }
+
+    public static func isLoaded(_ root: HostRoot) -> Bool { root.isDirectory(directory) }
+
+    /// The devices pciback will bind when asked (`new_slot`), whether or not it holds them yet.
+    public static func slots(_ root: HostRoot) -> [PCIAddress] {
+        (root.readText(directory + "/slots") ?? "").split(separator: "\n").compactMap {
+            try? PCIAddress(parsing: String($0))
+        }
+    }
+
+    /// pciback lets a device go in sysfs: unbind it when it holds it, and drop its slot when it has one
+    /// (only a device pciback was told about, by `new_slot` or the hide list, has a slot).
+    static func lettingGo(_ address: PCIAddress, bound: Bool, slots: Set<PCIAddress>) -> [HostStep] {
+        var steps: [HostStep] = []
+        if bound { steps.append(.writeAttribute(path: directory + "/unbind", value: address.description)) }
+        if slots.contains(address) { steps.append(.writeAttribute(path: directory + "/remove_slot", value: address.description)) }
+        return steps
+    }
+
+    /// Whether pciback still has anything of the device: it holds it, or keeps a slot for it.
+    static func has(_ address: PCIAddress, root: HostRoot) -> Bool {
+        root.linkTarget("sys/bus/pci/devices/\(address)/driver") == "pciback" || slots(root).contains(address)
+    }
+
+    /// Gives a device back to dom0: libxl's assignable remove first (it de-quarantines the device, takes
+    /// it off pciback and, with `rebind`, binds the driver it remembered). Where Xen has no quarantine
+    /// of it (put on pciback by the hide list or driver_override, or an earlier remove stopped after the
+    /// de-quarantine), pciback lets it go in sysfs instead. A device left without a driver then gets one
+    /// from the kernel when `rebind` asks for one. Returns the driver it is on now.
+    static func giveBack(_ address: PCIAddress, rebind: Bool, toolstack: any Toolstack, root: HostRoot,
+                         holders: [PCIAddress: XenDomain]) throws(XVFError) -> String? {
+        let driverLink = "sys/bus/pci/devices/\(address)/driver"
+        do {
+            try toolstack.assignableRemove(.address(address), rebind: rebind)
+        } catch where error.log.contains(where: { $0.contains("failed to de-quarantine") }) {
+            let steps = lettingGo(address, bound: root.linkTarget(driverLink) == "pciback", slots: Set(slots(root)))
+            do {
+                for step in steps { try step.perform(on: root) }
+            } catch {
+                throw XVFError(.failed, "Xen has no quarantine of \(address), and taking it off pciback failed: \(error)")
+            }
+        } catch {
+            let failure = XenFailure.explain(error, device: address, holders: holders)
+            throw XVFError(failure.kind, failure.message)
+        }
+        if rebind && root.linkTarget(driverLink) == nil {
+            // No driver was remembered (made assignable without rebind, or libxl stopped before binding it).
+            try? root.writeAttribute("sys/bus/pci/drivers_probe", address.description)
+        }
+        return root.linkTarget(driverLink)
+    }
+}
