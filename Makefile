@@ -5,7 +5,7 @@ PREFIX      ?= /usr/local
 DEBIAN_DEPS := libpci-dev libxen-dev pci.ids pciutils
 # What the tests run besides xvf: virt-xml-validate (and the xmllint it calls) holds the libvirt XML to
 # libvirt's schema.
-TEST_DEPS   := libvirt-clients libxml2-utils
+TEST_DEPS   := libvirt-clients libxml2-utils strace
 DEMO_ROOT   := demo-host
 SWIFT       ?= swift
 

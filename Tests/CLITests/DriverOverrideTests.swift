@@ -17,4 +17,22 @@ import Testing
         let json = try xvf(["--root", root, "show", "eno49/2", "--json"])
         #expect(json.stdout.contains(#""driver_override":"pciback""#), "\(json.stdout)")
     }
+
+    /// eno50 made its VFs with sriov_drivers_autoprobe off: its VF 0 has no driver, and Linux lets pciback
+    /// bind it only through driver_override, which assign and assignable add set for the add and clear.
+    @Test func aVFOfAPFWithAutoprobeOffGoesToPcibackThroughTheOverride() throws {
+        let root = simulatedHost()
+        let vf0 = try #require(HostRoot(root).readLink("sys/bus/pci/devices/0000:04:00.1/virtfn0")).split(separator: "/").last!
+        let vf1 = try #require(HostRoot(root).readLink("sys/bus/pci/devices/0000:04:00.1/virtfn1")).split(separator: "/").last!
+        #expect(HostRoot(root).linkTarget("sys/bus/pci/devices/\(vf0)/driver") == nil)
+        let assign = try xvf(["--root", root, "assign", "eno50/0", "--dom", "web1", "--json"])
+        #expect(assign.status == 0, "\(assign.stdout)")
+        #expect(assign.stdout.contains("echo pciback > /sys/bus/pci/devices/\(vf0)/driver_override"))
+        #expect(HostRoot(root).linkTarget("sys/bus/pci/devices/\(vf0)/driver") == "pciback")
+        #expect(HostRoot(root).readText("sys/bus/pci/devices/\(vf0)/driver_override") == "(null)")
+        let add = try xvf(["--root", root, "assignable", "add", "eno50/1"])
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(HostRoot(root).linkTarget("sys/bus/pci/devices/\(vf1)/driver") == "pciback")
+        #expect(HostRoot(root).readText("sys/bus/pci/devices/\(vf1)/driver_override") == "(null)")
+    }
 }

@@ -198,7 +198,7 @@ extension BootPlan.Action {
         case .loadPciback:
             return [BootPlan.modprobePciback.joined(separator: " ")]
         case .handToPciback(let vf, _, _, let name, let toolstack, let driver):
-            let override = BootPlan.overridePath(vf)
+            let override = PcibackState.overridePath(vf)
             var lines = [HostStep.writeAttribute(path: override, value: "pciback").description]
             if toolstack {
                 lines.append("libxl_device_pci_assignable_add \(vf) rebind=1" + (name.map { " name=" + $0 } ?? ""))
@@ -213,7 +213,7 @@ extension BootPlan.Action {
         case .probe(let vf, _, _):
             return [HostStep.writeAttribute(path: BootPlan.probePath, value: vf.description).description]
         case .clearOverride(let vf, _, _):
-            return ["echo > /\(BootPlan.overridePath(vf))"]
+            return ["echo > /\(PcibackState.overridePath(vf))"]
         }
     }
 }
@@ -231,7 +231,7 @@ extension BootPlan.Action {
         case .loadPciback:
             journal.plan(HostStep.run(BootPlan.modprobePciback))
         case .handToPciback(let vf, _, _, let name, let toolstack, let driver):
-            journal.plan(HostStep.writeAttribute(path: BootPlan.overridePath(vf), value: "pciback"))
+            journal.plan(HostStep.writeAttribute(path: PcibackState.overridePath(vf), value: "pciback"))
             if toolstack {
                 journal.plan("assignable_add", target: vf.description,
                              detail: RecordedToolstack.assignableAddDetail(vf, name: name, rebind: true))
@@ -241,23 +241,17 @@ extension BootPlan.Action {
                 }
                 journal.plan(HostStep.writeAttribute(path: BootPlan.probePath, value: vf.description))
             }
-            journal.plan(HostStep.writeAttribute(path: BootPlan.overridePath(vf), value: "\n"))
+            journal.plan(HostStep.writeAttribute(path: PcibackState.overridePath(vf), value: "\n"))
         case .probe(let vf, _, _):
             journal.plan(HostStep.writeAttribute(path: BootPlan.probePath, value: vf.description))
         case .clearOverride(let vf, _, _):
-            journal.plan(HostStep.writeAttribute(path: BootPlan.overridePath(vf), value: "\n"))
+            journal.plan(HostStep.writeAttribute(path: PcibackState.overridePath(vf), value: "\n"))
         }
     }
 }
 
 extension BootPlan {
     static let probePath = "sys/bus/pci/drivers_probe"
-
-    /// The override that lets pciback, and only pciback, probe a VF whose PF has autoprobe off: without
-    /// it Linux refuses every driver such a VF (`pci_device_can_probe`), libxl's bind included (ENODEV).
-    static func overridePath(_ vf: PCIAddress) -> String {
-        "sys/bus/pci/devices/\(vf)/driver_override"
-    }
 
     static func autoprobePath(_ pf: PCIAddress) -> String {
         "sys/bus/pci/devices/\(pf)/sriov_drivers_autoprobe"

@@ -137,17 +137,18 @@ public struct BootRun {
         done += lines.count - failedLines.count
     }
 
-    /// `driver_override=pciback` first: with autoprobe off Linux lets no driver probe the VF otherwise,
-    /// and libxl's bind would fail (ENODEV). Cleared afterwards whatever happened (`clearOverride`).
+    /// `driver_override=pciback` meanwhile: with autoprobe off Linux lets no driver probe the VF otherwise,
+    /// and libxl's bind would fail (ENODEV).
     mutating func handOverThroughToolstack(_ vf: PCIAddress, name: String?, label: String) -> String? {
         guard let toolstack else { return "no toolstack" }
-        do { try root.writeAttribute(BootPlan.overridePath(vf), "pciback") } catch { return error.description }
-        defer { clearOverride(vf, label: label) }
         do {
-            try toolstack.assignableAdd(vf, name: name, rebind: true)
+            if let note = try PcibackState.makeAssignable(vf, name: name, rebind: true, override: true, toolstack: toolstack,
+                                                          root: root, explain: { XenFailure.explain($0, device: vf, holders: holders) }) {
+                notes.append("\(label) (\(vf)): " + note)
+            }
             return nil
         } catch {
-            return XenFailure.explain(error, device: vf, holders: holders).message
+            return error.message
         }
     }
 
@@ -156,7 +157,7 @@ public struct BootRun {
     mutating func handOverThroughSysfs(_ vf: PCIAddress, label: String) -> String? {
         let base = "sys/bus/pci/devices/\(vf)"
         if root.linkTarget(base + "/driver") == "pciback" { return nil }
-        do { try root.writeAttribute(BootPlan.overridePath(vf), "pciback") } catch { return error.description }
+        do { try root.writeAttribute(PcibackState.overridePath(vf), "pciback") } catch { return error.description }
         defer { clearOverride(vf, label: label) }
         do {
             if let driver = root.linkTarget(base + "/driver") {
@@ -176,7 +177,7 @@ public struct BootRun {
     /// override stays pciback is said in a note: nothing else shows it, and `xvf release --to-dom0`
     /// would find no driver taking the VF.
     mutating func clearOverride(_ vf: PCIAddress, label: String) {
-        let path = BootPlan.overridePath(vf)
+        let path = PcibackState.overridePath(vf)
         do {
             try root.writeAttribute(path, "\n")
         } catch {

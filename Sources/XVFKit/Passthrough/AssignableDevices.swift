@@ -56,7 +56,12 @@ public enum AssignableDevices {
                 continue
             }
             do {
-                try toolstack.assignableAdd(device.address, name: name, rebind: rebind)
+                if let note = try PcibackState.makeAssignable(
+                    device.address, name: name, rebind: rebind, override: PcibackState.needsOverride(device, inventory: inventory),
+                    toolstack: toolstack, root: host.root,
+                    explain: { XenFailure.explain($0, device: device.address, holders: holders) }) {
+                    Warnings.add(note)
+                }
             } catch {
                 // libxl stops half-way (no IOMMU to quarantine, a refused bind): a device that left its
                 // driver is given back with the ones done before.
@@ -69,8 +74,7 @@ public enum AssignableDevices {
                         PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: host.root)
                     }
                 }
-                let failure = XenFailure.explain(error, device: device.address, holders: holders)
-                throw XVFError(failure.kind, failure.message + (undone.isEmpty ? "" : "; " + undone.joined(separator: "; ")))
+                throw XVFError(error.kind, error.message + (undone.isEmpty ? "" : "; " + undone.joined(separator: "; ")))
             }
             if device.driver != "pciback" { moved.append((device.address, device.driver)) }
             report += device.driver == "pciback"

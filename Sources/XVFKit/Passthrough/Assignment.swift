@@ -265,7 +265,12 @@ public enum Assignment {
         // 1. make assignable, remembering each device's driver
         for device in choice.devices where device.driver != "pciback" {
             do {
-                try toolstack.assignableAdd(device.address, name: nil, rebind: true)
+                if let note = try PcibackState.makeAssignable(
+                    device.address, name: nil, rebind: true, override: PcibackState.needsOverride(device, inventory: inventory),
+                    toolstack: toolstack, root: root,
+                    explain: { XenFailure.explain($0, device: device.address, domain: choice.domain, holders: choice.holders) }) {
+                    Warnings.add(note)
+                }
                 madeAssignable.append((device.address, device.driver))
                 report += "\(inventory.label(device)): made assignable "
                     + "(\(device.driver.map { "was on \($0)" } ?? "had no driver"), now on pciback)\n"
@@ -275,8 +280,7 @@ public enum Assignment {
                     madeAssignable.append((device.address, device.driver))
                 }
                 let undone = undo()
-                let failure = XenFailure.explain(error, device: device.address, domain: choice.domain, holders: choice.holders)
-                throw XVFError(failure.kind, failure.message + (undone.isEmpty ? "" : "; " + undone))
+                throw XVFError(error.kind, error.message + (undone.isEmpty ? "" : "; " + undone))
             }
         }
         // 2. attach

@@ -63,3 +63,47 @@ public enum PcibackState {
         return root.linkTarget(driverLink)
     }
 }
+
+extension PcibackState {
+    /// Whether Linux lets pciback bind the device only through `driver_override`: a VF whose PF has
+    /// `sriov_drivers_autoprobe` off gets no driver at all otherwise (`pci_device_can_probe`), pciback's
+    /// bind included (ENODEV), and libxl's assignable add fails.
+    static func needsOverride(_ device: PCIDevice, inventory: HostInventory) -> Bool {
+        guard let pf = device.physicalFunction else { return false }
+        return inventory[pf]?.sriov?.driversAutoprobe == false
+    }
+
+    /// The override that lets pciback, and only pciback, probe such a VF.
+    static func overridePath(_ address: PCIAddress) -> String { "sys/bus/pci/devices/\(address)/driver_override" }
+
+    /// libxl's assignable add, with `driver_override=pciback` meanwhile where Linux needs it, cleared
+    /// afterwards whatever happened (a VF whose override stayed pciback could not go back to a dom0 driver
+    /// later). libxl's refusal comes back through `explain`; a clear that fails is returned as a sentence
+    /// for the report.
+    static func makeAssignable(_ address: PCIAddress, name: String?, rebind: Bool, override: Bool,
+                               toolstack: any Toolstack, root: HostRoot,
+                               explain: (ToolstackError) -> XVFError) throws(XVFError) -> String? {
+        if override {
+            do { try root.writeAttribute(overridePath(address), "pciback") } catch {
+                throw XVFError(.failed, "\(address) needs driver_override=pciback for pciback to take it: \(error)")
+            }
+        }
+        func clear() -> String? {
+            guard override else { return nil }
+            do {
+                try root.writeAttribute(overridePath(address), "\n")
+                return nil
+            } catch {
+                return "driver_override of \(address) stays pciback (\(error)); clear it with "
+                    + "`echo > /\(overridePath(address))` before giving the device back to dom0"
+            }
+        }
+        do {
+            try toolstack.assignableAdd(address, name: name, rebind: rebind)
+        } catch {
+            _ = clear()
+            throw explain(error)
+        }
+        return clear()
+    }
+}
