@@ -56,8 +56,11 @@ public struct DomainConfigPCIList {
         -> Self
     {
         let file = try ScannedFile(text, filename: filename)
+        // A device the file does not list is already removed: said in a note, so that a second identical
+        // run (or an Ansible state=absent) changes nothing and succeeds.
         guard !file.lists.isEmpty else {
-            throw DomainConfigError("\(filename) has no pci setting; there is nothing to remove")
+            return try finish(file, edits: [], expected: file.effective ?? [],
+                              notes: ["\(filename) has no pci setting; there is nothing to remove"])
         }
         let wanted = Set(addresses)
         var found: Set<PCIAddress> = []
@@ -85,16 +88,16 @@ public struct DomainConfigPCIList {
                 edits += list.removing(doomed, in: file.bytes)
             }
         }
-        if let missing = addresses.first(where: { !found.contains($0) }) {
-            throw DomainConfigError("\(missing) is not in the pci list of \(filename) (it has: "
-                                    + (file.effective ?? []).joined(separator: ", ") + ")")
+        let notes = addresses.filter { !found.contains($0) }.map { missing in
+            "\(missing) is not in the pci list of \(filename) (it has: "
+                + ((file.effective ?? []).isEmpty ? "none" : (file.effective ?? []).joined(separator: ", ")) + "); nothing to remove"
         }
         var expected: [String] = []
         for item in file.effective ?? [] {
             if let address = try file.spec(item).address, wanted.contains(address) { continue }
             expected.append(item)
         }
-        return try finish(file, edits: edits, expected: expected, notes: [])
+        return try finish(file, edits: edits, expected: expected, notes: notes)
     }
 
     /// Applies the edits and reads the result with libxlutil: it must parse, and its list must be `expected`.

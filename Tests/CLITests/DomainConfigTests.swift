@@ -49,8 +49,6 @@ import Testing
         ("pci = [ '04:10.0' \nname = \"x\"\n", ["add", "04:11.0"], "config parsing error"),
         ("pci = [ '04:10.0,permissive=yes' ]\n", ["add", "04:11.0"], "write '0000:04:10.0,permissive=1'"),
         ("pci = [ '04:10.0' ]\n", ["add", "04:11"], "has no function number"),
-        ("pci = [ '04:10.0' ]\n", ["remove", "04:11.0"], "0000:04:11.0 is not in the pci list"),
-        ("name = \"x\"\n", ["remove", "04:11.0"], "has no pci setting"),
     ])
     func refusals(text: String, arguments: [String], message: String) throws {
         let file = try config(text)
@@ -61,6 +59,19 @@ import Testing
         #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
         #expect(try FileManager.default.contentsOfDirectory(atPath: (file as NSString).deletingLastPathComponent) == ["web1.cfg"],
                 "no temporary file is left behind")
+    }
+
+    @Test("removing what the file does not list is a note, and changes nothing", arguments: [
+        ("pci = [ '04:10.0' ]\n", "0000:04:11.0 is not in the pci list"),
+        ("name = \"x\"\n", "has no pci setting"),
+    ])
+    func removingWhatIsNotListed(text: String, note: String) throws {
+        let file = try config(text)
+        let result = try shippedXVF(["cfg", "remove", file, "04:11.0"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("note: ") && result.stdout.contains(note), "\(result.stdout)")
+        #expect(result.stdout.hasSuffix("already says this; nothing to do\n"), "\(result.stdout)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
     }
 
     @Test func aMissingFileIsBadInput() throws {

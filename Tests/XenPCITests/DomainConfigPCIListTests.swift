@@ -206,13 +206,13 @@ import Testing
         }
     }
 
-    @Test func removingADeviceNotInTheListIsRefused() throws {
-        #expect(throws: DomainConfigError.self) {
-            try DomainConfigPCIList.remove([address("04:11.0")], from: "pci = [ '04:10.0' ]\n", filename: "m.cfg")
-        }
-        #expect(throws: DomainConfigError.self) {
-            try DomainConfigPCIList.remove([address("04:11.0")], from: "name = \"m\"\n", filename: "m.cfg")
-        }
+    @Test func removingADeviceNotInTheListChangesNothingAndSaysSo() throws {
+        let listed = try DomainConfigPCIList.remove([address("04:11.0")], from: "pci = [ '04:10.0' ]\n", filename: "m.cfg")
+        #expect(listed.edited == listed.original)
+        #expect(listed.notes == ["0000:04:11.0 is not in the pci list of m.cfg (it has: 04:10.0); nothing to remove"])
+        let none = try DomainConfigPCIList.remove([address("04:11.0")], from: "name = \"m\"\n", filename: "m.cfg")
+        #expect(none.edited == none.original)
+        #expect(none.notes == ["m.cfg has no pci setting; there is nothing to remove"])
     }
 
     @Test("the example configs in xlcfg/ parse with libxlutil", arguments: ["pv-domu.cfg", "hvm-domu.cfg"])
