@@ -19,11 +19,19 @@ demo: deps release
 	.build/release/xvf-sim xvf --root $(DEMO_ROOT) assign eno49/2 --dom web1 --permissive
 	.build/release/xvf --root $(DEMO_ROOT) list
 
-## test: install what is missing and run the whole test suite.
+## test: install what is missing and run the whole test suite: the Swift tests, then the Ansible
+## collection's playbooks against simulated hosts (SKIP_ANSIBLE=1 leaves those out).
 test: deps
 	@$(MAKE) --no-print-directory deps DEBIAN_DEPS="$(TEST_DEPS)"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	@if [ "$(SKIP_ANSIBLE)" != 1 ]; then $(MAKE) --no-print-directory test-ansible; fi
+
+## test-ansible: the xvf.xen collection (xlcfg/ansible) with ansible-core from PyPI in .build/ansible-venv,
+## its playbooks run with connection: local against simulated hosts (Tests/Ansible/run.sh).
+.PHONY: test-ansible
+test-ansible:
+	bash Tests/Ansible/run.sh .build/debug
 
 ## deps: Debian packages xvf builds against (installed only when missing; apt-get update once).
 deps:

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# The options and notes every xvf.xen module shares.
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r'''
+options:
+  root:
+    description:
+      - The host root xvf works on (xvf's C(--root)).
+      - V(/) on a real Xen dom0; a directory written by C(xvf-sim DIR) for tests.
+    type: path
+    default: /
+  xvf:
+    description:
+      - The xvf binary on the managed host, a name looked up on E(PATH) or a path.
+      - Tests point it at a script that runs C(xvf-sim xvf "$@").
+    type: str
+    default: xvf
+requirements:
+  - xvf on the managed host, with C(--json) on the commands that change the host.
+notes:
+  - The module runs xvf and reads the one JSON object it prints; what to change, and whether
+    anything needs changing, is xvf's decision.
+  - Check mode runs the same xvf command with C(--dry-run), so nothing changes, and C(changed) tells
+    whether the real run would change something.
+  - A refusal fails the task with xvf's one-line message (its C(error.message)); C(rc) is xvf's exit
+    code (1 failed or refused, 2 bad input, 3 not possible on this host).
+  - The warnings xvf prints are shown as Ansible warnings and returned in RV(xvf_warnings).
+'''
+
