@@ -44,7 +44,7 @@ import Testing
         let (checks, status) = try doctor(root)
         #expect(status == 0)
         for (id, check) in checks { #expect(check.status == "pass", "\(id): \(check.message)") }
-        #expect(checks.count == 7 + 6 * 5)
+        #expect(checks.count == 8 + 6 * 5)
         #expect(checks["iommu"]?.message == "Xen reports PCI passthrough support (virt_caps hvm_directio/pv_directio)")
         #expect(checks["vfs-enabled:0000:04:00.0"]?.message == "eno49 (0000:04:00.0): 7 of 7 VFs enabled")
         #expect(checks["acs:0000:04:00.0"]?.fix == nil)
@@ -53,7 +53,29 @@ import Testing
         let text = try xvf(["--root", root, "doctor"])
         #expect(text.status == 0)
         #expect(text.stdout.hasPrefix("PASS  xen-dom0  running as Xen dom0"))
-        #expect(text.stdout.hasSuffix("37 passed, 0 warnings, 0 failed\n"))
+        #expect(text.stdout.hasSuffix("38 passed, 0 warnings, 0 failed\n"))
+    }
+
+    @Test func whatAnInterruptedXVFLeftIsNamedWithTheCommandThatClearsIt() throws {
+        let root = simulatedHost()
+        try writeConfig(root, "sriov = [ 'eno49,vfs=7' ]\nassignable = [ 'eno49/0-1' ]\n")
+        let host = HostRoot(root)
+        // A hand-over killed before it cleared the override, autoprobe left off, a replacement killed before
+        // its rename, and a VF whose guest let it go without `xvf release`.
+        try host.replaceFile("sys/bus/pci/devices/0000:04:10.0/driver_override", with: "pciback\n")
+        try host.replaceFile("sys/bus/pci/devices/0000:04:00.0/sriov_drivers_autoprobe", with: "0\n")
+        try host.replaceFile("etc/xen/.web1.cfg.xvf-999999", with: "pci = [")
+        try host.replaceFile("run/xvf/vf/0000:04:11.0", with: "mac=00:00:00:00:00:00\n")
+        let (checks, _) = try doctor(root)
+        let leftovers = try #require(checks["leftovers"])
+        #expect(leftovers.status == "warn")
+        for words in ["driver_override stays pciback on 0000:04:10.0", "sriov_drivers_autoprobe is 0 on eno49 (0000:04:00.0)",
+                      "/etc/xen/.web1.cfg.xvf-999999", "link settings of 0000:04:11.0 were not put back"] {
+            #expect(leftovers.message.contains(words), "\(leftovers.message)")
+        }
+        for words in ["`xvf boot`", "`rm /etc/xen/.web1.cfg.xvf-999999`", "`xvf release 0000:04:11.0`"] {
+            #expect(leftovers.fix?.contains(words) == true, "\(leftovers.fix ?? "")")
+        }
     }
 
     @Test func notADom0() throws {

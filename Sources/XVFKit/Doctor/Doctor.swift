@@ -159,12 +159,61 @@ public struct Doctor {
                     + "that bridge to the same guest")
             }
         }
+        let holders = dom0 ? (try? host.openToolstack()).flatMap { try? $0.assignments() } : nil
+        checks.append(Self.leftovers(inventory, config: config, holders: holders))
         self.checks = checks
     }
 
-    /// The kernel's words for a PF without room for its VFs: at boot the PCI core cannot place the VF BARs
-    /// (resources 7-12, `pci_assign_resource`'s "BAR 7: no space for" / "failed to assign"), and enabling
-    /// VFs then fails (`sriov_enable`'s "not enough MMIO resources for SR-IOV").
+    /// What an interrupted xvf leaves (a kill, a crash, a power cut in the middle of a command), each with
+    /// the command that clears it: the settings xvf holds only for a moment, the temporaries of a file
+    /// replacement, and the records of VFs whose link was not put back.
+    /// Only what xvf itself sets for a moment counts: `driver_override` on the host config's VFs for guests
+    /// and autoprobe off on its PFs (`xvf boot` sets both back); an operator may keep either on purpose
+    /// elsewhere.
+    static func leftovers(_ inventory: HostInventory, config: HostConfig?, holders: [PCIAddress: XenDomain]?) -> Check {
+        let root = inventory.root
+        var found: [String] = []
+        var fixes: [String] = []
+        let overrides = (config?.assignable.map(\.address) ?? []).filter {
+            inventory[$0]?.driver == "pciback" && inventory.driverOverride(of: $0) == "pciback"
+        }.sorted()
+        if !overrides.isEmpty {
+            found.append("driver_override stays pciback on \(overrides.map(\.description).joined(separator: " ")) "
+                         + "(a hand-over of `xvf boot` that did not finish): no dom0 driver can take the VF while it stays")
+            fixes.append("`xvf boot` clears it, as does " + overrides.map { "`echo > /\(PcibackState.overridePath($0))`" }
+                .joined(separator: ", "))
+        }
+        let configured = Set(config?.counts.map(\.pf) ?? [])
+        let autoprobeOff = inventory.physicalFunctions.filter { configured.contains($0.address) && $0.sriov?.driversAutoprobe == false }
+        if !autoprobeOff.isEmpty {
+            found.append("sriov_drivers_autoprobe is 0 on \(autoprobeOff.map { inventory.label($0) }.joined(separator: ", ")) "
+                         + "(`xvf boot` turns it off only while it creates VFs): their new VFs get no driver")
+            fixes.append("`xvf boot` turns it on again")
+        }
+        let temporaries = ["etc/xen", "etc/xen/auto", "etc/default/grub.d", "etc/modprobe.d", VFHandOver.directory]
+            .flatMap { directory in
+                root.list(directory).filter { $0.hasPrefix(".") && $0.contains(".xvf-") }.map { "/\(directory)/\($0)" }
+            }
+        if !temporaries.isEmpty {
+            found.append("temporary files of an interrupted write: \(temporaries.joined(separator: " ")) (the files "
+                         + "themselves are whole: old or new)")
+            fixes.append("`rm \(temporaries.joined(separator: " "))` (the next write of each file removes it too)")
+        }
+        if let holders {
+            let pending = root.list(VFHandOver.directory).compactMap { try? PCIAddress(parsing: $0) }
+                .filter { holders[$0] == nil }.sorted()
+            if !pending.isEmpty {
+                found.append("the link settings of \(pending.map(\.description).joined(separator: " ")) were not put back "
+                             + "after their guest let them go (records in /\(VFHandOver.directory))")
+                fixes.append(pending.map { "`xvf release \($0)`" }.joined(separator: ", "))
+            }
+        }
+        guard !found.isEmpty else {
+            return Check(id: "leftovers", status: .pass, message: "nothing left by an interrupted xvf", fix: nil)
+        }
+        return Check(id: "leftovers", status: .warn, message: found.joined(separator: "; "), fix: fixes.joined(separator: "; "))
+    }
+
     /// Whether an HVM guest can get a VF here: Xen must offer HAP or shadow paging, and dom0 must have the
     /// device model that emulates the guest's PCI bus (PV guests need neither).
     static func hvm(_ capabilities: XenCapabilities, root: HostRoot) -> Check {
@@ -186,6 +235,9 @@ public struct Doctor {
                      + "paging, device model /\(model)", fix: nil)
     }
 
+    /// The kernel's words for a PF without room for its VFs: at boot the PCI core cannot place the VF BARs
+    /// (resources 7-12, `pci_assign_resource`'s "BAR 7: no space for" / "failed to assign"), and enabling
+    /// VFs then fails (`sriov_enable`'s "not enough MMIO resources for SR-IOV").
     static func reportsMMIOShortage(_ message: String, pf: PCIAddress) -> Bool {
         guard let range = message.firstRange(of: "\(pf): ") else { return false }
         let rest = message[range.upperBound...]
