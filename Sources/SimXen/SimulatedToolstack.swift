@@ -235,7 +235,11 @@ public final class SimulatedToolstack: Toolstack {
         }
         let backend = SimXenstore.backend(domainID)
         let used = Set(store.children(of: backend).filter { $0.hasPrefix("vdevfn-") }.compactMap { store[backend + "/" + $0] })
-        let slot: UInt32 = spec.vslot.map(UInt32.init) ?? (0...0x1f).first { !used.contains(String($0 << 3)) } ?? 0x1f
+        // PV guests number their devices from slot 0 (pcifront's own bus). An HVM guest's device model puts
+        // a device in the first free slot of the emulated bus, after its own: host bridge, PIIX3, VGA and the
+        // Xen platform device take 00-03, so the lab's HVM guests got 04.0, then 05.0 for a hot-plugged one.
+        let first: UInt32 = domain.kind == .hvm ? 4 : 0
+        let slot: UInt32 = spec.vslot.map(UInt32.init) ?? (first...0x1f).first { !used.contains(String($0 << 3)) } ?? 0x1f
         var next = (store.children(of: backend).filter { $0.hasPrefix("dev-") }.compactMap { Int($0.dropFirst(4)) }.max() ?? -1) + 1
         for function in functions {
             let opts = "msitranslate=\(spec.msitranslate == true ? 1 : 0),power_mgmt=\(spec.powerManagement == true ? 1 : 0),"

@@ -86,6 +86,22 @@ import Testing
         #expect(driver(root, "0000:04:11.4") == "igbvf")
     }
 
+    /// An HVM guest's device model takes the emulated bus's first slots (the lab's HVM guests got 04.0 and
+    /// 05.0); a PV guest numbers from 00.0. xvf reports the slot libxl says.
+    @Test func anHVMGuestsVFsGoAfterItsEmulatedDevices() throws {
+        let root = simulatedHost()
+        let first = try xvf(["--root", root, "assign", "eno49/2", "--dom", "db1"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.hasSuffix("verified: domain 2 (db1) lists 0000:04:11.0 at guest slot 04.0\n"), "\(first.stdout)")
+        let second = try xvf(["--root", root, "assign", "eno49/3", "--dom", "db1"])
+        #expect(second.stdout.hasSuffix("verified: domain 2 (db1) lists 0000:04:11.4 at guest slot 05.0\n"), "\(second.stdout)")
+        #expect(try xvf(["--root", root, "release", "eno49/2"]).status == 0)
+        let third = try xvf(["--root", root, "assign", "eno49/4", "--dom", "db1"])
+        #expect(third.stdout.hasSuffix("at guest slot 04.0\n"), "a freed slot is taken again: \(third.stdout)")
+        let pv = try xvf(["--root", root, "assign", "eno49/5", "--dom", "web1"])
+        #expect(pv.stdout.hasSuffix("at guest slot 00.0\n"), "\(pv.stdout)")
+    }
+
     @Test func thePoolPicksTheLowestFreeVF() throws {
         let root = simulatedHost()
         func assign() throws -> String {
