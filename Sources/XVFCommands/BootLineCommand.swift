@@ -21,6 +21,9 @@ struct BootLineCommand: ChangingCommand {
 
     func run(on host: Host) throws(XVFError) {
         let inventory = try host.inventory()
+        // Held from reading the files to replacing them, so that two writers at once do not lose an edit.
+        let lock = write && !dryRun ? try HostLock(host.root) : nil
+        defer { withExtendedLifetime(lock) {} }
         let line = try BootLine(devices, inventory: inventory, safety: HostSafety(inventory), force: force)
         let steps = try line.fileSteps()
         var text = "# dom0 Linux command line (/\(BootLine.grubFile)):\n\(line.kernelLine)\n\n"

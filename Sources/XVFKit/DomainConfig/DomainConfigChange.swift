@@ -11,12 +11,16 @@ public struct DomainConfigChange {
     public let path: String
     public let edit: DomainConfigPCIList
     let root: HostRoot
+    /// Held from the reading of the file to its replacement, so that two `cfg add` to one file at once
+    /// both land (each edits what the other wrote) instead of the later one writing over the earlier.
+    let lock: HostLock
 
     public static func add(_ specs: [String], to file: String, host: Host) throws(XVFError) -> DomainConfigChange {
         let parsed = try PCISpecs.parse(specs, host: host)
+        let lock = try HostLock(host.root)
         let (path, text) = try read(file, root: host.root)
         do {
-            return DomainConfigChange(path: path, edit: try .add(parsed, to: text, filename: file), root: host.root)
+            return DomainConfigChange(path: path, edit: try .add(parsed, to: text, filename: file), root: host.root, lock: lock)
         } catch {
             throw XVFError(error.unavailable ? .unavailable : .badInput, error.description)
         }
@@ -29,9 +33,11 @@ public struct DomainConfigChange {
             }
             return address
         }
+        let lock = try HostLock(host.root)
         let (path, text) = try read(file, root: host.root)
         do {
-            return DomainConfigChange(path: path, edit: try .remove(addresses, from: text, filename: file), root: host.root)
+            return DomainConfigChange(path: path, edit: try .remove(addresses, from: text, filename: file), root: host.root,
+                                      lock: lock)
         } catch {
             throw XVFError(error.unavailable ? .unavailable : .badInput, error.description)
         }
