@@ -1,0 +1,79 @@
+import Foundation
+import SRIOV
+import SimHost
+import Testing
+
+/// Whole outputs, compared byte for byte with the files in Golden/ (as swift-argument-parser tests its
+/// example CLIs): every command's --help, --version, dry-run plans and a doctor report on the demo host.
+/// A change to any of them shows as a diff of the file. `XVF_GOLDEN_UPDATE=1 swift test --filter
+/// GoldenTests` writes the files anew; review them with `git diff` before committing.
+@Suite struct GoldenTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+    /// A fixed width: argument-parser wraps help to the terminal, which a test has not.
+    static let environment = ["COLUMNS": "100"]
+
+    /// The output with the host root (a temporary directory) written as ROOT.
+    func normalized(_ text: String, root: String?) -> String {
+        guard let root else { return text }
+        return text.replacingOccurrences(of: root, with: "ROOT")
+    }
+
+    func check(_ name: String, _ text: String) throws {
+        let file = Self.directory.appendingPathComponent(name + ".txt")
+        if ProcessInfo.processInfo.environment["XVF_GOLDEN_UPDATE"] == "1" {
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOf: file, encoding: .utf8)
+        if text != expected {
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let wanted = expected.split(separator: "\n", omittingEmptySubsequences: false)
+            let first = zip(lines, wanted).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                ?? min(lines.count, wanted.count)
+            let got = first < lines.count ? String(lines[first]) : "(end)"
+            let want = first < wanted.count ? String(wanted[first]) : "(end)"
+            let message = "Golden/\(name).txt differs at line \(first + 1): got '\(got)', expected '\(want)' "
+                + "(XVF_GOLDEN_UPDATE=1 rewrites it)"
+            Issue.record(Comment(rawValue: message))
+        }
+    }
+
+    static let commands: [[String]] = [
+        [], ["list"], ["show"], ["vfs"], ["driver"], ["bootline"], ["cfg"], ["cfg", "line"], ["cfg", "add"], ["cfg", "remove"],
+        ["cfg", "pool"], ["assignable"], ["assignable", "add"], ["assignable", "list"], ["assignable", "remove"],
+        ["assign"], ["release"], ["boot"], ["doctor"],
+    ]
+
+    @Test("--help", arguments: commands)
+    func help(_ command: [String]) throws {
+        let result = try shippedXVF(command + ["--help"], environment: Self.environment)
+        #expect(result.status == 0)
+        try check((["xvf"] + command).joined(separator: "-") + "--help", result.stdout)
+    }
+
+    @Test func version() throws {
+        let result = try shippedXVF(["--version"])
+        #expect(result.status == 0)
+        try check("xvf--version", result.stdout)
+    }
+
+    @Test("dry-run plans and the doctor report on the demo host", arguments: [
+        ("assign-dry-run", ["assign", "eno49/2", "--dom", "web1", "--permissive", "--dry-run"]),
+        ("release-dry-run", ["release", "eno49/0", "--to-dom0", "--dry-run"]),
+        ("vfs-dry-run", ["vfs", "eno49", "3", "--dry-run"]),
+        ("boot-dry-run", ["boot", "--dry-run"]),
+        ("doctor", ["doctor"]),
+        ("assign-dry-run-json", ["assign", "eno49/2", "--dom", "web1", "--dry-run", "--json"]),
+    ])
+    func plan(_ name: String, _ arguments: [String]) throws {
+        let root = simulatedHost()
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("xlcfg/xvf.cfg").path
+        try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: example, toPath: root + "/etc/xen/xvf.cfg")
+        let ip = try BootTests.FakeIP()
+        try ip.report([:])
+        let result = try xvf(["--root", root] + arguments, environment: ip.environment.merging(Self.environment) { $1 })
+        try check(name, normalized("exit \(result.status)\n--- stdout\n\(result.stdout)--- stderr\n\(result.stderr)", root: root))
+    }
+}
