@@ -538,6 +538,39 @@ step_handover() {
     reset_xen
 }
 
+# 4d. Speed on real Xen: `xvf assign VF --dom D` (its checks and verification included) against
+# `xl pci-assignable-add VF` + `xl pci-attach D VF` for the same VF, each released the same way
+# afterwards; and `xvf list` against `lspci -nn`. Medians of 3 alternating runs, printed with the ratio;
+# nothing is asserted about them (the lab shares the host's cores).
+median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+ms() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(((t1 - t0) / 1000000)); }
+xl_assign() { xl pci-assignable-add "$1" && xl pci-attach "$2" "$1"; }
+xl_release() { xl pci-detach "$2" "$1" && xl pci-assignable-remove -r "$1"; }
+step_timing() {
+    reset_xen
+    set_numvfs "$PF1" 2
+    local vf; vf=$(vf_of "$PF1" 0)
+    start_domu labu1
+    local xvf_times=() xl_times=() i
+    for i in 1 2 3; do
+        xvf_times+=("$(ms "$XVF" assign "$vf" --dom labu1)")
+        check "xl pci-list labu1 shows $vf after xvf assign" in_list "$vf" <<<"$(xl_attached labu1)"
+        xo "$XVF" release "$vf" --to-dom0 >/dev/null
+        wait_for "$vf back on igbvf" 30 bash -c "[ \"\$(basename \"\$(readlink $(sys "$vf")/driver)\")\" = igbvf ]"
+        xl_times+=("$(ms xl_assign "$vf" labu1)")
+        check "xl pci-list labu1 shows $vf after xl" in_list "$vf" <<<"$(xl_attached labu1)"
+        xo xl_release "$vf" labu1 >/dev/null
+        wait_for "$vf back on igbvf" 30 bash -c "[ \"\$(basename \"\$(readlink $(sys "$vf")/driver)\")\" = igbvf ]"
+    done
+    local a b; a=$(median3 "${xvf_times[@]}"); b=$(median3 "${xl_times[@]}")
+    echo "timing: xvf assign $a ms, xl pci-assignable-add + pci-attach $b ms, ratio $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }') (runs: xvf ${xvf_times[*]}, xl ${xl_times[*]})" | tee -a "$OUT/timing.log" >&2
+    local list_times=() lspci_times=()
+    for i in 1 2 3; do list_times+=("$(ms "$XVF" list)"); lspci_times+=("$(ms lspci -nn)"); done
+    a=$(median3 "${list_times[@]}"); b=$(median3 "${lspci_times[@]}")
+    echo "timing: xvf list $a ms, lspci -nn $b ms, ratio $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')" | tee -a "$OUT/timing.log" >&2
+    reset_xen
+}
+
 # 5. cfg add writes a pci line that xl create accepts and honours.
 step_cfg() {
     reset_xen
@@ -764,6 +797,7 @@ if [ "$BOOT" = 1 ]; then
     step 4a "assign --permissive / release / --to-dom0 on a PV domU" step_assign assign release
     step 4b "pool assignment picks a free VF twice" step_pool assign
     step 4c "assign --mac/--vlan/--trust, release puts the VF's link back; pciback's reset" step_handover assign release
+    step 4d "timing: xvf assign vs xl pci-assignable-add + pci-attach, xvf list vs lspci" step_timing assign release list
     step 5a "cfg add: xl create honours the pci line" step_cfg "cfg add"
     step 5b "cfg line" step_cfg_line "cfg line"
     step 5c "HVM guest: cfg add + xl create, assign hot-plug and release" step_hvm "cfg add" assign release
