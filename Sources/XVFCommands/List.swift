@@ -10,7 +10,7 @@ struct List: HostCommand {
     @Flag(help: "Print the stable JSON document instead of the table.") var json = false
 
     func run(on host: Host) throws(XVFError) {
-        let report = HostReport(try host.inventory(), library: host.library, assignments: (try? host.attachedDevices()) ?? [:],
+        let report = HostReport(try host.inventory(), library: host.library, holders: (try? host.holders()) ?? [:],
                                 identities: json)
         output(json ? report.json.serialized() + "\n" : report.table())
     }

@@ -13,7 +13,7 @@ struct Show: HostCommand {
     func run(on host: Host) throws(XVFError) {
         let found = try host.device(device)
         let report = DeviceReport(found, inventory: try host.inventory(), library: host.library,
-                                  assignments: (try? host.attachedDevices()) ?? [:])
+                                  holders: (try? host.holders()) ?? [:])
         output(json ? report.json.serialized() + "\n" : report.text())
     }
 }

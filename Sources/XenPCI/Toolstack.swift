@@ -72,6 +72,9 @@ public struct XenDomain: Equatable, Sendable {
     }
 }
 
+/// Which domain holds each attached device: one name for it across xvf (Domain-0 holds none).
+public typealias Holders = [PCIAddress: XenDomain]
+
 /// A device on pciback, ready for a guest.
 public struct AssignableDevice: Equatable, Sendable {
     public var address: PCIAddress
@@ -124,7 +127,7 @@ extension Toolstack {
     }
 
     /// Which domain holds each attached device (Domain-0 has none to give).
-    public func assignments() throws(ToolstackError) -> [PCIAddress: XenDomain] {
+    public func holders() throws(ToolstackError) -> Holders {
         var result: [PCIAddress: XenDomain] = [:]
         for domain in try domains() where domain.id != 0 {
             for device in try devices(of: domain.id) { result[device.address] = domain }

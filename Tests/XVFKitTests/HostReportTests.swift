@@ -3,6 +3,7 @@ import SRIOV
 import SimHost
 import SimXen
 import Testing
+import XenPCI
 import XVFKit
 
 @Suite struct HostReportTests {
@@ -12,7 +13,7 @@ import XVFKit
         SimulatedHost.build(.dl360(), at: path)
         let host = try Host(rootPath: path, backends: .simulated)
         let report = HostReport(try host.inventory(), library: host.library,
-                                assignments: [try PCIAddress(parsing: "04:10.4"): (id: 3, name: "web1")])
+                                holders: [try PCIAddress(parsing: "04:10.4"): XenDomain(id: 3, name: "web1", kind: .pv)])
         let data = Data(report.json.serialized().utf8)
         let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let pfs = try #require(document["pfs"] as? [[String: Any]])

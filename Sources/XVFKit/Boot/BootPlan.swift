@@ -62,7 +62,6 @@ public struct BootPlan {
         let assignable = Dictionary(config.assignable.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         let guestPFs = Set(config.assignable.map(\.pf))
         let safety = HostSafety(inventory)
-        let assignments: DomainAssignments = holders.mapValues { (id: $0.id, name: Optional($0.name)) }
 
         // 1-2: counts.
         for count in config.counts {
@@ -70,7 +69,7 @@ public struct BootPlan {
             let change: VFCountChange
             do {
                 change = try VFCountChange(pf: pf, count: String(count.count), inventory: inventory,
-                                           assignments: assignments, assignable: assignableNames ?? [:], safety: safety,
+                                           holders: holders, assignable: assignableNames ?? [:], safety: safety,
                                            force: false)
             } catch {
                 // `xvf boot` has no --force: it never pulls a VF from under a running guest.

@@ -77,7 +77,7 @@ public enum HostBoot {
         } else {
             toolstack = nil
         }
-        let holders = try toolstack?.currentAssignments() ?? [:]
+        let holders = try toolstack?.currentHolders() ?? [:]
         var assignableNames: [PCIAddress: String?]?
         if let toolstack {
             do {

@@ -35,8 +35,8 @@ extension Toolstack {
         return found
     }
 
-    /// `assignments()` as xvf's error.
-    func currentAssignments() throws(XVFError) -> [PCIAddress: XenDomain] {
-        do { return try assignments() } catch { throw XVFError(.failed, "cannot read the domains' devices: \(error)") }
+    /// `holders()` as xvf's error.
+    func currentHolders() throws(XVFError) -> [PCIAddress: XenDomain] {
+        do { return try holders() } catch { throw XVFError(.failed, "cannot read the domains' devices: \(error)") }
     }
 }

@@ -159,7 +159,7 @@ public struct Doctor {
                     + "that bridge to the same guest")
             }
         }
-        let holders = dom0 ? (try? host.openToolstack()).flatMap { try? $0.assignments() } : nil
+        let holders = dom0 ? (try? host.openToolstack()).flatMap { try? $0.holders() } : nil
         checks.append(Self.leftovers(inventory, config: config, holders: holders))
         self.checks = checks
     }

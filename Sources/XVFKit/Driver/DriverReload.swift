@@ -1,4 +1,5 @@
 import SRIOV
+import XenPCI
 
 /// `xvf driver DRIVER --max-vfs N[,N…] [--persist]`: reloads a PF driver so that it creates VFs itself,
 /// `modprobe -r DRIVER` then `modprobe DRIVER max_vfs=…` (argument vectors, never a shell).
@@ -20,7 +21,7 @@ public struct DriverReload {
     public let inInitramfs: Bool
 
     public init(driver: String, maxVFs text: String, persist: Bool, inventory: HostInventory,
-                assignments: DomainAssignments, safety: HostSafety, force: Bool) throws(XVFError) {
+                holders: Holders, safety: HostSafety, force: Bool) throws(XVFError) {
         let root = inventory.root
         // A name starting with '-' would reach modprobe as an option.
         guard let first = driver.unicodeScalars.first, first != "-",
@@ -70,8 +71,8 @@ public struct DriverReload {
             }
             for pf in pfs {
                 for vf in inventory.virtualFunctions(of: pf) {
-                    if let domain = assignments[vf.address] {
-                        let domainName = domain.name.map { "\($0) (\(domain.id))" } ?? "\(domain.id)"
+                    if let domain = holders[vf.address] {
+                        let domainName = "\(domain.name) (\(domain.id))"
                         throw XVFError(.failed, "refusing to reload \(driver): VF \(vf.address) is attached to domain "
                                        + "\(domainName), and the reload destroys it; detach it (xvf release "
                                        + "\(vf.address)) or pass --force")
@@ -112,7 +113,7 @@ public struct DriverReload {
         func plan() throws(XVFError) -> DriverReload {
             let inventory = try host.inventory()
             return try DriverReload(driver: driver, maxVFs: maxVFs, persist: persist, inventory: inventory,
-                                    assignments: try host.attachedDevices(), safety: HostSafety(inventory), force: force)
+                                    holders: try host.holders(), safety: HostSafety(inventory), force: force)
         }
         let first = try plan()
         if dryRun {

@@ -20,7 +20,7 @@ public enum AssignableDevices {
         }
         let toolstack = dryRun ? (host.isXenDom0 ? try? host.openToolstack() : nil) : try host.openToolstack()
         let inventory = try host.inventory()
-        let holders = try toolstack?.currentAssignments() ?? [:]
+        let holders = try toolstack?.currentHolders() ?? [:]
         for device in devices {
             try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, action: "make assignable")
         }
@@ -140,7 +140,7 @@ public enum AssignableDevices {
         }
         let lock = try HostLock(host.root)
         defer { withExtendedLifetime(lock) {} }
-        let holders = try toolstack.currentAssignments()
+        let holders = try toolstack.currentHolders()
         let resolved = targets.map { reference, text -> (AssignableReference, String, PCIAddress?) in
             switch reference {
             case .address(let address): (reference, text, address)

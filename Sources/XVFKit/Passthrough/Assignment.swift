@@ -155,7 +155,7 @@ public enum Assignment {
     static func choose(_ selection: Selection, _ request: AssignRequest, inventory: HostInventory,
                        toolstack: any Toolstack) throws(XVFError) -> Choice {
         let domain = try toolstack.resolveDomain(request.domain)
-        let holders = try toolstack.currentAssignments()
+        let holders = try toolstack.currentHolders()
         let devices = try pickDevices(selection, inventory: inventory, holders: holders)
         for device in devices {
             try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
@@ -334,7 +334,7 @@ public enum Assignment {
             let found = try toolstack.resolveDomain(request.domain)
             domain = found
             domainText = "domain \(found.id) (\(found.name))"
-            holders = try toolstack.currentAssignments()
+            holders = try toolstack.currentHolders()
         }
         let devices = try pickDevices(selection, inventory: inventory, holders: holders)
         for device in devices {

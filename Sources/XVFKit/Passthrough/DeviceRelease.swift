@@ -15,7 +15,7 @@ public enum DeviceRelease {
         }
         let inventory = try host.inventory()
         let label = inventory.label(device)
-        let holders = try toolstack?.currentAssignments() ?? [:]
+        let holders = try toolstack?.currentHolders() ?? [:]
         let holder = holders[device.address]
         if let domainText, let toolstack {
             let wanted = try toolstack.resolveDomain(domainText)
@@ -73,7 +73,7 @@ public enum DeviceRelease {
         // Checked without the lock so that a refusal leaves no trace; checked again under it.
         let lock = try HostLock(host.root)
         defer { withExtendedLifetime(lock) {} }
-        if try toolstack.currentAssignments()[device.address]?.id != holder?.id {
+        if try toolstack.currentHolders()[device.address]?.id != holder?.id {
             throw XVFError(.failed, "\(label) changed hands while xvf was starting; run the command again")
         }
         var report = ""

@@ -1,5 +1,6 @@
 import LibPCI
 import SRIOV
+import XenPCI
 
 /// What `xvf show DEVICE` tells about one function: identity, driver and holder, SR-IOV state from sysfs
 /// and from the capability in config space, and ACS on every bridge between it and the root complex.
@@ -61,7 +62,7 @@ public struct DeviceReport {
     public var warnings: [String]
 
     public init(_ device: PCIDevice, inventory: HostInventory, library: PCILibrary?,
-                assignments: DomainAssignments = [:]) {
+                holders: Holders = [:]) {
         var device = device
         if device.numaNode == nil { device.numaNode = inventory.numaNode(of: device.address) }
         self.device = device
@@ -69,9 +70,9 @@ public struct DeviceReport {
         let names = library?.names(vendor: device.vendorID, device: device.deviceID)
         vendorName = names?.vendor
         deviceName = names?.device
-        holder = HostReport.holder(of: device, assignments: assignments)
+        holder = HostReport.holder(of: device, holders: holders)
         pf = device.physicalFunction.flatMap { inventory[$0] }
-        vfs = inventory.virtualFunctions(of: device).map { HostReport.VF(device: $0, holder: HostReport.holder(of: $0, assignments: assignments)) }
+        vfs = inventory.virtualFunctions(of: device).map { HostReport.VF(device: $0, holder: HostReport.holder(of: $0, holders: holders)) }
         if let sriov = device.sriov {
             futureVFs = (sriov.numVFs..<max(sriov.numVFs, sriov.totalVFs)).compactMap { index in
                 sriov.address(ofVF: index, pf: device.address).map { (index, $0) }

@@ -1,8 +1,8 @@
 import LibPCI
 import SRIOV
+import XenPCI
 
 /// Which Xen domain each attached device is in (from the toolstack; empty off a dom0).
-public typealias DomainAssignments = [PCIAddress: (id: UInt32, name: String?)]
 
 /// What `xvf list` shows: the host's PFs, each with its VFs and who holds them.
 public struct HostReport {
@@ -21,22 +21,22 @@ public struct HostReport {
 
     public var pfs: [PF]
 
-    /// Builds the report. `library` supplies pci.ids names (nil leaves them out); `assignments` turns the
+    /// Builds the report. `library` supplies pci.ids names (nil leaves them out); `holders` turns the
     /// holder of attached VFs into `domain:<id>`; `identities` reads each PF's serial number and ids.
-    public init(_ inventory: HostInventory, library: PCILibrary?, assignments: DomainAssignments = [:],
+    public init(_ inventory: HostInventory, library: PCILibrary?, holders: Holders = [:],
                 identities: Bool = false) {
         pfs = inventory.physicalFunctions.map { pf in
             let names = library?.names(vendor: pf.vendorID, device: pf.deviceID)
             let vfs = inventory.virtualFunctions(of: pf).map { vf in
-                VF(device: vf, holder: Self.holder(of: vf, assignments: assignments))
+                VF(device: vf, holder: Self.holder(of: vf, holders: holders))
             }
             let identity = identities ? HardwareIdentity.read(pf, root: inventory.root, library: library) : nil
             return PF(device: pf, name: names?.device, vfs: vfs, identity: identity)
         }
     }
 
-    static func holder(of device: PCIDevice, assignments: DomainAssignments) -> Holder {
-        if let domain = assignments[device.address] { return .domain(id: domain.id, name: domain.name) }
+    static func holder(of device: PCIDevice, holders: Holders) -> Holder {
+        if let domain = holders[device.address] { return .domain(id: domain.id, name: domain.name) }
         return device.holder
     }
 

@@ -46,7 +46,7 @@ public struct VFCountChange {
     /// outside 0…sriov_totalvfs, a VF carrying the host's network, a VF attached to a domain.
     /// `assignable` is libxl's assignable list (address → name) on a dom0, empty elsewhere: those VFs
     /// leave pciback through libxl.
-    public init(pf: PCIDevice, count text: String, inventory: HostInventory, assignments: DomainAssignments,
+    public init(pf: PCIDevice, count text: String, inventory: HostInventory, holders: Holders,
                 assignable: [PCIAddress: String?] = [:], safety: HostSafety, force: Bool) throws(XVFError) {
         guard let sriov = pf.sriov else {
             throw XVFError(.badInput, "\(inventory.label(pf)) is not SR-IOV capable (no sriov_totalvfs)"
@@ -75,8 +75,8 @@ public struct VFCountChange {
         // Writing 0 (which every change does) destroys all existing VFs, not only those past the new count.
         for vf in existing {
             let vfLabel = "VF \(vf.vfIndex.map(String.init) ?? "?") (\(vf.address))"
-            if let domain = assignments[vf.address], !force {
-                let domainName = domain.name.map { "\($0) (\(domain.id))" } ?? "\(domain.id)"
+            if let domain = holders[vf.address], !force {
+                let domainName = "\(domain.name) (\(domain.id))"
                 throw XVFError(.failed, "refusing to change the VF count of \(label): \(vfLabel) is attached to "
                                + "domain \(domainName); detach it (xvf release \(vf.address)) or pass --force")
             }
@@ -121,7 +121,7 @@ public struct VFCountChange {
                 }
             }
             return try VFCountChange(pf: try host.physicalFunction(pf), count: count, inventory: inventory,
-                                     assignments: try host.attachedDevices(),
+                                     holders: try host.holders(),
                                      assignable: assignable, safety: HostSafety(inventory), force: force)
         }
         let first = try plan()

@@ -1,12 +1,13 @@
 import SRIOV
+import XenPCI
 
 extension Host {
     /// Which domain holds each attached device. Off a Xen dom0 there are no domains. On a dom0 a toolstack
     /// that cannot be asked is an error: commands that destroy VFs (`xvf vfs`, `xvf driver`) stop, since
     /// going ahead blind could pull a device out from under a running guest; listing (`xvf list`,
     /// `xvf show`) goes on without holders (`try?`), since it never needs Xen.
-    public func attachedDevices() throws(XVFError) -> DomainAssignments {
+    public func holders() throws(XVFError) -> Holders {
         guard isXenDom0 else { return [:] }
-        return try openToolstack().currentAssignments().mapValues { (id: $0.id, name: Optional($0.name)) }
+        return try openToolstack().currentHolders()
     }
 }
