@@ -595,7 +595,8 @@ step_cfg() {
 # a second VF hot-plugged with xvf assign and hot-unplugged with xvf release; each checked with
 # xl pci-list (the guest slot xvf reports), xenstore's pci backend and the guest's own PCI bus.
 xl_slot() { xl pci-list "$1" | awk -v b="$2" 'NR > 1 && $2 == b { print $1 }'; }
-guest_has_at() { guest_pci "$1" | grep -q " 0000:00:$2=0x8086:0x10ca:igbvf:"; }
+# (Read whole first: `grep -q` in a pipe may stop the writer early, and pipefail calls that a failure.)
+guest_has_at() { local state; state=$(guest_pci "$1"); [[ $state == *" 0000:00:$2=0x8086:0x10ca:igbvf:"* ]]; }
 step_hvm() {
     reset_xen
     set_numvfs "$PF1" 2
