@@ -200,6 +200,8 @@ public struct SimulatedKernel: AttributeWriter {
         }
         tree.makeDirectory(dir + "/net/" + name)
         tree.write(dir + "/net/\(name)/address", mac + "\n")
+        // 0: the NIC's own address (a PF's EEPROM); 1: random, as igbvf and ixgbevf pick one for a VF.
+        tree.write(dir + "/net/\(name)/addr_assign_type", (root.exists(dir + "/physfn") ? "1" : "0") + "\n")
         tree.write(dir + "/net/\(name)/operstate", "down\n")
         tree.write(dir + "/net/\(name)/flags", "0x1002\n")
         // Linux writes this link through the parent (`../../../0000:04:00.0`), so its last component

@@ -448,4 +448,31 @@ import Testing
         let model = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
         #expect(model.stderr.contains("expected ids=8086:10fb, found ids=8086:1521"), "\(model.stderr)")
     }
+
+    /// Without a serial number the PF's permanent MAC tells one card of a model from another; sysfs shows
+    /// it only while the interface keeps the address it came with (`addr_assign_type` 0).
+    @Test func aPFCanBePinnedByItsPermanentMAC() throws {
+        let root = simulatedHost()
+        let ip = try FakeIP()
+        let list = try xvf(["--root", root, "list", "--json"])
+        #expect(list.stdout.contains("\"serial\":\"a0-36-9f-ff-ff-12-34-53\",\"permanent_mac\":\"a0:36:9f:12:34:53\""), "\(list.stdout)")
+        try writeConfig(root, "sriov = [ 'eno52,vfs=3,mac=A0:36:9F:12:34:53' ]\n")
+        #expect(try xvf(["--root", root, "boot"], environment: ip.environment).status == 0)
+        #expect(HostRoot(root).readInteger("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == 3)
+
+        try writeConfig(root, "sriov = [ 'eno52,vfs=2,mac=a0:36:9f:12:34:99' ]\n")
+        let other = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
+        #expect(other.stderr.contains("expected mac=a0:36:9f:12:34:99, found mac=a0:36:9f:12:34:53"), "\(other.stderr)")
+
+        // The MAC was changed (ip link set … address): the permanent one is unknown, and the pin says so.
+        try HostRoot(root).replaceFile("sys/class/net/eno52/addr_assign_type", with: "3\n")
+        let unknown = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
+        #expect(unknown.stderr.contains("its permanent MAC cannot be read"), "\(unknown.stderr)")
+        #expect(try xvf(["--root", root, "list", "--json"]).stdout.contains("\"permanent_mac\":null"))
+
+        try writeConfig(root, "sriov = [ 'eno52,vfs=2,mac=01:00:5e:00:00:01' ]\n")
+        let bad = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("mac=01:00:5e:00:00:01 is a multicast address"), "\(bad.stderr)")
+    }
 }

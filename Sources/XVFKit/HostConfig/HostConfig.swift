@@ -183,11 +183,14 @@ private struct ItemReader {
 
     /// `PF,vfs=N`.
     mutating func count(_ item: XLStatements.Item) throws(XVFError) {
-        let (head, options) = try split("sriov", item, allowed: ["vfs", "serial", "ids"])
+        let (head, options) = try split("sriov", item, allowed: ["vfs", "serial", "ids", "mac"])
+        if let mac = options["mac"], case .failure(let error) = VFLinkSettings.parseMAC(mac) {
+            throw fail("sriov", item, "mac=\(mac) \(error.reason)")
+        }
         if setAsideIfAbsent("sriov", item, head) { return }
         let pf = try physicalFunction("sriov", item, head)
-        if options["serial"] != nil || options["ids"] != nil,
-           let why = identify(pf).mismatch(ids: options["ids"], serial: options["serial"]) {
+        if options["serial"] != nil || options["ids"] != nil || options["mac"] != nil,
+           let why = identify(pf).mismatch(ids: options["ids"], serial: options["serial"], mac: options["mac"]) {
             refused[pf.address] = item.line
             absent.append(HostConfig.AbsentEntry(line: item.line, message: fail("sriov", item, "\(inventory.label(pf)) is "
                 + "not the device this entry pins: \(why); its entries are skipped (put the card back, or pin what "

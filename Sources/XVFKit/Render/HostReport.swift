@@ -68,6 +68,7 @@ extension HostReport.PF {
             ("drivers_autoprobe", sriov.driversAutoprobe.map(JSON.bool) ?? .null),
             ("ids", .string(identity?.ids)),
             ("serial", .string(identity?.serial)),
+            ("permanent_mac", .string(identity?.permanentMAC)),
             ("vfs", .array(vfs.map(\.json))),
         ])
     }
