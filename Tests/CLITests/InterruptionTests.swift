@@ -157,5 +157,15 @@ import Testing
             try "# web1\nname = \"web1\"\nmemory = 512\n".write(toFile: root + "/etc/xen/web1.cfg", atomically: true, encoding: .utf8)
         }
         try walkFiles(["bootline", "eno49/2-3", "--write"]) { _ in }
+        try walkFiles(["cfg", "remove", "/etc/xen/web1.cfg", "0000:04:10.0"]) { root in
+            try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
+            try "# web1\npci = [ '0000:04:10.0', '0000:04:10.4' ]\n".write(toFile: root + "/etc/xen/web1.cfg", atomically: true,
+                                                                            encoding: .utf8)
+        }
+        // modprobe is a stand-in that does nothing: the walk is over the modprobe.d file xvf writes.
+        let fake = temporaryDirectory("fake-modprobe")
+        try "#!/bin/sh\nexit 0\n".write(toFile: fake + "/modprobe", atomically: true, encoding: .utf8)
+        chmod(fake + "/modprobe", 0o755)
+        try walkFiles(["driver", "ixgbe", "--max-vfs", "4", "--persist", "--force"], environment: fakeProgramEnvironment(fake)) { _ in }
     }
 }
