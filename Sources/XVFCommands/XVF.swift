@@ -20,8 +20,8 @@ struct XVF: ParsableCommand {
             64 a command-line usage error.
             """,
         version: XVFVersion.text,
-        subcommands: [List.self, Show.self, VFCount.self, DriverCommand.self, BootLineCommand.self, DomainConfigCommand.self,
-                      Assignable.self, Assign.self, Release.self, BootCommand.self, DoctorCommand.self])
+        subcommands: [ListCommand.self, ShowCommand.self, VFCountCommand.self, DriverCommand.self, BootLineCommand.self, DomainConfigCommand.self,
+                      AssignableCommand.self, AssignCommand.self, ReleaseCommand.self, BootCommand.self, DoctorCommand.self])
 }
 
 /// Options every command takes. They may also stand before the command (`xvf --root DIR list`).

@@ -48,7 +48,7 @@ let targets: [String: (UnsafeBufferPointer<UInt8>) -> Void] = [
                             inventory: scratchHost.inventory)
     },
     "pciback-hide": { bytes in _ = try? PcibackHideList.parse(String(decoding: bytes, as: UTF8.self)) },
-    "ip-json": { bytes in _ = VFLinkState.parse(String(decoding: bytes, as: UTF8.self)) },
+    "ip-json": { bytes in _ = IPLinkReport.parse(String(decoding: bytes, as: UTF8.self)) },
     "modules-alias": { bytes in
         writeScratch("lib/modules/\(SimulatedHost.kernelRelease)/modules.alias", bytes)
         let aliases = ModuleAliases(root: HostRoot(scratchHost.path))

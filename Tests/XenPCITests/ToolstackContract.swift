@@ -72,7 +72,7 @@ struct ToolstackContract {
         let spec = try PCISpec(address: device, permissive: true)
         try toolstack.attach(spec, to: domain)
         #expect(try toolstack.devices(of: domain).contains { $0.address == device })
-        #expect(try toolstack.assignments()[device]?.id == domain)
+        #expect(try toolstack.holders()[device]?.id == domain)
         #expect(try !toolstack.assignableList().contains { $0.address == device })
         #expect((root.readText("sys/bus/pci/drivers/pciback/permissive") ?? "").contains(device.description))
         // Attached already: attaching again (anywhere) is refused.

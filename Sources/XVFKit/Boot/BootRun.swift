@@ -143,7 +143,7 @@ public struct BootRun {
         guard let toolstack else { return "no toolstack" }
         do {
             if let note = try PcibackState.makeAssignable(vf, name: name, rebind: true, override: true, toolstack: toolstack,
-                                                          root: root, explain: { XenFailure.explain($0, device: vf, holders: holders) }) {
+                                                          root: root, explain: { ErrorAdvice.libxl($0, device: vf, holders: holders) }) {
                 notes.append("\(label) (\(vf)): " + note)
             }
             return nil

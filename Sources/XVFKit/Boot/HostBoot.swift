@@ -84,13 +84,13 @@ public enum HostBoot {
                 assignableNames = Dictionary(try toolstack.assignableList().map { ($0.address, $0.name) },
                                              uniquingKeysWith: { a, _ in a })
             } catch {
-                throw XenFailure.explain(error, device: nil)
+                throw ErrorAdvice.libxl(error, device: nil)
             }
         }
         // The NIC's current settings matter only for PFs whose VFs stay: new VFs get every setting.
         let changing = Set(config.counts.filter { inventory[$0.pf]?.sriov?.numVFs != $0.count }.map(\.pf))
         let needState = readLinkState && config.links.contains { !changing.contains($0.pf) }
-        let linkState = needState ? VFLinkState.read(root: host.root) : nil
+        let linkState = needState ? IPLinkReport.read(root: host.root) : nil
         let plan = BootPlan(config: config, inventory: inventory, holders: holders, assignableNames: assignableNames,
                             linkState: linkState)
         let run = BootRun(plan: plan, inventory: inventory, toolstack: toolstack, holders: holders)

@@ -268,7 +268,7 @@ public enum Assignment {
                 if let note = try PcibackState.makeAssignable(
                     device.address, name: nil, rebind: true, override: PcibackState.needsOverride(device, inventory: inventory),
                     toolstack: toolstack, root: root,
-                    explain: { XenFailure.explain($0, device: device.address, domain: choice.domain, holders: choice.holders) }) {
+                    explain: { ErrorAdvice.libxl($0, device: device.address, domain: choice.domain, holders: choice.holders) }) {
                     Warnings.add(note)
                 }
                 madeAssignable.append((device.address, device.driver))
@@ -288,7 +288,7 @@ public enum Assignment {
             try toolstack.attach(choice.spec, to: choice.domain.id)
         } catch {
             let undone = undo()
-            let failure = XenFailure.explain(error, device: primary.address, domain: choice.domain, holders: choice.holders)
+            let failure = ErrorAdvice.libxl(error, device: primary.address, domain: choice.domain, holders: choice.holders)
             throw XVFError(failure.kind, failure.message + (undone.isEmpty ? "" : "; " + undone))
         }
         // 3. read back and verify

@@ -81,7 +81,7 @@ public enum DeviceRelease {
             do {
                 try toolstack.detach(spec, from: holder.id, force: force)
             } catch {
-                let failure = XenFailure.explain(error, device: device.address, domain: holder, holders: holders)
+                let failure = ErrorAdvice.libxl(error, device: device.address, domain: holder, holders: holders)
                 throw XVFError(failure.kind, failure.message + (force ? "" : "; --force detaches without the guest's help"))
             }
             if (try? toolstack.devices(of: holder.id))?.contains(where: { $0.address == device.address }) == true {

@@ -53,7 +53,7 @@ public enum PcibackState {
                 throw XVFError(.failed, "Xen has no quarantine of \(address), and taking it off pciback failed: \(error)")
             }
         } catch {
-            let failure = XenFailure.explain(error, device: address, holders: holders)
+            let failure = ErrorAdvice.libxl(error, device: address, holders: holders)
             throw XVFError(failure.kind, failure.message)
         }
         if rebind && root.linkTarget(driverLink) == nil {

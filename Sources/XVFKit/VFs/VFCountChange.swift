@@ -117,7 +117,7 @@ public struct VFCountChange {
                 do {
                     for device in try toolstack.assignableList() { assignable[device.address] = device.name }
                 } catch {
-                    throw XenFailure.explain(error, device: nil)
+                    throw ErrorAdvice.libxl(error, device: nil)
                 }
             }
             return try VFCountChange(pf: try host.physicalFunction(pf), count: count, inventory: inventory,
@@ -191,7 +191,7 @@ public struct VFCountChange {
                 hostSteps = PcibackState.lettingGo(vf, bound: true, slots: pcibackSlots)
                 for hostStep in hostSteps { log(.host(hostStep)) }
             } catch {
-                throw XenFailure.explain(error, device: vf)
+                throw ErrorAdvice.libxl(error, device: vf)
             }
         }
         for hostStep in hostSteps {
@@ -199,7 +199,7 @@ public struct VFCountChange {
                 try hostStep.perform(on: root)
             } catch {
                 if case .kernel(let sysfs) = error, sysfs.path == Self.numvfsPath(pf) {
-                    throw SRIOVKernelErrors.explain(sysfs, pf: pf, count: Int(sysfs.value) ?? requested)
+                    throw ErrorAdvice.sriovCount(sysfs, pf: pf, count: Int(sysfs.value) ?? requested)
                 }
                 throw XVFError(.failed, error.description)
             }
@@ -207,7 +207,7 @@ public struct VFCountChange {
             // only M enabled"): the count is read back, not assumed.
             if case .writeAttribute(let path, let value) = hostStep, path == Self.numvfsPath(pf),
                let wanted = Int(value), wanted > 0, let enabled = root.readInteger(path), enabled < wanted {
-                throw SRIOVKernelErrors.fewerEnabled(pf: pf, label: label, requested: wanted, enabled: enabled)
+                throw ErrorAdvice.fewerVFsEnabled(pf: pf, label: label, requested: wanted, enabled: enabled)
             }
         }
         return false

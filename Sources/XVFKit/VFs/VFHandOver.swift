@@ -33,7 +33,7 @@ public struct VFHandOver {
     /// The settings the PF driver has for the VF now; nil when they cannot be read (no `ip`, or a tree
     /// whose `ip` would describe this machine).
     func current(root: HostRoot) -> VFLinkSettings? {
-        VFLinkState.read(root: root)?[interface]?[index]
+        IPLinkReport.read(root: root)?[interface]?[index]
     }
 
     /// The step that applies `settings` (only what differs from `current`); nil when nothing differs.

@@ -5,8 +5,8 @@ import SRIOV
 
 /// What to do when the kernel refuses a write to `sriov_numvfs`. Linux 6.1's `sriov_numvfs_store` and
 /// the PF drivers answer with an errno only; these are the causes behind each one on real hosts.
-enum SRIOVKernelErrors {
-    static func explain(_ error: SysfsError, pf: PCIDevice, count: Int) -> XVFError {
+extension ErrorAdvice {
+    static func sriovCount(_ error: SysfsError, pf: PCIDevice, count: Int) -> XVFError {
         let name = pf.interfaceName.map { "\($0) (\(pf.address))" } ?? pf.address.description
         let total = pf.sriov?.totalVFs ?? 0
         let what: String
@@ -37,7 +37,7 @@ enum SRIOVKernelErrors {
     }
 
     /// The write succeeded but the driver enabled fewer VFs: what makes each driver do that.
-    static func fewerEnabled(pf: PCIDevice, label: String, requested: Int, enabled: Int) -> XVFError {
+    static func fewerVFsEnabled(pf: PCIDevice, label: String, requested: Int, enabled: Int) -> XVFError {
         let why: String = switch pf.driver {
         // bnxt_en refuses SR-IOV while the PF's interface is down ("Reject SRIOV config request since if is
         // down!") and returns success with no VF.

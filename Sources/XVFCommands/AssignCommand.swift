@@ -1,7 +1,7 @@
 import ArgumentParser
 import XVFKit
 
-struct Assign: ChangingCommand {
+struct AssignCommand: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "assign",
         abstract: "Give a device to a running domain in one step: check, make assignable, attach, verify.",
@@ -63,7 +63,7 @@ struct Assign: ChangingCommand {
     }
 }
 
-struct Release: ChangingCommand {
+struct ReleaseCommand: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Detach a device from its domain (it stays on pciback); --to-dom0 gives it back to its driver.",

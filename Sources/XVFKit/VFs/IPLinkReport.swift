@@ -4,7 +4,7 @@ import SRIOV
 /// The VF link settings the PF drivers hold now, as `ip -json link show` reports them (its
 /// `vfinfo_list`). They live in the NIC, behind netlink, with no file in sysfs; iproute2 is the tool
 /// every dom0 has for them, so xvf asks it once for all interfaces rather than once per PF or VF.
-public enum VFLinkState {
+public enum IPLinkReport {
     /// Interface → VF index → settings; nil when they cannot be read (no `ip`, a host tree whose `ip`
     /// would describe this machine instead, output xvf does not understand): then every setting is applied.
     static func read(root: HostRoot) -> [String: [Int: VFLinkSettings]]? {

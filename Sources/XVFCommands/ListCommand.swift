@@ -1,7 +1,7 @@
 import ArgumentParser
 import XVFKit
 
-struct List: HostCommand {
+struct ListCommand: HostCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List the SR-IOV PFs with their VFs: address, interface, driver, MAC, IOMMU group, holder.")

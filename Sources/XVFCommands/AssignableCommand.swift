@@ -2,7 +2,7 @@ import ArgumentParser
 import XVFKit
 
 /// `xvf assignable add|list|remove`: xl's pci-assignable-* through libxl.
-struct Assignable: ParsableCommand {
+struct AssignableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assignable",
         abstract: "Make devices ready for guests (bound to pciback, quarantined by Xen), list them, give them back.",
@@ -24,7 +24,7 @@ struct Assignable: ParsableCommand {
         var json = false
 
         func run(on host: Host) throws(XVFError) {
-            say(try AssignableDevices.add(devices, name: name, rebind: !noRebind, on: host, dryRun: dryRun),
+            say(try AssignableSet.add(devices, name: name, rebind: !noRebind, on: host, dryRun: dryRun),
                   terminator: "")
         }
     }
@@ -37,7 +37,7 @@ struct Assignable: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run(on host: Host) throws(XVFError) {
-            print(try AssignableDevices.list(on: host, json: json), terminator: "")
+            print(try AssignableSet.list(on: host, json: json), terminator: "")
         }
     }
 
@@ -54,7 +54,7 @@ struct Assignable: ParsableCommand {
         var json = false
 
         func run(on host: Host) throws(XVFError) {
-            say(try AssignableDevices.remove(devices, rebind: rebind, on: host, dryRun: dryRun), terminator: "")
+            say(try AssignableSet.remove(devices, rebind: rebind, on: host, dryRun: dryRun), terminator: "")
         }
     }
 }

@@ -3,8 +3,8 @@ import XenPCI
 
 /// Turns what libxl said into what the operator should do. The messages matched are the ones a real
 /// Xen 4.17 prints (see the lab notes); anything else is passed on with libxl's own words.
-enum XenFailure {
-    static func explain(_ error: ToolstackError, device: PCIAddress?, domain: XenDomain? = nil,
+extension ErrorAdvice {
+    static func libxl(_ error: ToolstackError, device: PCIAddress?, domain: XenDomain? = nil,
                         holders: [PCIAddress: XenDomain] = [:]) -> XVFError {
         let said = error.log.joined(separator: "\n")
         let subject = device?.description ?? "the device"

@@ -2,7 +2,7 @@ import SRIOV
 import XenPCI
 
 /// `xvf assignable add|list|remove`: xl's pci-assignable steps, through the toolstack, with xvf's checks.
-public enum AssignableDevices {
+public enum AssignableSet {
     public static func add(_ names: [String], name: String?, rebind: Bool, on host: Host,
                            dryRun: Bool) throws(XVFError) -> String {
         var devices: [PCIDevice] = []
@@ -59,7 +59,7 @@ public enum AssignableDevices {
                 if let note = try PcibackState.makeAssignable(
                     device.address, name: name, rebind: rebind, override: PcibackState.needsOverride(device, inventory: inventory),
                     toolstack: toolstack, root: host.root,
-                    explain: { XenFailure.explain($0, device: device.address, holders: holders) }) {
+                    explain: { ErrorAdvice.libxl($0, device: device.address, holders: holders) }) {
                     Warnings.add(note)
                 }
             } catch {
@@ -87,7 +87,7 @@ public enum AssignableDevices {
     public static func list(on host: Host, json: Bool) throws(XVFError) -> String {
         let toolstack = try host.openToolstack()
         let assignable: [AssignableDevice]
-        do { assignable = try toolstack.assignableList() } catch { throw XenFailure.explain(error, device: nil) }
+        do { assignable = try toolstack.assignableList() } catch { throw ErrorAdvice.libxl(error, device: nil) }
         let inventory = try host.inventory()
         func deviceName(_ address: PCIAddress) -> String? {
             guard let device = inventory[address] else { return nil }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import XVFKit
 
-struct VFCount: ChangingCommand {
+struct VFCountCommand: ChangingCommand {
     static let configuration = CommandConfiguration(
         commandName: "vfs",
         abstract: "Set a PF's VF count (0 first when the kernel needs it; 0 to sriov_totalvfs).",

@@ -1,7 +1,7 @@
 import ArgumentParser
 import XVFKit
 
-struct Show: HostCommand {
+struct ShowCommand: HostCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show one device in depth: driver, holder, SR-IOV state and capability, ACS up the path.")
