@@ -121,7 +121,7 @@ extension HostCommand {
         }
         if let host { printLog(of: host) }
         let result = OperationResult(dryRun: dryRun, steps: host?.journal.steps ?? [], warnings: Warnings.take(),
-                                   messages: Output.captured, error: failure)
+                                     messages: Output.captured, error: failure)
         output(result.json.serialized() + "\n")
         if let failure { throw ExitCode(failure.exitCode) }
     }
