@@ -76,6 +76,12 @@ public enum XVFCommandLine {
     /// Parses `arguments` (without the program name), runs the command and exits with xvf's exit code.
     public static func main(_ arguments: [String], backends: HostBackends) -> Never {
         self.backends = backends
+        // `xvf --version` alone is answered before argument-parser builds its tree of every command, which
+        // is two thirds of the instructions the answer costs (callgrind: 5.6M of 8.6M); the text is the same.
+        if arguments == ["--version"] {
+            output(XVFVersion.text + "\n")
+            exit(0)
+        }
         XVF.main(GlobalOptions.hoisted(arguments))
         // ArgumentParser's main returns after a command that succeeded.
         exit(0)
