@@ -47,7 +47,12 @@ xl_attached() { xl pci-list "$1" | awk 'NR > 1 { print $2 }'; }
 lspci_driver() { lspci -D -k -s "$1" | sed -n 's/^[[:space:]]*Kernel driver in use: //p'; }
 guest_log() { echo "$CONSOLE_DIR/guest-$1.log"; }
 # The PCI state the PV guest printed last (its init prints it whenever it changes).
-guest_pci() { grep -a 'XVFLAB-DOMU pci:' "$(guest_log "$1")" 2>/dev/null | tail -n 1; }
+# Only whole lines: a console file can end in a line its writer has not finished.
+guest_pci() {
+    local f; f=$(guest_log "$1")
+    { if [ -n "$(tail -c 1 "$f" 2>/dev/null)" ]; then head -n -1 "$f"; else cat "$f"; fi; } 2>/dev/null |
+        grep -a 'XVFLAB-DOMU pci:' | tail -n 1
+}
 
 # --- helpers for step bodies -------------------------------------------------------------------
 
