@@ -640,9 +640,15 @@ EOF
     local slot1; slot1=$(xo xl_slot labh "$vf1")
     check "xl pci-list labh shows the hot-plugged $vf1 (at ${slot1:-no slot})" test -n "$slot1"
     check_eq "the guest slot of $vf1" "$slot1" "$(sed -n 's/.* at guest slot \([0-9a-f.]*\).*/\1/p' <<<"$out")"
-    xo xenstore-ls "/local/domain/0/backend/pci/$domid/0" >/dev/null
-    check "xenstore's pci backend of labh names $vf1" \
-        bash -c "xenstore-ls /local/domain/0/backend/pci/$domid/0 | grep -q '^dev-[0-9]* = \"$vf1\"'"
+    # Xenstore, as libxl keeps it: the device's own entry says which domain has it; the pci backend,
+    # when libxl wrote one for this HVM guest (4.20 once had none at this point), names it too.
+    local info="/libxl/pci/$(tr ':.' '--' <<<"$vf1")"
+    xenstore-ls -f "/local/domain/0/backend/pci/$domid" 2>&1 | sed 's/^/    /' >&2 || true
+    wait_for "xenstore says labh ($domid) has $vf1 ($info/domid)" 20 bash -c "[ \"\$(xenstore-read $info/domid 2>/dev/null)\" = $domid ]"
+    if xenstore-ls "/local/domain/0/backend/pci/$domid/0" >/dev/null 2>&1; then
+        check "xenstore's pci backend of labh names $vf1" \
+            bash -c "xenstore-ls /local/domain/0/backend/pci/$domid/0 | grep -q '^dev-[0-9]* = \"$vf1\"'"
+    fi
     wait_for "the HVM guest sees $vf1 at 00:$slot1 with igbvf (ACPI hot-plug)" 90 guest_has_at labh "$slot1"
 
     xo "$XVF" release "$vf1" >/dev/null
