@@ -236,7 +236,7 @@ public struct HostRoot: Sendable {
             owner = (info.st_uid, info.st_gid)
         }
         Self.removeStaleTemporaries(of: lastComponent(target), in: directory)
-        let temporary = directory + "/." + lastComponent(target) + ".xvf-\(getpid())"
+        let temporary = directory + "/" + Self.temporaryPrefix(of: lastComponent(target)) + "\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileError(path: temporary, errno: errno) }
         func fail(_ path: String, _ code: Int32) -> FileError {
@@ -282,10 +282,26 @@ public struct HostRoot: Sendable {
     /// Removes the temporaries an earlier replacement of `name` left when its process was killed before
     /// the rename (`.NAME.xvf-PID` whose process is gone), so that no half-written file stays beside it.
     static func removeStaleTemporaries(of name: String, in directory: String) {
-        let prefix = "." + name + ".xvf-"
-        for entry in listDirectory(directory) where entry.hasPrefix(prefix) {
-            guard let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + entry) }
+        for entry in staleTemporaries(inAbsolute: directory) where entry.hasPrefix(temporaryPrefix(of: name)) {
+            unlink(directory + "/" + entry)
+        }
+    }
+
+    /// How a replacement's temporary of `name` is named: `.NAME.xvf-` and the writer's process id.
+    static func temporaryPrefix(of name: String) -> String { "." + name + ".xvf-" }
+
+    /// The temporaries in a directory (relative to the root) whose writer is gone: what a killed
+    /// replacement left, for `xvf doctor` to name.
+    public func staleTemporaries(in relative: String) -> [String] {
+        Self.staleTemporaries(inAbsolute: path(relative))
+    }
+
+    static func staleTemporaries(inAbsolute directory: String) -> [String] {
+        listDirectory(directory).filter { entry in
+            let parts = entry.split(separator: ".xvf-", omittingEmptySubsequences: false)
+            guard entry.hasPrefix("."), parts.count >= 2, let pid = Int32(parts[parts.count - 1]), pid != getpid()
+            else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
         }
     }
 

@@ -192,7 +192,7 @@ public struct Doctor {
         }
         let temporaries = ["etc/xen", "etc/xen/auto", "etc/default/grub.d", "etc/modprobe.d", VFHandOver.directory]
             .flatMap { directory in
-                root.list(directory).filter { $0.hasPrefix(".") && $0.contains(".xvf-") }.map { "/\(directory)/\($0)" }
+                root.staleTemporaries(in: directory).map { "/\(directory)/\($0)" }
             }
         if !temporaries.isEmpty {
             found.append("temporary files of an interrupted write: \(temporaries.joined(separator: " ")) (the files "
