@@ -36,7 +36,7 @@ const struct xvf_xen *xvf_xen_load(const char **release_out, char *why, size_t w
         // cannot resolve its own dependencies is refused here, not half-way through a change.
         void *light = dlopen(library, RTLD_NOW | RTLD_LOCAL);
         if (!light) continue;
-        void *util = NULL;
+        void *util = NULL, *control = NULL;
         XVF_RESOLVE(light, xtl_createlogger_stdiostream);
         XVF_RESOLVE(light, xtl_logger_destroy);
         XVF_RESOLVE(light, libxl_ctx_alloc);
@@ -72,10 +72,22 @@ const struct xvf_xen *xvf_xen_load(const char **release_out, char *why, size_t w
         XVF_RESOLVE(util, xlu_cfg_get_list);
         XVF_RESOLVE(util, xlu_cfg_get_listitem);
         XVF_RESOLVE(util, xlu_pci_parse_spec_string);
+
+        snprintf(library, sizeof library, "libxenctrl.so.%s", release);
+        control = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+        if (!control) {
+            snprintf(why, why_size, "libxenlight.so.%s is installed but %s cannot be loaded (%s)", release, library,
+                     dlerror());
+            goto refused;
+        }
+        XVF_RESOLVE(control, xc_interface_open);
+        XVF_RESOLVE(control, xc_interface_close);
+        XVF_RESOLVE(control, xc_test_assign_device);
         *release_out = release;
         return &loaded;
 
     refused:
+        if (control) dlclose(control);
         if (util) dlclose(util);
         dlclose(light);
         return NULL;

@@ -8,8 +8,8 @@ public struct SimDomain: Sendable, Equatable {
     public var id: UInt32
     public var name: String
     public var kind: Kind
-    /// Created with `passthrough = "enabled"` or a `pci = [...]` line: a PV domain without it refuses
-    /// hot-attach (Xen answers "xc_assign_device failed: Operation not supported").
+    /// Created with `passthrough = "enabled"` or a `pci = [...]` line: a domain without it refuses
+    /// hot-attach, PV and HVM alike (Xen gave it no IOMMU context).
     public var passthrough: Bool
 
     public init(id: UInt32, name: String, kind: Kind = .pv, passthrough: Bool = true) {

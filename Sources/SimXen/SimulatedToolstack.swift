@@ -11,8 +11,9 @@ import XenPCI
 ///   pciback, and rebinds only when asked and a driver was remembered (a refused bind returns -1);
 ///   a name that no device has is ERROR_NOTFOUND;
 /// - attach needs a running domain and an assignable device (on pciback, held by no domain), a vslot
-///   for `BB:DD.*`, seizes first with `seize=1`, applies permissive through pciback, and fails with
-///   Xen's "Operation not supported" for a PV domain created without passthrough;
+///   for `BB:DD.*`, seizes first with `seize=1`, applies permissive through pciback, and fails for a
+///   domain created without passthrough as libxl does: Xen's "Operation not supported" for PV, the
+///   failed test of the assignment ("cannot be assigned - no IOMMU?") for HVM;
 /// - detach needs the device to be attached to that domain and leaves it on pciback, in quarantine.
 /// Its messages are libxl's, so xvf's translation of them is tested too. Domains come from the host's
 /// marker file; xenstore-like state lives in `SimXenstore`.
@@ -191,7 +192,9 @@ public final class SimulatedToolstack: Toolstack {
             throw failure(operation, "error", 1652, "libxl__device_pci_add",
                           "Domain \(domainID):PCI device \(address) already assigned to a different guest?")
         }
-        if domain.kind == .hvm && !hasIOMMU {
+        // Xen's test of the assignment (xc_test_assign_device), which libxl makes for HVM guests only:
+        // a domain without an IOMMU context fails it before the device is looked at.
+        if domain.kind == .hvm && !(hasIOMMU && domain.passthrough) {
             throw failure(operation, "error", 1650, "libxl__device_pci_add",
                           "Domain \(domainID):PCI device \(address) cannot be assigned - no IOMMU?")
         }
@@ -299,6 +302,18 @@ public final class SimulatedToolstack: Toolstack {
         let marker = (root.readText(SimulatedHost.markerFile) ?? "").split(separator: "\n")
         return XenCapabilities(pv: true, hvm: true, passthrough: hasIOMMU, hap: !marker.contains("xen-no-hap"),
                                shadow: !marker.contains("xen-no-shadow"))
+    }
+
+    /// Xen's answer for the domain: an IOMMU context only when the host has an IOMMU and the domain was
+    /// created for passthrough; nothing to say for a device another domain holds (Xen's EINVAL).
+    public func passthroughEnabled(in domainID: UInt32, for device: PCIAddress) throws(ToolstackError) -> Bool? {
+        guard let domain = simulatedDomains.first(where: { $0.id == domainID }) else {
+            throw ToolstackError(operation: "xc_test_assign_device", code: ToolstackError.domainNotFound,
+                                 log: ["domain \(domainID) does not exist"])
+        }
+        guard hasIOMMU && domain.passthrough else { return false }
+        let holder = SimXenstore.load(root)[SimXenstore.info(device) + "/domid"]
+        return holder == nil || holder == String(domainID) ? true : nil
     }
 
     // MARK: helpers

@@ -49,6 +49,7 @@ public final class LibxlToolstack: Toolstack {
     }
 
     deinit {
+        if let control { _ = xl.xc_interface_close(control) }
         _ = xl.libxl_ctx_free(context)
         xl.xtl_logger_destroy(UnsafeMutablePointer<xentoollog_logger>(logger))
     }
@@ -163,6 +164,38 @@ public final class LibxlToolstack: Toolstack {
         let lines = drainLog()
         if rc != 0 { throw ToolstackError(operation: "libxl_get_physinfo", code: rc, log: lines) }
         return capabilities
+    }
+
+    /// One libxenctrl handle, opened by the first question that needs it, logging into libxl's log.
+    private var control: OpaquePointer?
+    private var controlTried = false
+
+    public func passthroughEnabled(in domain: UInt32, for device: PCIAddress) throws(ToolstackError) -> Bool? {
+        drainLog()
+        if !controlTried {
+            controlTried = true
+            control = xl.xc_interface_open(UnsafeMutablePointer<xentoollog_logger>(logger), nil, 0)
+        }
+        guard let control else {
+            drainLog()
+            return nil
+        }
+        // XEN_DOMCTL_test_assign_device, as libxl asks it for HVM guests before an attach: Xen answers
+        // EOPNOTSUPP first of all for a domain without an IOMMU context (iommu_do_domctl), before it
+        // looks at the device; 0 when the device is dom0's or quarantined and could be assigned.
+        let machineSBDF = UInt32(device.domain) << 16 | UInt32(device.bus) << 8 | UInt32(device.device) << 3
+            | UInt32(device.function)
+        let rc = xl.xc_test_assign_device(control, domain, machineSBDF)
+        let error = errno
+        drainLog()
+        if rc == 0 { return true }
+        switch error {
+        case EOPNOTSUPP: return false
+        case ESRCH:
+            throw ToolstackError(operation: "xc_test_assign_device", code: ToolstackError.domainNotFound,
+                                 log: ["domain \(domain) does not exist"])
+        default: return nil
+        }
     }
 
     // MARK: libxl_device_pci

@@ -33,6 +33,12 @@ public protocol Toolstack: AnyObject {
 
     /// `xl info`'s virt_caps (libxl_get_physinfo): whether Xen can pass devices through at all.
     func capabilities() throws(ToolstackError) -> XenCapabilities
+
+    /// Whether the running domain has an IOMMU context, which Xen gives a domain only at its creation
+    /// (`passthrough = "enabled"` or a `pci = [...]` line in its xl config): without one Xen refuses every
+    /// device for it, PV and HVM alike, until it is recreated. Asked with `device` as Xen's own test of an
+    /// assignment; nil when the answer is not that (the device is another domain's, or Xen cannot say).
+    func passthroughEnabled(in domain: UInt32, for device: PCIAddress) throws(ToolstackError) -> Bool?
 }
 
 /// What Xen says the machine can do (`libxl_physinfo`).

@@ -83,7 +83,8 @@ import Testing
 
     @Test func aStepUndoneAfterAFailureSaysSoAndNothingChanged() throws {
         let root = simulatedHost()
-        let failed = try run(["--root", root, "assign", "eno49/2", "--dom", "legacy"])
+        try breakPcibackPermissive(root)
+        let failed = try run(["--root", root, "assign", "eno49/2", "--dom", "web1", "--permissive"])
         #expect(failed.status == 1)
         #expect(failed.outline == ["assignable_add 0000:04:11.0 undone", "attach 0000:04:11.0 failed"])
         #expect(!failed.changed)

@@ -111,6 +111,12 @@ func simulatedHost(_ layout: SimLayout = .dl360()) -> String {
     return path + "/root"
 }
 
+/// Makes every later attach with `permissive=1` fail inside libxl, after xvf made the device assignable:
+/// pciback without its `permissive` file (libxl: "Setting permissive for device failed").
+func breakPcibackPermissive(_ root: String) throws {
+    try FileManager.default.removeItem(atPath: root + "/sys/bus/pci/drivers/pciback/permissive")
+}
+
 /// The environment that puts stand-in programs in `directory` first on `PATH` and declares them as
 /// stand-ins (`XVF_FAKE_BIN`), which xvf requires before it runs a program for a host tree.
 func fakeProgramEnvironment(_ directory: String) -> [String: String] {

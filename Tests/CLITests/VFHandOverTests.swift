@@ -62,7 +62,8 @@ import Testing
         let root = simulatedHost()
         let ip = try FakeIP()
         try pristine(ip)
-        let result = try xvf(["--root", root, "assign", "eno49/2", "--dom", "legacy", "--mac", "52:54:00:aa:00:02", "--json"],
+        try breakPcibackPermissive(root)
+        let result = try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1", "--permissive", "--mac", "52:54:00:aa:00:02", "--json"],
                              environment: ip.environment)
         #expect(result.status == 1)
         #expect(linkSets(ip) == ["link set dev eno49 vf 2 mac 52:54:00:aa:00:02", "link set dev eno49 vf 2 mac 00:00:00:00:00:00"])

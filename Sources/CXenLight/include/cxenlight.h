@@ -1,5 +1,6 @@
 // Xen's toolstack libraries as xvf reaches them: libxl (passthrough, domains), libxlutil (xl's config and
-// PCI spec parsers) and xentoollog (libxl's logger), loaded with dlopen when a command first needs them.
+// PCI spec parsers), xentoollog (libxl's logger) and one call of libxenctrl (which libxl itself is built
+// on), loaded with dlopen when a command first needs them.
 //
 // Nothing here links against Xen: one xvf binary runs on Xen 4.17 (Debian 12, XCP-ng 8.3) and Xen 4.20
 // (Debian 13), and `xvf list` starts without mapping Xen's libraries at all. Each function is called
@@ -17,6 +18,7 @@
 #include <libxl.h>
 #include <libxl_utils.h>
 #include <libxlutil.h>
+#include <xenctrl.h>
 
 #define XVF_XEN_FUNCTION(name) __typeof__(name) *_Nonnull name
 
@@ -52,6 +54,11 @@ struct xvf_xen {
     XVF_XEN_FUNCTION(xlu_cfg_get_list);
     XVF_XEN_FUNCTION(xlu_cfg_get_listitem);
     XVF_XEN_FUNCTION(xlu_pci_parse_spec_string);
+    // libxenctrl (loaded by libxenlight, which needs it): libxl has no call that says whether a running
+    // domain was created with an IOMMU context, and Xen's own test is one domctl away.
+    XVF_XEN_FUNCTION(xc_interface_open);
+    XVF_XEN_FUNCTION(xc_interface_close);
+    XVF_XEN_FUNCTION(xc_test_assign_device);
 };
 
 /// The Xen releases xvf loads, newest first, as their sonames spell them (libxenlight.so.4.20): release
@@ -59,7 +66,7 @@ struct xvf_xen {
 size_t xvf_xen_release_count(void);
 const char *_Nonnull xvf_xen_release(size_t index);
 
-/// Loads libxenlight and libxlutil of the first release in `xvf_xen_release` that is installed and
+/// Loads libxenlight, libxlutil and libxenctrl of the first release in `xvf_xen_release` that is installed and
 /// returns their functions, with the release ("4.20") in `release`. Returns NULL with the reason in `why`:
 /// empty when no release is installed, else what makes the installed one unusable (a library or function
 /// missing). Not thread-safe: the caller loads once.

@@ -18,6 +18,9 @@ final class RecordedToolstack: Toolstack {
     func assignableList() throws(ToolstackError) -> [AssignableDevice] { try inner.assignableList() }
     func devices(of domain: UInt32) throws(ToolstackError) -> [AttachedDevice] { try inner.devices(of: domain) }
     func capabilities() throws(ToolstackError) -> XenCapabilities { try inner.capabilities() }
+    func passthroughEnabled(in domain: UInt32, for device: PCIAddress) throws(ToolstackError) -> Bool? {
+        try inner.passthroughEnabled(in: domain, for: device)
+    }
 
     func assignableAdd(_ address: PCIAddress, name: String?, rebind: Bool) throws(ToolstackError) {
         try recorded("assignable_add", address.description, Self.assignableAddDetail(address, name: name, rebind: rebind)) {

@@ -35,6 +35,22 @@ extension Toolstack {
         return found
     }
 
+    /// Refuses a domain Xen gave no IOMMU context at its creation, before anything is changed: its attach
+    /// would end in libxl's "xc_assign_device failed: Operation not supported" (PV) or "cannot be
+    /// assigned - no IOMMU?" (HVM), after the device had been taken from dom0. Passes when Xen cannot say.
+    func requirePassthrough(in domain: XenDomain, for device: PCIAddress) throws(XVFError) {
+        let enabled: Bool?
+        do { enabled = try passthroughEnabled(in: domain.id, for: device) } catch {
+            throw ErrorAdvice.libxl(error, device: device, domain: domain)
+        }
+        guard enabled == false else { return }
+        if let capabilities = try? capabilities(), !capabilities.passthrough {
+            let advice = ErrorAdvice.noIOMMU(device)
+            throw XVFError(advice.kind, advice.message + "; nothing was changed")
+        }
+        throw ErrorAdvice.createdWithoutPassthrough(domain, device: device, libxlSaid: nil)
+    }
+
     /// `holders()` as xvf's error.
     func currentHolders() throws(XVFError) -> [PCIAddress: XenDomain] {
         do { return try holders() } catch { throw XVFError(.failed, "cannot read the domains' devices: \(error)") }

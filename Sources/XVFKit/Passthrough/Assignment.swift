@@ -161,10 +161,46 @@ public enum Assignment {
             try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
                                          force: request.force)
         }
+        try toolstack.requirePassthrough(in: domain, for: devices[0].address)
         let handOver = devices.count == 1 ? VFHandOver(devices[0], inventory: inventory) : nil
         try checkSettings(request, handOver: handOver, label: inventory.label(devices[0]), root: inventory.root)
         return Choice(devices: devices, spec: try selection.spec(for: devices[0].address), domain: domain, holders: holders,
                       handOver: handOver, settings: request.settings)
+    }
+
+    /// Spec options that do nothing for this guest's type, as libxl 4.17–4.20 passes them on: for a PV
+    /// guest msitranslate and power_mgmt go only into pciback's opts, which it ignores, and rdm_policy is
+    /// Xen's rule for mapping reserved memory into a translated (HVM) guest; for an HVM guest only the
+    /// qemu-xen-traditional device model reads msitranslate and power_mgmt (libxl gives qemu-xen neither).
+    static func ineffectiveOptions(_ spec: PCISpec, domain: XenDomain) -> String? {
+        let modelOnly = [("msitranslate", spec.msitranslate), ("power_mgmt", spec.powerManagement)]
+            .filter { $0.1 != nil }.map(\.0)
+        var names: [String] = []
+        var why: [String] = []
+        switch domain.kind {
+        case .pv:
+            if !modelOnly.isEmpty {
+                names += modelOnly
+                why.append("\(modelOnly.joined(separator: " and ")) for an HVM guest's device model")
+            }
+            if spec.rdmPolicy != nil {
+                names.append("rdm_policy")
+                why.append("rdm_policy for the reserved memory Xen maps into HVM guests")
+            }
+        case .hvm:
+            if !modelOnly.isEmpty {
+                names += modelOnly
+                why.append("only the qemu-xen-traditional device model reads \(modelOnly.count == 1 ? "it" : "them"); "
+                           + "libxl does not pass \(modelOnly.count == 1 ? "it" : "them") to qemu-xen")
+            }
+        case .pvh, .unknown:
+            break
+        }
+        guard !names.isEmpty else { return nil }
+        let one = names.count == 1
+        return "domain \(domain.id) (\(domain.name)) is \(domain.kind == .pv ? "PV" : "HVM"): "
+            + "\(names.joined(separator: " and ")) \(one ? "has" : "have") no effect on it (\(why.joined(separator: ", "))); "
+            + "\(one ? "it is" : "they are") passed on as given"
     }
 
     /// Link settings are for one VF whose PF has an interface, and need `ip`.
@@ -219,6 +255,7 @@ public enum Assignment {
             }
             return "\(label) is already attached to \(domainText); nothing to do\n"
         }
+        if let note = ineffectiveOptions(choice.spec, domain: choice.domain) { Warnings.add(note) }
         var report = ""
         var madeAssignable: [(PCIAddress, String?)] = []
         var settingsBack: HostStep?
@@ -341,7 +378,9 @@ public enum Assignment {
             try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
                                          force: request.force)
         }
+        if let toolstack, let domain { try toolstack.requirePassthrough(in: domain, for: devices[0].address) }
         let spec = try selection.spec(for: devices[0].address)
+        if let domain, let note = ineffectiveOptions(spec, domain: domain) { Warnings.add(note) }
         let label = inventory.label(devices[0])
         let handOver = devices.count == 1 ? VFHandOver(devices[0], inventory: inventory) : nil
         try checkSettings(request, handOver: handOver, label: label, root: host.root)
@@ -370,7 +409,9 @@ public enum Assignment {
         step += 1
         journal.plan("attach", target: devices[0].address.description,
                      detail: RecordedToolstack.attachDetail(spec, domain: domain.map { "\($0.id)" } ?? request.domain))
-        lines.append("  \(step). attach: libxl_device_pci_add \(spec.canonical) to \(domainText)")
+        lines.append("  \(step). attach: libxl_device_pci_add \(spec.canonical) to \(domainText)"
+                     + (domain?.kind == .hvm ? " (an HVM guest gets it from its device model, QEMU's xen-pci-passthrough, "
+                        + "hot-plugged through ACPI)" : ""))
         step += 1
         lines.append("  \(step). verify: the domain lists it" + (spec.permissive == true
             ? "; /sys/bus/pci/drivers/pciback/permissive lists it" : "")

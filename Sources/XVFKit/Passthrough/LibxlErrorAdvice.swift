@@ -9,14 +9,14 @@ extension ErrorAdvice {
         let said = error.log.joined(separator: "\n")
         let subject = device?.description ?? "the device"
         let domainText = domain.map { "domain \($0.id) (\($0.name))" } ?? "the domain"
-        if said.contains("xc_assign_device failed: Operation not supported") {
-            return XVFError(.failed, "\(domainText) refuses hot-attach: it was created without PCI passthrough. Add "
-                            + "passthrough = \"enabled\" (or a pci = [ '\(subject)' ] line) to its xl config and recreate it "
-                            + "(xl shutdown, then xl create); libxl said: xc_assign_device failed: Operation not supported")
+        // A domain without an IOMMU context, as libxl words it for PV (Xen's refusal of the assignment) and
+        // for HVM (Xen's test of it; the device was quarantined, so the host has an IOMMU).
+        for words in ["xc_assign_device failed: Operation not supported", "cannot be assigned - no IOMMU"]
+        where said.contains(words) {
+            if let domain { return createdWithoutPassthrough(domain, device: device, libxlSaid: words) }
         }
         if said.contains("failed to quarantine") || said.contains("no IOMMU") {
-            return XVFError(.failed, "Xen could not take \(subject) for passthrough: there is no IOMMU, or it is off. "
-                            + "Enable VT-d/AMD-Vi in the firmware and check `xl dmesg | grep -i iommu`")
+            return noIOMMU(device)
         }
         if said.contains("is not assignable") || said.contains("already assigned to a different guest") {
             if let device, let holder = holders[device] {
@@ -43,5 +43,18 @@ extension ErrorAdvice {
         }
         return XVFError(.failed, "libxl refused (\(error.operation), \(error.codeName))"
                         + (error.reason.map { ": " + $0 } ?? ""))
+    }
+
+    /// The domain cannot take devices until it is recreated for passthrough; the same fix for PV and HVM.
+    static func createdWithoutPassthrough(_ domain: XenDomain, device: PCIAddress?, libxlSaid: String?) -> XVFError {
+        XVFError(.failed, "domain \(domain.id) (\(domain.name)) refuses hot-attach: it was created without PCI passthrough "
+                 + "(Xen gives a guest its IOMMU context only at creation). Add passthrough = \"enabled\" (or a "
+                 + "pci = [ '\(device?.description ?? "BDF")' ] line) to its xl config and recreate it (xl shutdown, then xl create)"
+                 + (libxlSaid.map { "; libxl said: \($0)" } ?? "; nothing was changed"))
+    }
+
+    static func noIOMMU(_ device: PCIAddress?) -> XVFError {
+        XVFError(.failed, "Xen could not take \(device?.description ?? "the device") for passthrough: there is no IOMMU, or it "
+                 + "is off. Enable VT-d/AMD-Vi in the firmware and check `xl dmesg | grep -i iommu`")
     }
 }
