@@ -602,6 +602,21 @@ step_cfg() {
 # 5c. An HVM guest (the lab's one HVM boot, ~2 minutes under TCG): cfg add + xl create with a VF, then
 # a second VF hot-plugged with xvf assign and hot-unplugged with xvf release; each checked with
 # xl pci-list (the guest slot xvf reports), xenstore's pci backend and the guest's own PCI bus.
+write_hvm_cfg() { # NAME FILE CONSOLE-LOG
+    cat >"$2" <<EOF
+# HVM guest of the xvf lab: dom0's kernel booted directly, its console on a serial file.
+name = "$1"
+type = "hvm"
+kernel = "$DOMU_KERNEL"
+ramdisk = "$DOMU_RAMDISK"
+extra = "console=ttyS0 quiet"
+serial = "file:$3"
+vnc = 0
+sdl = 0
+memory = 256
+vcpus = 1
+EOF
+}
 xl_slot() { xl pci-list "$1" | awk -v b="$2" 'NR > 1 && $2 == b { print $1 }'; }
 # (Read whole first: `grep -q` in a pipe may stop the writer early, and pipefail calls that a failure.)
 guest_has_at() { local state; state=$(guest_pci "$1"); [[ $state == *" 0000:00:$2=0x8086:0x10ca:igbvf:"* ]]; }
@@ -611,19 +626,7 @@ step_hvm() {
     set_numvfs "$PF1" 2
     local vf0 vf1; vf0=$(vf_of "$PF1" 0); vf1=$(vf_of "$PF1" 1)
     local cfg=/root/labh.cfg log; log=$(guest_log labh)
-    cat >"$cfg" <<EOF
-# HVM guest of the xvf lab: dom0's kernel booted directly, its console on a serial file.
-name = "labh"
-type = "hvm"
-kernel = "$DOMU_KERNEL"
-ramdisk = "$DOMU_RAMDISK"
-extra = "console=ttyS0 quiet"
-serial = "file:$log"
-vnc = 0
-sdl = 0
-memory = 256
-vcpus = 1
-EOF
+    write_hvm_cfg labh "$cfg" "$log"
     xo "$XVF" assignable add "$vf0" >/dev/null
     xo "$XVF" cfg add "$cfg" "$vf0" >/dev/null
     check "the HVM config has a pci line naming $vf0" grep -Eq "^pci *= *\[.*$vf0" "$cfg"
@@ -657,6 +660,39 @@ EOF
     # One condition, retried: the guest's console file can end in a line QEMU has not finished writing.
     wait_for "the HVM guest no longer sees $vf1 and still has $vf0" 90 hvm_released "$slot0" "$slot1"
     reset_xen
+}
+
+# 5d. Guests created without passthrough, PV and HVM (created, not booted: Xen decides at creation):
+# xl's own attach fails, each in its own words, and xvf refuses up front, leaving the VF on igbvf.
+step_no_passthrough() {
+    reset_xen
+    set_numvfs "$PF1" 1
+    local vf name out rc; vf=$(vf_of "$PF1" 0)
+    write_domu_cfg labnp /root/labnp.cfg
+    write_hvm_cfg labnph /root/labnph.cfg "$(guest_log labnph)"
+    for name in labnp labnph; do
+        xo xl create "/root/$name.cfg" >/dev/null
+        wait_for "udev settled for $vf on igbvf" 30 bash -c "[ \"\$(basename \"\$(readlink $(sys "$vf")/driver)\")\" = igbvf ]"
+        rc=0; out=$("$XVF" assign "$vf" --dom "$name" 2>&1) || rc=$?
+        printf '%s\n' "$out" >&2
+        check_eq "xvf assign to $name: exit code" 1 "$rc"
+        check "xvf says $name was created without passthrough" grep -q "created without PCI passthrough" <<<"$out"
+        check "xvf says nothing was changed" grep -q "nothing was changed$" <<<"$out"
+        check_is "$vf driver after the refusal" igbvf "$(driver_of "$vf")"
+        check "$vf not in xl pci-assignable-list" bash -c "! xl pci-assignable-list | grep -q '$vf'"
+        # Xen's own answer, through xl: the fact xvf's check stands on.
+        xo xl pci-assignable-add "$vf" >/dev/null
+        rc=0; out=$(xl pci-attach "$name" "$vf" 2>&1) || rc=$?
+        printf '%s\n' "$out" >&2
+        check "xl pci-attach to $name fails" test "$rc" != 0
+        if [ "$name" = labnp ]; then
+            check "libxl: xc_assign_device failed: Operation not supported" grep -q "xc_assign_device failed: Operation not supported" <<<"$out"
+        else
+            check "libxl: cannot be assigned - no IOMMU?" grep -q "cannot be assigned - no IOMMU" <<<"$out"
+        fi
+        xo xl pci-assignable-remove -r "$vf" >/dev/null
+        xo xl destroy "$name" >/dev/null
+    done
 }
 
 step_cfg_line() {
@@ -817,6 +853,7 @@ if [ "$BOOT" = 1 ]; then
     step 5a "cfg add: xl create honours the pci line" step_cfg "cfg add"
     step 5b "cfg line" step_cfg_line "cfg line"
     step 5c "HVM guest: cfg add + xl create, assign hot-plug and release" step_hvm "cfg add" assign release
+    step 5d "guests created without passthrough (PV, HVM): xl fails, xvf refuses first" step_no_passthrough assign
     step 7 "doctor" step_doctor doctor
     # Last: it changes the boot configuration and asks for the reboot.
     step 6a "bootline --write + persistent max_vfs" step_bootline_write bootline driver
