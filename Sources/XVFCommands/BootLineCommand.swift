@@ -20,12 +20,8 @@ struct BootLineCommand: ChangingCommand {
     var json = false
 
     func run(on host: Host) throws(XVFError) {
-        let inventory = try host.inventory()
-        // Held from reading the files to replacing them, so that two writers at once do not lose an edit.
-        let lock = write && !dryRun ? try HostLock(host.root) : nil
-        defer { withExtendedLifetime(lock) {} }
-        let line = try BootLine(devices, inventory: inventory, safety: HostSafety(inventory), force: force)
-        let steps = try line.fileSteps()
+        let outcome = try BootLine.run(devices, host: host, force: force, write: write, dryRun: dryRun)
+        let (line, steps) = (outcome.line, outcome.steps)
         var text = "# dom0 Linux command line (/\(BootLine.grubFile)):\n\(line.kernelLine)\n\n"
         text += "# modprobe.d, for xen-pciback as a module (/\(BootLine.modprobeFile)):\n"
         text += line.modprobeLines.joined(separator: "\n") + "\n"
@@ -41,16 +37,14 @@ struct BootLineCommand: ChangingCommand {
             say("/\(BootLine.grubFile) and /\(BootLine.modprobeFile) already say this; nothing to do")
             return
         }
-        if dryRun || !write {
-            for step in steps {
-                say(step)
-                if case .replaceFile(_, let content) = step { say(content.indented) }
-                host.journal.plan(step)
-            }
+        for step in steps {
+            say(step)
+            if dryRun, case .replaceFile(_, let content) = step { say(content.indented) }
+        }
+        if dryRun {
             say("dry run: nothing was changed")
             return
         }
-        try line.write(steps) { say($0) }
         for line in line.followUp(after: steps) { say(line) }
     }
 }

@@ -58,10 +58,10 @@ struct DomainConfigAdd: ChangingCommand {
     var json = false
 
     func run(on host: Host) throws(XVFError) {
-        try DomainConfigAdd.apply(try DomainConfigChange.add(specs, to: file, host: host), dryRun: dryRun)
+        DomainConfigAdd.render(try DomainConfigChange.run(.add(specs), file: file, host: host, dryRun: dryRun), dryRun: dryRun)
     }
 
-    static func apply(_ change: DomainConfigChange, dryRun: Bool) throws(XVFError) {
+    static func render(_ change: DomainConfigChange, dryRun: Bool) {
         for note in change.edit.notes { say("note: " + note) }
         guard change.changes else {
             say("\(change.edit.filename) already says this; nothing to do")
@@ -69,11 +69,9 @@ struct DomainConfigAdd: ChangingCommand {
         }
         say(change.edit.diff)
         if dryRun {
-            change.plan()
             say("dry run: nothing was changed")
             return
         }
-        try change.write()
         say("wrote \(change.edit.filename): pci = [ "
               + change.edit.after.map { "'\($0)'" }.joined(separator: ", ") + " ]")
     }
@@ -91,6 +89,6 @@ struct DomainConfigRemove: ChangingCommand {
     var json = false
 
     func run(on host: Host) throws(XVFError) {
-        try DomainConfigAdd.apply(try DomainConfigChange.remove(devices, from: file, host: host), dryRun: dryRun)
+        DomainConfigAdd.render(try DomainConfigChange.run(.remove(devices), file: file, host: host, dryRun: dryRun), dryRun: dryRun)
     }
 }

@@ -31,31 +31,24 @@ public enum HostBoot {
             return Outcome(summary: "dry run: \(plan.actions.count) step\(plan.actions.count == 1 ? "" : "s") planned; "
                            + "nothing was changed", failures: plan.problems.map(\.message), notes: [])
         }
-        // A bad config, or a program that must not run for this root, is refused before anything is
-        // touched (not even the lock file). This first plan assumes every VF link setting differs, so it
-        // runs the programs the real plan may run, without asking `ip` (which runs once, under the lock).
-        let (unchecked, _) = try prepare(configPath: configPath, only: only, filename: filename, dryRun: false,
-                                         on: host, readLinkState: false)
-        if unchecked.isEmpty {
-            return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
-        }
-        // The plan that is carried out is made under the lock, on a fresh reading of the host: a
-        // concurrent `xvf vfs` or `xvf assign` may have changed it meanwhile.
-        let lock = try HostLock(host.root)
-        defer { withExtendedLifetime(lock) {} }
-        host.reload()
-        let (plan, planned) = try prepare(configPath: configPath, only: only, filename: filename, dryRun: false, on: host)
-        var run = planned
-        if plan.isEmpty {
-            return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
-        }
-        run.apply(log: log)
-        host.reload()
-        let summary = run.failures.isEmpty
-            ? "done: the host matches \(filename)"
-            : "\(run.done) step\(run.done == 1 ? "" : "s") done, \(run.failures.count) failed; fix the causes above "
-                + "and run `xvf boot` again (it applies only what is still missing)"
-        return Outcome(summary: summary, failures: run.failures, notes: run.notes)
+        // A bad config, or a program that must not run for this root, is refused by the first plan. It
+        // assumes every VF link setting differs, so it checks the programs the real plan may run, without
+        // asking `ip` (which runs once, for the plan made under the lock).
+        return try host.change(plan: { (locked) throws(XVFError) in
+            try prepare(configPath: configPath, only: only, filename: filename, dryRun: false, on: host,
+                        readLinkState: locked)
+        }, unchanged: { planned in
+            planned.0.isEmpty ? Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: []) : nil
+        }, apply: { planned in
+            var run = planned.1
+            run.apply(log: log)
+            host.reload()
+            let summary = run.failures.isEmpty
+                ? "done: the host matches \(filename)"
+                : "\(run.done) step\(run.done == 1 ? "" : "s") done, \(run.failures.count) failed; fix the causes above "
+                    + "and run `xvf boot` again (it applies only what is still missing)"
+            return Outcome(summary: summary, failures: run.failures, notes: run.notes)
+        })
     }
 
     /// Reads the host and the config and plans what differs; checks the plan's programs unless `dryRun`.
@@ -71,12 +64,7 @@ public enum HostBoot {
                            + "commented example) or name one with --config FILE")
         }
         let config = only.map { whole.only($0) } ?? whole
-        let toolstack: (any Toolstack)?
-        if host.isXenDom0 {
-            toolstack = dryRun ? try? host.openToolstack() : try host.openToolstack()
-        } else {
-            toolstack = nil
-        }
+        let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
         let holders = try toolstack?.currentHolders() ?? [:]
         var assignableNames: [PCIAddress: String?]?
         if let toolstack {

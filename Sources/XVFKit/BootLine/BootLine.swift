@@ -201,13 +201,42 @@ public struct BootLine {
         root.readFile(file).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// What `xvf bootline` came to: the line, the file steps that make the files say it, and whether
+    /// they were written.
+    public struct Outcome {
+        public let line: BootLine
+        public let steps: [HostStep]
+        public let written: Bool
+    }
+
+    /// Plans the line and its two files; with `write` (and not `dryRun`) writes what differs, planned
+    /// again under the host lock on a fresh reading of the host and the files, so that two writers at
+    /// once do not lose an edit. A dry run records its steps as planned.
+    public static func run(_ names: [String], host: Host, force: Bool, write: Bool,
+                           dryRun: Bool) throws(XVFError) -> Outcome {
+        func plan() throws(XVFError) -> Outcome {
+            let inventory = try host.inventory()
+            let line = try BootLine(names, inventory: inventory, safety: HostSafety(inventory), force: force)
+            return Outcome(line: line, steps: try line.fileSteps(), written: false)
+        }
+        guard write && !dryRun else {
+            let planned = try plan()
+            if dryRun { for step in planned.steps { host.journal.plan(step) } }
+            return planned
+        }
+        return try host.change(plan: { _ throws(XVFError) in try plan() }, unchanged: { $0.steps.isEmpty ? $0 : nil },
+                               apply: { (planned) throws(XVFError) in
+            try planned.line.write(planned.steps)
+            return Outcome(line: planned.line, steps: planned.steps, written: true)
+        })
+    }
+
     /// Writes the changed files; if the second write fails, the first goes back to what it was.
-    public func write(_ steps: [HostStep], log: (HostStep) -> Void) throws(XVFError) {
+    func write(_ steps: [HostStep]) throws(XVFError) {
         var written: [(path: String, old: String?)] = []
         for step in steps {
             guard case .replaceFile(let path, _) = step else { continue }
             let old = existing(path)
-            log(step)
             do {
                 try step.perform(on: root)
                 written.append((path, old))

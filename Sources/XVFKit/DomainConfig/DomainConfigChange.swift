@@ -10,34 +10,59 @@ public struct DomainConfigChange {
     /// The file, relative to the host root.
     public let path: String
     public let edit: DomainConfigPCIList
-    let root: HostRoot
-    /// Held from the reading of the file to its replacement, so that two `cfg add` to one file at once
-    /// both land (each edits what the other wrote) instead of the later one writing over the earlier.
-    let lock: HostLock
 
-    public static func add(_ specs: [String], to file: String, host: Host) throws(XVFError) -> DomainConfigChange {
+    /// What `cfg add` and `cfg remove` do to the file's pci list.
+    public enum Request: Sendable {
+        /// Specs or device names to add.
+        case add([String])
+        /// Devices to take out.
+        case remove([String])
+    }
+
+    /// Plans the edit and, unless `dryRun`, makes it: under the host lock the file is read and edited
+    /// again before it is replaced, so that two `cfg add` to one file at once both land (each edits what
+    /// the other wrote) instead of the later one writing over the earlier. Returns the edit, made or planned.
+    public static func run(_ request: Request, file: String, host: Host, dryRun: Bool) throws(XVFError) -> DomainConfigChange {
+        func plan() throws(XVFError) -> DomainConfigChange {
+            switch request {
+            case .add(let specs): try add(specs, to: file, host: host)
+            case .remove(let devices): try remove(devices, from: file, host: host)
+            }
+        }
+        if dryRun {
+            let change = try plan()
+            if change.changes { host.journal.plan(.replaceFile(path: change.path, content: change.edit.edited)) }
+            return change
+        }
+        return try host.change(plan: { _ throws(XVFError) in try plan() }, unchanged: { $0.changes ? nil : $0 },
+                               apply: { (change) throws(XVFError) in
+            do { try host.root.replaceFile(change.path, with: change.edit.edited) } catch {
+                throw XVFError(.failed, "\(error)")
+            }
+            return change
+        })
+    }
+
+    static func add(_ specs: [String], to file: String, host: Host) throws(XVFError) -> DomainConfigChange {
         let parsed = try PCISpecs.parse(specs, host: host)
-        let lock = try HostLock(host.root)
         let (path, text) = try read(file, root: host.root)
         do {
-            return DomainConfigChange(path: path, edit: try .add(parsed, to: text, filename: file), root: host.root, lock: lock)
+            return DomainConfigChange(path: path, edit: try .add(parsed, to: text, filename: file))
         } catch {
             throw XVFError(error.unavailable ? .unavailable : .badInput, error.description)
         }
     }
 
-    public static func remove(_ devices: [String], from file: String, host: Host) throws(XVFError) -> DomainConfigChange {
+    static func remove(_ devices: [String], from file: String, host: Host) throws(XVFError) -> DomainConfigChange {
         let addresses = try PCISpecs.parse(devices, host: host).map { (spec) throws(XVFError) -> PCIAddress in
             guard let address = spec.address else {
                 throw XVFError(.badInput, "'\(spec.canonical)' names no device address; name the device by BDF")
             }
             return address
         }
-        let lock = try HostLock(host.root)
         let (path, text) = try read(file, root: host.root)
         do {
-            return DomainConfigChange(path: path, edit: try .remove(addresses, from: text, filename: file), root: host.root,
-                                      lock: lock)
+            return DomainConfigChange(path: path, edit: try .remove(addresses, from: text, filename: file))
         } catch {
             throw XVFError(error.unavailable ? .unavailable : .badInput, error.description)
         }
@@ -45,16 +70,6 @@ public struct DomainConfigChange {
 
     /// Whether the file changes at all.
     public var changes: Bool { edit.edited != edit.original }
-
-    /// Records the write in the command's plan (a dry run).
-    public func plan() {
-        if changes { root.journal?.plan(.replaceFile(path: path, content: edit.edited)) }
-    }
-
-    /// Replaces the file with the edited text (atomically; its mode is kept).
-    public func write() throws(XVFError) {
-        do { try root.replaceFile(path, with: edit.edited) } catch { throw XVFError(.failed, error.description) }
-    }
 
     /// The file as a path under the root: absolute paths are the host's (under `--root`), relative ones
     /// are taken from the current directory.

@@ -104,10 +104,9 @@ public struct DriverReload {
         self.steps = steps
     }
 
-    /// `xvf driver`: plans the reload and performs it, or with `dryRun` only logs its steps; returns what
-    /// to tell the user. The reload destroys the driver's VFs, so it is planned again under the host lock
-    /// on a fresh reading of the host: a concurrent `xvf assign` cannot be attaching one of them. A refusal
-    /// comes from the first plan, before anything is touched (not even the lock file).
+    /// `xvf driver`: plans the reload and performs it (`Host.change`), or with `dryRun` only logs its
+    /// steps; returns what to tell the user. The reload destroys the driver's VFs, and the plan made under
+    /// the host lock is the one carried out, so a concurrent `xvf assign` cannot be attaching one of them.
     public static func run(driver: String, maxVFs: String, persist: Bool, force: Bool, on host: Host, dryRun: Bool,
                            log: (HostStep) -> Void) throws(XVFError) -> String {
         func plan() throws(XVFError) -> DriverReload {
@@ -115,22 +114,22 @@ public struct DriverReload {
             return try DriverReload(driver: driver, maxVFs: maxVFs, persist: persist, inventory: inventory,
                                     holders: try host.holders(), safety: HostSafety(inventory), force: force)
         }
-        let first = try plan()
         if dryRun {
-            for step in first.steps {
+            for step in try plan().steps {
                 log(step)
                 host.journal.plan(step)
             }
             return "dry run: nothing was changed"
         }
-        try ProgramGuard.check(first.steps, root: host.root)
-        let lock = try HostLock(host.root)
-        defer { withExtendedLifetime(lock) {} }
-        host.reload()
-        let reload = try plan()
-        try reload.apply(to: host.root, log: log)
-        host.reload()
-        return reload.summary
+        return try host.change(plan: { (locked) throws(XVFError) in
+            let reload = try plan()
+            if !locked { try ProgramGuard.check(reload.steps, root: host.root) }
+            return reload
+        }, apply: { (reload) throws(XVFError) in
+            try reload.apply(to: host.root, log: log)
+            host.reload()
+            return reload.summary
+        })
     }
 
     /// Performs the steps; when one fails, puts back the modprobe.d file and loads the driver again

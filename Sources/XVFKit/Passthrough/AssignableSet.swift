@@ -5,83 +5,104 @@ import XenPCI
 public enum AssignableSet {
     public static func add(_ names: [String], name: String?, rebind: Bool, on host: Host,
                            dryRun: Bool) throws(XVFError) -> String {
-        var devices: [PCIDevice] = []
-        for text in names {
-            for found in try host.resolve(text) {
-                guard let device = found.device else { throw XVFError(.badInput, "'\(text)': \(found.address) does not exist yet") }
-                devices.append(device)
-            }
-        }
-        if name != nil && devices.count != 1 {
-            throw XVFError(.badInput, "--name gives one device a name; \(devices.count) devices were named")
-        }
         if let name {
             do { _ = try PCISpec(address: nil, name: name) } catch { throw XVFError(.badInput, error.description) }
         }
-        let toolstack = dryRun ? (host.isXenDom0 ? try? host.openToolstack() : nil) : try host.openToolstack()
-        let inventory = try host.inventory()
-        let holders = try toolstack?.currentHolders() ?? [:]
-        for device in devices {
-            try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, action: "make assignable")
-        }
-        // Already assignable under the name asked for (or with no name asked): nothing to do, so a second
-        // identical run changes nothing.
-        let assignable = Dictionary(((try? toolstack?.assignableList()) ?? []).map { ($0.address, $0.name) },
-                                    uniquingKeysWith: { first, _ in first })
-        func alreadyDone(_ device: PCIDevice) -> Bool {
-            guard device.driver == "pciback", let current = assignable[device.address] else { return false }
-            return name == nil || current == name
+        let toolstack = try host.planningToolstack(dryRun: dryRun)
+        func plan() throws(XVFError) -> AddPlan {
+            try AddPlan(names, name: name, toolstack: toolstack, host: host)
         }
         guard let toolstack, !dryRun else {
-            for device in devices where !alreadyDone(device) {
+            let planned = try plan()
+            for device in planned.devices where !planned.alreadyDone(device) {
                 host.journal.plan("assignable_add", target: device.address.description,
                                   detail: RecordedToolstack.assignableAddDetail(device.address, name: name, rebind: rebind))
             }
-            return "dry run: nothing changed\n" + devices.map { device in
+            return "dry run: nothing changed\n" + planned.devices.map { device in
                 "  libxl_device_pci_assignable_add \(device.address) rebind=\(rebind ? 1 : 0)"
                     + (name.map { " name=\($0)" } ?? "")
                     + (device.driver == "pciback" ? " (already on pciback)" : " (unbind from \(device.driver ?? "no driver"), bind to pciback)")
             }.joined(separator: "\n") + "\n"
         }
-        let lock = try HostLock(host.root)
-        defer { withExtendedLifetime(lock) {} }
-        var report = ""
-        // The devices this run moved to pciback, with the driver each had: a later failure gives them back,
-        // so that `assignable add A B` either does all of it or none of it.
-        var moved: [(PCIAddress, String?)] = []
-        for device in devices {
-            let label = inventory.label(device)
-            if alreadyDone(device) {
-                report += "\(label): already on pciback; assignable\n"
-                continue
+        return try host.change(plan: { _ throws(XVFError) in try plan() }, apply: { (planned) throws(XVFError) in
+            try planned.apply(rebind: rebind, toolstack: toolstack, root: host.root)
+        })
+    }
+
+    /// The devices `assignable add` names, checked, with what libxl already has.
+    struct AddPlan {
+        var devices: [PCIDevice] = []
+        var name: String?
+        var inventory: HostInventory
+        var holders: [PCIAddress: XenDomain]
+        var assignable: [PCIAddress: String?]
+
+        init(_ names: [String], name: String?, toolstack: (any Toolstack)?, host: Host) throws(XVFError) {
+            for text in names {
+                for found in try host.resolve(text) {
+                    guard let device = found.device else { throw XVFError(.badInput, "'\(text)': \(found.address) does not exist yet") }
+                    devices.append(device)
+                }
             }
-            do {
-                if let note = try PcibackState.makeAssignable(
-                    device.address, name: name, rebind: rebind, override: PcibackState.needsOverride(device, inventory: inventory),
-                    toolstack: toolstack, root: host.root,
-                    explain: { ErrorAdvice.libxl($0, device: device.address, holders: holders) }) {
-                    Warnings.add(note)
-                }
-            } catch {
-                // libxl stops half-way (no IOMMU to quarantine, a refused bind): a device that left its
-                // driver is given back with the ones done before.
-                if device.driver != "pciback",
-                   host.root.linkTarget("sys/bus/pci/devices/\(device.address)/driver") != device.driver {
-                    moved.append((device.address, device.driver))
-                }
-                let undone = host.root.undoing {
-                    moved.reversed().map {
-                        PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: host.root)
-                    }
-                }
-                throw XVFError(error.kind, error.message + (undone.isEmpty ? "" : "; " + undone.joined(separator: "; ")))
+            if name != nil && devices.count != 1 {
+                throw XVFError(.badInput, "--name gives one device a name; \(devices.count) devices were named")
             }
-            if device.driver != "pciback" { moved.append((device.address, device.driver)) }
-            report += device.driver == "pciback"
-                ? "\(label): already on pciback; assignable\n"
-                : "\(label): assignable (was on \(device.driver ?? "no driver")\(rebind ? ", remembered for remove --rebind" : ""))\n"
+            self.name = name
+            inventory = try host.inventory()
+            holders = try toolstack?.currentHolders() ?? [:]
+            for device in devices {
+                try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, action: "make assignable")
+            }
+            assignable = Dictionary(((try? toolstack?.assignableList()) ?? []).map { ($0.address, $0.name) },
+                                    uniquingKeysWith: { first, _ in first })
         }
-        return report
+
+        /// Already assignable under the name asked for (or with no name asked): nothing to do, so a second
+        /// identical run changes nothing.
+        func alreadyDone(_ device: PCIDevice) -> Bool {
+            guard device.driver == "pciback", let current = assignable[device.address] else { return false }
+            return name == nil || current == name
+        }
+
+        func apply(rebind: Bool, toolstack: any Toolstack, root: HostRoot) throws(XVFError) -> String {
+            var report = ""
+            // The devices this run moved to pciback, with the driver each had: a later failure gives them back,
+            // so that `assignable add A B` either does all of it or none of it.
+            var moved: [(PCIAddress, String?)] = []
+            for device in devices {
+                let label = inventory.label(device)
+                if alreadyDone(device) {
+                    report += "\(label): already on pciback; assignable\n"
+                    continue
+                }
+                do {
+                    if let note = try PcibackState.makeAssignable(
+                        device.address, name: name, rebind: rebind, override: PcibackState.needsOverride(device, inventory: inventory),
+                        toolstack: toolstack, root: root,
+                        explain: { ErrorAdvice.libxl($0, device: device.address, holders: holders) }) {
+                        Warnings.add(note)
+                    }
+                } catch {
+                    // libxl stops half-way (no IOMMU to quarantine, a refused bind): a device that left its
+                    // driver is given back with the ones done before.
+                    if device.driver != "pciback",
+                       root.linkTarget("sys/bus/pci/devices/\(device.address)/driver") != device.driver {
+                        moved.append((device.address, device.driver))
+                    }
+                    let undone = root.undoing {
+                        moved.reversed().map {
+                            PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
+                        }
+                    }
+                    throw XVFError(error.kind, error.message + (undone.isEmpty ? "" : "; " + undone.joined(separator: "; ")))
+                }
+                if device.driver != "pciback" { moved.append((device.address, device.driver)) }
+                report += device.driver == "pciback"
+                    ? "\(label): already on pciback; assignable\n"
+                    : "\(label): assignable (was on \(device.driver ?? "no driver")\(rebind ? ", remembered for remove --rebind" : ""))\n"
+            }
+            return report
+        }
     }
 
     public static func list(on host: Host, json: Bool) throws(XVFError) -> String {
@@ -111,73 +132,79 @@ public enum AssignableSet {
     }
 
     public static func remove(_ names: [String], rebind: Bool, on host: Host, dryRun: Bool) throws(XVFError) -> String {
-        let toolstack = dryRun ? (host.isXenDom0 ? try? host.openToolstack() : nil) : try host.openToolstack()
-        let named = Dictionary(((try? toolstack?.assignableList()) ?? []).compactMap { device in
-            device.name.map { ($0, device.address) }
-        }, uniquingKeysWith: { first, _ in first })
-        // Like xl: an argument is a name first, then a device.
-        var targets: [(AssignableReference, String)] = []
-        for text in names {
-            if named[text] != nil {
-                targets.append((.name(text), text))
-                continue
-            }
-            for found in try host.resolve(text) { targets.append((.address(found.address), found.address.description)) }
-        }
+        let toolstack = try host.planningToolstack(dryRun: dryRun)
+        func plan() throws(XVFError) -> RemovePlan { try RemovePlan(names, toolstack: toolstack, host: host) }
         guard let toolstack, !dryRun else {
-            for (reference, _) in targets {
-                let target: String
-                switch reference {
-                case .address(let address): target = address.description
-                case .name(let name): target = named[name]?.description ?? reference.description
-                }
-                host.journal.plan("assignable_remove", target: target,
+            let planned = try plan()
+            for (reference, _, address) in planned.targets {
+                host.journal.plan("assignable_remove", target: address?.description ?? reference.description,
                                   detail: RecordedToolstack.assignableRemoveDetail(reference, rebind: rebind))
             }
-            return "dry run: nothing changed\n" + targets.map {
+            return "dry run: nothing changed\n" + planned.targets.map {
                 "  libxl_device_pci_assignable_remove \($0.0) rebind=\(rebind ? 1 : 0)"
             }.joined(separator: "\n") + "\n"
         }
-        let lock = try HostLock(host.root)
-        defer { withExtendedLifetime(lock) {} }
-        let holders = try toolstack.currentHolders()
-        let resolved = targets.map { reference, text -> (AssignableReference, String, PCIAddress?) in
-            switch reference {
-            case .address(let address): (reference, text, address)
-            case .name(let name): (reference, text, named[name])
+        return try host.change(plan: { _ throws(XVFError) in try plan() }, apply: { (planned) throws(XVFError) in
+            try planned.apply(rebind: rebind, toolstack: toolstack, root: host.root)
+        })
+    }
+
+    /// What `assignable remove` names (like xl, a name first, then a device), none held by a domain.
+    struct RemovePlan {
+        /// Each argument as libxl is asked for it, as the user wrote it, and the device it is (nil for a
+        /// name libxl does not know).
+        var targets: [(AssignableReference, String, PCIAddress?)] = []
+        var holders: [PCIAddress: XenDomain]
+
+        init(_ names: [String], toolstack: (any Toolstack)?, host: Host) throws(XVFError) {
+            let named = Dictionary(((try? toolstack?.assignableList()) ?? []).compactMap { device in
+                device.name.map { ($0, device.address) }
+            }, uniquingKeysWith: { first, _ in first })
+            for text in names {
+                if let address = named[text] {
+                    targets.append((.name(text), text, address))
+                    continue
+                }
+                for found in try host.resolve(text) {
+                    targets.append((.address(found.address), found.address.description, found.address))
+                }
+            }
+            holders = try toolstack?.currentHolders() ?? [:]
+            // Refused before any is removed, so that a refusal changes nothing.
+            for (_, _, address) in targets {
+                if let address, let holder = holders[address] {
+                    throw XVFError(.failed, "\(address) is attached to domain \(holder.id) (\(holder.name)); "
+                                   + "`xvf release \(address)` first")
+                }
             }
         }
-        // Refused before any is removed, so that a refusal changes nothing.
-        for (_, _, address) in resolved {
-            if let address, let holder = holders[address] {
-                throw XVFError(.failed, "\(address) is attached to domain \(holder.id) (\(holder.name)); "
-                               + "`xvf release \(address)` first")
+
+        func apply(rebind: Bool, toolstack: any Toolstack, root: HostRoot) throws(XVFError) -> String {
+            var report = ""
+            let assignableNow = Set(((try? toolstack.assignableList()) ?? []).map(\.address))
+            for (_, text, address) in targets {
+                guard let address else { continue }
+                let driverNow = root.linkTarget("sys/bus/pci/devices/\(address)/driver")
+                // Nothing of it on pciback or in libxl: already given back (a second run), unless a remove that
+                // was interrupted left it without the driver --rebind asks for.
+                if !assignableNow.contains(address), !PcibackState.has(address, root: root), !(rebind && driverNow == nil) {
+                    report += "\(text): not assignable (\(driverNow.map { "on \($0)" } ?? "no driver")); nothing to do\n"
+                    continue
+                }
+                let driver: String?
+                do {
+                    driver = try PcibackState.giveBack(address, rebind: rebind, toolstack: toolstack, root: root,
+                                                       holders: holders)
+                } catch {
+                    // Those removed before stay removed (putting them back would need their names and drivers
+                    // again): the error names them, so the user knows where the host stands.
+                    let done = report.split(separator: "\n").joined(separator: "; ")
+                    throw XVFError(error.kind, error.message + (done.isEmpty ? "" : "; done before the failure: " + done))
+                }
+                report += "\(text): no longer assignable; " + (driver.map { "on \($0)" } ?? "no driver"
+                    + (rebind ? " (none was remembered)" : " (add --rebind to give it back to its driver)")) + "\n"
             }
+            return report
         }
-        var report = ""
-        let assignableNow = Set(((try? toolstack.assignableList()) ?? []).map(\.address))
-        for (_, text, address) in resolved {
-            guard let address else { continue }
-            let driverNow = host.root.linkTarget("sys/bus/pci/devices/\(address)/driver")
-            // Nothing of it on pciback or in libxl: already given back (a second run), unless a remove that
-            // was interrupted left it without the driver --rebind asks for.
-            if !assignableNow.contains(address), !PcibackState.has(address, root: host.root), !(rebind && driverNow == nil) {
-                report += "\(text): not assignable (\(driverNow.map { "on \($0)" } ?? "no driver")); nothing to do\n"
-                continue
-            }
-            let driver: String?
-            do {
-                driver = try PcibackState.giveBack(address, rebind: rebind, toolstack: toolstack, root: host.root,
-                                                   holders: holders)
-            } catch {
-                // Those removed before stay removed (putting them back would need their names and drivers
-                // again): the error names them, so the user knows where the host stands.
-                let done = report.split(separator: "\n").joined(separator: "; ")
-                throw XVFError(error.kind, error.message + (done.isEmpty ? "" : "; done before the failure: " + done))
-            }
-            report += "\(text): no longer assignable; " + (driver.map { "on \($0)" } ?? "no driver"
-                + (rebind ? " (none was remembered)" : " (add --rebind to give it back to its driver)")) + "\n"
-        }
-        return report
     }
 }

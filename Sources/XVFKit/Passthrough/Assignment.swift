@@ -33,19 +33,14 @@ public enum Assignment {
     /// Carries the request out (or, with `dryRun`, prints the plan) and returns the report.
     public static func run(_ request: AssignRequest, on host: Host, dryRun: Bool) throws(XVFError) -> String {
         let selection = try Selection(request, host: host)
-        if dryRun {
-            let toolstack = host.isXenDom0 ? try? host.openToolstack() : nil
-            return try plan(selection, request, host: host, toolstack: toolstack)
-        }
-        let toolstack = try host.openToolstack()
-        // Refuse before touching anything (not even the lock file), then again under the lock.
-        _ = try choose(selection, request, inventory: try host.inventory(), toolstack: toolstack)
-        let lock = try HostLock(host.root)
-        defer { withExtendedLifetime(lock) {} }
-        host.reload()
-        let inventory = try host.inventory()
-        let choice = try choose(selection, request, inventory: inventory, toolstack: toolstack)
-        return try perform(choice, inventory: inventory, toolstack: toolstack, root: host.root)
+        let toolstack = try host.planningToolstack(dryRun: dryRun)
+        guard let toolstack, !dryRun else { return try plan(selection, request, host: host, toolstack: toolstack) }
+        return try host.change(plan: { _ throws(XVFError) in
+            let inventory = try host.inventory()
+            return (try choose(selection, request, inventory: inventory, toolstack: toolstack), inventory)
+        }, apply: { (planned) throws(XVFError) in
+            try perform(planned.0, inventory: planned.1, toolstack: toolstack, root: host.root)
+        })
     }
 
     /// The device (or pool) the request names and the options to attach with.

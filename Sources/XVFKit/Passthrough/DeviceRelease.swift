@@ -6,45 +6,64 @@ import XenPCI
 public enum DeviceRelease {
     public static func run(_ deviceText: String, domain domainText: String?, force: Bool, toDom0: Bool,
                            on host: Host, dryRun: Bool) throws(XVFError) -> String {
-        let device = try host.device(deviceText)
-        let toolstack: (any Toolstack)?
-        if dryRun {
-            toolstack = host.isXenDom0 ? try? host.openToolstack() : nil
-        } else {
-            toolstack = try host.openToolstack()
+        let toolstack = try host.planningToolstack(dryRun: dryRun)
+        func plan() throws(XVFError) -> Plan {
+            try Plan(deviceText, domain: domainText, toDom0: toDom0, toolstack: toolstack, host: host)
         }
-        let inventory = try host.inventory()
-        let label = inventory.label(device)
-        let holders = try toolstack?.currentHolders() ?? [:]
-        let holder = holders[device.address]
-        if let domainText, let toolstack {
-            let wanted = try toolstack.resolveDomain(domainText)
-            if let holder, holder.id != wanted.id {
-                throw XVFError(.failed, "\(label) is attached to domain \(holder.id) (\(holder.name)), not to domain "
-                               + "\(wanted.id) (\(wanted.name)); leave out --dom or name that domain")
-            }
-            if holder == nil { throw XVFError(.failed, "\(label) is not attached to domain \(wanted.id) (\(wanted.name))") }
-        }
-        let onPciback = inventory[device.address]?.driver == "pciback"
-        let handOver = VFHandOver(device, inventory: inventory)
-        let settingsBack = try handOver.flatMap { (handOver) throws(XVFError) in
-            try settingsToPutBack(handOver, host: host, inventory: inventory)
-        }
-        // A VF detached before (by xl, or a release stopped half-way) may still have its settings to put back.
-        let onlySettings = holder == nil && settingsBack != nil && !(toDom0 && onPciback)
-        // A give-back interrupted after pciback let go and before a driver took it: only the probe is left.
-        let unbound = inventory[device.address]?.driver == nil
-        if toolstack != nil && holder == nil && !(toDom0 && (onPciback || unbound)) && !onlySettings {
-            throw XVFError(.failed, "\(label) is not attached to any domain"
-                           + (onPciback ? "; it is on pciback (add --to-dom0 to give it back to dom0)" : "; nothing to release"))
-        }
-        let spec: PCISpec
-        do { spec = try PCISpec(address: device.address) } catch { throw XVFError(.badInput, error.description) }
-
         guard let toolstack, !dryRun else {
+            return try plan().dryRun(domain: domainText, force: force, toDom0: toDom0, withToolstack: toolstack != nil, host: host)
+        }
+        return try host.change(plan: { _ throws(XVFError) in try plan() }, apply: { (planned) throws(XVFError) in
+            try release(planned, force: force, toDom0: toDom0, toolstack: toolstack, host: host)
+        })
+    }
+
+    /// What a release finds and will do, read from the host (again under the lock).
+    struct Plan {
+        var device: PCIDevice
+        var label: String
+        var holders: [PCIAddress: XenDomain]
+        var holder: XenDomain?
+        var handOver: VFHandOver?
+        var settingsBack: SettingsBack?
+        /// A VF detached before (by xl, or a release stopped half-way) may still have its settings to put back.
+        var onlySettings: Bool
+        var spec: PCISpec
+
+        init(_ deviceText: String, domain domainText: String?, toDom0: Bool, toolstack: (any Toolstack)?,
+             host: Host) throws(XVFError) {
+            device = try host.device(deviceText)
+            let inventory = try host.inventory()
+            label = inventory.label(device)
+            holders = try toolstack?.currentHolders() ?? [:]
+            holder = holders[device.address]
+            if let domainText, let toolstack {
+                let wanted = try toolstack.resolveDomain(domainText)
+                if let holder, holder.id != wanted.id {
+                    throw XVFError(.failed, "\(label) is attached to domain \(holder.id) (\(holder.name)), not to domain "
+                                   + "\(wanted.id) (\(wanted.name)); leave out --dom or name that domain")
+                }
+                if holder == nil { throw XVFError(.failed, "\(label) is not attached to domain \(wanted.id) (\(wanted.name))") }
+            }
+            let onPciback = inventory[device.address]?.driver == "pciback"
+            handOver = VFHandOver(device, inventory: inventory)
+            settingsBack = try handOver.flatMap { (handOver) throws(XVFError) in
+                try settingsToPutBack(handOver, host: host, inventory: inventory)
+            }
+            onlySettings = holder == nil && settingsBack != nil && !(toDom0 && onPciback)
+            // A give-back interrupted after pciback let go and before a driver took it: only the probe is left.
+            let unbound = inventory[device.address]?.driver == nil
+            if toolstack != nil && holder == nil && !(toDom0 && (onPciback || unbound)) && !onlySettings {
+                throw XVFError(.failed, "\(label) is not attached to any domain"
+                               + (onPciback ? "; it is on pciback (add --to-dom0 to give it back to dom0)" : "; nothing to release"))
+            }
+            do { spec = try PCISpec(address: device.address) } catch { throw XVFError(.badInput, error.description) }
+        }
+
+        func dryRun(domain domainText: String?, force: Bool, toDom0: Bool, withToolstack: Bool, host: Host) -> String {
             var lines = ["dry run: would release \(label); nothing changed"]
             let from = holder.map { "domain \($0.id) (\($0.name))" } ?? domainText.map { "domain \($0)" } ?? "the domain that holds it"
-            if !onlySettings && (holder != nil || toolstack == nil) {
+            if !onlySettings && (holder != nil || !withToolstack) {
                 host.journal.plan("detach", target: device.address.description,
                                   detail: RecordedToolstack.detachDetail(device.address.description,
                                                                          domain: holder.map { "\($0.id)" } ?? domainText ?? "?", force: force))
@@ -70,12 +89,12 @@ public enum DeviceRelease {
             }
             return lines.joined(separator: "\n") + "\n"
         }
-        // Checked without the lock so that a refusal leaves no trace; checked again under it.
-        let lock = try HostLock(host.root)
-        defer { withExtendedLifetime(lock) {} }
-        if try toolstack.currentHolders()[device.address]?.id != holder?.id {
-            throw XVFError(.failed, "\(label) changed hands while xvf was starting; run the command again")
-        }
+    }
+
+    static func release(_ plan: Plan, force: Bool, toDom0: Bool, toolstack: any Toolstack,
+                        host: Host) throws(XVFError) -> String {
+        let (device, label, holder, holders, handOver, settingsBack, spec) =
+            (plan.device, plan.label, plan.holder, plan.holders, plan.handOver, plan.settingsBack, plan.spec)
         var report = ""
         if let holder {
             do {

@@ -101,15 +101,14 @@ public struct VFCountChange {
         self.steps = steps
     }
 
-    /// `xvf vfs`: plans the change and applies it, or with `dryRun` only logs its steps; returns what to
-    /// tell the user. The change destroys VFs, so it is planned again under the host lock on a fresh
-    /// reading of the host: a concurrent `xvf assign` cannot be attaching a VF it destroys. A refusal
-    /// comes from the first plan, before anything is touched (not even the lock file).
+    /// `xvf vfs`: plans the change and applies it (`Host.change`), or with `dryRun` only logs its steps;
+    /// returns what to tell the user. The change destroys VFs, and the plan made under the host lock is
+    /// the one carried out, so a concurrent `xvf assign` cannot be attaching a VF it destroys.
     public static func run(pf: String, count: String, force: Bool, on host: Host, dryRun: Bool,
                            log: (Step) -> Void) throws(XVFError) -> String {
         // On a dom0 the toolstack says which VFs libxl has made assignable; dry runs plan without it
         // when it cannot be opened.
-        let toolstack: (any Toolstack)? = host.isXenDom0 ? (dryRun ? try? host.openToolstack() : try host.openToolstack()) : nil
+        let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
         func plan() throws(XVFError) -> VFCountChange {
             let inventory = try host.inventory()
             var assignable: [PCIAddress: String?] = [:]
@@ -124,21 +123,21 @@ public struct VFCountChange {
                                      holders: try host.holders(),
                                      assignable: assignable, safety: HostSafety(inventory), force: force)
         }
-        let first = try plan()
         if dryRun {
+            let first = try plan()
             for step in first.steps {
                 log(step)
                 host.journal.plan(step)
             }
             return first.steps.isEmpty ? first.summary : "dry run: nothing was changed"
         }
-        let lock = try HostLock(host.root)
-        defer { withExtendedLifetime(lock) {} }
-        host.reload()
-        let change = try plan()
-        try change.apply(to: host.root, toolstack: toolstack, log: log)
-        host.reload()
-        return change.summary
+        return try host.change(plan: { _ throws(XVFError) in try plan() },
+                               unchanged: { $0.steps.isEmpty ? $0.summary : nil },
+                               apply: { (change) throws(XVFError) in
+            try change.apply(to: host.root, toolstack: toolstack, log: log)
+            host.reload()
+            return change.summary
+        })
     }
 
     /// Performs the steps, reporting each before it is taken. When one fails, what was changed is put
