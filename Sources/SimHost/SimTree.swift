@@ -19,11 +19,18 @@ struct SimTree {
         write(relative, bytes: Array(text.utf8))
     }
 
+    /// Each simulated file is replaced whole (a temporary beside it, then rename), as a sysfs attribute
+    /// changes in one step: a process killed between two simulated kernel writes never leaves one of the
+    /// simulated kernel's files empty or half-written.
     func write(_ relative: String, bytes: [UInt8]) {
-        let fd = open(root.path(relative), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        precondition(fd >= 0, "simulated host: cannot write \(root.path(relative))")
+        let path = root.path(relative)
+        let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        let temporary = String(path[..<slash]) + ".sim-\(getpid())-" + String(path[slash...])
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        precondition(fd >= 0, "simulated host: cannot write \(path)")
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)
+        precondition(rename(temporary, path) == 0, "simulated host: cannot replace \(path)")
     }
 
     /// A relative symbolic link at `linkPath` to `target`, the way sysfs makes them (`../../devices/…`).
