@@ -30,4 +30,19 @@ public enum SimInterruption {
         }
         if number == killAt { kill(getpid(), SIGKILL) }
     }
+
+    private static let fileCounter = Mutex(0)
+    private static let killInWrite: Int? = getenv("XVF_SIM_KILL_IN_WRITE").flatMap { Int(String(cString: $0)) }
+
+    /// Called before each file a simulated kernel write changes: `XVF_SIM_KILL_IN_WRITE=N` kills the
+    /// process just before the Nth such change of the run (the middle of a system call, for the kernel's
+    /// journal to undo).
+    static func fileChange(_ relative: String) {
+        guard let killInWrite else { return }
+        let number = fileCounter.withLock { n in
+            n += 1
+            return n
+        }
+        if number == killInWrite { kill(getpid(), SIGKILL) }
+    }
 }

@@ -3,14 +3,18 @@ import Glibc
 #endif
 import SRIOV
 
-/// File-system operations on a simulated host tree, by paths relative to its root.
+/// File-system operations on a simulated host tree, by paths relative to its root. Inside a simulated
+/// kernel write each change is kept in the kernel's journal first (`SimKernelJournal`).
 struct SimTree {
     let root: HostRoot
 
     func makeDirectory(_ relative: String) {
         var current = root.prefix
+        var made = ""
         for part in relative.split(separator: "/") {
             current += "/" + part
+            made += (made.isEmpty ? "" : "/") + part
+            if access(current, F_OK) != 0 { SimKernelJournal.keep(made, in: root) }
             mkdir(current, 0o755)
         }
     }
@@ -23,6 +27,7 @@ struct SimTree {
     /// changes in one step: a process killed between two simulated kernel writes never leaves one of the
     /// simulated kernel's files empty or half-written.
     func write(_ relative: String, bytes: [UInt8]) {
+        SimKernelJournal.keep(relative, in: root)
         let path = root.path(relative)
         let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
         let temporary = String(path[..<slash]) + ".sim-\(getpid())-" + String(path[slash...])
@@ -42,17 +47,20 @@ struct SimTree {
               linkDirectory[linkDirectory.startIndex + common] == targetParts[common] { common += 1 }
         let up = Array(repeating: "..", count: linkDirectory.count - common)
         let relativeTarget = (up + targetParts[common...].map(String.init)).joined(separator: "/")
+        SimKernelJournal.keep(linkPath, in: root)
         unlink(root.path(linkPath))
         symlink(relativeTarget, root.path(linkPath))
     }
 
     /// A symbolic link with exactly this target text.
     func rawLink(_ linkPath: String, target: String) {
+        SimKernelJournal.keep(linkPath, in: root)
         unlink(root.path(linkPath))
         symlink(target, root.path(linkPath))
     }
 
     func remove(_ relative: String) {
+        SimKernelJournal.keep(relative, in: root)
         unlink(root.path(relative))
     }
 
@@ -61,8 +69,16 @@ struct SimTree {
         let path = root.path(relative)
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
+        SimKernelJournal.keep(relative, in: root)
+        removeTreeUnkept(relative)
+    }
+
+    private func removeTreeUnkept(_ relative: String) {
+        let path = root.path(relative)
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
         if (info.st_mode & S_IFMT) == S_IFDIR {
-            for name in root.list(relative) { removeTree(relative + "/" + name) }
+            for name in root.list(relative) { removeTreeUnkept(relative + "/" + name) }
             rmdir(path)
         } else {
             unlink(path)

@@ -21,6 +21,11 @@ public struct SimulatedKernel: AttributeWriter {
 
     public func write(_ value: String, to relativePath: String, in root: HostRoot) throws(SysfsError) {
         SimInterruption.operation("write \(relativePath)")
+        // All of one write, or none of it, as for the real kernel's system call.
+        try SimKernelJournal.around(root) { () throws(SysfsError) in try carryOut(value, to: relativePath, in: root) }
+    }
+
+    private func carryOut(_ value: String, to relativePath: String, in root: HostRoot) throws(SysfsError) {
         let state = loadState(root)
         let text = value.hasSuffix("\n") ? String(value.dropLast()) : value
         func fail(_ code: Int32) -> SysfsError { SysfsError(path: relativePath, value: value, errno: code) }

@@ -14,6 +14,8 @@ extension HostBackends {
                 throw XVFError(.unavailable, "\(plain.displayPath) is not a simulated host (no \(SimulatedHost.markerFile)); "
                                + "write one with `xvf-sim DIR`, or run the real xvf on a real host")
             }
+            // A simulated write a killed process left half-done is undone before xvf reads the tree.
+            SimKernelJournal.recover(plain)
             return HostRoot(path, attributeWriter: SimulatedKernel())
         },
         toolstack: { root throws(XVFError) in SimulatedToolstack(root: root) })

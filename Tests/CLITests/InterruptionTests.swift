@@ -64,6 +64,36 @@ import Testing
         return points.count
     }
 
+    /// A kill in the middle of one simulated kernel write (between two of the many files a VF count or
+    /// a bind changes) is undone by the simulator's kernel journal before the next xvf reads the tree:
+    /// the tree is the one a kill just before that write leaves, as for a system call that never ran, and
+    /// running the command again converges.
+    @Test("a kernel write killed half-way never happened", arguments: [["vfs", "eno51", "0"], ["assignable", "add", "eno49/2"]])
+    func aKernelWriteKilledHalfWayNeverHappened(command: [String]) throws {
+        let reference = simulatedHost()
+        #expect(try xvf(["--root", reference] + command).status == 0)
+        let expected = state(reference)
+        var points = 0
+        for change in 1... {
+            let root = simulatedHost()
+            let operations = temporaryDirectory("operations") + "/log"
+            let killed = try xvf(["--root", root] + command,
+                                 environment: ["XVF_SIM_KILL_IN_WRITE": "\(change)", "XVF_SIM_OPERATIONS": operations])
+            guard killed.status == SIGKILL else { break }
+            points += 1
+            #expect(HostRoot(root).exists(SimKernelJournal.file), "killed at file change \(change): no journal left to undo")
+            // The write in progress is the last operation logged; the same command killed just before it.
+            let started = ((try? String(contentsOfFile: operations, encoding: .utf8)) ?? "").split(separator: "\n")
+            let beforeIt = simulatedHost()
+            #expect(try xvf(["--root", beforeIt] + command, environment: ["XVF_SIM_KILL_AT": "\(started.count)"]).status == SIGKILL)
+            #expect(try xvf(["--root", root, "list", "--json"]).status == 0)
+            #expect(differences(state(root), state(beforeIt)) == [], "killed at file change \(change), in \(started.last ?? "?")")
+            #expect(try xvf(["--root", root] + command).status == 0)
+            #expect(differences(state(root), expected) == [], "killed at file change \(change), run again")
+        }
+        #expect(points >= 5, "\(command) changes only \(points) files")
+    }
+
     @Test func bootConvergesFromEveryPoint() throws {
         let ip = try BootTests.FakeIP()
         try ip.report([:])
