@@ -25,6 +25,18 @@ const char *xvf_xen_release(size_t index) { return releases[index]; }
 // Filled by the one successful load; the libraries stay mapped for the life of the process.
 static struct xvf_xen loaded;
 
+// Another library of the release libxenlight belongs to, by its soname (its name in `library`, for the
+// messages); NULL with the reason in `why`.
+static void *open_companion(const char *stem, const char *release, char *library, size_t library_size, char *why,
+                            size_t why_size) {
+    snprintf(library, library_size, "%s.so.%s", stem, release);
+    void *handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    if (!handle)
+        snprintf(why, why_size, "libxenlight.so.%s is installed but %s cannot be loaded (%s)", release, library,
+                 dlerror());
+    return handle;
+}
+
 const struct xvf_xen *xvf_xen_load(const char **release_out, char *why, size_t why_size) {
     why[0] = '\0';
     *release_out = NULL;
@@ -59,13 +71,7 @@ const struct xvf_xen *xvf_xen_load(const char **release_out, char *why, size_t w
         XVF_RESOLVE(light, libxl_physinfo_dispose);
         XVF_RESOLVE(light, libxl_get_physinfo);
 
-        snprintf(library, sizeof library, "libxlutil.so.%s", release);
-        util = dlopen(library, RTLD_NOW | RTLD_LOCAL);
-        if (!util) {
-            snprintf(why, why_size, "libxenlight.so.%s is installed but %s cannot be loaded (%s)", release, library,
-                     dlerror());
-            goto refused;
-        }
+        if (!(util = open_companion("libxlutil", release, library, sizeof library, why, why_size))) goto refused;
         XVF_RESOLVE(util, xlu_cfg_init);
         XVF_RESOLVE(util, xlu_cfg_destroy);
         XVF_RESOLVE(util, xlu_cfg_readdata);
@@ -73,13 +79,7 @@ const struct xvf_xen *xvf_xen_load(const char **release_out, char *why, size_t w
         XVF_RESOLVE(util, xlu_cfg_get_listitem);
         XVF_RESOLVE(util, xlu_pci_parse_spec_string);
 
-        snprintf(library, sizeof library, "libxenctrl.so.%s", release);
-        control = dlopen(library, RTLD_NOW | RTLD_LOCAL);
-        if (!control) {
-            snprintf(why, why_size, "libxenlight.so.%s is installed but %s cannot be loaded (%s)", release, library,
-                     dlerror());
-            goto refused;
-        }
+        if (!(control = open_companion("libxenctrl", release, library, sizeof library, why, why_size))) goto refused;
         XVF_RESOLVE(control, xc_interface_open);
         XVF_RESOLVE(control, xc_interface_close);
         XVF_RESOLVE(control, xc_test_assign_device);
