@@ -87,6 +87,21 @@ import Testing
         #expect(!HostRoot(root).exists(record))
     }
 
+    /// An assign without link settings leaves the link as it is: it runs no `ip` and keeps no record,
+    /// and its release has nothing of the link to put back.
+    @Test func anAssignThatSetsNothingLeavesTheLinkAlone() throws {
+        let root = simulatedHost()
+        let ip = try FakeIP()
+        try pristine(ip)
+        #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1"], environment: ip.environment).status == 0)
+        #expect(ip.runs().isEmpty, "\(ip.runs())")
+        #expect(!HostRoot(root).exists(record))
+        let release = try xvf(["--root", root, "release", "eno49/2"], environment: ip.environment)
+        #expect(release.status == 0)
+        #expect(!release.stdout.contains("link"), "\(release.stdout)")
+        #expect(ip.runs().isEmpty, "\(ip.runs())")
+    }
+
     @Test func badSettingsAreRefusedBeforeAnythingChanges() throws {
         let root = simulatedHost()
         let ip = try FakeIP()

@@ -243,8 +243,14 @@ public enum Assignment {
         let primary = choice.devices[0]
         let label = inventory.label(primary)
         if choice.holders[primary.address]?.id == choice.domain.id {
-            // Settings asked for on a VF the guest already has are set on the running VF.
-            if let handOver = choice.handOver, let step = handOver.step(choice.settings, from: handOver.current(root: root)) {
+            // Settings asked for on a VF the guest already has are set on the running VF, after keeping
+            // what it had for `xvf release` (unless an earlier assign kept it: the oldest record wins).
+            if let handOver = choice.handOver, !choice.settings.isEmpty {
+                let before = handOver.current(root: root)
+                guard let step = handOver.step(choice.settings, from: before) else {
+                    return "\(label) is already attached to \(domainText) with that link; nothing to do\n"
+                }
+                if let before { _ = try handOver.record(before, domain: domainText, root: root) }
                 do { try step.perform(on: root) } catch { throw XVFError(.failed, "\(label): setting its link failed: \(error)") }
                 return "\(label) is already attached to \(domainText); its link is set: \(step)\n"
             }
@@ -272,26 +278,26 @@ public enum Assignment {
                 return said.joined(separator: "; ")
             }
         }
-        // 0. the VF's link for this guest, after keeping what it had (for `xvf release`)
-        if let handOver = choice.handOver {
+        // 0. the VF's link for this guest, after keeping what it had (for `xvf release`). An assign that
+        // sets nothing leaves the link as it is, and nothing of it needs putting back: it reads nothing
+        // (`ip` is one more process, a tenth of the whole assign on the lab's dom0).
+        if let handOver = choice.handOver, !choice.settings.isEmpty {
             let before = handOver.current(root: root)
             if let before { recordWritten = try handOver.record(before, domain: domainText, root: root) }
-            if !choice.settings.isEmpty {
-                if before == nil {
-                    Warnings.add("\(handOver.label): its link settings before the assign cannot be read (`ip -json link show`), "
-                                 + "so `xvf release` cannot put them back")
+            if before == nil {
+                Warnings.add("\(handOver.label): its link settings before the assign cannot be read (`ip -json link show`), "
+                             + "so `xvf release` cannot put them back")
+            }
+            if let step = handOver.step(choice.settings, from: before) {
+                do {
+                    try step.perform(on: root)
+                } catch {
+                    let undone = undo()
+                    throw XVFError(.failed, "\(label): setting its link for the guest failed: \(error)"
+                                   + (undone.isEmpty ? "; nothing was changed" : "; " + undone))
                 }
-                if let step = handOver.step(choice.settings, from: before) {
-                    do {
-                        try step.perform(on: root)
-                    } catch {
-                        let undone = undo()
-                        throw XVFError(.failed, "\(label): setting its link for the guest failed: \(error)"
-                                       + (undone.isEmpty ? "; nothing was changed" : "; " + undone))
-                    }
-                    if let before { settingsBack = handOver.undoing(choice.settings.changes(from: before), to: before) }
-                    report += "\(label): link set for the guest: \(step)\n"
-                }
+                if let before { settingsBack = handOver.undoing(choice.settings.changes(from: before), to: before) }
+                report += "\(label): link set for the guest: \(step)\n"
             }
         }
         // 1. make assignable, remembering each device's driver
@@ -388,7 +394,7 @@ public enum Assignment {
         var step = 1
         lines.append("  \(step). checked: not behind /, not the default-route or management interface, not a busy PF, "
                      + "not attached elsewhere")
-        if let handOver, let set = handOver.step(request.settings, from: handOver.current(root: host.root)) {
+        if let handOver, !request.settings.isEmpty, let set = handOver.step(request.settings, from: handOver.current(root: host.root)) {
             step += 1
             journal.plan(set)
             lines.append("  \(step). set the VF's link for the guest: \(set) (what it had is kept in "
