@@ -9,6 +9,12 @@
 
 struct xvf_pci {
     struct pci_access *acc;
+    // Names from udev's hwdb alone, or NULL. libpci reads the whole pci.ids (some 40,000 entries) at the
+    // first name it looks up, and only then asks the hwdb for an id pci.ids lacks. The hwdb (systemd's copy
+    // of the same pci.ids, as a trie on disk) answers a name without that load: this access object's
+    // names file is empty (/dev/null), so every lookup goes on to the hwdb, and `acc` (with pci.ids) is
+    // asked only for what the hwdb does not know.
+    struct pci_access *hwdb;
     char *sysfs_path;
     char *ids_path;
 };
@@ -32,13 +38,19 @@ static void copy_error(char *error, size_t size) {
     if (error && size) snprintf(error, size, "%s", last_error);
 }
 
-xvf_pci *xvf_pci_open(const char *sysfs_bus_pci, const char *ids_path, char *error, size_t error_size) {
+static struct pci_access *new_access(void) {
+    struct pci_access *acc = pci_alloc();
+    acc->error = on_error;
+    acc->warning = on_message;
+    acc->debug = on_message;
+    return acc;
+}
+
+xvf_pci *xvf_pci_open(const char *sysfs_bus_pci, const char *ids_path, int names_from_hwdb, char *error,
+                      size_t error_size) {
     xvf_pci *pci = calloc(1, sizeof *pci);
     if (!pci) return NULL;
-    pci->acc = pci_alloc();
-    pci->acc->error = on_error;
-    pci->acc->warning = on_message;
-    pci->acc->debug = on_message;
+    pci->acc = new_access();
     pci->acc->method = PCI_ACCESS_SYS_BUS_PCI;
     // pci_set_param keeps the pointer, so the strings live as long as the handle.
     pci->sysfs_path = strdup(sysfs_bus_pci);
@@ -59,6 +71,11 @@ xvf_pci *xvf_pci_open(const char *sysfs_bus_pci, const char *ids_path, char *err
         return NULL;
     }
     pci_init(pci->acc);
+    if (names_from_hwdb) {
+        // Only names are looked up through it; it reaches no device.
+        pci->hwdb = new_access();
+        pci_set_name_list_path(pci->hwdb, "/dev/null", 0);
+    }
     current_jump = NULL;
     return pci;
 }
@@ -67,7 +84,10 @@ void xvf_pci_close(xvf_pci *pci) {
     if (!pci) return;
     jmp_buf jump;
     current_jump = &jump;
-    if (!setjmp(jump)) pci_cleanup(pci->acc);
+    if (!setjmp(jump)) {
+        if (pci->hwdb) pci_cleanup(pci->hwdb);
+        pci_cleanup(pci->acc);
+    }
     current_jump = NULL;
     free(pci->sysfs_path);
     free(pci->ids_path);
@@ -83,10 +103,19 @@ int xvf_pci_names(xvf_pci *pci, uint16_t vendor, uint16_t device, char *vendor_n
         return -1;
     }
     // PCI_LOOKUP_NO_NUMBERS makes a missing entry come back as NULL instead of a made-up "Device 1234".
-    char *v = pci_lookup_name(pci->acc, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
-                              (int)vendor);
-    char *d = pci_lookup_name(pci->acc, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
-                              (int)vendor, (int)device);
+    char *v = NULL, *d = NULL;
+    if (pci->hwdb) {
+        v = pci_lookup_name(pci->hwdb, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
+                            (int)vendor);
+        d = pci_lookup_name(pci->hwdb, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+                            (int)vendor, (int)device);
+    }
+    if (!v)
+        v = pci_lookup_name(pci->acc, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
+                            (int)vendor);
+    if (!d)
+        d = pci_lookup_name(pci->acc, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+                            (int)vendor, (int)device);
     current_jump = NULL;
     if (v != vendor_name && v) snprintf(vendor_name, vendor_size, "%s", v);
     if (d != device_name && d) snprintf(device_name, device_size, "%s", d);

@@ -7,10 +7,13 @@ import SRIOV
 public final class PCILibrary {
     private let handle: OpaquePointer
 
-    /// Opens libpci on `root`'s `sys/bus/pci`. `idsPath` overrides the pci.ids file (tests).
+    /// Opens libpci on `root`'s `sys/bus/pci`. `idsPath` overrides the pci.ids file (tests). On the
+    /// running system's root, names come from udev's hwdb first (what libpci would read all of pci.ids for);
+    /// a tree gets them from pci.ids alone, the same on every machine that has the same pci.ids.
     public init(root: HostRoot, idsPath: String? = nil) throws(PCILibraryError) {
         var message = [CChar](repeating: 0, count: 512)
-        guard let handle = xvf_pci_open(root.path("sys/bus/pci"), idsPath, &message, message.count) else {
+        let hwdb: Int32 = root.prefix.isEmpty && idsPath == nil ? 1 : 0
+        guard let handle = xvf_pci_open(root.path("sys/bus/pci"), idsPath, hwdb, &message, message.count) else {
             throw PCILibraryError(message: cString(message))
         }
         self.handle = handle

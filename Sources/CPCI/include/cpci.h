@@ -12,11 +12,13 @@
 typedef struct xvf_pci xvf_pci;
 
 /// Opens libpci over `sysfs_bus_pci` (a `…/sys/bus/pci` directory) with the ids file `ids_path`
-/// (NULL for the default). On failure returns NULL and copies libpci's message into `error`.
-xvf_pci *xvf_pci_open(const char *sysfs_bus_pci, const char *ids_path, char *error, size_t error_size);
+/// (NULL for the default). With `names_from_hwdb`, names are looked up in udev's hwdb first and pci.ids
+/// is read only for an id the hwdb lacks. On failure returns NULL and copies libpci's message into `error`.
+xvf_pci *xvf_pci_open(const char *sysfs_bus_pci, const char *ids_path, int names_from_hwdb, char *error,
+                      size_t error_size);
 void xvf_pci_close(xvf_pci *pci);
 
-/// Writes "Vendor" and "Device" names from pci.ids into the buffers; returns 0 when both were found.
+/// Writes "Vendor" and "Device" names into the buffers; returns 0 when both were found.
 int xvf_pci_names(xvf_pci *pci, uint16_t vendor, uint16_t device, char *vendor_name, size_t vendor_size,
                   char *device_name, size_t device_size);
 
