@@ -201,12 +201,11 @@ public struct BootLine {
         root.readFile(file).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// What `xvf bootline` came to: the line, the file steps that make the files say it, and whether
-    /// they were written.
+    /// What `xvf bootline` came to: the line, and the file steps that make the files say it (written
+    /// with `write`, planned otherwise).
     public struct Outcome {
         public let line: BootLine
         public let steps: [HostStep]
-        public let written: Bool
     }
 
     /// Plans the line and its two files; with `write` (and not `dryRun`) writes what differs, planned
@@ -217,7 +216,7 @@ public struct BootLine {
         func plan() throws(XVFError) -> Outcome {
             let inventory = try host.inventory()
             let line = try BootLine(names, inventory: inventory, safety: HostSafety(inventory), force: force)
-            return Outcome(line: line, steps: try line.fileSteps(), written: false)
+            return Outcome(line: line, steps: try line.fileSteps())
         }
         guard write && !dryRun else {
             let planned = try plan()
@@ -227,7 +226,7 @@ public struct BootLine {
         return try host.change(plan: { _ throws(XVFError) in try plan() }, unchanged: { $0.steps.isEmpty ? $0 : nil },
                                apply: { (planned) throws(XVFError) in
             try planned.line.write(planned.steps)
-            return Outcome(line: planned.line, steps: planned.steps, written: true)
+            return planned
         })
     }
 
