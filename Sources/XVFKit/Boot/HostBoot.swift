@@ -31,12 +31,10 @@ public enum HostBoot {
             return Outcome(summary: "dry run: \(plan.actions.count) step\(plan.actions.count == 1 ? "" : "s") planned; "
                            + "nothing was changed", failures: plan.problems.map(\.message), notes: [])
         }
-        // A bad config, or a program that must not run for this root, is refused by the first plan. It
-        // assumes every VF link setting differs, so it checks the programs the real plan may run, without
-        // asking `ip` (which runs once, for the plan made under the lock).
-        return try host.change(plan: { (locked) throws(XVFError) in
-            try prepare(configPath: configPath, only: only, filename: filename, dryRun: false, on: host,
-                        readLinkState: locked)
+        // A bad config, or a program that must not run for this root, is refused by the plan, before
+        // anything changes.
+        return try host.change(plan: { () throws(XVFError) in
+            try prepare(configPath: configPath, only: only, filename: filename, dryRun: false, on: host)
         }, unchanged: { planned in
             planned.0.isEmpty ? Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: []) : nil
         }, apply: { planned in
@@ -52,9 +50,7 @@ public enum HostBoot {
     }
 
     /// Reads the host and the config and plans what differs; checks the plan's programs unless `dryRun`.
-    /// Without `readLinkState` every VF link setting counts as differing.
-    static func prepare(configPath: String?, only: PCIAddress?, filename: String, dryRun: Bool, on host: Host,
-                        readLinkState: Bool = true) throws(XVFError)
+    static func prepare(configPath: String?, only: PCIAddress?, filename: String, dryRun: Bool, on host: Host) throws(XVFError)
         -> (BootPlan, BootRun)
     {
         let inventory = try host.inventory()
@@ -77,7 +73,7 @@ public enum HostBoot {
         }
         // The NIC's current settings matter only for PFs whose VFs stay: new VFs get every setting.
         let changing = Set(config.counts.filter { inventory[$0.pf]?.sriov?.numVFs != $0.count }.map(\.pf))
-        let needState = readLinkState && config.links.contains { !changing.contains($0.pf) }
+        let needState = config.links.contains { !changing.contains($0.pf) }
         let linkState = needState ? IPLinkReport.read(root: host.root) : nil
         let plan = BootPlan(config: config, inventory: inventory, holders: holders, assignableNames: assignableNames,
                             linkState: linkState)

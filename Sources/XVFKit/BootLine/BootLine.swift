@@ -223,7 +223,7 @@ public struct BootLine {
             if dryRun { for step in planned.steps { host.journal.plan(step) } }
             return planned
         }
-        return try host.change(plan: { _ throws(XVFError) in try plan() }, unchanged: { $0.steps.isEmpty ? $0 : nil },
+        return try host.change(plan: plan, unchanged: { $0.steps.isEmpty ? $0 : nil },
                                apply: { (planned) throws(XVFError) in
             try planned.line.write(planned.steps)
             return planned

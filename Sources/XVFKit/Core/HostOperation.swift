@@ -2,26 +2,25 @@ import SRIOV
 import XenPCI
 
 /// The one way round of every command that changes the host, as a change in the middle of a running
-/// dom0 must go: plan on the host as it is and refuse there, before anything is touched (a dry run is
-/// that plan, and stops); then, under the host lock, read the host again and plan
-/// again (another xvf may have changed it meanwhile), and carry out that second plan. Each `apply` puts
-/// back what it did when it fails half-way, and the host root and the toolstack record every step for
-/// the command's JSON result.
+/// dom0 must go: take the host lock, read the host as it is under it (another xvf may have changed it
+/// while this one started), plan there and refuse there, before anything is touched; then carry out
+/// that plan. A dry run is the same plan made without the lock, and stops. Each `apply` puts back what
+/// it did when it fails half-way, and the host root and the toolstack record every step for the
+/// command's JSON result.
 extension Host {
-    /// Plans (`locked` false), takes the host lock, reads the host again, plans again (`locked` true) and
-    /// applies that plan. `unchanged` ends the run at either plan when it has nothing to do; the first
-    /// plan may leave out what is costly to read, since only the second is carried out.
-    func change<Plan, Result>(plan: (_ locked: Bool) throws(XVFError) -> Plan,
+    /// Takes the host lock, reads the host again and plans; `unchanged` ends the run there when the plan
+    /// has nothing to do, otherwise `apply` carries it out. There is one plan, under the lock: a refused
+    /// command may wait for another xvf to finish first, but a real run reads the host and asks Xen about
+    /// its domains once (on a dom0 each of those readings is a round of xenstore requests).
+    func change<Plan, Result>(plan: () throws(XVFError) -> Plan,
                               unchanged: (Plan) -> Result? = { _ in nil },
                               apply: (Plan) throws(XVFError) -> Result) throws(XVFError) -> Result {
-        let first = try plan(false)
-        if let result = unchanged(first) { return result }
         let lock = try HostLock(root)
         defer { withExtendedLifetime(lock) {} }
         reload()
-        let fresh = try plan(true)
-        if let result = unchanged(fresh) { return result }
-        return try apply(fresh)
+        let planned = try plan()
+        if let result = unchanged(planned) { return result }
+        return try apply(planned)
     }
 
     /// The toolstack a command plans with. A real run that `needs` it gets it or the reason it cannot

@@ -34,7 +34,7 @@ public struct DomainConfigChange {
             if change.changes { host.journal.plan(.replaceFile(path: change.path, content: change.edit.edited)) }
             return change
         }
-        return try host.change(plan: { _ throws(XVFError) in try plan() }, unchanged: { $0.changes ? nil : $0 },
+        return try host.change(plan: plan, unchanged: { $0.changes ? nil : $0 },
                                apply: { (change) throws(XVFError) in
             do { try host.root.replaceFile(change.path, with: change.edit.edited) } catch {
                 throw XVFError(.failed, "\(error)")

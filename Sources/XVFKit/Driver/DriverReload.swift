@@ -121,9 +121,9 @@ public struct DriverReload {
             }
             return "dry run: nothing was changed"
         }
-        return try host.change(plan: { (locked) throws(XVFError) in
+        return try host.change(plan: { () throws(XVFError) in
             let reload = try plan()
-            if !locked { try ProgramGuard.check(reload.steps, root: host.root) }
+            try ProgramGuard.check(reload.steps, root: host.root)
             return reload
         }, apply: { (reload) throws(XVFError) in
             try reload.apply(to: host.root, log: log)

@@ -24,7 +24,7 @@ public enum AssignableSet {
                     + (device.driver == "pciback" ? " (already on pciback)" : " (unbind from \(device.driver ?? "no driver"), bind to pciback)")
             }.joined(separator: "\n") + "\n"
         }
-        return try host.change(plan: { _ throws(XVFError) in try plan() }, apply: { (planned) throws(XVFError) in
+        return try host.change(plan: plan, apply: { (planned) throws(XVFError) in
             try planned.apply(rebind: rebind, toolstack: toolstack, root: host.root)
         })
     }
@@ -144,7 +144,7 @@ public enum AssignableSet {
                 "  libxl_device_pci_assignable_remove \($0.0) rebind=\(rebind ? 1 : 0)"
             }.joined(separator: "\n") + "\n"
         }
-        return try host.change(plan: { _ throws(XVFError) in try plan() }, apply: { (planned) throws(XVFError) in
+        return try host.change(plan: plan, apply: { (planned) throws(XVFError) in
             try planned.apply(rebind: rebind, toolstack: toolstack, root: host.root)
         })
     }

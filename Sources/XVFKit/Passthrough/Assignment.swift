@@ -32,10 +32,12 @@ public struct AssignRequest: Sendable {
 public enum Assignment {
     /// Carries the request out (or, with `dryRun`, prints the plan) and returns the report.
     public static func run(_ request: AssignRequest, on host: Host, dryRun: Bool) throws(XVFError) -> String {
-        let selection = try Selection(request, host: host)
         let toolstack = try host.planningToolstack(dryRun: dryRun)
-        guard let toolstack, !dryRun else { return try plan(selection, request, host: host, toolstack: toolstack) }
-        return try host.change(plan: { _ throws(XVFError) in
+        guard let toolstack, !dryRun else {
+            return try plan(try Selection(request, host: host), request, host: host, toolstack: toolstack)
+        }
+        return try host.change(plan: { () throws(XVFError) in
+            let selection = try Selection(request, host: host)
             let inventory = try host.inventory()
             return (try choose(selection, request, inventory: inventory, toolstack: toolstack), inventory)
         }, apply: { (planned) throws(XVFError) in
@@ -219,11 +221,9 @@ public enum Assignment {
         case .spec(let spec):
             let address = spec.address!
             guard spec.allFunctions else {
-                // Under the lock the host is read again: the VF may have gone since the first reading
-                // (a concurrent `xvf vfs`).
+                // The selection was made on this same reading of the host.
                 guard let device = inventory[address] else {
-                    throw XVFError(.failed, "\(address) no longer exists (its VFs changed while xvf was starting); "
-                                   + "`xvf list` shows the devices now")
+                    throw XVFError(.badInput, "\(address) is not a PCI device on this host; `xvf list` shows the devices")
                 }
                 return [device]
             }
@@ -330,7 +330,8 @@ public enum Assignment {
             throw XVFError(failure.kind, failure.message + (undone.isEmpty ? "" : "; " + undone))
         }
         // 3. read back and verify
-        let problems = verify(choice, toolstack: toolstack, root: root)
+        let listed = (try? toolstack.devices(of: choice.domain.id)) ?? []
+        let problems = verify(choice, listed: listed, root: root)
         if !problems.isEmpty {
             root.undoing { try? toolstack.detach(choice.spec, from: choice.domain.id, force: true) }
             let undone = undo()
@@ -338,16 +339,17 @@ public enum Assignment {
                            + "detached it again" + (undone.isEmpty ? "" : "; " + undone))
         }
         report += "\(label): attached to \(domainText) as \(choice.spec.canonical)\n"
-        let slot = (try? toolstack.devices(of: choice.domain.id))?.first { $0.address == primary.address }?.guestSlot
+        let slot = listed.first { $0.address == primary.address }?.guestSlot
         report += "verified: \(domainText) lists \(primary.address)" + (slot.map { " at guest slot \($0)" } ?? "")
             + (choice.spec.permissive == true ? "; pciback shows it permissive" : "") + "\n"
         return report
     }
 
-    /// What the host says after the attach, against what was asked.
-    static func verify(_ choice: Choice, toolstack: any Toolstack, root: HostRoot) -> [String] {
+    /// What the host says after the attach (`listed`: the domain's devices as libxl reads them back),
+    /// against what was asked.
+    static func verify(_ choice: Choice, listed devices: [AttachedDevice], root: HostRoot) -> [String] {
         var problems: [String] = []
-        let listed = Set(((try? toolstack.devices(of: choice.domain.id)) ?? []).map(\.address))
+        let listed = Set(devices.map(\.address))
         let permissive = PcibackState.permissiveDevices(root)
         for device in choice.devices {
             if !listed.contains(device.address) {

@@ -7,13 +7,13 @@ public enum DeviceRelease {
     public static func run(_ deviceText: String, domain domainText: String?, force: Bool, toDom0: Bool,
                            on host: Host, dryRun: Bool) throws(XVFError) -> String {
         let toolstack = try host.planningToolstack(dryRun: dryRun)
-        func plan(readLink: Bool = true) throws(XVFError) -> Plan {
-            try Plan(deviceText, domain: domainText, toDom0: toDom0, toolstack: toolstack, host: host, readLink: readLink)
+        func plan() throws(XVFError) -> Plan {
+            try Plan(deviceText, domain: domainText, toDom0: toDom0, toolstack: toolstack, host: host)
         }
         guard let toolstack, !dryRun else {
             return try plan().dryRun(domain: domainText, force: force, toDom0: toDom0, withToolstack: toolstack != nil, host: host)
         }
-        return try host.change(plan: { (locked) throws(XVFError) in try plan(readLink: locked) }, apply: { (planned) throws(XVFError) in
+        return try host.change(plan: plan, apply: { (planned) throws(XVFError) in
             try release(planned, force: force, toDom0: toDom0, toolstack: toolstack, host: host)
         })
     }
@@ -31,7 +31,7 @@ public enum DeviceRelease {
         var spec: PCISpec
 
         init(_ deviceText: String, domain domainText: String?, toDom0: Bool, toolstack: (any Toolstack)?,
-             host: Host, readLink: Bool = true) throws(XVFError) {
+             host: Host) throws(XVFError) {
             device = try host.device(deviceText)
             let inventory = try host.inventory()
             label = inventory.label(device)
@@ -48,7 +48,7 @@ public enum DeviceRelease {
             let onPciback = inventory[device.address]?.driver == "pciback"
             handOver = VFHandOver(device, inventory: inventory)
             settingsBack = try handOver.flatMap { (handOver) throws(XVFError) in
-                try settingsToPutBack(handOver, host: host, inventory: inventory, readLink: readLink)
+                try settingsToPutBack(handOver, host: host, inventory: inventory)
             }
             onlySettings = holder == nil && settingsBack != nil && !(toDom0 && onPciback)
             // A give-back interrupted after pciback let go and before a driver took it: only the probe is left.
@@ -149,10 +149,9 @@ public enum DeviceRelease {
         var source: String
     }
 
-    /// Without `readLink` the VF's link is not asked for (`ip` is a process; the plan made before the
-    /// lock needs only whether there is a link to put back), and the step sets all of the target.
-    static func settingsToPutBack(_ handOver: VFHandOver, host: Host, inventory: HostInventory,
-                                  readLink: Bool) throws(XVFError) -> SettingsBack? {
+    /// The step sets what differs from the VF's link now; all of the target when `ip` cannot say.
+    static func settingsToPutBack(_ handOver: VFHandOver, host: Host, inventory: HostInventory) throws(XVFError)
+        -> SettingsBack? {
         let recorded = handOver.recorded(root: host.root)
         var configured: VFLinkSettings?
         do {
@@ -165,7 +164,7 @@ public enum DeviceRelease {
         guard let target = handOver.target(recorded: recorded, configured: configured) else { return nil }
         let source = [recorded.map { _ in "as before the assign" }, configured.map { _ in "as the host config says" }]
             .compactMap { $0 }.joined(separator: ", ")
-        let current = readLink ? handOver.current(root: host.root) : nil
+        let current = handOver.current(root: host.root)
         if current == nil, (try? ProgramGuard.check([.run(["ip"])], root: host.root)) == nil {
             Warnings.add("\(handOver.label): its link is not put back: `ip` cannot be run for this host tree")
             return nil

@@ -131,7 +131,7 @@ public struct VFCountChange {
             }
             return first.steps.isEmpty ? first.summary : "dry run: nothing was changed"
         }
-        return try host.change(plan: { _ throws(XVFError) in try plan() },
+        return try host.change(plan: plan,
                                unchanged: { $0.steps.isEmpty ? $0.summary : nil },
                                apply: { (change) throws(XVFError) in
             try change.apply(to: host.root, toolstack: toolstack, log: log)
