@@ -4,7 +4,8 @@
 For each host size (PFs x VFs) it writes a simulated host with xvf-sim, then times, alternating in one
 run, `xvf list --json` and `lspci -A linux-sysfs -O sysfs.path=<tree>/sys/bus/pci -nn -D` -- the peer
 a user would reach for -- and prints the medians and the ratio xvf/lspci. It also times `xvf --version`
-(start-up). Wall-clock medians of whole processes, like a user sees them.
+(start-up), and for `xvf boot` on hosts up to 64x64 the time its plan takes (`--dry-run`) and the
+processes it starts. Wall-clock medians of whole processes, like a user sees them.
 
 Usage: bench.py BINDIR [--runs N] [--sizes 4x7,16x64,64x64]
 """
@@ -18,9 +19,9 @@ import tempfile
 import time
 
 
-def timed(argv):
+def timed(argv, env=None):
     start = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"bench: {' '.join(argv)} exited {done.returncode}: {done.stderr.decode().strip()}")
@@ -32,9 +33,10 @@ def count_lines(argv):
     return len(out.splitlines())
 
 
-def boot_processes(xvf, sim, work):
+def boot_processes(xvf, sim, work, runs):
     """`xvf boot` must start a number of processes that does not grow with the VF count: one `ip -batch`
-    for every VF setting. Fake `ip` and `modprobe` on PATH count their own runs."""
+    for every VF setting. Fake `ip` and `modprobe` on PATH count their own runs. Its plan alone is timed
+    as `xvf boot --dry-run` (reading the host and the config, checking it, planning every step)."""
     fakes = os.path.join(work, "fake-bin")
     os.makedirs(fakes, exist_ok=True)
     log = os.path.join(work, "spawned")
@@ -43,8 +45,8 @@ def boot_processes(xvf, sim, work):
         with open(path, "w") as script:
             script.write(f"#!/bin/sh\necho {tool} >> {log}\ncat > /dev/null\n")
         os.chmod(path, 0o755)
-    print(f"{'host':>8} {'VF settings':>11} {'processes spawned by xvf boot':>30}")
-    for pfs, vfs in ((16, 8), (16, 64)):
+    print(f"{'host':>8} {'VF settings':>11} {'plan (boot --dry-run)':>22} {'processes spawned by xvf boot':>30}")
+    for pfs, vfs in ((16, 8), (16, 64), (64, 64)):
         root = os.path.join(work, f"boot-{pfs}x{vfs}")
         subprocess.run([sim, root, "--layout", "large", "--pfs", str(pfs), "--vfs", str(vfs)], check=True)
         config = os.path.join(work, f"boot-{pfs}x{vfs}.cfg")
@@ -53,15 +55,18 @@ def boot_processes(xvf, sim, work):
             out.write("sriov = [ " + ", ".join(f"'ens{p}f0,vfs={vfs}'" for p in range(pfs)) + " ]\n")
             out.write("vf = [ " + ",\n       ".join(macs) + " ]\n")
             out.write("assignable = [ " + ", ".join(f"'ens{p}f0/0-{vfs // 2 - 1}'" for p in range(pfs)) + " ]\n")
+        env = dict(os.environ, PATH=fakes + ":" + os.environ.get("PATH", ""), XVF_FAKE_BIN=fakes)
+        plan = statistics.median(timed([sim, "xvf", "--root", root, "boot", "--config", config, "--dry-run"], env)
+                                 for _ in range(runs))
         if os.path.exists(log):
             os.remove(log)
-        env = dict(os.environ, PATH=fakes + ":" + os.environ.get("PATH", ""), XVF_FAKE_BIN=fakes)
         done = subprocess.run([sim, "xvf", "--root", root, "boot", "--config", config], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if done.returncode != 0:
             sys.exit(f"bench: xvf boot on {pfs}x{vfs} exited {done.returncode}: {done.stderr.decode().strip()}")
         spawned = open(log).read().split() if os.path.exists(log) else []
-        print(f"{pfs}x{vfs:<5} {len(macs):>11} {len(spawned):>30} ({', '.join(sorted(set(spawned))) or 'none'})")
+        print(f"{pfs}x{vfs:<5} {len(macs):>11} {plan * 1000:>19.1f} ms {len(spawned):>30} "
+              f"({', '.join(sorted(set(spawned))) or 'none'})")
 
 
 def main():
@@ -95,7 +100,7 @@ def main():
                 lspci_times.append(timed(lspci_argv))
             x, l = statistics.median(xvf_times), statistics.median(lspci_times)
             print(f"{size:>8} {functions:>9} {x * 1000:>13.1f} ms {l * 1000:>10.1f} ms {x / l:>10.2f}")
-        boot_processes(xvf, sim, work)
+        boot_processes(xvf, sim, work, args.runs)
         version = [timed([xvf, "--version"]) for _ in range(args.runs)]
         true = [timed(["/bin/true"]) for _ in range(args.runs)]
         print(f"xvf --version: {statistics.median(version) * 1000:.1f} ms "
