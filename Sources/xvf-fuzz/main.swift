@@ -12,10 +12,12 @@ import XVFKit
 // A target must only ever return: a crash, a hang or a leak is the finding.
 
 /// A simulated DL360 for the parsers that read the host (the host config checks items against it), and
-/// a scratch file under its root for those that read a file there.
+/// a scratch file under its root for those that read a file there. It goes at exit (libFuzzer ends the
+/// process with exit(), not by returning), so that runs do not pile up trees in /tmp.
 let scratchHost: (path: String, inventory: HostInventory) = {
     let path = "/tmp/xvf-fuzz-\(getpid())"
     SimulatedHost.build(.dl360(), at: path)
+    atexit { SimulatedHost.remove(at: "/tmp/xvf-fuzz-\(getpid())") }
     return (path, try! HostInventory.discover(HostRoot(path)))
 }()
 

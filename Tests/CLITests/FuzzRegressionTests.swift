@@ -25,6 +25,21 @@ import Testing
         #expect(Self.cases.allSatisfy { !$0.files.isEmpty })
     }
 
+    /// The targets that read the host get a simulated one under /tmp; a run must take it away again
+    /// (every test run and fuzz run once left one behind).
+    @Test func aRunLeavesNoScratchHostBehind() throws {
+        let files = try #require(Self.cases.first { $0.target == "route" }?.files)
+        let process = Process()
+        process.executableURL = Binaries.directory.appendingPathComponent("xvf-fuzz")
+        process.arguments = ["route", files[0]]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/xvf-fuzz-\(process.processIdentifier)"))
+    }
+
     @Test("the seeds and past findings run clean", arguments: cases.map(\.target))
     func replay(target: String) throws {
         let files = try #require(Self.cases.first { $0.target == target }?.files)
