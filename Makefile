@@ -96,11 +96,14 @@ install: release
 ## deb: one package of the release binary for Debian 12 and 13 dom0s, .build/deb/xvf_VERSION_ARCH.deb:
 ## `make install PREFIX=/usr` into a staging root, the xlcfg/ examples in /usr/share/doc/xvf/examples,
 ## the version from `xvf --version`. dpkg-shlibdeps computes Depends from the symbol versions the binary
-## uses (libc6, libpci3, libstdc++6, libgcc-s1: bookworm's and trixie's both satisfy them). Xen's libraries
-## are Recommends, one package per Xen release, since xvf loads whichever is installed (dlopen); were one
-## linked, a libxen* with one soname on both releases would lose the build host's exact version, which
-## Debian's shlibs files pin, and libxenmisc4.NN would move to the Recommends.
+## uses (libc6, libstdc++6, libgcc-s1: bookworm's and trixie's both satisfy them). libpci3 is loaded at
+## its first use (dlopen), so DEB_DEPENDS names it: 3.8, whose pci_fill_info xvf is built and run with
+## on bookworm. Xen's libraries are Recommends, one package per Xen release, since xvf loads whichever
+## is installed (dlopen); were one linked, a libxen* with one soname on both releases would lose the
+## build host's exact version, which Debian's shlibs files pin, and libxenmisc4.NN would move to the
+## Recommends.
 DEB_DIR        := .build/deb
+DEB_DEPENDS    := libpci3 (>= 1:3.8.0)
 DEB_RECOMMENDS := libxenmisc4.17 | libxenmisc4.20, iproute2, kmod
 DEB_SUGGESTS   := xen-utils-4.17 | xen-utils-4.20
 # The sub-make reads this Makefile also when run as `make -f …/Makefile -C OTHER-CHECKOUT deb` (the lab).
@@ -128,6 +131,7 @@ deb: release
 	arch=$$(dpkg --print-architecture); \
 	depends=$$(sed -n 's/^shlibs:Depends=//p' shlibs.substvars | tr ',' '\n' | sed 's/^ *//' | \
 		grep -v '^libxenmisc' | sed 's/^\(libxen[a-z0-9]*\) (.*)$$/\1/' | paste -sd, - | sed 's/,/, /g'); \
+	depends="$$depends, $(DEB_DEPENDS)"; \
 	{ \
 		echo "xvf ($$version) unstable; urgency=medium"; echo; \
 		echo "  * Built from $$(git describe --always --dirty 2>/dev/null || echo 'a tree outside git')."; echo; \

@@ -1,11 +1,65 @@
 #include "cpci.h"
 
+#include <dlfcn.h>
 #include <pci/pci.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+// libpci (with the libudev and libz it brings) is loaded at the first xvf_pci_open, not at start-up:
+// most commands never name a device or read its capabilities (assign, release, vfs, --version), and
+// mapping three more libraries is a tenth of the start of xvf. The headers give each function's type.
+#define LIBPCI_SONAME "libpci.so.3"
+static struct {
+    __typeof__(pci_alloc) *alloc;
+    __typeof__(pci_init) *init;
+    __typeof__(pci_cleanup) *cleanup;
+    __typeof__(pci_set_param) *set_param;
+    __typeof__(pci_set_name_list_path) *set_name_list_path;
+    __typeof__(pci_lookup_name) *lookup_name;
+    __typeof__(pci_get_dev) *get_dev;
+    __typeof__(pci_free_dev) *free_dev;
+    __typeof__(pci_read_block) *read_block;
+    __typeof__(pci_fill_info) *fill_info;
+    __typeof__(pci_find_cap) *find_cap;
+} libpci;
+static pthread_once_t libpci_once = PTHREAD_ONCE_INIT;
+static char libpci_failure[256];
+
+static void load_libpci(void) {
+    void *handle = dlopen(LIBPCI_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        snprintf(libpci_failure, sizeof libpci_failure, "%s cannot be loaded (%s): install libpci3", LIBPCI_SONAME,
+                 dlerror());
+        return;
+    }
+    struct { void **slot; const char *name; } symbols[] = {
+        { (void **)&libpci.alloc, "pci_alloc" },
+        { (void **)&libpci.init, "pci_init" },
+        { (void **)&libpci.cleanup, "pci_cleanup" },
+        { (void **)&libpci.set_param, "pci_set_param" },
+        { (void **)&libpci.set_name_list_path, "pci_set_name_list_path" },
+        { (void **)&libpci.lookup_name, "pci_lookup_name" },
+        { (void **)&libpci.get_dev, "pci_get_dev" },
+        { (void **)&libpci.free_dev, "pci_free_dev" },
+        { (void **)&libpci.read_block, "pci_read_block" },
+        { (void **)&libpci.fill_info, "pci_fill_info" },
+        { (void **)&libpci.find_cap, "pci_find_cap" },
+    };
+    for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
+        *symbols[i].slot = dlsym(handle, symbols[i].name);
+        if (!*symbols[i].slot) {
+            snprintf(libpci_failure, sizeof libpci_failure, "%s has no %s: install libpci3 3.8 or later", LIBPCI_SONAME,
+                     symbols[i].name);
+            memset(&libpci, 0, sizeof libpci);
+            dlclose(handle);
+            return;
+        }
+    }
+}
 
 struct xvf_pci {
     struct pci_access *acc;
@@ -39,7 +93,7 @@ static void copy_error(char *error, size_t size) {
 }
 
 static struct pci_access *new_access(void) {
-    struct pci_access *acc = pci_alloc();
+    struct pci_access *acc = libpci.alloc();
     acc->error = on_error;
     acc->warning = on_message;
     acc->debug = on_message;
@@ -48,16 +102,21 @@ static struct pci_access *new_access(void) {
 
 xvf_pci *xvf_pci_open(const char *sysfs_bus_pci, const char *ids_path, int names_from_hwdb, char *error,
                       size_t error_size) {
+    pthread_once(&libpci_once, load_libpci);
+    if (!libpci.alloc) {
+        if (error && error_size) snprintf(error, error_size, "%s", libpci_failure);
+        return NULL;
+    }
     xvf_pci *pci = calloc(1, sizeof *pci);
     if (!pci) return NULL;
     pci->acc = new_access();
     pci->acc->method = PCI_ACCESS_SYS_BUS_PCI;
     // pci_set_param keeps the pointer, so the strings live as long as the handle.
     pci->sysfs_path = strdup(sysfs_bus_pci);
-    pci_set_param(pci->acc, "sysfs.path", pci->sysfs_path);
+    libpci.set_param(pci->acc, "sysfs.path", pci->sysfs_path);
     if (ids_path) {
         pci->ids_path = strdup(ids_path);
-        pci_set_name_list_path(pci->acc, pci->ids_path, 0);
+        libpci.set_name_list_path(pci->acc, pci->ids_path, 0);
     }
     jmp_buf jump;
     current_jump = &jump;
@@ -70,11 +129,11 @@ xvf_pci *xvf_pci_open(const char *sysfs_bus_pci, const char *ids_path, int names
         free(pci);
         return NULL;
     }
-    pci_init(pci->acc);
+    libpci.init(pci->acc);
     if (names_from_hwdb) {
         // Only names are looked up through it; it reaches no device.
         pci->hwdb = new_access();
-        pci_set_name_list_path(pci->hwdb, "/dev/null", 0);
+        libpci.set_name_list_path(pci->hwdb, "/dev/null", 0);
     }
     current_jump = NULL;
     return pci;
@@ -85,8 +144,8 @@ void xvf_pci_close(xvf_pci *pci) {
     jmp_buf jump;
     current_jump = &jump;
     if (!setjmp(jump)) {
-        if (pci->hwdb) pci_cleanup(pci->hwdb);
-        pci_cleanup(pci->acc);
+        if (pci->hwdb) libpci.cleanup(pci->hwdb);
+        libpci.cleanup(pci->acc);
     }
     current_jump = NULL;
     free(pci->sysfs_path);
@@ -105,16 +164,16 @@ int xvf_pci_names(xvf_pci *pci, uint16_t vendor, uint16_t device, char *vendor_n
     // PCI_LOOKUP_NO_NUMBERS makes a missing entry come back as NULL instead of a made-up "Device 1234".
     char *v = NULL, *d = NULL;
     if (pci->hwdb) {
-        v = pci_lookup_name(pci->hwdb, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
+        v = libpci.lookup_name(pci->hwdb, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
                             (int)vendor);
-        d = pci_lookup_name(pci->hwdb, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+        d = libpci.lookup_name(pci->hwdb, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
                             (int)vendor, (int)device);
     }
     if (!v)
-        v = pci_lookup_name(pci->acc, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
+        v = libpci.lookup_name(pci->acc, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
                             (int)vendor);
     if (!d)
-        d = pci_lookup_name(pci->acc, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+        d = libpci.lookup_name(pci->acc, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
                             (int)vendor, (int)device);
     current_jump = NULL;
     if (v != vendor_name && v) snprintf(vendor_name, vendor_size, "%s", v);
@@ -125,7 +184,7 @@ int xvf_pci_names(xvf_pci *pci, uint16_t vendor, uint16_t device, char *vendor_n
 }
 
 static struct pci_dev *get_dev(xvf_pci *pci, int domain, int bus, int dev, int func) {
-    return pci_get_dev(pci->acc, domain, bus, dev, func);
+    return libpci.get_dev(pci->acc, domain, bus, dev, func);
 }
 
 int xvf_pci_find_cap(xvf_pci *pci, int domain, int bus, int dev, int func, unsigned id, int extended,
@@ -141,16 +200,16 @@ int xvf_pci_find_cap(xvf_pci *pci, int domain, int bus, int dev, int func, unsig
     d = get_dev(pci, domain, bus, dev, func);
     // Reading the header proves the config space is there before walking capability lists.
     uint8_t header[64];
-    if (!pci_read_block(d, 0, header, sizeof header)) {
+    if (!libpci.read_block(d, 0, header, sizeof header)) {
         current_jump = NULL;
         snprintf(error, error_size, "cannot read the config space of %04x:%02x:%02x.%x", domain, bus, dev, func);
-        pci_free_dev(d);
+        libpci.free_dev(d);
         return -1;
     }
-    pci_fill_info(d, PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
-    struct pci_cap *cap = pci_find_cap(d, id, extended ? PCI_CAP_EXTENDED : PCI_CAP_NORMAL);
+    libpci.fill_info(d, PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
+    struct pci_cap *cap = libpci.find_cap(d, id, extended ? PCI_CAP_EXTENDED : PCI_CAP_NORMAL);
     int where = cap ? cap->addr : 0;
-    pci_free_dev(d);
+    libpci.free_dev(d);
     current_jump = NULL;
     return where;
 }
@@ -166,8 +225,8 @@ int xvf_pci_read_config(xvf_pci *pci, int domain, int bus, int dev, int func, in
     }
     d = get_dev(pci, domain, bus, dev, func);
     uint8_t bytes[4] = {0};
-    int ok = pci_read_block(d, offset, bytes, width);
-    pci_free_dev(d);
+    int ok = libpci.read_block(d, offset, bytes, width);
+    libpci.free_dev(d);
     current_jump = NULL;
     if (!ok) return -1;
     *value = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
