@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The release xvf on a machine without any Xen library: a chroot holding only the binary and the shared
-# libraries `ldd` names for it (no libxenlight, no libxlutil), with the demo host written by xvf-sim.
-# Discovery and every command that needs no Xen must work there; the Xen commands must stop with exit 3
-# and one line naming the package to install, and change nothing.
+# libraries `ldd` names for it (no libxenlight, no libxlutil; nor libpci, which xvf loads at first use),
+# with the demo host written by xvf-sim. Discovery and every command that needs no Xen must work there
+# (without libpci, without names and config space, which doctor says why); the Xen commands must stop
+# with exit 3 and one line naming the package to install, and change nothing.
 #
 #   Tests/Release/without-xen.sh BINDIR     (BINDIR holds xvf and xvf-sim; needs root for chroot)
 set -euo pipefail
@@ -47,6 +48,7 @@ expect 0 "SR-IOV" -- --root /host show eno49
 expect 0 "pci = [ '0000:04:10.0,permissive=1' ]" -- --root /host cfg line eno49/0,permissive=1
 expect 0 "xen-pciback.hide=(0000:04:10.0)" -- --root /host bootline eno49/0
 expect 0 "sriov-capability" -- --root /host doctor --json
+expect 0 "libpci.so.3 cannot be loaded" -- --root /host doctor --json
 expect 3 "not a Xen dom0" -- assignable list
 expect 3 "install libxenmisc4.20 (Debian 13) or libxenmisc4.17 (Debian 12)" -- cfg add /tmp/web1.cfg 04:10.4
 

@@ -6,7 +6,7 @@ import XenPCI
 public final class Host {
     public let root: HostRoot
     private var cachedInventory: HostInventory?
-    private var cachedLibrary: PCILibrary??
+    private var cachedLibrary: Result<PCILibrary, PCILibraryError>?
     /// The toolstack, opened once for the run (libxl keeps one context for all its calls).
     var openedToolstack: (any Toolstack)?
 
@@ -56,10 +56,18 @@ public final class Host {
     public func reload() { cachedInventory = nil }
 
     /// libpci on this root; nil when it cannot be opened (names and capabilities are then left out).
-    public var library: PCILibrary? {
+    public var library: PCILibrary? { try? openedLibrary.get() }
+
+    /// Why libpci cannot be opened (libpci3 missing, no sysfs), nil when it can.
+    public var libraryFailure: String? {
+        guard case .failure(let error) = openedLibrary else { return nil }
+        return error.message
+    }
+
+    private var openedLibrary: Result<PCILibrary, PCILibraryError> {
         if let cachedLibrary { return cachedLibrary }
-        let opened = try? PCILibrary(root: root)
-        cachedLibrary = .some(opened)
+        let opened = Result { () throws(PCILibraryError) in try PCILibrary(root: root) }
+        cachedLibrary = opened
         return opened
     }
 

@@ -105,8 +105,9 @@ public struct Doctor {
             let id = pf.address.description
 
             if library == nil {
-                add("sriov-capability:\(id)", .warn, "\(label): config space not read (libpci could not start)",
-                    fix: "install pciutils and pci.ids, and run as root")
+                add("sriov-capability:\(id)", .warn, "\(label): config space not read (libpci could not start: "
+                    + "\(host.libraryFailure ?? "no reason given"))",
+                    fix: "install libpci3 and pci.ids, and run as root")
             } else if let capability = report.sriovCapability {
                 add("sriov-capability:\(id)", .pass, "\(label): SR-IOV capability at 0x\(String(capability.offset, radix: 16)), "
                     + "\(capability.totalVFs) VFs")
