@@ -165,16 +165,16 @@ int xvf_pci_names(xvf_pci *pci, uint16_t vendor, uint16_t device, char *vendor_n
     char *v = NULL, *d = NULL;
     if (pci->hwdb) {
         v = libpci.lookup_name(pci->hwdb, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
-                            (int)vendor);
+                               (int)vendor);
         d = libpci.lookup_name(pci->hwdb, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
-                            (int)vendor, (int)device);
+                               (int)vendor, (int)device);
     }
     if (!v)
         v = libpci.lookup_name(pci->acc, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
-                            (int)vendor);
+                               (int)vendor);
     if (!d)
         d = libpci.lookup_name(pci->acc, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
-                            (int)vendor, (int)device);
+                               (int)vendor, (int)device);
     current_jump = NULL;
     if (v != vendor_name && v) snprintf(vendor_name, vendor_size, "%s", v);
     if (d != device_name && d) snprintf(device_name, device_size, "%s", d);
