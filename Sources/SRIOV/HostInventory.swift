@@ -22,15 +22,18 @@ public struct HostInventory: Sendable {
     public static func discover(_ root: HostRoot) throws(DiscoveryError) -> HostInventory {
         guard root.isDirectory(devicesDirectory) else { throw .noPCIBus(root: root.displayPath) }
         let interfaces = interfacesByDevice(root)
+        // In address order a PF comes before its VFs (a VF's routing id is its PF's plus the offset), so
+        // each VF is already known from its PF's `virtfnN` links when it is read, and its `physfn` link
+        // (one more system call for each of thousands of VFs) need not be.
+        let addresses = root.list(devicesDirectory).compactMap { try? PCIAddress(parsing: $0) }.sorted()
         var found: [PCIDevice] = []
-        for name in root.list(devicesDirectory) {
-            guard let address = try? PCIAddress(parsing: name) else { continue }
-            found.append(readDevice(address, root: root, interfaces: interfaces[address] ?? []))
-        }
-        // A VF's index is its `virtfnN` link on the PF: fill it in from the PFs' view.
-        var vfIndex: [PCIAddress: Int] = [:]
-        for device in found {
-            for (index, vf) in device.sriov?.virtualFunctions ?? [:] { vfIndex[vf] = index }
+        found.reserveCapacity(addresses.count)
+        var vfOwner: [PCIAddress: (pf: PCIAddress, index: Int)] = [:]
+        for address in addresses {
+            let device = readDevice(address, root: root, interfaces: interfaces[address] ?? [],
+                                    physicalFunction: vfOwner[address]?.pf)
+            for (index, vf) in device.sriov?.virtualFunctions ?? [:] { vfOwner[vf] = (device.address, index) }
+            found.append(device)
         }
         // A VF's ids are its PF's vendor and the PF's `sriov_vf_device` (the SR-IOV capability says so),
         // so discovery reads them from the VF itself only when the PF does not report them.
@@ -40,7 +43,7 @@ public struct HostInventory: Sendable {
         }
         for i in found.indices {
             guard let pf = found[i].physicalFunction else { continue }
-            found[i].vfIndex = vfIndex[found[i].address]
+            found[i].vfIndex = vfOwner[found[i].address]?.index  // its `virtfnN` link on the PF
             if let ids = pfIDs[pf] {
                 found[i].vendorID = ids.vendor
                 found[i].deviceID = ids.vfDevice
@@ -70,20 +73,23 @@ public struct HostInventory: Sendable {
         return result
     }
 
-    static func readDevice(_ address: PCIAddress, root: HostRoot, interfaces: [String]) -> PCIDevice {
+    static func readDevice(_ address: PCIAddress, root: HostRoot, interfaces: [String],
+                           physicalFunction: PCIAddress? = nil) -> PCIDevice {
         root.withDirectory(devicesDirectory + "/" + address.description) {
-            readDevice(address, in: $0, interfaces: interfaces)
+            readDevice(address, in: $0, interfaces: interfaces, physicalFunction: physicalFunction)
         }
     }
 
     /// One function's attributes. A VF's vendor and device ids are left for `discover` to take from its
-    /// PF (0xffff until then).
-    static func readDevice(_ address: PCIAddress, in dir: HostRoot.Directory, interfaces: [String]) -> PCIDevice {
-        let physfn = dir.linkTarget("physfn")
+    /// PF (0xffff until then). `physicalFunction` is the PF whose `virtfnN` link names this function, when
+    /// that was read already (its `physfn` link says the same).
+    static func readDevice(_ address: PCIAddress, in dir: HostRoot.Directory, interfaces: [String],
+                           physicalFunction: PCIAddress? = nil) -> PCIDevice {
+        let pf = physicalFunction ?? dir.linkTarget("physfn").flatMap { try? PCIAddress(parsing: $0) }
         var device = PCIDevice(
             address: address,
-            vendorID: physfn != nil ? 0xffff : UInt16(truncatingIfNeeded: dir.integer("vendor") ?? 0xffff),
-            deviceID: physfn != nil ? 0xffff : UInt16(truncatingIfNeeded: dir.integer("device") ?? 0xffff),
+            vendorID: pf != nil ? 0xffff : UInt16(truncatingIfNeeded: dir.integer("vendor") ?? 0xffff),
+            deviceID: pf != nil ? 0xffff : UInt16(truncatingIfNeeded: dir.integer("device") ?? 0xffff),
             driver: dir.linkTarget("driver"),
             iommuGroup: dir.linkTarget("iommu_group").flatMap { Int($0) })
         // sys/class/net names almost every interface at once; a function bound to a driver (not pciback)
@@ -94,8 +100,8 @@ public struct HostInventory: Sendable {
             NetInterface(name: name, mac: dir.text("net/" + name + "/address"))
         }
         // A VF's class and NUMA node follow its PF; reading them for thousands of VFs costs.
-        if let physfn {
-            device.physicalFunction = try? PCIAddress(parsing: physfn)
+        if let pf {
+            device.physicalFunction = pf
             return device
         }
         device.classCode = UInt32(truncatingIfNeeded: dir.integer("class") ?? 0)

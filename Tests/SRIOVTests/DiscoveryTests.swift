@@ -71,6 +71,26 @@ import Testing
         #expect(sriov.address(ofVF: 63, pf: ens2f1.address) == nil, "beyond sriov_totalvfs")
     }
 
+    // Discovery takes a VF's PF from the PF's `virtfnN` link and reads the VF's `physfn` link only for a VF
+    // no PF lists: a VF missing either link (sysfs that lacks a file) is still its PF's, with what can be read.
+    @Test func aVFMissingOneOfItsLinksToItsPFIsStillItsVF() throws {
+        let host = TemporaryHost()
+        let devices = host.path + "/sys/bus/pci/devices/"
+        try FileManager.default.removeItem(atPath: devices + "0000:04:11.0/physfn")  // eno49/2
+        try FileManager.default.removeItem(atPath: devices + "0000:04:00.0/virtfn3")  // eno49/3 at 04:11.4
+        let inventory = try host.inventory()
+        let eno49 = try #require(inventory.device(withInterface: "eno49"))
+
+        let vf2 = try #require(inventory[PCIAddress(parsing: "04:11.0")])
+        #expect(vf2.physicalFunction == eno49.address && vf2.vfIndex == 2)
+        #expect(vf2.vendorID == 0x8086 && vf2.deviceID == 0x1520, "a VF's ids are its PF's vendor and sriov_vf_device")
+
+        let vf3 = try #require(inventory[PCIAddress(parsing: "04:11.4")])
+        #expect(vf3.physicalFunction == eno49.address)
+        #expect(vf3.vfIndex == nil, "no virtfn link names its index: unknown, not 0")
+        #expect(inventory.virtualFunctions(of: eno49).map(\.vfIndex) == [0, 1, 2, 4, 5, 6])
+    }
+
     @Test func resolvesNamesToExistingAndFutureVFs() throws {
         let inventory = try TemporaryHost(TestLayouts.unusual()).inventory()
         let named = try inventory.resolve(DeviceName(parsing: "ens2f1/31-33"), future: true)
