@@ -16,8 +16,12 @@ struct VFDrivers {
     func vfDriver(of pf: PCIAddress) -> String? {
         guard let device = inventory[pf], let sriov = device.sriov else { return nil }
         if let driver = boundDriver(of: inventory.virtualFunctions(of: device)) { return driver }
-        let sameKind = inventory.physicalFunctions.filter {
-            $0.vendorID == device.vendorID && $0.sriov?.vfDeviceID == sriov.vfDeviceID
+        let sameKind = inventory.physicalFunctions.filter { other in
+            guard other.vendorID == device.vendorID else { return false }
+            if let vfDevice = sriov.vfDeviceID, let otherVFDevice = other.sriov?.vfDeviceID { return otherVFDevice == vfDevice }
+            // Where sysfs has no `sriov_vf_device`, the PF's own device id tells the kind (an unknown VF id
+            // is no match for another unknown one: an I350 and an X710 would both have none).
+            return other.deviceID == device.deviceID
         }
         if let driver = boundDriver(of: sameKind.flatMap { inventory.virtualFunctions(of: $0) }) { return driver }
         guard let vfDevice = sriov.vfDeviceID else { return nil }
