@@ -19,4 +19,14 @@ import XVFKit
         }
         #expect(multicast.reason.hasPrefix("is a multicast address"))
     }
+
+    // iproute2 4.14-5.2 (Debian 10's, and older dom0s') names a VF's MAC `mac`; newer ones `address`. Either
+    // is the MAC `xvf release` puts back, so a VF assigned on such a dom0 never keeps the guest's.
+    @Test func aVFsMACIsReadUnderEitherOfIproute2sKeys() throws {
+        let old = #"[{"ifname":"eno49","vfinfo_list":[{"vf":0,"mac":"52:54:00:AB:00:01","vlan":0,"qos":0,"spoofchk":true}]}]"#
+        let new = #"[{"ifname":"eno49","vfinfo_list":[{"vf":0,"link_type":"ether","address":"52:54:00:ab:00:02","vlan_list":[{"vlan":5,"qos":1}],"trust":false}]}]"#
+        #expect(IPLinkReport.parse(old)?["eno49"]?[0]?.mac == "52:54:00:ab:00:01")
+        let settings = try #require(IPLinkReport.parse(new)?["eno49"]?[0])
+        #expect(settings.mac == "52:54:00:ab:00:02" && settings.vlan == 5 && settings.qos == 1 && settings.trust == false)
+    }
 }

@@ -16,7 +16,7 @@ public enum IPLinkReport {
     }
 
     /// Reads `ip -json link show` output (iproute2's print_vfinfo: `vf`, `address`, `vlan_list` or
-    /// `vlan`/`qos`, `spoofchk`, `trust`, `link_state`).
+    /// `vlan`/`qos`, `spoofchk`, `trust`, `link_state`). iproute2 before 5.3 named the VF's MAC `mac`.
     public static func parse(_ json: String) -> [String: [Int: VFLinkSettings]]? {
         guard let links = try? JSONDecoder().decode([Link].self, from: Data(json.utf8)) else { return nil }
         var result: [String: [Int: VFLinkSettings]] = [:]
@@ -27,7 +27,7 @@ public enum IPLinkReport {
                 guard let index = vf.vf else { continue }
                 let tag = vf.vlan_list?.first
                 byIndex[index] = VFLinkSettings(
-                    mac: vf.address?.lowercased(), vlan: tag?.vlan ?? vf.vlan ?? 0, qos: tag?.qos ?? vf.qos ?? 0,
+                    mac: (vf.address ?? vf.mac)?.lowercased(), vlan: tag?.vlan ?? vf.vlan ?? 0, qos: tag?.qos ?? vf.qos ?? 0,
                     spoofCheck: vf.spoofchk, trust: vf.trust,
                     linkState: vf.link_state.flatMap(VFLinkSettings.LinkState.init(rawValue:)))
             }
@@ -44,6 +44,7 @@ public enum IPLinkReport {
     private struct VF: Decodable {
         var vf: Int?
         var address: String?
+        var mac: String?
         var vlan_list: [Tag]?
         var vlan: Int?
         var qos: Int?
