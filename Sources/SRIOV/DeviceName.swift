@@ -130,6 +130,7 @@ extension HostInventory {
             return [ResolvedDevice(address: address, device: device, pf: device.physicalFunction, vfIndex: device.vfIndex)]
         case .interface(let interface):
             guard let device = device(withInterface: interface) else {
+                try refuseRepresentor(interface, whole: interface)
                 throw NameError(interface, "is not a network interface of a PCI device here; `xvf list` shows them")
             }
             return [ResolvedDevice(address: device.address, device: device, pf: device.physicalFunction,
@@ -183,11 +184,30 @@ extension HostInventory {
         return device
     }
 
+    /// A switchdev representor is the PF's port for a VF, not the VF: a name that is one is refused with
+    /// the VF to name instead (passing its PF through, or picking another VF, is not what was meant).
+    /// `asPF`: the name stands for a PF (`REPR/3`), so the fix is the PF's own name in its place.
+    func refuseRepresentor(_ interface: String, whole: String, asPF: Bool = false) throws(NameError) {
+        guard let owner = representorOwners[interface].flatMap({ devices[$0] }),
+              let representor = owner.representors.first(where: { $0.name == interface }) else { return }
+        let pf = owner.interfaceName ?? owner.address.description
+        let what = "is the switchdev representor \(representor.port) on \(pf) (\(owner.address)), not a device"
+        if asPF, whole.hasPrefix(interface + "/") {
+            throw NameError(whole, "names VFs of \(interface), which \(what); name its PF: \(pf)" + whole.dropFirst(interface.count))
+        }
+        if let index = representor.vfIndex {
+            throw NameError(whole, what + "; name the VF it stands for: \(pf)/\(index)")
+        }
+        throw NameError(whole, what + " of this host; name a VF by its PF (\(pf)/N) or its address")
+    }
+
     /// The SR-IOV capable PF a reference names.
     public func physicalFunction(_ reference: DeviceName.PFReference, whole: String) throws(NameError) -> PCIDevice {
         let device: PCIDevice?
         switch reference {
-        case .interface(let interface): device = self.device(withInterface: interface)
+        case .interface(let interface):
+            device = self.device(withInterface: interface)
+            if device == nil { try refuseRepresentor(interface, whole: whole, asPF: true) }
         case .address(let address): device = devices[address]
         }
         guard let device else {

@@ -4,18 +4,23 @@ public struct HostInventory: Sendable {
     public let devices: [PCIAddress: PCIDevice]
     /// Interface name → the PCI function that has it.
     public let interfaceOwners: [String: PCIAddress]
+    /// Representor name → the PF it hangs on.
+    public let representorOwners: [String: PCIAddress]
 
     public init(root: HostRoot, devices: [PCIDevice]) {
         self.root = root
         var byAddress: [PCIAddress: PCIDevice] = [:]
         var owners: [String: PCIAddress] = [:]
+        var representorOwners: [String: PCIAddress] = [:]
         byAddress.reserveCapacity(devices.count)
         for device in devices {
             byAddress[device.address] = device
             for interface in device.interfaces { owners[interface.name] = device.address }
+            for representor in device.representors { representorOwners[representor.name] = device.address }
         }
         self.devices = byAddress
         self.interfaceOwners = owners
+        self.representorOwners = representorOwners
     }
 
     /// Reads the host. Fails only when the root has no PCI bus at all.
@@ -96,6 +101,18 @@ public struct HostInventory: Sendable {
         // that it names none for is asked itself, as a class directory can lack an entry the device has.
         var names = interfaces
         if names.isEmpty, let driver = device.driver, driver != "pciback" { names = dir.list("net") }
+        // A function with several netdevs may be a PF in switchdev mode, whose representors hang on it
+        // too; their `phys_port_name` tells them from its own (read only then: most functions have one).
+        if names.count > 1 {
+            for name in names {
+                guard let port = dir.text("net/" + name + "/phys_port_name"),
+                      let representor = Representor(name: name, port: port) else { continue }
+                device.representors.append(representor)
+            }
+            let represented = Set(device.representors.map(\.name))
+            names.removeAll { represented.contains($0) }
+            device.representors.sort { $0.name < $1.name }
+        }
         device.interfaces = names.sorted().map { name in
             NetInterface(name: name, mac: dir.text("net/" + name + "/address"))
         }

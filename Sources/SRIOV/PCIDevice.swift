@@ -8,6 +8,10 @@ public struct PCIDevice: Sendable, Equatable {
     /// The bound driver's name (`igb`, `igbvf`, `pciback`), nil when unbound.
     public var driver: String?
     public var interfaces: [NetInterface]
+    /// Switchdev representors on this function (mlx5, ice, bnxt_en: a PF's port for each of its VFs). They
+    /// are not interfaces of the function itself: a user naming one means a VF, and `ip link … vf N` is
+    /// refused on them.
+    public var representors: [Representor] = []
     public var iommuGroup: Int?
     public var numaNode: Int?
     /// For a VF: its PF and its index there.
@@ -57,6 +61,45 @@ public struct NetInterface: Sendable, Equatable {
     public init(name: String, mac: String?) {
         self.name = name
         self.mac = mac
+    }
+}
+
+/// A switchdev representor: a netdev on the PF that stands for one of the NIC switch's ports, as its
+/// `phys_port_name` says (devlink's names: `pf0vf3` VF 3 of PF 0, `c1pf0vf3` a VF of another host's
+/// controller, `pf0sf88` a subfunction, `pf0` the PF; ice's older `pf0vfr3`). An uplink is `p0`.
+public struct Representor: Sendable, Equatable {
+    public var name: String
+    public var port: String
+    /// The VF it stands for on the PF it hangs on (`pfNvfM`, this host's controller); nil for the others.
+    public let vfIndex: Int?
+
+    /// nil when `port` is not a representor's name.
+    public init?(name: String, port: String) {
+        var rest = Substring(port)
+        func number() -> Int? {
+            let digits = rest.prefix(while: { $0.isASCII && $0.isNumber })
+            rest = rest.dropFirst(digits.count)
+            return digits.isEmpty ? nil : Int(digits)
+        }
+        func take(_ prefix: String) -> Bool {
+            guard rest.hasPrefix(prefix) else { return false }
+            rest = rest.dropFirst(prefix.count)
+            return true
+        }
+        let external = take("c")
+        if external { guard number() != nil else { return nil } }
+        guard take("pf"), number() != nil else { return nil }
+        var index: Int?
+        if take("vfr") || take("vf") {
+            guard let vf = number() else { return nil }
+            index = external ? nil : vf
+        } else if take("sf") {
+            guard number() != nil else { return nil }
+        }
+        guard rest.isEmpty else { return nil }
+        self.name = name
+        self.port = port
+        vfIndex = index
     }
 }
 

@@ -135,4 +135,51 @@ import Testing
                 "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
+
+    /// The ConnectX-5 PF in switchdev mode: its uplink `ens1f0np0` (phys_port_name p0) and a representor for
+    /// each VF on the PF itself, named the way older udev rules did (`enp59s0f0_N`, before the uplink in order).
+    func switchdevHost() throws -> String {
+        let root = simulatedHost(.families())
+        let pf = root + "/sys/bus/pci/devices/0000:3b:00.0"
+        try "p0\n".write(toFile: pf + "/net/ens1f0np0/phys_port_name", atomically: true, encoding: .utf8)
+        let fm = FileManager.default
+        for vf in 0..<2 {
+            let name = "enp59s0f0_\(vf)", dir = pf + "/net/" + name
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try "pf0vf\(vf)\n".write(toFile: dir + "/phys_port_name", atomically: true, encoding: .utf8)
+            try "5e:1a:00:00:00:0\(vf)\n".write(toFile: dir + "/address", atomically: true, encoding: .utf8)
+            try fm.createSymbolicLink(atPath: dir + "/device", withDestinationPath: "../../../0000:3b:00.0")
+            try fm.createSymbolicLink(atPath: root + "/sys/class/net/" + name, withDestinationPath: fm.destinationOfSymbolicLink(
+                atPath: root + "/sys/class/net/ens1f0np0").replacingOccurrences(of: "ens1f0np0", with: name))
+        }
+        return root
+    }
+
+    // A representor names the PF's switch port for a VF, not the VF: taking it for the PF would pick
+    // another VF (assign) or remove them all (vfs 0). Refused, with the VF to name instead.
+    @Test func aSwitchdevRepresentorIsNotThePFNorItsName() throws {
+        let root = try switchdevHost()
+        let list = try xvf(["--root", root, "list"])
+        #expect(list.status == 0 && list.stdout.contains("0000:3b:00.0  ens1f0np0  mlx5_core"), "\(list.stdout)")
+        #expect(!list.stdout.contains("enp59s0f0_"), "\(list.stdout)")
+        let show = try xvf(["--root", root, "show", "ens1f0np0"])
+        #expect(show.stdout.contains("representor") && show.stdout.contains("enp59s0f0_1  pf0vf1"), "\(show.stdout)")
+
+        let assign = try xvf(["--root", root, "assign", "enp59s0f0_1", "--dom", "web1"])
+        #expect(assign.status != 0)
+        #expect(assign.stderr.contains("'enp59s0f0_1' is the switchdev representor pf0vf1 on ens1f0np0 (0000:3b:00.0), "
+                                       + "not a device; name the VF it stands for: ens1f0np0/1"), "\(assign.stderr)")
+        let vfs = try xvf(["--root", root, "vfs", "enp59s0f0_0", "0"])
+        #expect(vfs.status != 0 && vfs.stderr.contains("switchdev representor pf0vf0"), "\(vfs.stderr)")
+        let numvfs = try String(contentsOfFile: root + "/sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs", encoding: .utf8)
+        #expect(numvfs == "2\n", "the refused command changed nothing")
+        let named = try xvf(["--root", root, "assign", "ens1f0np0/1", "--dom", "web1", "--dry-run"])
+        #expect(named.status == 0 && named.stdout.contains("0000:3b:00.3"), "\(named.stdout)\(named.stderr)")
+        // In the host config a representor is an error, not a PF "not on this host" skipped at boot.
+        try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
+        try "assignable = [ 'enp59s0f0_0/0' ]\n".write(toFile: root + "/etc/xen/xvf.cfg", atomically: true, encoding: .utf8)
+        let boot = try xvf(["--root", root, "boot", "--dry-run"])
+        #expect(boot.status != 0 && boot.stderr.contains("'enp59s0f0_0/0' names VFs of enp59s0f0_0, which is the switchdev "
+                + "representor pf0vf0 on ens1f0np0 (0000:3b:00.0), not a device; name its PF: ens1f0np0/0"), "\(boot.stdout)\(boot.stderr)")
+    }
 }

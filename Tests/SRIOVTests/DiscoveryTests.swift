@@ -91,6 +91,21 @@ import Testing
         #expect(inventory.virtualFunctions(of: eno49).map(\.vfIndex) == [0, 1, 2, 4, 5, 6])
     }
 
+    // devlink's port names (and ice's older `pfNvfrM`): which netdevs are representors, and of which VF.
+    @Test func aRepresentorIsKnownByItsPortName() {
+        let ports: [(String, Bool, Int?)] = [
+            ("pf0vf3", true, 3), ("pf1vf12", true, 12), ("pf0vfr2", true, 2), ("c1pf0vf3", true, nil),
+            ("pf0sf88", true, nil), ("pf0", true, nil), ("c2pf1", true, nil),
+            ("p0", false, nil), ("p1s0", false, nil), ("pf0vf", false, nil), ("pfvf1", false, nil), ("pf0vf3x", false, nil),
+            ("", false, nil),
+        ]
+        for (port, isRepresentor, index) in ports {
+            let representor = Representor(name: "r", port: port)
+            #expect((representor != nil) == isRepresentor, "\(port)")
+            #expect(representor?.vfIndex == index, "\(port)")
+        }
+    }
+
     @Test func resolvesNamesToExistingAndFutureVFs() throws {
         let inventory = try TemporaryHost(TestLayouts.unusual()).inventory()
         let named = try inventory.resolve(DeviceName(parsing: "ens2f1/31-33"), future: true)

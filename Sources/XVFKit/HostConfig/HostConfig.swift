@@ -352,7 +352,9 @@ private struct ItemReader {
         case nil: return false
         }
         switch reference {
-        case .interface(let interface): if inventory.device(withInterface: interface) != nil { return false }
+        case .interface(let interface):
+            // A representor is on the host: naming it is an error of its own (the VF to name instead).
+            if inventory.device(withInterface: interface) != nil || inventory.representorOwners[interface] != nil { return false }
         case .address(let address): if inventory[address] != nil { return false }
         }
         absent.append(HostConfig.AbsentEntry(line: item.line, message: fail(key, item, "\(reference) is not on this "

@@ -147,6 +147,7 @@ public struct DeviceReport {
         lines.append(("driver", d.driver ?? "(none)"))
         if let override = driverOverride { lines.append(("driver_override", override)) }
         for interface in d.interfaces { lines.append(("interface", interface.name + "  " + (interface.mac ?? "-"))) }
+        for representor in d.representors { lines.append(("representor", representor.name + "  " + representor.port)) }
         lines.append(("holder", holderText))
         if d.driver == "pciback" { lines.append(("permissive", permissive ? "yes" : "no")) }
         if let group = d.iommuGroup { lines.append(("iommu group", String(group))) }
@@ -216,6 +217,11 @@ public struct DeviceReport {
         if let pf = d.physicalFunction {
             fields.append(("pf", .string(pf.description)))
             fields.append(("index", .int(d.vfIndex)))
+        }
+        if !d.representors.isEmpty {
+            fields.append(("representors", .array(d.representors.map {
+                .object([("ifname", .string($0.name)), ("port", .string($0.port)), ("vf_index", .int($0.vfIndex))])
+            })))
         }
         if let s = d.sriov {
             fields.append(("totalvfs", .int(s.totalVFs)))
