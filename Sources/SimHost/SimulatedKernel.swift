@@ -6,7 +6,7 @@ import SRIOV
 /// Answers writes to a simulated host's sysfs the way Linux 6.1 and 6.12 do (checked in the lab), so that code written against
 /// the kernel's rules is tested against them:
 /// - `sriov_numvfs`: creates or removes VFs; ERANGE above `sriov_totalvfs`; EBUSY when changing a
-///   non-zero count; ENOENT when the PF has no driver; EPERM when removing VFs while any of them is
+///   non-zero count; ENOENT when the PF has no driver or one without `sriov_configure` (pciback); EPERM when removing VFs while any of them is
 ///   bound to pciback (pciback flags a VF it seizes PCI_DEV_FLAGS_ASSIGNED whether or not a guest has
 ///   it, and igb/ixgbe refuse to free assigned VFs: measured on Linux 6.1 and 6.12); ENOMEM when the PF
 ///   lacks MMIO space;
@@ -96,7 +96,10 @@ public struct SimulatedKernel: AttributeWriter {
             let current = root.readInteger(canonicalDirectory + "/sriov_numvfs") ?? 0
             if Int(count) > total { throw fail(ERANGE) }
             if Int(count) == current { return }
-            guard root.linkTarget(canonicalDirectory + "/driver") != nil else { throw fail(ENOENT) }
+            // `sriov_numvfs_store`: ENOENT unless the bound driver has `sriov_configure` (pciback has none).
+            guard let driver = root.linkTarget(canonicalDirectory + "/driver"), driver != "pciback" else {
+                throw fail(ENOENT)
+            }
             if count == 0 {
                 // Linux 6.1 and 6.12 alike (seen in the lab): pciback marks every VF it seizes assigned,
                 // with or without a guest, and the PF driver refuses to free assigned VFs.

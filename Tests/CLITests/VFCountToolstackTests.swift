@@ -53,4 +53,15 @@ import Testing
                 "\(result.stderr)")
         #expect(xenstore(root) == before, "libxl has the VF again, with its name and in quarantine")
     }
+
+    // pciback has no sriov_configure: the kernel answers ENOENT, and the way out is the PF's own driver.
+    @Test func aPFOnPcibackIsToldToGoBackToItsDriverFirst() throws {
+        let root = simulatedHost()
+        #expect(try xvf(["--root", root, "assignable", "add", "04:00.3"]).status == 0)
+        let result = try xvf(["--root", root, "vfs", "04:00.3", "2"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("0000:04:00.3 is on pciback, which creates no VFs; give it back to its own driver "
+                                       + "first (`xvf assignable remove 0000:04:00.3`), then retry"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: root + "/sys/bus/pci/devices/0000:04:00.3/sriov_numvfs", encoding: .utf8) == "0\n")
+    }
 }
