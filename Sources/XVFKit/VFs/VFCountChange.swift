@@ -218,7 +218,9 @@ public struct VFCountChange {
         var problems: [String] = []
         var restored: [String] = []
         let numvfs = Self.numvfsPath(pf)
-        let now = root.readInteger(numvfs) ?? 0
+        // An unreadable count is unknown, not 0: 0 is written first all the same (a PF driver refuses a
+        // new count while VFs are enabled).
+        let now = root.readInteger(numvfs)
         if now != current {
             var back: [HostStep] = []
             if now != 0 { back.append(.writeAttribute(path: numvfs, value: "0")) }
@@ -227,7 +229,7 @@ public struct VFCountChange {
                 for step in back { try step.perform(on: root) }
                 restored.append("\(current) VFs")
             } catch {
-                problems.append("the VF count stays \(root.readInteger(numvfs) ?? 0), not \(current) (\(error))")
+                problems.append("the VF count stays \(root.readInteger(numvfs).map(String.init) ?? "unknown"), not \(current) (\(error))")
             }
         }
         for vf in releasedFromPciback {
