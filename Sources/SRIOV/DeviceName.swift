@@ -195,10 +195,12 @@ extension HostInventory {
         if asPF, whole.hasPrefix(interface + "/") {
             throw NameError(whole, "names VFs of \(interface), which \(what); name its PF: \(pf)" + whole.dropFirst(interface.count))
         }
-        if let index = representor.vfIndex {
+        // The VF is the PF's own only when the port's PF number is this function's (on a shared switch
+        // one PF can carry the representors of another's VFs).
+        if let index = representor.vfIndex, representor.pfNumber == Int(owner.address.function) {
             throw NameError(whole, what + "; name the VF it stands for: \(pf)/\(index)")
         }
-        throw NameError(whole, what + " of this host; name a VF by its PF (\(pf)/N) or its address")
+        throw NameError(whole, what + "; name a VF itself, by its PF and index (PF/N) or by its address")
     }
 
     /// The SR-IOV capable PF a reference names.

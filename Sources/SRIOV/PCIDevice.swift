@@ -70,7 +70,9 @@ public struct NetInterface: Sendable, Equatable {
 public struct Representor: Sendable, Equatable {
     public var name: String
     public var port: String
-    /// The VF it stands for on the PF it hangs on (`pfNvfM`, this host's controller); nil for the others.
+    /// For `pfNvfM` of this host's controller: N (the PF's function number, for mlx5, ice and bnxt_en)
+    /// and M; nil for the others.
+    public let pfNumber: Int?
     public let vfIndex: Int?
 
     /// nil when `port` is not a representor's name.
@@ -88,7 +90,7 @@ public struct Representor: Sendable, Equatable {
         }
         let external = take("c")
         if external { guard number() != nil else { return nil } }
-        guard take("pf"), number() != nil else { return nil }
+        guard take("pf"), let pf = number() else { return nil }
         var index: Int?
         if take("vfr") || take("vf") {
             guard let vf = number() else { return nil }
@@ -99,6 +101,7 @@ public struct Representor: Sendable, Equatable {
         guard rest.isEmpty else { return nil }
         self.name = name
         self.port = port
+        pfNumber = index == nil ? nil : pf
         vfIndex = index
     }
 }

@@ -143,10 +143,11 @@ import Testing
         let pf = root + "/sys/bus/pci/devices/0000:3b:00.0"
         try "p0\n".write(toFile: pf + "/net/ens1f0np0/phys_port_name", atomically: true, encoding: .utf8)
         let fm = FileManager.default
-        for vf in 0..<2 {
+        // The third: on a switch the two ports share, PF 1's VF 0, whose representor hangs on PF 0.
+        for (vf, port) in ["pf0vf0", "pf0vf1", "pf1vf0"].enumerated() {
             let name = "enp59s0f0_\(vf)", dir = pf + "/net/" + name
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try "pf0vf\(vf)\n".write(toFile: dir + "/phys_port_name", atomically: true, encoding: .utf8)
+            try "\(port)\n".write(toFile: dir + "/phys_port_name", atomically: true, encoding: .utf8)
             try "5e:1a:00:00:00:0\(vf)\n".write(toFile: dir + "/address", atomically: true, encoding: .utf8)
             try fm.createSymbolicLink(atPath: dir + "/device", withDestinationPath: "../../../0000:3b:00.0")
             try fm.createSymbolicLink(atPath: root + "/sys/class/net/" + name, withDestinationPath: fm.destinationOfSymbolicLink(
@@ -169,6 +170,10 @@ import Testing
         #expect(assign.status != 0)
         #expect(assign.stderr.contains("'enp59s0f0_1' is the switchdev representor pf0vf1 on ens1f0np0 (0000:3b:00.0), "
                                        + "not a device; name the VF it stands for: ens1f0np0/1"), "\(assign.stderr)")
+        let shared = try xvf(["--root", root, "assign", "enp59s0f0_2", "--dom", "web1"])
+        #expect(shared.status != 0 && shared.stderr.contains("representor pf1vf0 on ens1f0np0 (0000:3b:00.0), not a device; "
+                                                             + "name a VF itself, by its PF and index (PF/N) or by its address"),
+                "\(shared.stderr)")
         let vfs = try xvf(["--root", root, "vfs", "enp59s0f0_0", "0"])
         #expect(vfs.status != 0 && vfs.stderr.contains("switchdev representor pf0vf0"), "\(vfs.stderr)")
         let numvfs = try String(contentsOfFile: root + "/sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs", encoding: .utf8)

@@ -103,6 +103,7 @@ import Testing
             let representor = Representor(name: "r", port: port)
             #expect((representor != nil) == isRepresentor, "\(port)")
             #expect(representor?.vfIndex == index, "\(port)")
+            #expect(representor?.pfNumber == (index == nil ? nil : port == "pf1vf12" ? 1 : 0), "\(port)")
         }
     }
 
