@@ -193,7 +193,8 @@ extension HostInventory {
         let pf = owner.interfaceName ?? owner.address.description
         let what = "is the switchdev representor \(representor.port) on \(pf) (\(owner.address)), not a device"
         if asPF, whole.hasPrefix(interface + "/") {
-            throw NameError(whole, "names VFs of \(interface), which \(what); name its PF: \(pf)" + whole.dropFirst(interface.count))
+            throw NameError(whole, "names VFs of \(interface), which \(what); name its PF: "
+                            + pf + whole.dropFirst(interface.count))
         }
         // The VF is the PF's own only when the port's PF number is this function's (on a shared switch
         // one PF can carry the representors of another's VFs).

@@ -6,10 +6,10 @@ import SRIOV
 /// Answers writes to a simulated host's sysfs the way Linux 6.1 and 6.12 do (checked in the lab), so that code written against
 /// the kernel's rules is tested against them:
 /// - `sriov_numvfs`: creates or removes VFs; ERANGE above `sriov_totalvfs`; EBUSY when changing a
-///   non-zero count; ENOENT when the PF has no driver or one without `sriov_configure` (pciback); EPERM when removing VFs while any of them is
-///   bound to pciback (pciback flags a VF it seizes PCI_DEV_FLAGS_ASSIGNED whether or not a guest has
-///   it, and igb/ixgbe refuse to free assigned VFs: measured on Linux 6.1 and 6.12); ENOMEM when the PF
-///   lacks MMIO space;
+///   non-zero count; ENOENT when the PF has no driver, or one without `sriov_configure` (pciback); EPERM
+///   when removing VFs while any of them is bound to pciback (pciback flags a VF it seizes
+///   PCI_DEV_FLAGS_ASSIGNED whether or not a guest has it, and igb/ixgbe refuse to free assigned VFs:
+///   measured on Linux 6.1 and 6.12); ENOMEM when the PF lacks MMIO space;
 ///   EINVAL above the count the PF driver takes in its current mode (`driverLimit`).
 /// - `sriov_drivers_autoprobe`, `driver_override`: stored; a VF of a PF with autoprobe off binds to
 ///   nothing unless its `driver_override` names the driver (`pci_device_can_probe`).

@@ -229,7 +229,8 @@ public struct VFCountChange {
                 for step in back { try step.perform(on: root) }
                 restored.append("\(current) VFs")
             } catch {
-                problems.append("the VF count stays \(root.readInteger(numvfs).map(String.init) ?? "unknown"), not \(current) (\(error))")
+                let stays = root.readInteger(numvfs).map(String.init) ?? "unknown"
+                problems.append("the VF count stays \(stays), not \(current) (\(error))")
             }
         }
         for vf in releasedFromPciback {
