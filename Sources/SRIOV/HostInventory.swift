@@ -79,7 +79,7 @@ public struct HostInventory: Sendable {
     }
 
     static func readDevice(_ address: PCIAddress, root: HostRoot, interfaces: [String],
-                           physicalFunction: PCIAddress? = nil) -> PCIDevice {
+                           physicalFunction: PCIAddress?) -> PCIDevice {
         root.withDirectory(devicesDirectory + "/" + address.description) {
             readDevice(address, in: $0, interfaces: interfaces, physicalFunction: physicalFunction)
         }
@@ -89,7 +89,7 @@ public struct HostInventory: Sendable {
     /// PF (0xffff until then). `physicalFunction` is the PF whose `virtfnN` link names this function, when
     /// that was read already (its `physfn` link says the same).
     static func readDevice(_ address: PCIAddress, in dir: HostRoot.Directory, interfaces: [String],
-                           physicalFunction: PCIAddress? = nil) -> PCIDevice {
+                           physicalFunction: PCIAddress?) -> PCIDevice {
         let pf = physicalFunction ?? dir.linkTarget("physfn").flatMap { try? PCIAddress(parsing: $0) }
         var device = PCIDevice(
             address: address,
