@@ -34,11 +34,17 @@ public struct HostInventory: Sendable {
         var found: [PCIDevice] = []
         found.reserveCapacity(addresses.count)
         var vfOwner: [PCIAddress: (pf: PCIAddress, index: Int)] = [:]
-        for address in addresses {
-            let device = readDevice(address, root: root, interfaces: interfaces[address] ?? [],
-                                    physicalFunction: vfOwner[address]?.pf)
-            for (index, vf) in device.sriov?.virtualFunctions ?? [:] { vfOwner[vf] = (device.address, index) }
-            found.append(device)
+        // Each function's directory is opened from one descriptor of the devices directory: the kernel
+        // walks one name instead of the whole path thousands of times.
+        root.withDirectory(devicesDirectory) { devices in
+            for address in addresses {
+                let device = devices.withDirectory(address.description) {
+                    readDevice(address, in: $0, interfaces: interfaces[address] ?? [],
+                               physicalFunction: vfOwner[address]?.pf)
+                }
+                for (index, vf) in device.sriov?.virtualFunctions ?? [:] { vfOwner[vf] = (device.address, index) }
+                found.append(device)
+            }
         }
         // A VF's ids are its PF's vendor and the PF's `sriov_vf_device` (the SR-IOV capability says so),
         // so discovery reads them from the VF itself only when the PF does not report them.
@@ -64,25 +70,31 @@ public struct HostInventory: Sendable {
 
     static let devicesDirectory = "sys/bus/pci/devices"
 
-    /// Which PCI function each network interface belongs to, from `sys/class/net/*/device`: one listing
-    /// and a link per interface, instead of opening every function's `net` directory (most have none).
+    /// Which PCI function each network interface belongs to, from `sys/class/net`: one listing and a link
+    /// per interface, instead of opening every function's `net` directory (most have none).
     static func interfacesByDevice(_ root: HostRoot) -> [PCIAddress: [String]] {
         var result: [PCIAddress: [String]] = [:]
         root.withDirectory("sys/class/net") { net in
             for name in net.list() {
-                guard let target = net.linkTarget(name + "/device"),
-                      let address = try? PCIAddress(parsing: target) else { continue }
+                guard let address = owner(of: name, in: net) else { continue }
                 result[address, default: []].append(name)
             }
         }
         return result
     }
 
-    static func readDevice(_ address: PCIAddress, root: HostRoot, interfaces: [String],
-                           physicalFunction: PCIAddress?) -> PCIDevice {
-        root.withDirectory(devicesDirectory + "/" + address.description) {
-            readDevice(address, in: $0, interfaces: interfaces, physicalFunction: physicalFunction)
+    /// The PCI function an interface of `sys/class/net` hangs on. Its entry there is a link into its
+    /// parent device's directory (`../../devices/pci0000:00/0000:00:03.0/0000:04:00.0/net/eno49`), so
+    /// the address is read off the link itself, without the kernel following it; an entry that reads
+    /// otherwise is asked for its `device` link. nil for an interface on no PCI function (`lo`, USB).
+    static func owner(of name: String, in net: HostRoot.Directory) -> PCIAddress? {
+        if let target = net.link(name) {
+            let parts = target.split(separator: "/")
+            if parts.count >= 3, parts[parts.count - 1] == name, parts[parts.count - 2] == "net" {
+                return try? PCIAddress(parsing: String(parts[parts.count - 3]))
+            }
         }
+        return net.linkTarget(name + "/device").flatMap { try? PCIAddress(parsing: $0) }
     }
 
     /// One function's attributes. A VF's vendor and device ids are left for `discover` to take from its

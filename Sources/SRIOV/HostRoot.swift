@@ -88,39 +88,55 @@ public struct HostRoot: Sendable {
     /// sysfs path (and its symlinks) once instead of once per file. A directory that cannot be opened
     /// reads as empty.
     public func withDirectory<T>(_ relative: String, _ body: (Directory) throws -> T) rethrows -> T {
-        let fd = open(path(relative), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = path(relative).withCString { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { if fd >= 0 { close(fd) } }
         return try body(Directory(fd: fd))
     }
 
     /// Files of one directory, read by name (`vendor`, `driver`, `net/eno49/address`).
+    ///
+    /// Names reach the kernel through `withCString` and values come back off a stack buffer: a String
+    /// passed as a C string is copied to the heap first, and discovery asks for thousands of values.
     public struct Directory {
         let fd: Int32
 
         public func text(_ name: String) -> String? {
             guard fd >= 0 else { return nil }
-            let file = openat(fd, name, O_RDONLY | O_CLOEXEC)
+            let file = name.withCString { openat(fd, $0, O_RDONLY | O_CLOEXEC) }
             guard file >= 0 else { return nil }
             defer { close(file) }
-            return readBytes(from: file, singleRead: true).map(FileReader.trimmedText)
+            return withBytes(from: file, singleRead: true, FileReader.trimmedText)
         }
 
         public func integer(_ name: String) -> Int? { text(name).flatMap(FileReader.parseInteger) }
         public func hexInteger(_ name: String) -> Int? { text(name).flatMap(FileReader.hexadecimal) }
 
+        /// Where a symbolic link points, as stored in the link.
+        public func link(_ name: String) -> String? {
+            guard fd >= 0 else { return nil }
+            return withLink(at: fd, name) { String(decoding: $0, as: UTF8.self) }
+        }
+
         public func linkTarget(_ name: String) -> String? {
             guard fd >= 0 else { return nil }
-            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
-                let n = readlinkat(fd, name, buffer.baseAddress!, buffer.count)
-                guard n >= 0 else { return nil }
-                return lastComponent(String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: n),
-                                            as: UTF8.self))
+            return withLink(at: fd, name) { target in
+                // Only the last component becomes a String: a driver or group name, short enough to
+                // need no heap storage.
+                let start = target.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+                return String(decoding: UnsafeBufferPointer(rebasing: target[start...]), as: UTF8.self)
             }
+        }
+
+        /// A directory inside this one, through its own descriptor for the length of `body`.
+        public func withDirectory<T>(_ name: String, _ body: (Directory) throws -> T) rethrows -> T {
+            let sub = fd < 0 ? -1 : name.withCString { openat(fd, $0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+            defer { if sub >= 0 { close(sub) } }
+            return try body(Directory(fd: sub))
         }
 
         public func list(_ name: String = ".") -> [String] {
             guard fd >= 0 else { return [] }
-            let sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let sub = name.withCString { openat(fd, $0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
             guard sub >= 0, let dir = fdopendir(sub) else { return [] }
             defer { closedir(dir) }
             return readEntries(dir)
@@ -328,14 +344,17 @@ public struct HostRoot: Sendable {
 /// Reading by absolute path, shared by `HostRoot` and `HostRoot.Directory`.
 enum FileReader {
     static func text(_ path: String) -> String? {
-        readFile(atPath: path).map(trimmedText)
+        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withBytes(from: fd, trimmedText)
     }
 
     /// The text without the trailing newline, spaces and NULs sysfs values end with.
-    static func trimmedText(_ bytes: [UInt8]) -> String {
+    static func trimmedText(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         var end = bytes.count
         while end > 0, bytes[end - 1] == 0x0a || bytes[end - 1] == 0x20 || bytes[end - 1] == 0x00 { end -= 1 }
-        return String(decoding: bytes[..<end], as: UTF8.self)
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
     }
 
     static func integer(_ path: String) -> Int? {
@@ -352,16 +371,12 @@ enum FileReader {
     }
 
     static func link(_ path: String) -> String? {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
-            let n = readlink(path, buffer.baseAddress!, buffer.count)
-            guard n >= 0 else { return nil }
-            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: n), as: UTF8.self)
-        }
+        withLink(at: AT_FDCWD, path) { String(decoding: $0, as: UTF8.self) }
     }
 }
 
 func listDirectory(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
+    guard let dir = path.withCString({ opendir($0) }) else { return [] }
     defer { closedir(dir) }
     return readEntries(dir)
 }
@@ -380,27 +395,56 @@ func readEntries(_ dir: OpaquePointer) -> [String] {
 /// Reads a whole file by its own path (a file the user named, outside any host root): one open and
 /// as few reads as it takes; nil when it cannot be read (errno says why).
 public func readFile(atPath path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
     guard fd >= 0 else { return nil }
     defer { close(fd) }
-    return readBytes(from: fd)
+    return withBytes(from: fd) { Array($0) }
 }
 
-/// Reads an open file to its end. `singleRead` is for sysfs attributes, which hand over their whole
-/// value (at most a page) in the first read, so a short first read is the end; procfs files are not so.
-func readBytes(from fd: Int32, singleRead: Bool = false) -> [UInt8]? {
-    var result: [UInt8] = []
-    // A stack buffer: discovery reads thousands of small files, and zeroing a heap page for each shows up.
-    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { chunk -> [UInt8]? in
+/// The bytes a symbolic link holds (`name` relative to the directory `fd`, or absolute), handed to `body`;
+/// nil when it is not a link or cannot be read.
+func withLink<T>(at fd: Int32, _ name: String, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T? {
+    name.withCString { name -> T? in
+        // sysfs links are short: a buffer this size stays on the stack (a bigger one goes to the heap,
+        // for every one of thousands of links), and a target that fills it is read again at full length.
+        var length = -1
+        let short = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: stackBufferSize) { buffer -> T? in
+            length = buffer.withMemoryRebound(to: CChar.self) { readlinkat(fd, name, $0.baseAddress!, $0.count) }
+            guard length >= 0, length < buffer.count else { return nil }
+            return body(UnsafeBufferPointer(rebasing: buffer[..<length]))
+        }
+        if length < stackBufferSize { return short }  // read whole, or no link (-1)
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlinkat(fd, name, &buffer, buffer.count)
+        guard n >= 0, n < buffer.count else { return nil }
+        return buffer.withUnsafeBytes { body(UnsafeBufferPointer(rebasing: $0.bindMemory(to: UInt8.self)[..<n])) }
+    }
+}
+
+/// What `withUnsafeTemporaryAllocation` keeps on the stack without asking: up to 1 KiB. A bigger buffer
+/// is the runtime's to place, and here (Linux, Swift 6.3) it goes to the heap every time.
+let stackBufferSize = 1024
+
+/// Reads an open file to its end and hands its bytes to `body`; nil when a read fails. `singleRead` is
+/// for sysfs attributes, which hand over their whole value (at most a page) in the first read, so a
+/// short first read is the end; procfs files are not so.
+func withBytes<T>(from fd: Int32, singleRead: Bool = false, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T? {
+    // A stack buffer: discovery reads thousands of small files, and a heap copy of each shows up.
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: stackBufferSize) { chunk -> T? in
+        var result: [UInt8] = []
         while true {
             let n = read(fd, chunk.baseAddress, chunk.count)
             if n < 0 && errno == EINTR { continue }
             if n < 0 { return nil }
             if n == 0 { break }
+            // A sysfs value (a short first read) goes to `body` straight from the stack; a value that
+            // filled the buffer is read on to the end.
+            if singleRead && n < chunk.count && result.isEmpty {
+                return body(UnsafeBufferPointer(rebasing: chunk[..<n]))
+            }
             result.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<n]))
-            if singleRead && n < chunk.count && result.count < 4096 { break }
         }
-        return result
+        return result.withUnsafeBufferPointer(body)
     }
 }
 

@@ -91,6 +91,27 @@ import Testing
         #expect(inventory.virtualFunctions(of: eno49).map(\.vfIndex) == [0, 1, 2, 4, 5, 6])
     }
 
+    // An interface's owner is read off its sys/class/net link when the link ends in `<function>/net/<name>`;
+    // an entry of another shape (a plain directory, as a hand-made tree has) is asked for its `device` link,
+    // and an interface on no PCI function (USB, virtual) belongs to none.
+    @Test func anInterfaceIsOwnedByTheFunctionItsClassEntryLeadsTo() throws {
+        let host = TemporaryHost()
+        let net = host.path + "/sys/class/net/"
+        let files = FileManager.default
+        try files.removeItem(atPath: net + "eno50")
+        try files.createDirectory(atPath: net + "eno50", withIntermediateDirectories: false)
+        try files.createSymbolicLink(atPath: net + "eno50/device", withDestinationPath: "../../../devices/pci0000:00/0000:00:03.0/0000:04:00.1")
+        // Nor does the function list it itself: the class entry's `device` link is all that tells.
+        try files.removeItem(atPath: host.path + "/sys/bus/pci/devices/0000:04:00.1/net/eno50")
+        try files.createSymbolicLink(atPath: net + "usb0",
+                                     withDestinationPath: "../../devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/net/usb0")
+        try files.createSymbolicLink(atPath: net + "br0", withDestinationPath: "../../devices/virtual/net/br0")
+        let inventory = try host.inventory()
+        #expect(inventory.device(withInterface: "eno50")?.address.description == "0000:04:00.1")
+        #expect(inventory.device(withInterface: "eno49")?.address.description == "0000:04:00.0")
+        #expect(inventory.device(withInterface: "usb0") == nil && inventory.device(withInterface: "br0") == nil)
+    }
+
     // devlink's port names (and ice's older `pfNvfrM`): which netdevs are representors, and of which VF.
     @Test func aRepresentorIsKnownByItsPortName() {
         let ports: [(String, Bool, Int?)] = [

@@ -47,6 +47,19 @@ import Testing
         #expect(root.contained("etc/missing/../x") == nil)
     }
 
+    // Links are read into a small stack buffer first; one that fills it is read again at full length.
+    @Test func aLinkLongerThanTheFirstBufferReadsWhole() throws {
+        let tree = try Tree()
+        let long = String(repeating: "../a-long-directory-name", count: 100) + "/0000:04:00.0"
+        try FileManager.default.createSymbolicLink(atPath: tree.root + "/long", withDestinationPath: long)
+        try FileManager.default.createSymbolicLink(atPath: tree.root + "/short", withDestinationPath: "../0000:04:00.1")
+        let root = HostRoot(tree.root)
+        #expect(root.readLink("long") == long && root.linkTarget("long") == "0000:04:00.0")
+        #expect(root.readLink("short") == "../0000:04:00.1")
+        #expect(root.withDirectory(".") { $0.linkTarget("long") } == "0000:04:00.0")
+        #expect(root.readLink("etc") == nil, "a directory is no link")
+    }
+
     @Test func aLinkIsWrittenThroughAndStaysALink() throws {
         // xendomains' usual layout: /etc/xen/auto/web1.cfg -> ../web1.cfg.
         let tree = try Tree()
