@@ -28,9 +28,10 @@ public struct HostInventory: Sendable {
         guard root.isDirectory(devicesDirectory) else { throw .noPCIBus(root: root.displayPath) }
         let interfaces = interfacesByDevice(root)
         // In address order a PF comes before its VFs (a VF's routing id is its PF's plus the offset), so
-        // each VF is already known from its PF's `virtfnN` links when it is read, and its `physfn` link
-        // (one more system call for each of thousands of VFs) need not be.
+        // each VF is already known from its PF when it is read, and its `physfn` link (one more system
+        // call for each of thousands of VFs) need not be.
         let addresses = root.list(devicesDirectory).compactMap { try? PCIAddress(parsing: $0) }.sorted()
+        let present = Set(addresses)
         var found: [PCIDevice] = []
         found.reserveCapacity(addresses.count)
         var vfOwner: [PCIAddress: (pf: PCIAddress, index: Int)] = [:]
@@ -40,7 +41,7 @@ public struct HostInventory: Sendable {
             for address in addresses {
                 let device = devices.withDirectory(address.description) {
                     readDevice(address, in: $0, interfaces: interfaces[address] ?? [],
-                               physicalFunction: vfOwner[address]?.pf)
+                               physicalFunction: vfOwner[address]?.pf, present: present)
                 }
                 for (index, vf) in device.sriov?.virtualFunctions ?? [:] { vfOwner[vf] = (device.address, index) }
                 found.append(device)
@@ -98,10 +99,10 @@ public struct HostInventory: Sendable {
     }
 
     /// One function's attributes. A VF's vendor and device ids are left for `discover` to take from its
-    /// PF (0xffff until then). `physicalFunction` is the PF whose `virtfnN` link names this function, when
-    /// that was read already (its `physfn` link says the same).
+    /// PF (0xffff until then). `physicalFunction` is the PF that has this function as a VF, when that was
+    /// read already (its `physfn` link says the same); `present` holds every function the bus lists.
     static func readDevice(_ address: PCIAddress, in dir: HostRoot.Directory, interfaces: [String],
-                           physicalFunction: PCIAddress?) -> PCIDevice {
+                           physicalFunction: PCIAddress?, present: Set<PCIAddress>) -> PCIDevice {
         let pf = physicalFunction ?? dir.linkTarget("physfn").flatMap { try? PCIAddress(parsing: $0) }
         var device = PCIDevice(
             address: address,
@@ -136,22 +137,43 @@ public struct HostInventory: Sendable {
         device.classCode = UInt32(truncatingIfNeeded: dir.integer("class") ?? 0)
         device.numaNode = dir.integer("numa_node")
         if let total = dir.integer("sriov_totalvfs") {
-            var links: [Int: PCIAddress] = [:]
-            for entry in dir.list() where entry.hasPrefix("virtfn") {
-                guard let index = Int(entry.dropFirst(6)), let target = dir.linkTarget(entry),
-                      let vf = try? PCIAddress(parsing: target) else { continue }
-                links[index] = vf
-            }
-            device.sriov = SRIOVState(
+            let count = dir.integer("sriov_numvfs")
+            var sriov = SRIOVState(
                 totalVFs: total,
-                numVFs: dir.integer("sriov_numvfs") ?? links.count,
+                numVFs: count ?? 0,
                 offset: dir.integer("sriov_offset"),
                 stride: dir.integer("sriov_stride"),
                 vfDeviceID: dir.hexInteger("sriov_vf_device").map { UInt16(truncatingIfNeeded: $0) },
-                driversAutoprobe: dir.integer("sriov_drivers_autoprobe").map { $0 != 0 },
-                virtualFunctions: links)
+                driversAutoprobe: dir.integer("sriov_drivers_autoprobe").map { $0 != 0 })
+            sriov.virtualFunctions = existingVFs(of: address, sriov, count: count, in: dir, present: present)
+            if count == nil { sriov.numVFs = sriov.virtualFunctions.count }
+            device.sriov = sriov
         }
         return device
+    }
+
+    /// A PF's existing VFs, by index. VF n is the function at the PF's routing ID + offset + n × stride,
+    /// the address the kernel gives it and names its `virtfnN` link after: when sysfs gives the count,
+    /// the offset and the stride, and the bus lists every such function, that is all it takes. Otherwise
+    /// (an older kernel, a VF removed by hand) the links say which there are.
+    static func existingVFs(of pf: PCIAddress, _ sriov: SRIOVState, count: Int?, in dir: HostRoot.Directory,
+                            present: Set<PCIAddress>) -> [Int: PCIAddress] {
+        if let count, count >= 0, count <= sriov.totalVFs {
+            var computed: [Int: PCIAddress] = [:]
+            computed.reserveCapacity(count)
+            for index in 0..<count {
+                guard let vf = sriov.address(ofVF: index, pf: pf), present.contains(vf) else { break }
+                computed[index] = vf
+            }
+            if computed.count == count { return computed }
+        }
+        var links: [Int: PCIAddress] = [:]
+        for entry in dir.list() where entry.hasPrefix("virtfn") {
+            guard let index = Int(entry.dropFirst(6)), let target = dir.linkTarget(entry),
+                  let vf = try? PCIAddress(parsing: target) else { continue }
+            links[index] = vf
+        }
+        return links
     }
 
     // MARK: queries

@@ -71,13 +71,16 @@ import Testing
         #expect(sriov.address(ofVF: 63, pf: ens2f1.address) == nil, "beyond sriov_totalvfs")
     }
 
-    // Discovery takes a VF's PF from the PF's `virtfnN` link and reads the VF's `physfn` link only for a VF
-    // no PF lists: a VF missing either link (sysfs that lacks a file) is still its PF's, with what can be read.
-    @Test func aVFMissingOneOfItsLinksToItsPFIsStillItsVF() throws {
+    // Discovery knows a PF's VFs from its count, offset and stride (or, failing those, its `virtfnN` links),
+    // and reads a VF's `physfn` link only for a VF no PF claims: a VF missing either link (sysfs that lacks
+    // a file) is still its PF's, with what can be read.
+    @Test(arguments: [false, true])
+    func aVFMissingOneOfItsLinksToItsPFIsStillItsVF(withoutOffset: Bool) throws {
         let host = TemporaryHost()
         let devices = host.path + "/sys/bus/pci/devices/"
         try FileManager.default.removeItem(atPath: devices + "0000:04:11.0/physfn")  // eno49/2
         try FileManager.default.removeItem(atPath: devices + "0000:04:00.0/virtfn3")  // eno49/3 at 04:11.4
+        if withoutOffset { try FileManager.default.removeItem(atPath: devices + "0000:04:00.0/sriov_offset") }
         let inventory = try host.inventory()
         let eno49 = try #require(inventory.device(withInterface: "eno49"))
 
@@ -87,8 +90,26 @@ import Testing
 
         let vf3 = try #require(inventory[PCIAddress(parsing: "04:11.4")])
         #expect(vf3.physicalFunction == eno49.address)
-        #expect(vf3.vfIndex == nil, "no virtfn link names its index: unknown, not 0")
-        #expect(inventory.virtualFunctions(of: eno49).map(\.vfIndex) == [0, 1, 2, 4, 5, 6])
+        if withoutOffset {
+            #expect(vf3.vfIndex == nil, "neither its link nor the offset names its index: unknown, not 0")
+            #expect(inventory.virtualFunctions(of: eno49).map(\.vfIndex) == [0, 1, 2, 4, 5, 6])
+        } else {
+            #expect(vf3.vfIndex == 3, "0x0400 + 0x80 + 3 × 4 is 04:11.4")
+            #expect(inventory.virtualFunctions(of: eno49).map(\.vfIndex) == Array(0..<7))
+        }
+    }
+
+    // A VF removed by hand (`echo 1 > …/remove`) leaves a gap where the offset and stride put it: the other
+    // VFs keep the indexes their links give, and the gap is no device.
+    @Test func aVFRemovedFromTheBusLeavesAGap() throws {
+        let host = TemporaryHost()
+        try FileManager.default.removeItem(atPath: host.path + "/sys/bus/pci/devices/0000:04:10.4")  // eno49/1
+        let inventory = try host.inventory()
+        let eno49 = try #require(inventory.device(withInterface: "eno49"))
+        #expect(inventory.virtualFunctions(of: eno49).map(\.address.shortDescription)
+                == ["04:10.0", "04:11.0", "04:11.4", "04:12.0", "04:12.4", "04:13.0"])
+        #expect(inventory.virtualFunctions(of: eno49).map(\.vfIndex) == [0, 2, 3, 4, 5, 6])
+        #expect(eno49.sriov?.numVFs == 7)
     }
 
     // An interface's owner is read off its sys/class/net link when the link ends in `<function>/net/<name>`;
