@@ -89,12 +89,15 @@ public struct HostInventory: Sendable {
     /// the address is read off the link itself, without the kernel following it; an entry that reads
     /// otherwise is asked for its `device` link. nil for an interface on no PCI function (`lo`, USB).
     static func owner(of name: String, in net: HostRoot.Directory) -> PCIAddress? {
-        if let target = net.link(name) {
-            let parts = target.split(separator: "/")
-            if parts.count >= 3, parts[parts.count - 1] == name, parts[parts.count - 2] == "net" {
-                return try? PCIAddress(parsing: String(parts[parts.count - 3]))
-            }
+        let tail = Array(("/net/" + name).utf8)
+        // Read as bytes: splitting thousands of link targets into Strings costs more than the links.
+        let fromLink = withLink(at: net.fd, name) { target -> (matched: Bool, owner: PCIAddress?) in
+            guard target.count > tail.count, target.suffix(tail.count).elementsEqual(tail) else { return (false, nil) }
+            let head = target[..<(target.count - tail.count)]
+            let start = head.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? head.startIndex
+            return (true, try? PCIAddress(parsing: String(decoding: head[start...], as: UTF8.self)))
         }
+        if let fromLink, fromLink.matched { return fromLink.owner }
         return net.linkTarget(name + "/device").flatMap { try? PCIAddress(parsing: $0) }
     }
 

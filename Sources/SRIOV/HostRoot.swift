@@ -111,12 +111,6 @@ public struct HostRoot: Sendable {
         public func integer(_ name: String) -> Int? { text(name).flatMap(FileReader.parseInteger) }
         public func hexInteger(_ name: String) -> Int? { text(name).flatMap(FileReader.hexadecimal) }
 
-        /// Where a symbolic link points, as stored in the link.
-        public func link(_ name: String) -> String? {
-            guard fd >= 0 else { return nil }
-            return withLink(at: fd, name) { String(decoding: $0, as: UTF8.self) }
-        }
-
         public func linkTarget(_ name: String) -> String? {
             guard fd >= 0 else { return nil }
             return withLink(at: fd, name) { target in
