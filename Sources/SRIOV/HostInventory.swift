@@ -55,7 +55,7 @@ public struct HostInventory: Sendable {
         }
         for i in found.indices {
             guard let pf = found[i].physicalFunction else { continue }
-            found[i].vfIndex = vfOwner[found[i].address]?.index  // its `virtfnN` link on the PF
+            found[i].vfIndex = vfOwner[found[i].address]?.index  // the index its PF gives it
             if let ids = pfIDs[pf] {
                 found[i].vendorID = ids.vendor
                 found[i].deviceID = ids.vfDevice

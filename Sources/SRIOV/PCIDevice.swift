@@ -117,7 +117,7 @@ public struct SRIOVState: Sendable, Equatable {
     public var vfDeviceID: UInt16?
     /// `sriov_drivers_autoprobe`: whether dom0 drivers bind new VFs by themselves.
     public var driversAutoprobe: Bool?
-    /// The existing VFs, by index, from the `virtfnN` links.
+    /// The existing VFs, by index: where the offset and stride put them, or the `virtfnN` links say.
     public var virtualFunctions: [Int: PCIAddress]
 
     public init(totalVFs: Int, numVFs: Int, offset: Int?, stride: Int?, vfDeviceID: UInt16? = nil,
