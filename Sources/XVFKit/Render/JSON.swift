@@ -29,7 +29,7 @@ public enum JSON: Equatable, Sendable {
         switch self {
         case .null: out += "null".utf8
         case .bool(let b): out += (b ? "true" : "false").utf8
-        case .int(let i): out += String(i).utf8
+        case .int(let i): JSON.writeInteger(i, into: &out)
         case .string(let s): JSON.writeString(s, into: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
@@ -50,18 +50,35 @@ public enum JSON: Equatable, Sendable {
         }
     }
 
+    /// Decimal digits straight into the output: a 64 x 64 host writes some 8,000 numbers, and a String
+    /// for each costs more than the digits.
+    private static func writeInteger(_ value: Int, into out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var rest = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
     private static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Nearly every string here (addresses, names, MACs) needs no escaping: copy it whole.
+        // Nearly every string here (addresses, names, MACs) needs no escaping: copy it whole, in the same
+        // pass over its bytes that looks.
         var plain = s
-        let needsEscaping = plain.withUTF8 { bytes in
+        let copied = plain.withUTF8 { bytes -> Bool in
             for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                return true
+                return false
             }
-            return false
+            out.append(contentsOf: bytes)
+            return true
         }
-        if !needsEscaping {
-            plain.withUTF8 { out.append(contentsOf: $0) }
+        if copied {
             out.append(UInt8(ascii: "\""))
             return
         }
