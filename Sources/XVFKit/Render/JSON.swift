@@ -68,8 +68,8 @@ public enum JSON: Equatable, Sendable {
 
     private static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Nearly every string here (addresses, names, MACs) needs no escaping: copy it whole, in the same
-        // pass over its bytes that looks.
+        // Nearly every string here (addresses, names, MACs) needs no escaping: once its bytes are seen to
+        // need none, they are copied whole.
         var plain = s
         let copied = plain.withUTF8 { bytes -> Bool in
             for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
