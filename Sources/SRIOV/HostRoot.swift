@@ -113,12 +113,9 @@ public struct HostRoot: Sendable {
 
         public func linkTarget(_ name: String) -> String? {
             guard fd >= 0 else { return nil }
-            return withLink(at: fd, name) { target in
-                // Only the last component becomes a String: a driver or group name, short enough to
-                // need no heap storage.
-                let start = target.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
-                return String(decoding: UnsafeBufferPointer(rebasing: target[start...]), as: UTF8.self)
-            }
+            // Only the last component becomes a String: a driver or group name, short enough to need no
+            // heap storage.
+            return withLink(at: fd, name, lastComponent)
         }
 
         /// A directory inside this one, through its own descriptor for the length of `body`.
@@ -338,10 +335,7 @@ public struct HostRoot: Sendable {
 /// Reading by absolute path, shared by `HostRoot` and `HostRoot.Directory`.
 enum FileReader {
     static func text(_ path: String) -> String? {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return withBytes(from: fd, trimmedText)
+        withContents(ofFile: path, trimmedText)
     }
 
     /// The text without the trailing newline, spaces and NULs sysfs values end with.
@@ -389,10 +383,15 @@ func readEntries(_ dir: OpaquePointer) -> [String] {
 /// Reads a whole file by its own path (a file the user named, outside any host root): one open and
 /// as few reads as it takes; nil when it cannot be read (errno says why).
 public func readFile(atPath path: String) -> [UInt8]? {
+    withContents(ofFile: path) { Array($0) }
+}
+
+/// A whole file's bytes, handed to `body`; nil when it cannot be opened or read.
+func withContents<T>(ofFile path: String, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T? {
     let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
     guard fd >= 0 else { return nil }
     defer { close(fd) }
-    return withBytes(from: fd) { Array($0) }
+    return withBytes(from: fd, body)
 }
 
 /// The bytes a symbolic link holds (`name` relative to the directory `fd`, or absolute), handed to `body`;
@@ -444,10 +443,13 @@ func withBytes<T>(from fd: Int32, singleRead: Bool = false, _ body: (UnsafeBuffe
 
 func lastComponent(_ path: String) -> String {
     var path = path
-    return path.withUTF8 { bytes in
-        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return String(decoding: bytes, as: UTF8.self) }
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[(slash + 1)...]), as: UTF8.self)
-    }
+    return path.withUTF8(lastComponent)
+}
+
+/// What follows the last `/` of a path given as bytes (all of it when there is none).
+func lastComponent(_ path: UnsafeBufferPointer<UInt8>) -> String {
+    let start = path.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+    return String(decoding: UnsafeBufferPointer(rebasing: path[start...]), as: UTF8.self)
 }
 
 /// A failed file operation, with the path and the errno.
