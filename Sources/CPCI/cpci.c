@@ -153,28 +153,27 @@ void xvf_pci_close(xvf_pci *pci) {
     free(pci);
 }
 
-int xvf_pci_names(xvf_pci *pci, uint16_t vendor, uint16_t device, char *vendor_name, size_t vendor_size,
-                  char *device_name, size_t device_size) {
+const char *xvf_pci_ids_file(xvf_pci *pci) { return pci->acc->id_file_name; }
+
+int xvf_pci_names(xvf_pci *pci, int from_hwdb, uint16_t vendor, uint16_t device, char *vendor_name,
+                  size_t vendor_size, char *device_name, size_t device_size) {
+    vendor_name[0] = 0;
+    device_name[0] = 0;
+    struct pci_access *acc = from_hwdb ? pci->hwdb : pci->acc;
+    if (!acc) return 1;
     jmp_buf jump;
     current_jump = &jump;
     if (setjmp(jump)) {
         current_jump = NULL;
+        vendor_name[0] = 0;
+        device_name[0] = 0;
         return -1;
     }
     // PCI_LOOKUP_NO_NUMBERS makes a missing entry come back as NULL instead of a made-up "Device 1234".
-    char *v = NULL, *d = NULL;
-    if (pci->hwdb) {
-        v = libpci.lookup_name(pci->hwdb, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
-                               (int)vendor);
-        d = libpci.lookup_name(pci->hwdb, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
-                               (int)vendor, (int)device);
-    }
-    if (!v)
-        v = libpci.lookup_name(pci->acc, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
-                               (int)vendor);
-    if (!d)
-        d = libpci.lookup_name(pci->acc, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
-                               (int)vendor, (int)device);
+    char *v = libpci.lookup_name(acc, vendor_name, (int)vendor_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
+                                 (int)vendor);
+    char *d = libpci.lookup_name(acc, device_name, (int)device_size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+                                 (int)vendor, (int)device);
     current_jump = NULL;
     if (v != vendor_name && v) snprintf(vendor_name, vendor_size, "%s", v);
     if (d != device_name && d) snprintf(device_name, device_size, "%s", d);

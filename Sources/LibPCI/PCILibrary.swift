@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CPCI
 import SRIOV
 
@@ -6,14 +9,26 @@ import SRIOV
 /// One instance holds one libpci access object; it is not shared between threads.
 public final class PCILibrary {
     private let handle: OpaquePointer
+    private let namesFromHWDB: Bool
+    /// pci.ids, read for the ids asked for; nil when libpci must load it (compressed, unreadable).
+    private lazy var idList: PCIIDList? = {
+        // Debian's libpci names `pci.ids.gz` and, as libpci does, reads `pci.ids` when that is missing.
+        let path = String(cString: xvf_pci_ids_file(handle))
+        if let list = PCIIDList(path: path) { return list }
+        guard path.hasSuffix(".gz"), access(path, F_OK) != 0 else { return nil }
+        return PCIIDList(path: String(path.dropLast(3)))
+    }()
+    /// A host has hundreds of functions and a handful of different ids.
+    private var knownNames: [UInt32: (vendor: String?, device: String?)] = [:]
 
     /// Opens libpci on `root`'s `sys/bus/pci`. `idsPath` overrides the pci.ids file (tests). On the
-    /// running system's root, names come from udev's hwdb first (what libpci would read all of pci.ids for);
-    /// a tree gets them from pci.ids alone, the same on every machine that has the same pci.ids.
+    /// running system's root, names come from udev's hwdb first; a tree gets them from pci.ids alone, the
+    /// same on every machine that has the same pci.ids.
     public init(root: HostRoot, idsPath: String? = nil) throws(PCILibraryError) {
         var message = [CChar](repeating: 0, count: 512)
-        let hwdb: Int32 = root.prefix.isEmpty && idsPath == nil ? 1 : 0
-        guard let handle = xvf_pci_open(root.path("sys/bus/pci"), idsPath, hwdb, &message, message.count) else {
+        namesFromHWDB = root.prefix.isEmpty && idsPath == nil
+        guard let handle = xvf_pci_open(root.path("sys/bus/pci"), idsPath, namesFromHWDB ? 1 : 0, &message,
+                                        message.count) else {
             throw PCILibraryError(message: cString(message))
         }
         self.handle = handle
@@ -21,11 +36,31 @@ public final class PCILibrary {
 
     deinit { xvf_pci_close(handle) }
 
-    /// The vendor and device names pci.ids gives, nil for ids it does not list.
+    /// The vendor and device names the hwdb or pci.ids gives, nil for ids they do not list.
     public func names(vendor: UInt16, device: UInt16) -> (vendor: String?, device: String?) {
+        let key = UInt32(vendor) << 16 | UInt32(device)
+        if let known = knownNames[key] { return known }
+        var found: (vendor: String?, device: String?) = (nil, nil)
+        if namesFromHWDB { found = libpciNames(vendor: vendor, device: device, fromHWDB: true) }
+        if found.vendor == nil || found.device == nil {
+            let listed: (vendor: String?, device: String?)
+            if let idList {
+                listed = (idList.vendorName(vendor), idList.deviceName(vendor: vendor, device: device))
+            } else {
+                listed = libpciNames(vendor: vendor, device: device, fromHWDB: false)
+            }
+            found = (found.vendor ?? listed.vendor, found.device ?? listed.device)
+        }
+        knownNames[key] = found
+        return found
+    }
+
+    /// The names as libpci looks them up: in the hwdb, or in all of the ids file, loaded at the first call.
+    func libpciNames(vendor: UInt16, device: UInt16, fromHWDB: Bool) -> (vendor: String?, device: String?) {
         var vendorName = [CChar](repeating: 0, count: 256)
         var deviceName = [CChar](repeating: 0, count: 256)
-        _ = xvf_pci_names(handle, vendor, device, &vendorName, vendorName.count, &deviceName, deviceName.count)
+        _ = xvf_pci_names(handle, fromHWDB ? 1 : 0, vendor, device, &vendorName, vendorName.count, &deviceName,
+                          deviceName.count)
         let v = cString(vendorName)
         let d = cString(deviceName)
         return (v.isEmpty ? nil : v, d.isEmpty ? nil : d)

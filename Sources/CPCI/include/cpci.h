@@ -18,9 +18,13 @@ xvf_pci *xvf_pci_open(const char *sysfs_bus_pci, const char *ids_path, int names
                       size_t error_size);
 void xvf_pci_close(xvf_pci *pci);
 
-/// Writes "Vendor" and "Device" names into the buffers; returns 0 when both were found.
-int xvf_pci_names(xvf_pci *pci, uint16_t vendor, uint16_t device, char *vendor_name, size_t vendor_size,
-                  char *device_name, size_t device_size);
+/// The ids file libpci reads names from (its default unless `ids_path` was given).
+const char *xvf_pci_ids_file(xvf_pci *pci);
+
+/// Writes "Vendor" and "Device" names into the buffers, from the hwdb (`from_hwdb`; none unless opened with
+/// `names_from_hwdb`) or from libpci's load of the ids file; returns 0 when both were found.
+int xvf_pci_names(xvf_pci *pci, int from_hwdb, uint16_t vendor, uint16_t device, char *vendor_name,
+                  size_t vendor_size, char *device_name, size_t device_size);
 
 /// Reads the device's config space through libpci and reports where capability `id` sits:
 /// `extended` 0 for the classic list, 1 for the PCIe extended list. Returns the offset, 0 when absent,

@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// pci.ids, answered from where an id's entry sits instead of loaded whole.
+///
+/// libpci turns all of pci.ids (some 40,000 lines) into a hash table at the first name it is asked for,
+/// which is most of what naming a handful of devices costs. A host has a few vendors, so this reads the
+/// file once, notes where each vendor's block starts, and reads a vendor's device lines only when one of
+/// its devices is asked for. Lines mean what libpci's parser makes of them: a line ends at `\n` or `\r`,
+/// loses one trailing space or tab, `#` starts a comment, a vendor is four hex digits at the start of a
+/// line, its devices four hex digits after one tab (two tabs are subsystems), and `C `, `S ` and any other
+/// capital letter and space open blocks that are not vendors.
+struct PCIIDList {
+    private let bytes: [UInt8]
+    /// The offset of the line after each vendor's own line: where its devices begin.
+    private let vendorBlocks: [UInt16: Int]
+    private let vendorNames: [UInt16: Range<Int>]
+
+    /// Reads `path`; nil when it cannot be read or is compressed (libpci then reads it itself).
+    init?(path: String) {
+        guard let bytes = Self.read(path), !(bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) else {
+            return nil
+        }
+        self.bytes = bytes
+        var blocks: [UInt16: Int] = [:]
+        var names: [UInt16: Range<Int>] = [:]
+        bytes.withUnsafeBufferPointer { text in
+            Self.forEachLine(in: text, from: 0) { line, next in
+                // Nested lines and comments are most of the file: look no further than their first byte.
+                let first = text[line.lowerBound]
+                guard first != tab, first != hash, let entry = Self.content(text, line),
+                      let vendor = Self.hex(text, entry), let name = Self.name(text, entry),
+                      names[vendor] == nil else { return true }
+                names[vendor] = name
+                blocks[vendor] = next
+                return true
+            }
+        }
+        vendorBlocks = blocks
+        vendorNames = names
+    }
+
+    func vendorName(_ vendor: UInt16) -> String? {
+        vendorNames[vendor].map { String(decoding: bytes[$0], as: UTF8.self) }
+    }
+
+    func deviceName(vendor: UInt16, device: UInt16) -> String? {
+        guard let start = vendorBlocks[vendor] else { return nil }
+        return bytes.withUnsafeBufferPointer { text -> String? in
+            var found: Range<Int>?
+            Self.forEachLine(in: text, from: start) { line, _ in
+                guard text[line.lowerBound] == tab else {
+                    // A blank line or a comment goes on; any other top-level line ends the vendor's block.
+                    return Self.content(text, line) == nil
+                }
+                let nested = line.lowerBound + 1..<line.upperBound
+                guard let first = nested.first, text[first] != tab,  // two tabs: a subsystem
+                      Self.hex(text, nested) == device, let entry = Self.content(text, nested),
+                      let name = Self.name(text, entry) else { return true }
+                found = name
+                return false
+            }
+            return found.map { String(decoding: text[$0], as: UTF8.self) }
+        }
+    }
+
+    /// Calls `body` with each line from `start` (without its line break, never empty) and the offset of the
+    /// line after it; stops when `body` returns false.
+    private static func forEachLine(in text: UnsafeBufferPointer<UInt8>, from start: Int,
+                                    _ body: (Range<Int>, Int) -> Bool) {
+        guard let base = text.baseAddress else { return }
+        var at = start
+        while at < text.count {
+            var end = text.count
+            if let newline = memchr(base + at, 0x0a, text.count - at) {
+                end = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+            }
+            if end > at && !body(at..<end, end + 1) { return }
+            at = end + 1
+        }
+    }
+
+    /// The line as libpci reads it: up to a carriage return, less one trailing space or tab; nil when that
+    /// leaves a blank line or a comment.
+    private static func content(_ text: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Range<Int>? {
+        var end = line.lowerBound
+        while end < line.upperBound && text[end] != carriageReturn { end += 1 }
+        if end > line.lowerBound && isBlank(text[end - 1]) { end -= 1 }
+        var first = line.lowerBound
+        while first < end && isBlank(text[first]) { first += 1 }
+        return first < end && text[first] != hash ? line.lowerBound..<end : nil
+    }
+
+    /// The four hex digits that start `line`, when a space or tab follows them.
+    private static func hex(_ text: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> UInt16? {
+        guard line.count > 4, isBlank(text[line.lowerBound + 4]) else { return nil }
+        var value: UInt16 = 0
+        for byte in text[line.lowerBound..<line.lowerBound + 4] {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt16(digit)
+        }
+        return value
+    }
+
+    /// What follows a four-digit id and the spaces and tabs after it; nil when nothing does.
+    private static func name(_ text: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Range<Int>? {
+        var start = line.lowerBound + 4
+        while start < line.upperBound && isBlank(text[start]) { start += 1 }
+        return start < line.upperBound ? start..<line.upperBound : nil
+    }
+
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == tab }
+
+    private static func read(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return nil }
+        // One byte more than its size, so that the read after the whole file sees its end.
+        var bytes = [UInt8](repeating: 0, count: max(Int(status.st_size), 0) + 1)
+        var filled = 0
+        while true {
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: 64 * 1024)) }
+            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        bytes.removeLast(bytes.count - filled)
+        return bytes
+    }
+}
+
+private let tab = UInt8(ascii: "\t")
+private let hash = UInt8(ascii: "#")
+private let carriageReturn = UInt8(ascii: "\r")
