@@ -45,16 +45,28 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## release: xvf and xvf-sim with the Swift runtime and Foundation linked in, so a dom0 needs only
-## Debian's Xen and libpci libraries.
+## release: xvf and xvf-sim with the Swift runtime, Foundation and libstdc++ linked in, so a dom0 needs
+## only glibc and Debian's Xen and libpci libraries.
 ## -Osize: the stripped binary stays near 16 MB (15.3 MiB), and measures as fast as -O on the benchmark.
+## libstdc++ (the Swift runtime is C++): loading and relocating libstdc++.so was a third of xvf's start
+## (Tests/Bench/BENCHMARKS.md). The runtime's link line asks for -lstdc++; a directory searched before
+## the compiler's own holds only gcc's libstdc++.a, so that is what it finds. glibc stays shared (dlopen).
+# The toolchain's clang, next to swift (its -print-file-name finds gcc's libraries as the link does).
+CLANG          ?= $(or $(wildcard $(dir $(shell command -v $(SWIFT) 2>/dev/null))clang),clang)
+STATIC_CXX_DIR := $(CURDIR)/.build/static-libstdc++
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -Osize
+	@archive=$$($(CLANG) -print-file-name=libstdc++.a); \
+	if [ ! -f "$$archive" ]; then \
+		echo "$(CLANG) finds no libstdc++.a: install libstdc++-12-dev (Debian 12) or libstdc++-14-dev (Debian 13)" >&2; \
+		exit 1; fi; \
+	mkdir -p $(STATIC_CXX_DIR) && ln -sfn "$$archive" $(STATIC_CXX_DIR)/libstdc++.a
+	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -Osize -Xswiftc -L$(STATIC_CXX_DIR)
 
-## check-static: the release binary needs no Swift runtime library and holds no simulator; prints its size.
+## check-static: the release binary needs no Swift runtime library nor libstdc++ and holds no simulator;
+## prints its size.
 check-static: release
-	@if ldd .build/release/xvf | grep -E 'libswift|libFoundation|libdispatch'; then \
-		echo "xvf links a Swift runtime library dynamically" >&2; exit 1; fi
+	@if ldd .build/release/xvf | grep -E 'libswift|libFoundation|libdispatch|libstdc'; then \
+		echo "xvf links a Swift runtime library or libstdc++ dynamically" >&2; exit 1; fi
 	@if strings .build/release/xvf | grep -m 3 -E 'SimulatedKernel|SimulatedToolstack|SimXenstore|SimKernelJournal|xvf-simulated-host'; then \
 		echo "the shipped xvf holds simulator code" >&2; exit 1; fi
 	@strip -o .build/release/xvf.stripped .build/release/xvf
@@ -96,9 +108,9 @@ install: release
 ## deb: one package of the release binary for Debian 12 and 13 dom0s, .build/deb/xvf_VERSION_ARCH.deb:
 ## `make install PREFIX=/usr` into a staging root, the xlcfg/ examples in /usr/share/doc/xvf/examples,
 ## the version from `xvf --version`. dpkg-shlibdeps computes Depends from the symbol versions the binary
-## uses (libc6, libstdc++6, libgcc-s1: bookworm's and trixie's both satisfy them). libpci3 is loaded at
-## its first use (dlopen), so DEB_DEPENDS names it: 3.8, whose pci_fill_info xvf is built and run with
-## on bookworm. Xen's libraries are Recommends, one package per Xen release, since xvf loads whichever
+## uses (libc6, libgcc-s1: bookworm's and trixie's both satisfy them; libstdc++ is linked in). libpci3
+## is loaded at its first use (dlopen), so DEB_DEPENDS names it: 3.8, whose pci_fill_info xvf is built
+## and run with on bookworm. Xen's libraries are Recommends, one package per Xen release, since xvf loads whichever
 ## is installed (dlopen); were one linked, a libxen* with one soname on both releases would lose the
 ## build host's exact version, which Debian's shlibs files pin, and libxenmisc4.NN would move to the
 ## Recommends.
