@@ -13,40 +13,51 @@ import Glibc
 /// capital letter and space open blocks that are not vendors.
 struct PCIIDList {
     private let bytes: [UInt8]
-    /// The offset of the line after each vendor's own line: where its devices begin.
-    private let vendorBlocks: [UInt16: Int]
-    private let vendorNames: [UInt16: Range<Int>]
+    /// Where each vendor's own line starts, plus one, by vendor id; 0 for one the file does not list. A
+    /// table of all 65,536 ids, since filling a dictionary with pci.ids' 2,300 vendors cost more than
+    /// reading the file.
+    private let vendorLines: [Int32]
 
     /// Reads `path`; nil when it cannot be read, changes while read or is compressed (libpci then reads it).
     init?(path: String) {
-        guard let bytes = Self.read(path), !(bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) else {
-            return nil
-        }
+        guard let bytes = Self.read(path), bytes.count < Int32.max,
+              !(bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) else { return nil }
         self.bytes = bytes
-        var blocks: [UInt16: Int] = [:]
-        var names: [UInt16: Range<Int>] = [:]
+        var lines = [Int32](repeating: 0, count: 1 << 16)
         bytes.withUnsafeBufferPointer { text in
-            Self.forEachLine(in: text, from: 0) { line, next in
+            Self.forEachLine(in: text, from: 0) { line, _ in
                 // Nested lines and comments are most of the file: look no further than their first byte.
                 let first = text[line.lowerBound]
                 guard first != tab, first != hash, let entry = Self.content(text, line),
-                      let vendor = Self.hex(text, entry), let name = Self.name(text, entry),
-                      names[vendor] == nil else { return true }
-                names[vendor] = name
-                blocks[vendor] = next
+                      let vendor = Self.hex(text, entry), Self.name(text, entry) != nil,
+                      lines[Int(vendor)] == 0 else { return true }
+                lines[Int(vendor)] = Int32(line.lowerBound) + 1
                 return true
             }
         }
-        vendorBlocks = blocks
-        vendorNames = names
+        vendorLines = lines
     }
 
     func vendorName(_ vendor: UInt16) -> String? {
-        vendorNames[vendor].map { String(decoding: bytes[$0], as: UTF8.self) }
+        vendorLine(vendor).map { line, _ in String(decoding: bytes[line], as: UTF8.self) }
+    }
+
+    /// The name on the vendor's own line, and where its devices begin.
+    private func vendorLine(_ vendor: UInt16) -> (name: Range<Int>, block: Int)? {
+        let start = Int(vendorLines[Int(vendor)]) - 1
+        guard start >= 0 else { return nil }
+        return bytes.withUnsafeBufferPointer { text in
+            var found: (Range<Int>, Int)?
+            Self.forEachLine(in: text, from: start) { line, next in
+                if let entry = Self.content(text, line), let name = Self.name(text, entry) { found = (name, next) }
+                return false
+            }
+            return found
+        }
     }
 
     func deviceName(vendor: UInt16, device: UInt16) -> String? {
-        guard let start = vendorBlocks[vendor] else { return nil }
+        guard let start = vendorLine(vendor)?.block else { return nil }
         return bytes.withUnsafeBufferPointer { text -> String? in
             var found: Range<Int>?
             Self.forEachLine(in: text, from: start) { line, _ in
