@@ -77,7 +77,8 @@ check-static: release
 fuzz: deps
 	Tests/Fuzz/fuzz.sh
 
-## bench: xvf list --json against lspci on simulated hosts of 4x7, 16x64 and 64x64 PFs x VFs.
+## bench: xvf list --json against lspci on the demo host (dl360) and simulated hosts of 4x7, 16x64 and
+## 64x64 PFs x VFs.
 bench: release
 	python3 Tests/Bench/bench.py .build/release
 

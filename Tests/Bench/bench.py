@@ -7,7 +7,7 @@ a user would reach for -- and prints the medians and the ratio xvf/lspci. It als
 (start-up), and for `xvf boot` on hosts up to 64x64 the time its plan takes (`--dry-run`) and the
 processes it starts. Wall-clock medians of whole processes, like a user sees them.
 
-Usage: bench.py BINDIR [--runs N] [--sizes 4x7,16x64,64x64]
+Usage: bench.py BINDIR [--runs N] [--sizes dl360,4x7,16x64,64x64]
 """
 import argparse
 import os
@@ -17,6 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+
+
+# Simulator layouts a host can be named by instead of a size.
+LAYOUTS = ("dl360", "families")
 
 
 def timed(argv, env=None):
@@ -73,7 +77,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bindir", help="directory holding the xvf and xvf-sim binaries (a release build)")
     parser.add_argument("--runs", type=int, default=15, help="timed runs of each command per size")
-    parser.add_argument("--sizes", default="4x7,16x64,64x64", help="host sizes as PFSxVFS, comma-separated")
+    parser.add_argument("--sizes", default="dl360,4x7,16x64,64x64",
+                        help="hosts, comma-separated: PFSxVFS, or a layout's name (dl360: the demo host)")
     args = parser.parse_args()
 
     xvf = os.path.join(args.bindir, "xvf")
@@ -85,9 +90,12 @@ def main():
     try:
         print(f"{'host':>8} {'functions':>9} {'xvf list --json':>16} {'lspci -nn -D':>13} {'xvf/lspci':>10}")
         for size in args.sizes.split(","):
-            pfs, vfs = (int(n) for n in size.lower().split("x"))
             root = os.path.join(work, size)
-            subprocess.run([sim, root, "--layout", "large", "--pfs", str(pfs), "--vfs", str(vfs)], check=True)
+            if size in LAYOUTS:  # a simulator layout as it is, e.g. the seeds' demo host
+                subprocess.run([sim, root, "--layout", size], check=True)
+            else:
+                pfs, vfs = (int(n) for n in size.lower().split("x"))
+                subprocess.run([sim, root, "--layout", "large", "--pfs", str(pfs), "--vfs", str(vfs)], check=True)
             xvf_argv = [xvf, "--root", root, "list", "--json"]  # the shipped binary: list only reads files
             lspci_argv = [lspci, "-A", "linux-sysfs", "-O", f"sysfs.path={root}/sys/bus/pci", "-nn", "-D"]
             functions = count_lines(lspci_argv)
