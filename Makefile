@@ -51,6 +51,8 @@ build: deps
 ## libstdc++ (the Swift runtime is C++): loading and relocating libstdc++.so was a third of xvf's start
 ## (Tests/Bench/BENCHMARKS.md). The runtime's link line asks for -lstdc++; a directory searched before
 ## the compiler's own holds only gcc's libstdc++.a, so that is what it finds. glibc stays shared (dlopen).
+## --disable-local-rpath: no $ORIGIN run path, so neither start-up nor a dlopen looks for libraries
+## beside the binary first (some twenty failed opens at each start).
 # The toolchain's clang, next to swift (its -print-file-name finds gcc's libraries as the link does).
 CLANG          ?= $(or $(wildcard $(dir $(shell command -v $(SWIFT) 2>/dev/null))clang),clang)
 STATIC_CXX_DIR := $(CURDIR)/.build/static-libstdc++
@@ -60,7 +62,7 @@ release: deps
 		echo "$(CLANG) finds no libstdc++.a: install libstdc++-12-dev (Debian 12) or libstdc++-14-dev (Debian 13)" >&2; \
 		exit 1; fi; \
 	mkdir -p $(STATIC_CXX_DIR) && ln -sfn "$$archive" $(STATIC_CXX_DIR)/libstdc++.a
-	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -Osize -Xswiftc -L$(STATIC_CXX_DIR)
+	$(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath -Xswiftc -Osize -Xswiftc -L$(STATIC_CXX_DIR)
 
 ## check-static: the release binary needs no Swift runtime library nor libstdc++ and holds no simulator;
 ## prints its size.
