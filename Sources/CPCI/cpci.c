@@ -66,8 +66,8 @@ struct xvf_pci {
     // Names from udev's hwdb alone, or NULL. libpci reads the whole pci.ids (some 40,000 entries) at the
     // first name it looks up, and only then asks the hwdb for an id pci.ids lacks. The hwdb (systemd's copy
     // of the same pci.ids, as a trie on disk) answers a name without that load: this access object's
-    // names file is empty (/dev/null), so every lookup goes on to the hwdb, and `acc` (with pci.ids) is
-    // asked only for what the hwdb does not know.
+    // names file is empty (/dev/null), so every lookup goes on to the hwdb. What the hwdb does not know,
+    // the Swift side reads from pci.ids itself (PCIIDList), and asks `acc` only for a file it cannot read.
     struct pci_access *hwdb;
     char *sysfs_path;
     char *ids_path;

@@ -6,8 +6,8 @@ import Glibc
 ///
 /// libpci turns all of pci.ids (some 40,000 lines) into a hash table at the first name it is asked for,
 /// which is most of what naming a handful of devices costs. A host has a few vendors, so this reads the
-/// file once, notes where each vendor's block starts, and reads a vendor's device lines only when one of
-/// its devices is asked for. Lines mean what libpci's parser makes of them: a line ends at `\n` or `\r`,
+/// file once, notes where each vendor's line is, and reads a vendor's device lines only when one of its
+/// devices is asked for. Lines mean what libpci's parser makes of them: a line ends at `\n` or `\r`,
 /// loses one trailing space or tab, `#` starts a comment, a vendor is four hex digits at the start of a
 /// line, its devices four hex digits after one tab (two tabs are subsystems), and `C `, `S ` and any other
 /// capital letter and space open blocks that are not vendors.
