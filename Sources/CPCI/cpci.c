@@ -153,7 +153,7 @@ void xvf_pci_close(xvf_pci *pci) {
     free(pci);
 }
 
-const char *xvf_pci_ids_file(xvf_pci *pci) { return pci->acc->id_file_name; }
+const char *xvf_pci_ids_file(xvf_pci *pci) { return pci->acc->id_file_name ? pci->acc->id_file_name : ""; }
 
 int xvf_pci_names(xvf_pci *pci, int from_hwdb, uint16_t vendor, uint16_t device, char *vendor_name,
                   size_t vendor_size, char *device_name, size_t device_size) {

@@ -18,7 +18,7 @@ xvf_pci *xvf_pci_open(const char *sysfs_bus_pci, const char *ids_path, int names
                       size_t error_size);
 void xvf_pci_close(xvf_pci *pci);
 
-/// The ids file libpci reads names from (its default unless `ids_path` was given).
+/// The ids file libpci reads names from (its default unless `ids_path` was given); "" when it has none.
 const char *xvf_pci_ids_file(xvf_pci *pci);
 
 /// Writes "Vendor" and "Device" names into the buffers, from the hwdb (`from_hwdb`; none unless opened with
