@@ -113,10 +113,10 @@ install: release
 ## the version from `xvf --version`. dpkg-shlibdeps computes Depends from the symbol versions the binary
 ## uses (libc6, libgcc-s1: bookworm's and trixie's both satisfy them; libstdc++ is linked in). libpci3
 ## is loaded at its first use (dlopen), so DEB_DEPENDS names it: 3.8, whose pci_fill_info xvf is built
-## and run with on bookworm. Xen's libraries are Recommends, one package per Xen release, since xvf loads whichever
-## is installed (dlopen); were one linked, a libxen* with one soname on both releases would lose the
-## build host's exact version, which Debian's shlibs files pin, and libxenmisc4.NN would move to the
-## Recommends.
+## and run with on bookworm. Xen's libraries are Recommends, one package per Xen release, since xvf
+## loads whichever is installed (dlopen); were one linked, a libxen* with one soname on both releases
+## would lose the build host's exact version, which Debian's shlibs files pin, and libxenmisc4.NN would
+## move to the Recommends.
 DEB_DIR        := .build/deb
 DEB_DEPENDS    := libpci3 (>= 1:3.8.0)
 DEB_RECOMMENDS := libxenmisc4.17 | libxenmisc4.20, iproute2, kmod
