@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SRIOV
 
 /// pci.ids, answered from where an id's entry sits instead of loaded whole.
 ///
@@ -18,9 +19,9 @@ struct PCIIDList {
     /// reading the file.
     private let vendorLines: [Int32]
 
-    /// Reads `path`; nil when it cannot be read, changes while read or is compressed (libpci then reads it).
+    /// Reads `path`; nil when it cannot be read or is compressed (libpci then reads it).
     init?(path: String) {
-        guard let bytes = Self.read(path), bytes.count < Int32.max,
+        guard let bytes = readFile(atPath: path), bytes.count < Int32.max,
               !(bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) else { return nil }
         self.bytes = bytes
         var lines = [Int32](repeating: 0, count: 1 << 16)
@@ -128,29 +129,6 @@ struct PCIIDList {
     }
 
     private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == tab }
-
-    private static func read(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { return nil }
-        // Uninitialised (zeroing 1.3 MB was a tenth of naming a small host's devices); one byte more than
-        // the file, so that a read that fills the buffer means the file grew while read (libpci's then).
-        let capacity = max(Int(status.st_size), 0) + 1
-        var failed = false
-        let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-            while count < capacity {
-                let got = Glibc.read(fd, buffer.baseAddress! + count, capacity - count)
-                if got < 0 && errno == EINTR { continue }
-                if got < 0 { failed = true }
-                if got <= 0 { return }
-                count += got
-            }
-        }
-        if failed { return nil }
-        return bytes.count < capacity ? bytes : nil
-    }
 }
 
 private let tab = UInt8(ascii: "\t")

@@ -60,6 +60,21 @@ import Testing
         #expect(root.readLink("etc") == nil, "a directory is no link")
     }
 
+    /// A file is read whole whatever its size says: a regular file of a few hundred kilobytes, an empty
+    /// one, and a procfs file, whose size is 0 however much it holds.
+    @Test func aFileIsReadWholeWhateverItsSizeSays() throws {
+        let tree = try Tree()
+        let big = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        FileManager.default.createFile(atPath: tree.root + "/big", contents: Data(big))
+        FileManager.default.createFile(atPath: tree.root + "/empty", contents: Data())
+        #expect(readFile(atPath: tree.root + "/big") == big)
+        #expect(readFile(atPath: tree.root + "/empty") == [])
+        let status = try #require(readFile(atPath: "/proc/self/status"))
+        #expect(status.count > 1 && String(decoding: status, as: UTF8.self).hasPrefix("Name:"))
+        #expect(String(decoding: status, as: UTF8.self).hasSuffix("\n"), "read to its end, not cut at its size")
+        #expect(readFile(atPath: tree.root + "/missing") == nil)
+    }
+
     @Test func aLinkIsWrittenThroughAndStaysALink() throws {
         // xendomains' usual layout: /etc/xen/auto/web1.cfg -> ../web1.cfg.
         let tree = try Tree()
