@@ -38,13 +38,16 @@ public struct HostInventory: Sendable {
         found.reserveCapacity(addresses.count)
         var vfOwner: [PCIAddress: (pf: PCIAddress, index: Int)] = [:]
         vfOwner.reserveCapacity(addresses.count)
+        // A function has an `iommu_group` link only when it is in one of `sys/kernel/iommu_groups`; where
+        // that lists none (every Xen dom0: Xen, not Linux, drives the IOMMU) no function is asked.
+        let grouped = !root.list("sys/kernel/iommu_groups").isEmpty
         // Each function's directory is opened from one descriptor of the devices directory: the kernel
         // walks one name instead of the whole path thousands of times.
         root.withDirectory(devicesDirectory) { devices in
             for address in addresses {
                 let device = devices.withDirectory(address.description) {
                     readDevice(address, in: $0, interfaces: interfaces[address] ?? [],
-                               physicalFunction: vfOwner[address]?.pf, present: present)
+                               physicalFunction: vfOwner[address]?.pf, present: present, grouped: grouped)
                 }
                 for (index, vf) in device.sriov?.virtualFunctions ?? [:] { vfOwner[vf] = (device.address, index) }
                 found.append(device)
@@ -108,16 +111,17 @@ public struct HostInventory: Sendable {
 
     /// One function's attributes. A VF's vendor and device ids are left for `discover` to take from its
     /// PF (0xffff until then). `physicalFunction` is the PF that has this function as a VF, when that was
-    /// read already (its `physfn` link says the same); `present` holds every function the bus lists.
+    /// read already (its `physfn` link says the same); `present` holds every function the bus lists;
+    /// `grouped` says whether the host has IOMMU groups at all.
     static func readDevice(_ address: PCIAddress, in dir: HostRoot.Directory, interfaces: [String],
-                           physicalFunction: PCIAddress?, present: Set<PCIAddress>) -> PCIDevice {
+                           physicalFunction: PCIAddress?, present: Set<PCIAddress>, grouped: Bool) -> PCIDevice {
         let pf = physicalFunction ?? dir.linkTarget("physfn").flatMap { try? PCIAddress(parsing: $0) }
         var device = PCIDevice(
             address: address,
             vendorID: pf != nil ? 0xffff : UInt16(truncatingIfNeeded: dir.integer("vendor") ?? 0xffff),
             deviceID: pf != nil ? 0xffff : UInt16(truncatingIfNeeded: dir.integer("device") ?? 0xffff),
             driver: dir.linkTarget("driver"),
-            iommuGroup: dir.linkTarget("iommu_group").flatMap { Int($0) })
+            iommuGroup: grouped ? dir.linkTarget("iommu_group").flatMap { Int($0) } : nil)
         // sys/class/net names almost every interface at once; a function bound to a driver (not pciback)
         // that it names none for is asked itself, as a class directory can lack an entry the device has.
         var names = interfaces
