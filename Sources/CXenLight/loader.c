@@ -37,61 +37,55 @@ static void *open_companion(const char *stem, const char *release, char *library
     return handle;
 }
 
-const struct xvf_xen *xvf_xen_load(const char **release_out, char *why, size_t why_size) {
+const struct xvf_xen *xvf_xen_load(const char *release, char *why, size_t why_size) {
     why[0] = '\0';
-    *release_out = NULL;
-    for (size_t i = 0; i < xvf_xen_release_count(); i++) {
-        const char *release = releases[i];
-        char library[64];
-        snprintf(library, sizeof library, "libxenlight.so.%s", release);
-        // RTLD_LOCAL: Xen's symbols stay out of the process's global scope; RTLD_NOW: a library that
-        // cannot resolve its own dependencies is refused here, not half-way through a change.
-        void *light = dlopen(library, RTLD_NOW | RTLD_LOCAL);
-        if (!light) continue;
-        void *util = NULL, *control = NULL;
-        XVF_RESOLVE(light, xtl_createlogger_stdiostream);
-        XVF_RESOLVE(light, xtl_logger_destroy);
-        XVF_RESOLVE(light, libxl_ctx_alloc);
-        XVF_RESOLVE(light, libxl_ctx_free);
-        XVF_RESOLVE(light, libxl_list_domain);
-        XVF_RESOLVE(light, libxl_dominfo_list_free);
-        XVF_RESOLVE(light, libxl_domid_to_name);
-        XVF_RESOLVE(light, libxl_device_pci_init);
-        XVF_RESOLVE(light, libxl_device_pci_dispose);
-        XVF_RESOLVE(light, libxl_device_pci_assignable_add);
-        XVF_RESOLVE(light, libxl_device_pci_assignable_list);
-        XVF_RESOLVE(light, libxl_device_pci_assignable_list_free);
-        XVF_RESOLVE(light, libxl_device_pci_assignable_remove);
-        XVF_RESOLVE(light, libxl_device_pci_add);
-        XVF_RESOLVE(light, libxl_device_pci_remove);
-        XVF_RESOLVE(light, libxl_device_pci_destroy);
-        XVF_RESOLVE(light, libxl_device_pci_list);
-        XVF_RESOLVE(light, libxl_device_pci_list_free);
-        XVF_RESOLVE(light, libxl_physinfo_init);
-        XVF_RESOLVE(light, libxl_physinfo_dispose);
-        XVF_RESOLVE(light, libxl_get_physinfo);
+    char library[64];
+    snprintf(library, sizeof library, "libxenlight.so.%s", release);
+    // RTLD_LOCAL: Xen's symbols stay out of the process's global scope; RTLD_NOW: a library that
+    // cannot resolve its own dependencies is refused here, not half-way through a change.
+    void *light = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    if (!light) return NULL;
+    void *util = NULL, *control = NULL;
+    XVF_RESOLVE(light, xtl_createlogger_stdiostream);
+    XVF_RESOLVE(light, xtl_logger_destroy);
+    XVF_RESOLVE(light, libxl_ctx_alloc);
+    XVF_RESOLVE(light, libxl_ctx_free);
+    XVF_RESOLVE(light, libxl_list_domain);
+    XVF_RESOLVE(light, libxl_dominfo_list_free);
+    XVF_RESOLVE(light, libxl_domid_to_name);
+    XVF_RESOLVE(light, libxl_device_pci_init);
+    XVF_RESOLVE(light, libxl_device_pci_dispose);
+    XVF_RESOLVE(light, libxl_device_pci_assignable_add);
+    XVF_RESOLVE(light, libxl_device_pci_assignable_list);
+    XVF_RESOLVE(light, libxl_device_pci_assignable_list_free);
+    XVF_RESOLVE(light, libxl_device_pci_assignable_remove);
+    XVF_RESOLVE(light, libxl_device_pci_add);
+    XVF_RESOLVE(light, libxl_device_pci_remove);
+    XVF_RESOLVE(light, libxl_device_pci_destroy);
+    XVF_RESOLVE(light, libxl_device_pci_list);
+    XVF_RESOLVE(light, libxl_device_pci_list_free);
+    XVF_RESOLVE(light, libxl_physinfo_init);
+    XVF_RESOLVE(light, libxl_physinfo_dispose);
+    XVF_RESOLVE(light, libxl_get_physinfo);
 
-        if (!(util = open_companion("libxlutil", release, library, sizeof library, why, why_size))) goto refused;
-        XVF_RESOLVE(util, xlu_cfg_init);
-        XVF_RESOLVE(util, xlu_cfg_destroy);
-        XVF_RESOLVE(util, xlu_cfg_readdata);
-        XVF_RESOLVE(util, xlu_cfg_get_list);
-        XVF_RESOLVE(util, xlu_cfg_get_listitem);
-        XVF_RESOLVE(util, xlu_pci_parse_spec_string);
+    if (!(util = open_companion("libxlutil", release, library, sizeof library, why, why_size))) goto refused;
+    XVF_RESOLVE(util, xlu_cfg_init);
+    XVF_RESOLVE(util, xlu_cfg_destroy);
+    XVF_RESOLVE(util, xlu_cfg_readdata);
+    XVF_RESOLVE(util, xlu_cfg_get_list);
+    XVF_RESOLVE(util, xlu_cfg_get_listitem);
+    XVF_RESOLVE(util, xlu_pci_parse_spec_string);
 
-        if (!(control = open_companion("libxenctrl", release, library, sizeof library, why, why_size))) goto refused;
-        XVF_RESOLVE(control, xc_interface_open);
-        XVF_RESOLVE(control, xc_interface_close);
-        XVF_RESOLVE(control, xc_test_assign_device);
-        *release_out = release;
-        return &loaded;
+    if (!(control = open_companion("libxenctrl", release, library, sizeof library, why, why_size))) goto refused;
+    XVF_RESOLVE(control, xc_interface_open);
+    XVF_RESOLVE(control, xc_interface_close);
+    XVF_RESOLVE(control, xc_test_assign_device);
+    return &loaded;
 
-    refused:
-        if (control) dlclose(control);
-        if (util) dlclose(util);
-        dlclose(light);
-        return NULL;
-    }
+refused:
+    if (control) dlclose(control);
+    if (util) dlclose(util);
+    dlclose(light);
     return NULL;
 }
 

@@ -2,12 +2,13 @@
 import Glibc
 #endif
 import CXenLight
+import SRIOV
 
 /// Xen's toolstack libraries, loaded the first time a command needs them (never at start-up).
 ///
-/// The release is chosen by soname, newest first, among those xvf takes (`xvf_xen_release`: 4.20 down to
-/// 4.17); every function is called through `functions`, whose member types come from the headers xvf was
-/// built with. ABI notes, from comparing bookworm's (4.17) and trixie's (4.20) libxen-dev headers:
+/// The release is chosen by soname among those xvf takes (`xvf_xen_release`: 4.20 down to 4.17): the running
+/// hypervisor's first, then newest first; every function is called through `functions`, whose member types
+/// come from the headers xvf was built with. ABI notes, from comparing bookworm's (4.17) and trixie's (4.20) libxen-dev headers:
 /// - `libxl_device_pci` and `libxl_dominfo` have the same size and field offsets on both, so arrays
 ///   libxl returns (`libxl_list_domain`, `libxl_device_pci_list`) are walked with the built-in stride;
 ///   `XenABITests` fails when the headers of a build disagree with those measured sizes.
@@ -29,18 +30,42 @@ public enum XenLibraries {
     public static var release: String? { try? loaded.get().release }
 
     nonisolated(unsafe) private static let loaded: Result<Loaded, XenLibraryError> = {
-        var release: UnsafePointer<CChar>?
         var why = [CChar](repeating: 0, count: 512)
-        if let functions = xvf_xen_load(&release, &why, why.count), let release {
-            return .success(Loaded(release: String(cString: release), functions: functions.pointee))
+        for release in loadOrder(running: runningRelease()) {
+            if let functions = xvf_xen_load(release, &why, why.count) {
+                return .success(Loaded(release: release, functions: functions.pointee))
+            }
+            let reason = String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if !reason.isEmpty { return .failure(XenLibraryError(message: reason)) }
         }
-        let reason = String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if !reason.isEmpty { return .failure(XenLibraryError(message: reason)) }
         return .failure(XenLibraryError(message: missingMessage(installed: installedReleases())))
     }()
 
     static var supportedReleases: [String] {
         (0..<xvf_xen_release_count()).map { String(cString: xvf_xen_release($0)) }
+    }
+
+    /// The releases to try, in order: the running hypervisor's first when xvf takes it, then the others
+    /// newest first. The toolstack has to be the hypervisor's own release (libxc's hypercall interface
+    /// versions differ from one release to the next), which is how Debian's xl wrapper picks among
+    /// installed xen-utils; and asking for an uninstalled soname costs the loader a search of every
+    /// library directory, some forty failed system calls per release on a 4.17 dom0.
+    static func loadOrder(running: String?) -> [String] {
+        let supported = supportedReleases
+        guard let running, supported.contains(running) else { return supported }
+        return [running] + supported.filter { $0 != running }
+    }
+
+    /// The running hypervisor's release ("4.17") as Linux gives it, where Debian's xen-version reads it:
+    /// `hypervisor/type` is xen, `hypervisor/version/major` and `minor` say which. nil elsewhere (no Xen,
+    /// a kernel without Xen's sysfs). The process's own hypervisor, never `--root`'s: `sysfs` is there for
+    /// tests.
+    static func runningRelease(sysfs: String = "/sys") -> String? {
+        let hypervisor = HostRoot(sysfs)
+        guard hypervisor.readText("hypervisor/type") == "xen",
+              let major = hypervisor.readInteger("hypervisor/version/major"),
+              let minor = hypervisor.readInteger("hypervisor/version/minor") else { return nil }
+        return "\(major).\(minor)"
     }
 
     /// The releases xvf takes, oldest to newest: "4.17–4.20".

@@ -1,4 +1,5 @@
 import CXenLight
+import Foundation
 import Testing
 @testable import XenPCI
 
@@ -25,6 +26,35 @@ import Testing
     @Test func theReleasesAreNewestFirstAndTheRangeIsNamed() {
         #expect(XenLibraries.supportedReleases == ["4.20", "4.19", "4.18", "4.17"])
         #expect(XenLibraries.supportedRange == "4.17–4.20")
+    }
+
+    // Debian keeps several xen-utils installed across an upgrade; the toolstack must be the running
+    // hypervisor's release, as Debian's xl wrapper picks it.
+    @Test func theRunningHypervisorsReleaseIsTriedFirst() {
+        #expect(XenLibraries.loadOrder(running: "4.17") == ["4.17", "4.20", "4.19", "4.18"])
+        #expect(XenLibraries.loadOrder(running: "4.20") == ["4.20", "4.19", "4.18", "4.17"])
+        #expect(XenLibraries.loadOrder(running: "4.21") == ["4.20", "4.19", "4.18", "4.17"])
+        #expect(XenLibraries.loadOrder(running: nil) == ["4.20", "4.19", "4.18", "4.17"])
+    }
+
+    @Test func theRunningReleaseIsReadWhereLinuxGivesIt() throws {
+        let sysfs = NSTemporaryDirectory() + "xvf-hypervisor-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: sysfs) }
+        func write(_ path: String, _ text: String) throws {
+            let full = sysfs + "/hypervisor/" + path
+            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try text.write(toFile: full, atomically: true, encoding: .utf8)
+        }
+        #expect(XenLibraries.runningRelease(sysfs: sysfs) == nil, "no hypervisor directory")
+        try write("type", "xen\n")
+        try write("version/major", "4\n")
+        #expect(XenLibraries.runningRelease(sysfs: sysfs) == nil, "no minor")
+        try write("version/minor", "17\n")
+        try write("version/extra", ".5\n")
+        #expect(XenLibraries.runningRelease(sysfs: sysfs) == "4.17")
+        try write("type", "kvm\n")
+        #expect(XenLibraries.runningRelease(sysfs: sysfs) == nil, "another hypervisor")
     }
 
     @Test func aMissingOrUntestedLibxlSaysWhatToDo() {

@@ -66,12 +66,11 @@ struct xvf_xen {
 size_t xvf_xen_release_count(void);
 const char *_Nonnull xvf_xen_release(size_t index);
 
-/// Loads libxenlight, libxlutil and libxenctrl of the first release in `xvf_xen_release` that is installed and
-/// returns their functions, with the release ("4.20") in `release`. Returns NULL with the reason in `why`:
-/// empty when no release is installed, else what makes the installed one unusable (a library or function
-/// missing). Not thread-safe: the caller loads once.
-const struct xvf_xen *_Nullable xvf_xen_load(const char *_Nullable *_Nonnull release, char *_Nonnull why,
-                                             size_t why_size);
+/// Loads libxenlight, libxlutil and libxenctrl of one release ("4.20", as the sonames spell it) and returns
+/// their functions. Returns NULL with the reason in `why`: empty when that release's libxenlight is not
+/// installed, else what makes it unusable (a library or function missing). Not thread-safe: the caller
+/// loads once.
+const struct xvf_xen *_Nullable xvf_xen_load(const char *_Nonnull release, char *_Nonnull why, size_t why_size);
 
 /// libxl_physinfo as the caller allocates it, with room to spare: the struct grows at its end from one
 /// release to the next (4.20 added arch_capabilities), and libxl_physinfo_init clears the size of the
