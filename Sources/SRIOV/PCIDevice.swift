@@ -13,6 +13,7 @@ public struct PCIDevice: Sendable, Equatable {
     /// refused on them.
     public var representors: [Representor] = []
     public var iommuGroup: Int?
+    /// A PF's NUMA node; discovery leaves any other function's nil (`HostInventory.numaNode(of:)` reads it).
     public var numaNode: Int?
     /// For a VF: its PF and its index there.
     public var physicalFunction: PCIAddress?

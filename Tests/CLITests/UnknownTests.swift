@@ -77,4 +77,12 @@ import Testing
         let json = try xvf(["--root", root, "show", "eno49/2", "--json"])
         #expect(json.stdout.contains("\"numa_node\":1,"), "\(json.stdout)")
     }
+
+    // Discovery reads only a PF's NUMA node; another function's is read when it is shown.
+    @Test func aFunctionWithoutSRIOVShowsItsNUMANode() throws {
+        let root = simulatedHost()
+        try "1\n".write(toFile: try deviceDirectory(root, "0000:00:03.0") + "/numa_node", atomically: true, encoding: .utf8)
+        let json = try xvf(["--root", root, "show", "00:03.0", "--json"])
+        #expect(json.stdout.contains("\"numa_node\":1,"), "\(json.stdout)")
+    }
 }
