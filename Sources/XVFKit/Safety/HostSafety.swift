@@ -84,14 +84,16 @@ public struct HostSafety: Sendable {
         if let numbers = mount?.numbers, !numbers.hasPrefix("0:"), let canonical = root.resolve("sys/dev/block/" + numbers) {
             devices.append(canonical)
         }
-        if let name = rootBlockDevice(root), let canonical = root.resolve("sys/class/block/" + name) {
+        // Most often both ways name the same disk: its slaves and path are then read once.
+        if let name = rootBlockDevice(root), let canonical = root.resolve("sys/class/block/" + name),
+           !devices.contains(canonical) {
             devices.append(canonical)
         }
         var seen: Set<String> = []
         var paths: [(String, [PCIAddress])] = []
         for device in devices {
             for disk in underlyingBlockDevices(device, root: root) where seen.insert(disk).inserted {
-                let path = pciPath(of: disk, root: root)
+                let path = pciFunctions(onCanonical: disk)
                 if !path.isEmpty { paths.append((lastComponent(disk), path)) }
             }
         }
@@ -216,7 +218,12 @@ public struct HostSafety: Sendable {
     /// The PCI functions on the canonical sysfs path of a device, from the root complex down.
     static func pciPath(of relative: String, root: HostRoot) -> [PCIAddress] {
         guard let canonical = root.resolve(relative) else { return [] }
-        return canonical.split(separator: "/").compactMap { try? PCIAddress(parsing: String($0)) }
+        return pciFunctions(onCanonical: canonical)
+    }
+
+    /// The PCI functions on a path whose links are resolved already (`HostRoot.resolve` gave it).
+    static func pciFunctions(onCanonical path: String) -> [PCIAddress] {
+        path.split(separator: "/").compactMap { try? PCIAddress(parsing: String($0)) }
     }
 }
 
