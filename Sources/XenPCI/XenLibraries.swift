@@ -6,9 +6,10 @@ import SRIOV
 
 /// Xen's toolstack libraries, loaded the first time a command needs them (never at start-up).
 ///
-/// The release is chosen by soname among those xvf takes (`xvf_xen_release`: 4.20 down to 4.17): the running
-/// hypervisor's first, then newest first; every function is called through `functions`, whose member types
-/// come from the headers xvf was built with. ABI notes, from comparing bookworm's (4.17) and trixie's (4.20) libxen-dev headers:
+/// The release is chosen by soname among those xvf takes (`xvf_xen_release`: 4.20 down to 4.17): the
+/// running hypervisor's first, then newest first; every function is called through `functions`, whose
+/// member types come from the headers xvf was built with. ABI notes, from comparing bookworm's (4.17) and
+/// trixie's (4.20) libxen-dev headers:
 /// - `libxl_device_pci` and `libxl_dominfo` have the same size and field offsets on both, so arrays
 ///   libxl returns (`libxl_list_domain`, `libxl_device_pci_list`) are walked with the built-in stride;
 ///   `XenABITests` fails when the headers of a build disagree with those measured sizes.
@@ -49,7 +50,7 @@ public enum XenLibraries {
     /// newest first. The toolstack has to be the hypervisor's own release (libxc's hypercall interface
     /// versions differ from one release to the next), which is how Debian's xl wrapper picks among
     /// installed xen-utils; and asking for an uninstalled soname costs the loader a search of every
-    /// library directory, some forty failed system calls per release on a 4.17 dom0.
+    /// library directory (on a 4.17 dom0, some 45 failed system calls for 4.20, 4.19 and 4.18).
     static func loadOrder(running: String?) -> [String] {
         let supported = supportedReleases
         guard let running, supported.contains(running) else { return supported }
