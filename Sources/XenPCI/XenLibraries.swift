@@ -59,13 +59,15 @@ public enum XenLibraries {
 
     /// The running hypervisor's release ("4.17") as Linux gives it, where Debian's xen-version reads it:
     /// `hypervisor/type` is xen, `hypervisor/version/major` and `minor` say which. nil elsewhere (no Xen,
-    /// a kernel without Xen's sysfs). The process's own hypervisor, never `--root`'s: `sysfs` is there for
-    /// tests.
+    /// a kernel without Xen's sysfs). The process's own hypervisor, read by path like the libraries it
+    /// picks, never under `--root`: `sysfs` is there for tests.
     static func runningRelease(sysfs: String = "/sys") -> String? {
-        let hypervisor = HostRoot(sysfs)
-        guard hypervisor.readText("hypervisor/type") == "xen",
-              let major = hypervisor.readInteger("hypervisor/version/major"),
-              let minor = hypervisor.readInteger("hypervisor/version/minor") else { return nil }
+        func value(_ name: String) -> String? {
+            readFile(atPath: sysfs + "/hypervisor/" + name)
+                .flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").first.map(String.init) }
+        }
+        guard value("type") == "xen", let major = value("version/major").flatMap({ Int($0) }),
+              let minor = value("version/minor").flatMap({ Int($0) }) else { return nil }
         return "\(major).\(minor)"
     }
 
