@@ -13,7 +13,9 @@ let package = Package(
     ],
     targets: [
         // The discovery core: PCI addresses, PFs, VFs, holders, sysfs writes. FoundationEssentials at most.
-        .target(name: "SRIOV"),
+        .target(name: "SRIOV", dependencies: ["CSystem"]),
+        // libc declarations Glibc's module lacks (sys/xattr.h).
+        .target(name: "CSystem"),
 
         // libpci: pci.ids names and config-space capabilities, with an exit-free error handler. Only the
         // headers at build time (libpci-dev); libpci.so.3 is loaded with dlopen at its first use.
@@ -36,7 +38,7 @@ let package = Package(
 
         // The command line (swift-argument-parser): parse, call XVFKit, render text or JSON.
         .target(name: "XVFCommands", dependencies: [
-            "XVFKit",
+            "XVFKit", "SRIOV", "XenPCI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The shipped binary: the command line with the real backends, and no simulator.
@@ -53,7 +55,7 @@ let package = Package(
         // Fuzz targets for the parsers (make fuzz builds it with -sanitize=fuzzer); in no product.
         .executableTarget(name: "xvf-fuzz", dependencies: ["XVFKit", "XenPCI", "SRIOV", "SimHost"]),
 
-        .testTarget(name: "SRIOVTests", dependencies: ["SRIOV", "SimHost", "SimXen", "LibPCI", "XVFKit"]),
+        .testTarget(name: "SRIOVTests", dependencies: ["SRIOV", "CSystem", "SimHost", "SimXen", "LibPCI", "XVFKit"]),
         .testTarget(name: "XVFKitTests", dependencies: ["XVFKit", "SimHost", "SimXen", "SRIOV", "LibPCI"]),
         .testTarget(name: "XenPCITests", dependencies: ["XenPCI", "SimXen", "SRIOV", "SimHost"]),
         .testTarget(name: "CLITests", dependencies: ["SimHost", "SRIOV"]),

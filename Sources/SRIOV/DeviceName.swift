@@ -105,7 +105,8 @@ public struct NameError: Error, Equatable, CustomStringConvertible {
         self.input = input
         self.reason = reason
     }
-    public var description: String { "'\(input)' \(reason)" }
+    /// One line: control characters in the input are shown escaped.
+    public var description: String { "'\(input.escapingControlCharacters)' \(reason)" }
 }
 
 /// One device a name stands for: it exists now, or (a VF not created yet) it will have this address.

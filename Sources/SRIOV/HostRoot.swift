@@ -210,108 +210,6 @@ public struct HostRoot: Sendable {
         return (parent == "/" ? "" : parent) + "/" + name
     }
 
-    /// Replaces a file atomically: the new content goes to a temporary file in the same directory,
-    /// which is flushed, renamed over the old one, and the directory flushed so the rename survives a
-    /// crash. A link is written through to the file it leads to (`/etc/xen/auto/web1.cfg ->
-    /// ../web1.cfg` stays a link), which must lie inside the root; the old file's mode and owner are kept.
-    public func replaceFile(_ relative: String, with content: String, mode defaultMode: mode_t = 0o644)
-        throws(FileError)
-    {
-        do {
-            try replaceFileUnrecorded(relative, with: content, mode: defaultMode)
-        } catch {
-            observer?.observe(.file(path: relative, content: content), failure: error)
-            throw error
-        }
-        observer?.observe(.file(path: relative, content: content), failure: nil)
-    }
-
-    private func replaceFileUnrecorded(_ relative: String, with content: String, mode defaultMode: mode_t)
-        throws(FileError)
-    {
-        guard let inside = contained(relative) else {
-            throw FileError(path: path(relative), reason: "leads outside the host root \(displayPath)")
-        }
-        let target = path(inside)
-        let directory = String(target[..<(target.lastIndex(of: "/") ?? target.startIndex)])
-        try makeDirectories(directory)
-        var mode = defaultMode
-        var owner: (uid_t, gid_t)?
-        var info = stat()
-        if stat(target, &info) == 0 {
-            mode = info.st_mode & 0o7777
-            owner = (info.st_uid, info.st_gid)
-        }
-        Self.removeStaleTemporaries(of: lastComponent(target), in: directory)
-        let temporary = directory + "/" + Self.temporaryPrefix(of: lastComponent(target)) + "\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw FileError(path: temporary, errno: errno) }
-        func fail(_ path: String, _ code: Int32) -> FileError {
-            close(fd)
-            unlink(temporary)
-            return FileError(path: path, errno: code)
-        }
-        let bytes = Array(content.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw fail(temporary, errno) }
-            written += n
-        }
-        // A file root's tools left to another owner (a group-readable config) keeps that owner.
-        if fchmod(fd, mode) != 0 { throw fail(temporary, errno) }
-        if let owner, fchown(fd, owner.0, owner.1) != 0 { throw fail(temporary, errno) }
-        if fsync(fd) != 0 { throw fail(temporary, errno) }
-        if close(fd) != 0 {
-            let code = errno
-            unlink(temporary)
-            throw FileError(path: temporary, errno: code)
-        }
-        if rename(temporary, target) != 0 {
-            let code = errno
-            unlink(temporary)
-            throw FileError(path: target, errno: code)
-        }
-        // The rename lives in the directory: without this a crash can bring the old file back.
-        let dirfd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirfd >= 0 {
-            // EINVAL: a file system that cannot flush directories; the rename is as safe as it gets there.
-            if fsync(dirfd) != 0 && errno != EINVAL {
-                let code = errno
-                close(dirfd)
-                throw FileError(path: directory, errno: code)
-            }
-            close(dirfd)
-        }
-    }
-
-    /// Removes the temporaries an earlier replacement of `name` left when its process was killed before
-    /// the rename (`.NAME.xvf-PID` whose process is gone), so that no half-written file stays beside it.
-    static func removeStaleTemporaries(of name: String, in directory: String) {
-        for entry in staleTemporaries(inAbsolute: directory) where entry.hasPrefix(temporaryPrefix(of: name)) {
-            unlink(directory + "/" + entry)
-        }
-    }
-
-    /// How a replacement's temporary of `name` is named: `.NAME.xvf-` and the writer's process id.
-    static func temporaryPrefix(of name: String) -> String { "." + name + ".xvf-" }
-
-    /// The temporaries in a directory (relative to the root) whose writer is gone: what a killed
-    /// replacement left, for `xvf doctor` to name.
-    public func staleTemporaries(in relative: String) -> [String] {
-        Self.staleTemporaries(inAbsolute: path(relative))
-    }
-
-    static func staleTemporaries(inAbsolute directory: String) -> [String] {
-        listDirectory(directory).filter { entry in
-            let parts = entry.split(separator: ".xvf-", omittingEmptySubsequences: false)
-            guard entry.hasPrefix("."), parts.count >= 2, let pid = Int32(parts[parts.count - 1]), pid != getpid()
-            else { return false }
-            return kill(pid, 0) != 0 && errno == ESRCH
-        }
-    }
-
     /// Removes a file; a file that is already gone is fine.
     public func removeFile(_ relative: String) throws(FileError) {
         if unlink(path(relative)) != 0 {
@@ -321,14 +219,6 @@ public struct HostRoot: Sendable {
             throw error
         }
         observer?.observe(.removedFile(path: relative), failure: nil)
-    }
-
-    private func makeDirectories(_ absolute: String) throws(FileError) {
-        var current = ""
-        for part in absolute.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw FileError(path: current, errno: errno) }
-        }
     }
 }
 
@@ -383,7 +273,8 @@ func readEntries(_ dir: OpaquePointer) -> [String] {
 /// Reads a whole file by its own path (a file the user named, outside any host root): one open and
 /// as few reads as it takes; nil when it cannot be read (errno says why).
 public func readFile(atPath path: String) -> [UInt8]? {
-    let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+    // O_NONBLOCK: a FIFO in place of a file reads as empty instead of waiting for a writer for ever.
+    let fd = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     // Into a buffer of the size fstat gives, left uninitialised: pci.ids is 1.3 MB, and reading it a
@@ -412,7 +303,8 @@ public func readFile(atPath path: String) -> [UInt8]? {
 
 /// A whole file's bytes, handed to `body`; nil when it cannot be opened or read.
 func withContents<T>(ofFile path: String, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T? {
-    let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+    // O_NONBLOCK: a FIFO in place of a file reads as empty instead of waiting for a writer for ever.
+    let fd = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     return withBytes(from: fd, body)
@@ -438,6 +330,10 @@ func withLink<T>(at fd: Int32, _ name: String, _ body: (UnsafeBufferPointer<UInt
     }
 }
 
+/// The most `withBytes` reads of one file (/proc/self/mountinfo, modules.alias and the kernel log are the
+/// largest it reads: well under a megabyte each).
+let readSizeLimit = 64 << 20
+
 /// What `withUnsafeTemporaryAllocation` keeps on the stack without asking: up to 1 KiB. A bigger buffer
 /// is the runtime's to place, and here (Linux, Swift 6.3) it goes to the heap every time.
 let stackBufferSize = 1024
@@ -460,6 +356,9 @@ func withBytes<T>(from fd: Int32, singleRead: Bool = false, _ body: (UnsafeBuffe
                 return body(UnsafeBufferPointer(rebasing: chunk[..<n]))
             }
             result.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<n]))
+            // A file that never ends (a device, a FIFO fed for ever, a broken attribute) is unreadable,
+            // not a reason to exhaust memory: no file xvf reads this way comes near this size.
+            if result.count > readSizeLimit { return nil }
         }
         return result.withUnsafeBufferPointer(body)
     }
