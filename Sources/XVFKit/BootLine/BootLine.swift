@@ -47,6 +47,12 @@ public struct BootLine {
             }
         }
         devices = found.values.sorted { $0.address < $1.address }
+        // Driver names come from the host (sysfs links, modules.alias) and go into modprobe.d and the GRUB
+        // defaults file, which update-grub sources as shell.
+        if let odd = devices.first(where: { !($0.driver?.isKernelModuleName ?? true) }) {
+            throw XVFError(.failed, "\(odd.address)'s driver is named '\(odd.driver!.escapingControlCharacters)', which is no "
+                           + "kernel module name; xvf writes no such name into boot files; nothing was changed")
+        }
         try safety.check(devices.map(\.address), action: "hide", force: force)
 
         // A VF driver can be blacklisted only when everything it would drive at the next boot is hidden:
@@ -179,12 +185,13 @@ public struct BootLine {
     /// The new contents of the two files, checked: the hide values in them parse as xen-pciback parses
     /// them. Only files whose content changes are returned.
     public func fileSteps() throws(XVFError) -> [HostStep] {
-        let grub = ManagedBlock.replacing(
-            Self.blockName, in: existing(Self.grubFile), with: [kernelLine],
+        let oldGrub = try root.existingText(Self.grubFile), oldModprobe = try root.existingText(Self.modprobeFile)
+        let grub = try ManagedBlock.replacing(
+            Self.blockName, in: oldGrub, of: Self.grubFile, with: [kernelLine],
             header: ["# The dom0 Linux command line under Xen, from `xvf bootline`. GRUB_CMDLINE_LINUX_XEN_REPLACE",
                      "# replaces the dom0 line, so it starts with the usual one. Run update-grub after a change."])
-        let modprobe = ManagedBlock.replacing(
-            Self.blockName, in: existing(Self.modprobeFile), with: modprobeLines,
+        let modprobe = try ManagedBlock.replacing(
+            Self.blockName, in: oldModprobe, of: Self.modprobeFile, with: modprobeLines,
             header: ["# xen-pciback is a module: take these devices when it loads, and load it before their drivers",
                      "# (from `xvf bootline`)."])
         for value in PcibackHideList.values(in: grub, after: "xen-pciback.hide=")
@@ -192,13 +199,9 @@ public struct BootLine {
             _ = try PcibackHideList.parse(value)
         }
         var steps: [HostStep] = []
-        if grub != existing(Self.grubFile) { steps.append(.replaceFile(path: Self.grubFile, content: grub)) }
-        if modprobe != existing(Self.modprobeFile) { steps.append(.replaceFile(path: Self.modprobeFile, content: modprobe)) }
+        if grub != oldGrub { steps.append(.replaceFile(path: Self.grubFile, content: grub)) }
+        if modprobe != oldModprobe { steps.append(.replaceFile(path: Self.modprobeFile, content: modprobe)) }
         return steps
-    }
-
-    func existing(_ file: String) -> String? {
-        root.readFile(file).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// What `xvf bootline` came to: the line, and the file steps that make the files say it (written
@@ -235,7 +238,7 @@ public struct BootLine {
         var written: [(path: String, old: String?)] = []
         for step in steps {
             guard case .replaceFile(let path, _) = step else { continue }
-            let old = existing(path)
+            let old = try root.existingText(path)
             do {
                 try step.perform(on: root)
                 written.append((path, old))

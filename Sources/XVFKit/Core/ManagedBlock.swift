@@ -1,9 +1,13 @@
+import SRIOV
+
 /// The part of a configuration file that xvf writes: one block between marker comments. Lines outside
 /// the block are the user's and stay as they are, so xvf can rewrite its part again and again.
 enum ManagedBlock {
     /// The file with the block replaced by `lines` (appended when the file has no block yet).
-    /// `existing` nil means the file does not exist.
-    static func replacing(_ name: String, in existing: String?, with lines: [String], header: [String]) -> String {
+    /// `existing` nil means the file does not exist. A block whose end marker is gone is refused: what
+    /// follows its start is the user's as much as xvf's, and replacing it would delete the rest of the file.
+    static func replacing(_ name: String, in existing: String?, of file: String, with lines: [String],
+                          header: [String]) throws(XVFError) -> String {
         let begin = "# BEGIN \(name) (written by xvf; changes inside this block are replaced)"
         let end = "# END \(name)"
         let block = [begin] + lines + [end]
@@ -13,6 +17,7 @@ enum ManagedBlock {
         var inside = false
         for line in existing.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("# BEGIN \(name) ") || line == "# BEGIN \(name)" {
+                if inside { break }
                 inside = true
                 if !inserted { kept += block.map { Substring($0) }; inserted = true }
                 continue
@@ -23,6 +28,10 @@ enum ManagedBlock {
             }
             kept.append(line)
         }
+        if inside {
+            throw XVFError(.failed, "/\(file) has the line '# BEGIN \(name)' without its '\(end)'; put the end line "
+                           + "back where xvf's block ends (or remove the block), then run again; nothing was changed")
+        }
         if !inserted {
             while kept.last == "" { kept.removeLast() }
             kept += block.map { Substring($0) }
@@ -31,5 +40,13 @@ enum ManagedBlock {
         var text = kept.joined(separator: "\n")
         if !text.hasSuffix("\n") { text += "\n" }
         return text
+    }
+}
+
+extension HostRoot {
+    /// The text of a file xvf edits, every byte kept; nil when it does not exist. A file that cannot be
+    /// edited safely (not a regular file, too large) is one line naming it.
+    func existingText(_ relative: String) throws(XVFError) -> String? {
+        do { return try editableText(relative) } catch { throw XVFError(.failed, "\(error); nothing was changed") }
     }
 }

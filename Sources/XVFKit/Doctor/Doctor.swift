@@ -70,7 +70,9 @@ public struct Doctor {
         // The host config and the boot line.
         var config: HostConfig?
         let filename = HostConfig.displayPath(configPath, root: root)
-        do {
+        if let why = HostConfig.untrusted(filename) {
+            add("host-config", .fail, why, fix: "chown root:root \(filename) and chmod go-w it and the directory named")
+        } else { do {
             config = try HostConfig.load(path: configPath, root: root, inventory: inventory, library: host.library)
             if let config, !config.absent.isEmpty {
                 add("host-config", .warn, config.absent.map(\.message).joined(separator: "; "),
@@ -85,7 +87,7 @@ public struct Doctor {
             }
         } catch {
             add("host-config", .fail, error.message, fix: "correct the line it names; `xvf boot --dry-run` shows the plan")
-        }
+        } }
         checks.append(Self.bootLine(root, config: config))
 
         // NICs whose firmware has SR-IOV off: no PF to check, but the one thing to change is known.

@@ -95,13 +95,12 @@ public struct DomainConfigChange {
             throw XVFError(.badInput, "\(file) leads outside the host root \(root.displayPath); name a file inside it")
         }
         path = inside
-        guard root.exists(path) else {
+        let text: String?
+        do { text = try root.editableText(path) } catch { throw XVFError(.badInput, "\(file): \(error.reason ?? "cannot be read as a file (\(error))")") }
+        guard let text else {
             throw XVFError(.badInput, "\(file) does not exist; create the domain config first (see xlcfg/ for examples)")
         }
-        guard !root.isDirectory(path), let bytes = root.readFile(path) else {
-            throw XVFError(.badInput, "\(file) cannot be read as a file")
-        }
-        return (path, String(decoding: bytes, as: UTF8.self))
+        return (path, text)
     }
 }
 

@@ -23,11 +23,7 @@ public struct DriverReload {
     public init(driver: String, maxVFs text: String, persist: Bool, inventory: HostInventory,
                 holders: Holders, safety: HostSafety, force: Bool) throws(XVFError) {
         let root = inventory.root
-        // A name starting with '-' would reach modprobe as an option.
-        guard let first = driver.unicodeScalars.first, first != "-",
-              driver.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
-                                                                || $0 == "_" || $0 == "-") })
-        else {
+        guard driver.isKernelModuleName else {
             throw XVFError(.badInput, "'\(driver)' is not a kernel module name (letters, digits, _ and -), e.g. igb or ixgbe")
         }
         let module = driver.normalizedModuleName
@@ -88,9 +84,9 @@ public struct DriverReload {
         let option = "max_vfs=" + counts.map(String.init).joined(separator: ",")
         if persist {
             let path = "etc/modprobe.d/xvf-\(driver).conf"
-            let old = root.readFile(path).map { String(decoding: $0, as: UTF8.self) }
-            let content = ManagedBlock.replacing(
-                "xvf driver", in: old, with: ["options \(driver) \(option)"],
+            let old = try root.existingText(path)
+            let content = try ManagedBlock.replacing(
+                "xvf driver", in: old, of: path, with: ["options \(driver) \(option)"],
                 header: ["# VFs that \(driver) creates at load time: `xvf driver \(driver) --max-vfs \(text) --persist`."])
             persistPath = path
             previousPersistContent = old

@@ -88,13 +88,26 @@ public struct HostConfig {
     public static func load(path: String?, root: HostRoot, inventory: HostInventory,
                             library: PCILibrary? = nil) throws(XVFError) -> HostConfig? {
         let filename = displayPath(path, root: root)
-        guard let bytes = readFile(atPath: filename) else {
-            if path == nil && access(filename, F_OK) != 0 { return nil }
-            throw XVFError(.badInput, "\(filename): cannot be read (\(String(cString: strerror(errno)))); "
+        if let why = untrusted(filename) { throw XVFError(.failed, why) }
+        let text: String?
+        do { text = try HostRoot.editableText(atPath: filename) } catch {
+            throw XVFError(.badInput, "\(error); name an existing host config with --config FILE")
+        }
+        guard let text else {
+            if path == nil { return nil }
+            throw XVFError(.badInput, "\(filename): cannot be read (\(String(cString: strerror(ENOENT)))); "
                            + "name an existing host config with --config FILE")
         }
-        return try HostConfig(text: String(decoding: bytes, as: UTF8.self), filename: filename, inventory: inventory,
-                              library: library)
+        return try HostConfig(text: text, filename: filename, inventory: inventory, library: library)
+    }
+
+    /// Why root must not apply the config at `filename`: it, or a directory above it, can be written by a
+    /// user other than root (what sshd's StrictModes refuses too); nil when only root can change it.
+    public static func untrusted(_ filename: String) -> String? {
+        PathTrust.problemApplying(filename).map {
+            "refusing to apply \(filename) as root: \($0); make it and its directories owned and writable by root "
+                + "only (chown root:root, chmod go-w)"
+        }
     }
 
     /// The path as messages show it: `--config FILE` as given, the default under the root.
