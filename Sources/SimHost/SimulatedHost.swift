@@ -30,6 +30,10 @@ public enum SimulatedHost {
         tree.makeDirectory("etc/default/grub.d")
         tree.makeDirectory("etc/modprobe.d")
         tree.makeDirectory("run")
+        // As on a host where xvf has run since boot: its lock file is there (made once, kept empty), so a
+        // refused command leaves the tree byte-identical.
+        tree.makeDirectory("run/xvf")
+        tree.write("run/xvf/lock", "")
         tree.write("sys/bus/pci/drivers_probe", "")
         tree.write("sys/bus/pci/drivers_autoprobe", "1\n")
         // The boot messages of /dev/kmsg (`priority,sequence,microseconds,-;message`): with too little MMIO

@@ -39,9 +39,7 @@ struct AssignCommand: ChangingCommand {
     var trust: String?
     @Option(help: ArgumentHelp("The VF's link: follows the PF's, always up, or down.", valueName: "auto|enable|disable"))
     var state: String?
-    @Flag(help: "Print the plan and change nothing.") var dryRun = false
-    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
-    var json = false
+    @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
         var request = AssignRequest(target: device, pf: pf, domain: dom)
@@ -77,9 +75,7 @@ struct ReleaseCommand: ChangingCommand {
     @Option(help: "The domain it must be attached to (by name or id).") var dom: String?
     @Flag(help: "Detach even if the guest does not cooperate (xl pci-detach -f).") var force = false
     @Flag(help: "Also take it off pciback and rebind the driver it had.") var toDom0 = false
-    @Flag(help: "Print the plan and change nothing.") var dryRun = false
-    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
-    var json = false
+    @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
         say(try DeviceRelease.run(device, domain: dom, force: force, toDom0: toDom0, on: host, dryRun: dryRun),

@@ -19,9 +19,7 @@ struct AssignableCommand: ParsableCommand {
         var name: String?
         @Flag(help: "Do not remember the current driver (remove --rebind then leaves the device without one).")
         var noRebind = false
-        @Flag(help: "Print each step and change nothing.") var dryRun = false
-        @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
-        var json = false
+        @OptionGroup var change: ChangeOptions
 
         func run(on host: Host) throws(XVFError) {
             say(try AssignableSet.add(devices, name: name, rebind: !noRebind, on: host, dryRun: dryRun),
@@ -49,9 +47,7 @@ struct AssignableCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Devices or assignable names.") var devices: [String]
         @Flag(help: "Bind each device back to the driver it had before `assignable add`.") var rebind = false
-        @Flag(help: "Print each step and change nothing.") var dryRun = false
-        @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
-        var json = false
+        @OptionGroup var change: ChangeOptions
 
         func run(on host: Host) throws(XVFError) {
             say(try AssignableSet.remove(devices, rebind: rebind, on: host, dryRun: dryRun), terminator: "")

@@ -19,9 +19,7 @@ struct BootCommand: ChangingCommand {
     @Option(help: ArgumentHelp("Apply only this PF's entries (an interface or an address): what the udev rule runs "
                                + "when the PF's driver binds again.", valueName: "device"))
     var pf: String?
-    @Flag(help: "Print each step and change nothing.") var dryRun = false
-    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
-    var json = false
+    @OptionGroup var change: ChangeOptions
 
     /// Exits 1 after a partial failure, whose failures were already reported one a line.
     func run(on host: Host) throws(XVFError) {

@@ -15,9 +15,7 @@ struct BootLineCommand: ChangingCommand {
     @Argument(help: "Devices to hide from dom0: 04:10.0, eno49/0-6, eno49/*.") var devices: [String]
     @Flag(help: "Write the GRUB and modprobe.d files.") var write = false
     @Flag(help: "Hide even the device behind /, or the default-route or management interface.") var force = false
-    @Flag(help: "Print each step and change nothing.") var dryRun = false
-    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
-    var json = false
+    @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
         let outcome = try BootLine.run(devices, host: host, force: force, write: write, dryRun: dryRun)

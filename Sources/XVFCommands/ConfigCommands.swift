@@ -1,4 +1,5 @@
 import ArgumentParser
+import XenPCI
 import XVFKit
 
 struct DomainConfigCommand: ParsableCommand {
@@ -53,9 +54,7 @@ struct DomainConfigAdd: ChangingCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The xl domain config, e.g. /etc/xen/web1.cfg.") var file: String
     @Argument(help: "xl PCI specs (04:10.0,permissive=1) or device names (eno49/2).") var specs: [String]
-    @Flag(help: "Print the change as a diff and change nothing.") var dryRun = false
-    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
-    var json = false
+    @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
         DomainConfigAdd.render(try DomainConfigChange.run(.add(specs), file: file, host: host, dryRun: dryRun), dryRun: dryRun)
@@ -67,7 +66,7 @@ struct DomainConfigAdd: ChangingCommand {
             say("\(change.edit.filename) already says this; nothing to do")
             return
         }
-        say(change.edit.diff)
+        say(XLSecrets.masking(change.edit.diff))
         if dryRun {
             say("dry run: nothing was changed")
             return
@@ -84,9 +83,7 @@ struct DomainConfigRemove: ChangingCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The xl domain config, e.g. /etc/xen/web1.cfg.") var file: String
     @Argument(help: "Devices to take out: 04:10.0, 0000:04:10.0, eno49/2.") var devices: [String]
-    @Flag(help: "Print the change as a diff and change nothing.") var dryRun = false
-    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
-    var json = false
+    @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
         DomainConfigAdd.render(try DomainConfigChange.run(.remove(devices), file: file, host: host, dryRun: dryRun), dryRun: dryRun)

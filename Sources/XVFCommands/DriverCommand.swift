@@ -20,9 +20,7 @@ struct DriverCommand: ChangingCommand {
     var persist = false
     @Flag(help: "Reload even when the driver carries the host's network or disk, or VFs attached to domains.")
     var force = false
-    @Flag(help: "Print each step and change nothing.") var dryRun = false
-    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
-    var json = false
+    @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
         let summary = try DriverReload.run(driver: driver, maxVFs: maxVfs, persist: persist, force: force, on: host,

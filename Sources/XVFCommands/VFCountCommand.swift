@@ -15,9 +15,7 @@ struct VFCountCommand: ChangingCommand {
     @Argument(help: "How many VFs it should have (0 removes them all).") var count: String
     @Flag(help: "Change the count even when VFs are attached to domains or carry the host's network.")
     var force = false
-    @Flag(help: "Print each step and change nothing.") var dryRun = false
-    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
-    var json = false
+    @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
         say(try VFCountChange.run(pf: device, count: count, force: force, on: host, dryRun: dryRun) { say($0) })

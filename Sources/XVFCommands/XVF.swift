@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import SRIOV
 import XVFKit
 
 struct XVF: ParsableCommand {
@@ -17,7 +18,7 @@ struct XVF: ParsableCommand {
 
             Exit codes: 0 success; 1 an operation failed or was refused; 2 bad input (an address, a \
             device name, a spec, a file); 3 not possible on this host (no sys/bus/pci, not a Xen dom0); \
-            64 a command-line usage error.
+            64 a command-line usage error; 75 another xvf held the host lock longer than --wait.
             """,
         version: XVFVersion.text,
         subcommands: [ListCommand.self, ShowCommand.self, VFCountCommand.self, DriverCommand.self, BootLineCommand.self, DomainConfigCommand.self,
@@ -32,6 +33,10 @@ struct GlobalOptions: ParsableArguments {
 
     @Flag(name: .shortAndLong, help: "Print libxl's own log of the run on standard error.")
     var verbose = false
+
+    @Option(name: .long, help: ArgumentHelp("How long a change waits for another xvf to finish.",
+                                            valueName: "seconds"))
+    var wait: Int = Host.defaultLockTimeout
 }
 
 /// A command that works on a host and reports failures as one line with xvf's exit codes.
@@ -43,8 +48,12 @@ protocol HostCommand: ParsableCommand {
 /// A command that changes the host: with `--json` its text goes into one JSON object (`OperationResult`)
 /// with the steps the host's journal recorded, instead of to the terminal.
 protocol ChangingCommand: HostCommand {
-    var json: Bool { get }
-    var dryRun: Bool { get }
+    var change: ChangeOptions { get }
+}
+
+extension ChangingCommand {
+    var dryRun: Bool { change.dryRun }
+    var json: Bool { change.json }
 }
 
 /// Where a command's text goes: the terminal, or (under `--json`) the result's `messages`.
@@ -58,6 +67,7 @@ func say(_ value: some CustomStringConvertible) { say(value.description) }
 
 /// A command's text for the user: printed, or kept for the JSON result.
 func say(_ text: String, terminator: String = "\n") {
+    let text = text.escapingControlCharactersButNewlines
     guard Output.capturing else {
         output(text + terminator)
         return
@@ -91,13 +101,13 @@ public enum XVFCommandLine {
 extension HostCommand {
     func run() throws {
         if let changing = self as? any ChangingCommand, changing.json {
-            try runWithJSONResult(dryRun: changing.dryRun)
+            try runWithJSONResult(changing.change)
             return
         }
         // Warnings go before the error line, so a failure still ends with the one line that says why.
         var host: Host?
         do {
-            let opened = try Host(rootPath: global.root, backends: XVFCommandLine.backends)
+            let opened = try global.host()
             host = opened
             try run(on: opened)
             printLog(of: opened)
@@ -114,21 +124,21 @@ extension HostCommand {
 extension HostCommand {
     /// Runs the command with its text captured, and prints the one JSON object; the exit code is the same
     /// as without `--json`.
-    func runWithJSONResult(dryRun: Bool) throws {
+    func runWithJSONResult(_ options: ChangeOptions) throws {
         Output.capturing = true
         var host: Host?
         var failure: XVFError?
         do {
-            let opened = try Host(rootPath: global.root, backends: XVFCommandLine.backends)
+            let opened = try global.host()
             host = opened
             try run(on: opened)
         } catch {
             failure = error
         }
         if let host { printLog(of: host) }
-        let result = OperationResult(dryRun: dryRun, steps: host?.journal.steps ?? [], warnings: Warnings.take(),
+        let result = OperationResult(dryRun: options.dryRun, steps: host?.journal.steps ?? [], warnings: Warnings.take(),
                                      messages: Output.captured, error: failure)
-        output(result.json.serialized() + "\n")
+        output(result.json(withContent: options.showContent).serialized() + "\n")
         if let failure { throw ExitCode(failure.exitCode) }
     }
 
@@ -140,8 +150,10 @@ extension HostCommand {
     }
 }
 
+/// One line on standard error. Control characters are escaped: a message names things read from the host,
+/// and a newline in one must not start a line of its own (`xvf: …`) in the journal.
 func printError(_ line: String) {
-    writeAll(2, line + "\n")
+    writeAll(2, line.escapingControlCharacters + "\n")
 }
 
 /// Writes command output in one go: `print` goes character by character, which shows on large JSON.
@@ -162,6 +174,14 @@ private func writeAll(_ fd: Int32, _ text: String) {
 }
 
 extension GlobalOptions {
+    /// The host the options name, with the lock's patience and its notice on standard error.
+    func host() throws(XVFError) -> Host {
+        let host = try Host(rootPath: root, backends: XVFCommandLine.backends)
+        host.lockTimeout = max(wait, 0)
+        host.onLockWait = { printError("xvf: " + $0) }
+        return host
+    }
+
     /// Moves global options written before the subcommand to after it, where the parser looks for them.
     static func hoisted(_ arguments: [String]) -> [String] {
         var leading: [String] = []
@@ -170,7 +190,10 @@ extension GlobalOptions {
             if first == "--root", rest.count >= 2 {
                 leading += rest.prefix(2)
                 rest = rest.dropFirst(2)
-            } else if first.hasPrefix("--root=") || first == "-v" || first == "--verbose" {
+            } else if first == "--wait", rest.count >= 2 {
+                leading += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if first.hasPrefix("--root=") || first.hasPrefix("--wait=") || first == "-v" || first == "--verbose" {
                 leading.append(first)
                 rest = rest.dropFirst()
             } else {

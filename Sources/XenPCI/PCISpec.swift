@@ -254,7 +254,6 @@ public struct PCISpecError: Error, Equatable, CustomStringConvertible {
     }
     /// One line: control characters in the input are shown escaped (`\n`), so the message stays one line.
     public var description: String {
-        let shown = input.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? $0.escaped(asASCII: true) : String($0) }
-        return "PCI spec '\(shown.joined())' \(reason)"
+        "PCI spec '\(input.escapingControlCharacters)' \(reason)"
     }
 }

@@ -403,7 +403,7 @@ import Testing
         #expect(lines == ["ACTION==\"bind\", SUBSYSTEM==\"pci\", ATTR{sriov_totalvfs}==\"?*\", TEST==\"/etc/xen/xvf.cfg\",     "
                           + "RUN+=\"/bin/systemctl --no-block start xvf-pf@%k.service\""])
         let unit = try String(contentsOfFile: xlcfg + "/xvf-pf@.service", encoding: .utf8)
-        #expect(unit.contains("\nExecStart=/usr/local/bin/xvf boot --pf %I\n"))
+        #expect(unit.contains("\nExecStart=/usr/local/bin/xvf --wait 90 boot --pf %I\n"))
         #expect(unit.contains("\nAfter=xvf-boot.service "))
     }
 

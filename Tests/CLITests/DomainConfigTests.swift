@@ -4,10 +4,21 @@ import Testing
 /// `xvf cfg line|add|remove` as users run them: the diff, the file written in place, refusals that leave
 /// the file byte-identical.
 @Suite struct DomainConfigTests {
-    func config(_ text: String) throws -> String {
-        let path = temporaryDirectory("cfg") + "/web1.cfg"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+    /// A config at /etc/xen/web1.cfg of a host tree of its own: `file` is its name there, `path` where the
+    /// test reads it. The shipped xvf edits it under `--root`, as it would on a real host (the edit takes
+    /// the host lock, under the tree's /run, never this machine's).
+    struct Config {
+        let root: String
+        let file = "/etc/xen/web1.cfg"
+        var path: String { root + file }
+        func xvf(_ arguments: [String]) throws -> CommandResult { try shippedXVF(["--root", root] + arguments) }
+    }
+
+    func config(_ text: String) throws -> Config {
+        let config = Config(root: temporaryDirectory("cfg"))
+        try FileManager.default.createDirectory(atPath: config.root + "/etc/xen", withIntermediateDirectories: true)
+        try text.write(toFile: config.path, atomically: true, encoding: .utf8)
+        return config
     }
 
     @Test func linePrintsCanonicalSpecsAndResolvesVFNames() throws {
@@ -20,8 +31,9 @@ import Testing
     }
 
     @Test func addShowsTheDiffAndWritesInPlace() throws {
-        let file = try config("# web1\nname = \"web1\"\npci = [ '0000:04:10.0' ] # nic\n")
-        let dry = try shippedXVF(["cfg", "add", file, "04:10.4,permissive=1", "--dry-run"])
+        let config = try config("# web1\nname = \"web1\"\npci = [ '0000:04:10.0' ] # nic\n")
+        let file = config.file
+        let dry = try config.xvf(["cfg", "add", file, "04:10.4,permissive=1", "--dry-run"])
         #expect(dry.status == 0)
         #expect(dry.stdout == """
             --- \(file)
@@ -32,16 +44,16 @@ import Testing
             dry run: nothing was changed
 
             """)
-        #expect(try String(contentsOfFile: file, encoding: .utf8) == "# web1\nname = \"web1\"\npci = [ '0000:04:10.0' ] # nic\n")
-        let real = try shippedXVF(["cfg", "add", file, "04:10.4,permissive=1"])
+        #expect(try String(contentsOfFile: config.path, encoding: .utf8) == "# web1\nname = \"web1\"\npci = [ '0000:04:10.0' ] # nic\n")
+        let real = try config.xvf(["cfg", "add", file, "04:10.4,permissive=1"])
         #expect(real.status == 0)
-        #expect(try String(contentsOfFile: file, encoding: .utf8)
+        #expect(try String(contentsOfFile: config.path, encoding: .utf8)
                 == "# web1\nname = \"web1\"\npci = [ '0000:04:10.0', '0000:04:10.4,permissive=1' ] # nic\n")
-        let again = try shippedXVF(["cfg", "add", file, "04:10.4"])
+        let again = try config.xvf(["cfg", "add", file, "04:10.4"])
         #expect(again.stdout.contains("already in pci"))
-        let removed = try shippedXVF(["cfg", "remove", file, "04:10.0"])
+        let removed = try config.xvf(["cfg", "remove", file, "04:10.0"])
         #expect(removed.status == 0)
-        #expect(try String(contentsOfFile: file, encoding: .utf8)
+        #expect(try String(contentsOfFile: config.path, encoding: .utf8)
                 == "# web1\nname = \"web1\"\npci = [ '0000:04:10.4,permissive=1' ] # nic\n")
     }
 
@@ -51,13 +63,13 @@ import Testing
         ("pci = [ '04:10.0' ]\n", ["add", "04:11"], "has no function number"),
     ])
     func refusals(text: String, arguments: [String], message: String) throws {
-        let file = try config(text)
-        let result = try shippedXVF(["cfg", arguments[0], file] + arguments.dropFirst())
+        let config = try config(text)
+        let result = try config.xvf(["cfg", arguments[0], config.file] + arguments.dropFirst())
         #expect(result.status == 2)
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
-        #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: (file as NSString).deletingLastPathComponent) == ["web1.cfg"],
+        #expect(try String(contentsOfFile: config.path, encoding: .utf8) == text)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: config.root + "/etc/xen") == ["web1.cfg"],
                 "no temporary file is left behind")
     }
 
@@ -66,16 +78,16 @@ import Testing
         ("name = \"x\"\n", "has no pci setting"),
     ])
     func removingWhatIsNotListed(text: String, note: String) throws {
-        let file = try config(text)
-        let result = try shippedXVF(["cfg", "remove", file, "04:11.0"])
+        let config = try config(text)
+        let result = try config.xvf(["cfg", "remove", config.file, "04:11.0"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("note: ") && result.stdout.contains(note), "\(result.stdout)")
         #expect(result.stdout.hasSuffix("already says this; nothing to do\n"), "\(result.stdout)")
-        #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
+        #expect(try String(contentsOfFile: config.path, encoding: .utf8) == text)
     }
 
     @Test func aMissingFileIsBadInput() throws {
-        let result = try shippedXVF(["cfg", "add", "/nonexistent/web1.cfg", "04:10.0"])
+        let result = try shippedXVF(["--root", temporaryDirectory("cfg"), "cfg", "add", "/nonexistent/web1.cfg", "04:10.0"])
         #expect(result.status == 2)
         #expect(result.stderr == "xvf: /nonexistent/web1.cfg does not exist; create the domain config first (see xlcfg/ for examples)\n")
     }

@@ -6,7 +6,7 @@ import Testing
 /// Whole outputs, compared byte for byte with the files in Golden/ (as swift-argument-parser tests its
 /// example CLIs): every command's --help, --version, dry-run plans and a doctor report on the demo host.
 /// A change to any of them shows as a diff of the file. `XVF_GOLDEN_UPDATE=1 swift test --filter
-/// GoldenTests` writes the files anew; review them with `git diff` before committing.
+/// GoldenTests` writes the files anew and fails for each one it changed; review them with `git diff`.
 @Suite struct GoldenTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
     /// A fixed width: argument-parser wraps help to the terminal, which a test has not.
@@ -21,7 +21,10 @@ import Testing
     func check(_ name: String, _ text: String) throws {
         let file = Self.directory.appendingPathComponent(name + ".txt")
         if ProcessInfo.processInfo.environment["XVF_GOLDEN_UPDATE"] == "1" {
+            let old = try? String(contentsOf: file, encoding: .utf8)
             try text.write(to: file, atomically: true, encoding: .utf8)
+            // A run that records proves nothing: it fails, as argument-parser's "Recorded new baseline" does.
+            if old != text { Issue.record("recorded a new baseline in Golden/\(name).txt; review it with git diff and run again") }
             return
         }
         let expected = try String(contentsOf: file, encoding: .utf8)

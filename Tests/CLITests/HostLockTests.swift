@@ -11,11 +11,11 @@ import Glibc
 /// is attaching. The test holds the lock the way another xvf would and changes the host meanwhile
 /// (the demo DL360: eno51 = 0000:04:00.2 with 4 VFs, eno52 = 0000:04:00.3 with none).
 @Suite struct HostLockTests {
-    /// xvf's lock (flock on the root directory), held by this process until `release`.
+    /// xvf's lock (flock on the tree's run/xvf/lock), held by this process until `release`.
     final class HeldLock {
         let descriptor: Int32
         init(_ root: String) {
-            descriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            descriptor = open(root + "/run/xvf/lock", O_RDONLY | O_CLOEXEC)
             precondition(descriptor >= 0 && flock(descriptor, LOCK_EX) == 0)
         }
         func release() {
@@ -24,10 +24,12 @@ import Glibc
         }
     }
 
-    struct Running {
+    final class Running {
         let process: Process
         let output: Pipe
         let errors: Pipe
+        /// What standard error said before `finish`.
+        var early = Data()
 
         init(_ arguments: [String], environment: [String: String] = [:]) throws {
             process = Process()
@@ -41,27 +43,20 @@ import Glibc
             try process.run()
         }
 
-        /// Whether the process is waiting for a flock (a blocked `->` entry of /proc/locks with its pid);
-        /// false once it has exited, or after 20 seconds.
-        func isBlockedOnALock() -> Bool {
-            let pid = Substring(String(process.processIdentifier))
-            for _ in 0..<400 {
-                guard process.isRunning else { return false }
-                let locks = (try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? ""
-                if locks.split(separator: "\n").contains(where: { line in
-                    let words = line.split(separator: " ")
-                    return words.contains("->") && words.contains("FLOCK") && words.contains(pid)
-                }) {
-                    return true
-                }
-                usleep(50_000)
+        /// Whether the process says it waits for the host lock (its first line on standard error); false
+        /// once it has exited without saying so.
+        func isWaitingForTheLock() -> Bool {
+            while true {
+                let chunk = errors.fileHandleForReading.availableData
+                if chunk.isEmpty { return false }
+                early.append(chunk)
+                if String(decoding: early, as: UTF8.self).contains("xvf: waiting for the xvf lock held by pid ") { return true }
             }
-            return false
         }
 
         func finish() -> CommandResult {
             let out = output.fileHandleForReading.readDataToEndOfFile()
-            let err = errors.fileHandleForReading.readDataToEndOfFile()
+            let err = early + errors.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             return CommandResult(stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
                                  status: process.terminationStatus)
@@ -84,8 +79,8 @@ import Glibc
     {
         let lock = HeldLock(root)
         let running = try Running(["--root", root] + arguments, environment: environment)
-        let blocked = running.isBlockedOnALock()
-        #expect(blocked, "xvf \(arguments[0]) did not wait for the host lock", sourceLocation: sourceLocation)
+        let waiting = running.isWaitingForTheLock()
+        #expect(waiting, "xvf \(arguments[0]) did not wait for the host lock", sourceLocation: sourceLocation)
         try meanwhile()
         lock.release()
         return running.finish()
@@ -97,6 +92,39 @@ import Glibc
         #expect(result.status == 0, "\(result.stderr)")
         // Planned before the lock it would have written 0 then 2 again, destroying the VFs made meanwhile.
         #expect(result.stdout == "eno51 (0000:04:00.2) already has 2 VFs; nothing to do\n")
+    }
+
+    /// A command that cannot get the lock says whom it waits for, gives up after --wait seconds with exit
+    /// code 75, and changes nothing.
+    @Test func aCommandWaitsABoundedTimeAndSaysForWhom() throws {
+        let root = simulatedHost()
+        let lock = HeldLock(root)
+        defer { lock.release() }
+        let before = snapshot(root)
+        let result = try Running(["--root", root, "--wait", "1", "vfs", "eno51", "2"]).finish()
+        let me = "pid \(getpid()) (\(ProcessInfo.processInfo.processName.prefix(15)))"
+        #expect(result.status == 75)
+        #expect(result.stdout == "")
+        #expect(result.stderr == """
+            xvf: waiting for the xvf lock held by \(me) (at most 1 s; --wait SECONDS changes that)
+            xvf: the xvf lock (\(root)/run/xvf/lock) is still held by \(me) after 1 s; nothing was changed; \
+            try again when it is done, or wait longer with --wait SECONDS
+
+            """)
+        #expect(changes(from: before, to: snapshot(root)) == [])
+    }
+
+    /// The lock lives where only root can write: a run/xvf that another user can write (who could swap
+    /// the lock file for one they hold open) is refused, with the tree unchanged.
+    @Test func aLockDirectoryOthersCanWriteIsRefused() throws {
+        let root = simulatedHost()
+        chmod(root + "/run/xvf", 0o777)
+        let before = snapshot(root)
+        let result = try xvf(["--root", root, "vfs", "eno51", "2"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "xvf: refusing to lock through \(root)/run/xvf/lock: \(root)/run/xvf is writable by "
+                + "every user; make it writable by root only\n")
+        #expect(changes(from: before, to: snapshot(root)) == [])
     }
 
     @Test func aDryRunDoesNotWaitForTheLock() throws {

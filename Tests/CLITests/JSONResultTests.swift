@@ -117,7 +117,7 @@ import Testing
         let file = root + "/etc/xen/web1.cfg"
         try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
         try "name = \"web1\"\nmemory = 512\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let plan = try run(["--root", root, "cfg", "add", "/etc/xen/web1.cfg", "eno49/2", "--dry-run"])
+        let plan = try run(["--root", root, "cfg", "add", "/etc/xen/web1.cfg", "eno49/2", "--dry-run", "--show-content"])
         #expect(plan.outline == ["file_write /etc/xen/web1.cfg planned"])
         #expect(plan.steps[0]["content"] == "name = \"web1\"\nmemory = 512\npci = [ '0000:04:11.0' ]\n")
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "name = \"web1\"\nmemory = 512\n")

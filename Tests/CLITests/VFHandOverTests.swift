@@ -44,6 +44,38 @@ import Testing
         #expect(!HostRoot(root).exists(record))
     }
 
+    /// A record that does not parse (or is a link, or writable by others) is named in one line, and the VF
+    /// goes back to safe defaults: never silently left with the last guest's MAC, VLAN and trust.
+    @Test("an unusable record gives the VF safe defaults", arguments: ["garbage", "link", "writable"])
+    func anUnusableRecordGivesTheVFSafeDefaults(tampering: String) throws {
+        let root = simulatedHost()
+        let ip = try FakeIP()
+        try pristine(ip)
+        #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1", "--mac", "52:54:00:aa:00:02", "--vlan", "10",
+                         "--trust", "on"], environment: ip.environment).status == 0)
+        try ip.report(["eno49": [(2, "52:54:00:aa:00:02", 10, true, true)]])
+        let path = root + "/" + record
+        let why: String
+        switch tampering {
+        case "garbage":
+            try "mac=52:54:00:aa:00:02\ntrust=maybe\n".write(toFile: path, atomically: false, encoding: .utf8)
+            why = "the record \(path) does not parse at line 2 ('trust=maybe'): "
+        case "link":
+            try FileManager.default.removeItem(atPath: path)
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/etc/hostname")
+            why = "the record \(path) is not a regular file and is not used"
+        default:
+            chmod(path, 0o666)
+            why = "the record \(path) is not used: \(path) is writable by every user"
+        }
+        let release = try xvf(["--root", root, "release", "eno49/2"], environment: ip.environment)
+        #expect(release.status == 0, "\(release.stderr)")
+        #expect(release.stderr.hasPrefix("xvf: warning: " + why), "\(release.stderr)")
+        #expect(release.stderr.hasSuffix("eno49/2's link goes back to safe defaults (no MAC, VLAN 0, trust off, spoof checking on) "
+                                         + "and what the host config sets\n"), "\(release.stderr)")
+        #expect(linkSets(ip).last == "link set dev eno49 vf 2 mac 00:00:00:00:00:00 vlan 0 qos 0 trust off")
+    }
+
     @Test func theHostConfigsSettingsWinOverTheRecord() throws {
         let root = simulatedHost()
         try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)

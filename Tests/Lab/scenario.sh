@@ -268,7 +268,7 @@ step_install() {
     done
     xo systemctl daemon-reload
     check "systemd finds xvf-boot.service, running /usr/bin/xvf" \
-        bash -c "systemctl cat xvf-boot.service | grep -qx 'ExecStart=/usr/bin/xvf boot'"
+        bash -c "systemctl cat xvf-boot.service | grep -qx 'ExecStart=/usr/bin/xvf --wait 90 boot'"
     # For the log: what the binary needs from this dom0 (a "not found" here is the next steps' failure).
     ldd "$XVF" >&2 || true
 }
@@ -785,7 +785,7 @@ step_after_reboot() {
 MACS=(52:54:00:4c:42:00 52:54:00:4c:42:01)
 step_boot_config() {
     # The unit comes with the package (step i); enabling it is the user's part.
-    check "the package's xvf-boot.service runs $XVF" bash -c "systemctl cat xvf-boot.service | grep -qx 'ExecStart=$XVF boot'"
+    check "the package's xvf-boot.service runs $XVF" bash -c "systemctl cat xvf-boot.service | grep -qx 'ExecStart=$XVF --wait 90 boot'"
     xo systemctl enable xvf-boot.service >/dev/null
     printf '%s\n' "# xvf lab: PF2 ($PF2_IF) keeps two VFs with fixed MACs, both ready for guests." \
         "sriov = [ '$PF2_IF,vfs=2' ]" \
@@ -804,7 +804,7 @@ step_pf_recovery() {
     local pf_if; pf_if=$(cat "$OUT/boot2-expected-macs-pf")
     local pf; pf=$(basename "$(readlink "/sys/class/net/$pf_if/device")")
     check "the package installed the PF rule" test -f /usr/lib/udev/rules.d/90-xvf-pf.rules
-    check "systemd knows xvf-pf@.service" bash -c "systemctl cat xvf-pf@$pf.service | grep -qx 'ExecStart=$XVF boot --pf %I'"
+    check "systemd knows xvf-pf@.service" bash -c "systemctl cat xvf-pf@$pf.service | grep -qx 'ExecStart=$XVF --wait 90 boot --pf %I'"
     # Xen lets go of the VFs first, as an operator does before reloading the driver (pciback keeps
     # assigned VFs, and the PF driver refuses to free them).
     local vf

@@ -32,7 +32,19 @@ public struct BootPlan {
     public struct LinkLine: Equatable {
         public var pf: PCIAddress
         public var label: String
-        public var text: String
+        /// `ip`'s arguments after `ip` (`link set dev eno49 vf 2 mac …`).
+        public var words: [String]
+        public var text: String { words.joined(separator: " ") }
+
+        /// Whether ip's batch reader takes the line word for word. It splits at blanks, reads quotes, and
+        /// cuts the line at `#` even inside quotes, so an interface name with any of those (Linux allows
+        /// them) could send the rest of the line, or the next, to another device: such a line runs on its
+        /// own, with an argument vector.
+        var isBatchSafe: Bool {
+            words.allSatisfy { word in
+                !word.isEmpty && word.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7f && !"#'\"\\".unicodeScalars.contains($0) }
+            }
+        }
     }
 
     /// Something the plan cannot do for one PF or VF (a count the kernel or a running guest forbids);
@@ -98,7 +110,7 @@ public struct BootPlan {
             let change = link.settings.changes(from: current)
             guard !change.isEmpty else { continue }
             lines.append(LinkLine(pf: link.pf, label: "\(link.interface)/\(link.index)",
-                                  text: change.batchLine(interface: link.interface, index: link.index)))
+                                  words: change.words(interface: link.interface, index: link.index)))
         }
         if !lines.isEmpty { actions.append(.linkSettings(lines)) }
 

@@ -103,8 +103,19 @@ public struct BootRun {
 
     /// One `ip -force -batch -` for every VF: `-force` goes on past a failed line, and ip reports each
     /// failure as its message followed by `Command failed -:LINE`, which names the VF.
-    mutating func applyLinkSettings(_ lines: [BootPlan.LinkLine]) {
-        let result = ExternalProgram.run(BootPlan.ipBatch, input: lines.map { $0.text + "\n" }.joined())
+    mutating func applyLinkSettings(_ all: [BootPlan.LinkLine]) {
+        // A line ip's batch reader would misread runs alone, with its words as they are.
+        for line in all where !line.isBatchSafe {
+            let result = ExternalProgram.run(["ip"] + line.words, for: root)
+            let reason = result.output.isEmpty ? "exit status \(result.status)" : result.output.split(separator: "\n").joined(separator: "; ")
+            root.journal?.record(RecordedStep(
+                what: "vf_settings", target: line.label, status: result.status == 0 ? .done : .failed, detail: "ip " + line.text,
+                failure: result.status == 0 ? nil : reason))
+            if result.status == 0 { done += 1 } else { failures.append("\(line.label): `ip \(line.text)` failed: \(reason)") }
+        }
+        let lines = all.filter(\.isBatchSafe)
+        guard !lines.isEmpty else { return }
+        let result = ExternalProgram.run(BootPlan.ipBatch, input: lines.map { $0.text + "\n" }.joined(), for: root)
         var failedLines: Set<Int> = []
         var said: [String] = []
         var reasons: [Int: String] = [:]

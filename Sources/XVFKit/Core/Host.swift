@@ -19,6 +19,12 @@ public final class Host {
     /// Every change the command makes through the root or the toolstack, for its `--json` result.
     public let journal = StepJournal()
 
+    /// How long a change waits for another xvf's host lock, in seconds (`--wait`).
+    public var lockTimeout = Host.defaultLockTimeout
+    public static let defaultLockTimeout = 120
+    /// Told once when a change has to wait for the host lock, with whom it waits for (the CLI prints it).
+    public var onLockWait: (String) -> Void = { _ in }
+
     /// `rootPath` is the host root (`/`, or a tree such as the demo host); `backends` carry out the changes.
     public init(rootPath: String, backends: HostBackends) throws(XVFError) {
         var root = try backends.root(rootPath)

@@ -15,7 +15,7 @@ extension Host {
     func change<Plan, Result>(plan: () throws(XVFError) -> Plan,
                               unchanged: (Plan) -> Result? = { _ in nil },
                               apply: (Plan) throws(XVFError) -> Result) throws(XVFError) -> Result {
-        let lock = try HostLock(root)
+        let lock = try HostLock(root, timeout: lockTimeout, waiting: onLockWait)
         defer { withExtendedLifetime(lock) {} }
         reload()
         let planned = try plan()

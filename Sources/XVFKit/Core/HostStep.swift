@@ -28,7 +28,7 @@ public enum HostStep: Sendable, Equatable, CustomStringConvertible {
         case .writeAttribute(let path, let value):
             do { try root.writeAttribute(path, value) } catch { throw .kernel(error) }
         case .run(let argv):
-            let result = ExternalProgram.run(argv)
+            let result = ExternalProgram.run(argv, for: root)
             if result.status != 0 {
                 let error = HostStepError.program(argv: argv, result: result)
                 root.report(.program(argv), failure: error)

@@ -9,6 +9,9 @@ public struct XVFError: Error, CustomStringConvertible {
         case badInput = 2
         /// This host cannot do it: no PCI bus under the root, not a Xen dom0.
         case unavailable = 3
+        /// Another xvf held the host lock for longer than the command would wait (sysexits' EX_TEMPFAIL:
+        /// try again later).
+        case busy = 75
     }
 
     public let kind: Kind

@@ -42,14 +42,37 @@ public enum LibvirtXML {
             throw XVFError(.badInput, "\(label) has no network interface (no driver bound?); libvirt names the PF of a "
                            + "hostdev pool by its interface: bind its driver first")
         }
+        // The name is the host's (Linux allows quotes, `&` and `<` in it): escaped for XML, and one XML
+        // cannot carry at all (control characters) is refused.
+        guard !interface.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+            throw XVFError(.failed, "\(label)'s interface is named '\(interface.escapingControlCharacters)', which XML "
+                           + "cannot hold; rename the interface (ip link set dev NAME name NEW) first")
+        }
+        let name = xmlEscaped(interface)
         return """
             <network>
-              <name>\(interface)-vfs</name>
+              <name>\(name)-vfs</name>
               <forward mode='hostdev' managed='yes'>
-                <pf dev='\(interface)'/>
+                <pf dev='\(name)'/>
               </forward>
             </network>
             """
+    }
+
+    /// Text for an XML attribute or element: the five characters XML reserves, as entities.
+    static func xmlEscaped(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "'": out += "&apos;"
+            case "\"": out += "&quot;"
+            default: out.append(character)
+            }
+        }
+        return out
     }
 
     static func addressElement(_ address: PCIAddress) -> String {

@@ -152,7 +152,15 @@ public enum DeviceRelease {
     /// The step sets what differs from the VF's link now; all of the target when `ip` cannot say.
     static func settingsToPutBack(_ handOver: VFHandOver, host: Host, inventory: HostInventory) throws(XVFError)
         -> SettingsBack? {
-        let recorded = handOver.recorded(root: host.root)
+        var recorded: VFLinkSettings?
+        switch handOver.recorded(root: host.root) {
+        case .success(let settings)?: recorded = settings
+        case .failure(let error)?:
+            Warnings.add(error.message + "; \(handOver.label)'s link goes back to safe defaults (no MAC, VLAN 0, trust off, "
+                         + "spoof checking on) and what the host config sets")
+            recorded = VFHandOver.safeDefaults
+        case nil: recorded = nil
+        }
         var configured: VFLinkSettings?
         do {
             let config = try HostConfig.load(path: nil, root: host.root, inventory: inventory, library: host.library)

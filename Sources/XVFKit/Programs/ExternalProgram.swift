@@ -2,11 +2,23 @@
 import Glibc
 #endif
 
-/// Runs a program found through `PATH` with an argument vector: never through a shell, so no argument
-/// is ever re-split or expanded. xvf runs programs only where no library does the job (modprobe, ip).
+import SRIOV
+
+/// Runs a program with an argument vector: never through a shell, so no argument is ever re-split or
+/// expanded. xvf runs programs only where no library does the job (modprobe, ip, udevadm).
+///
+/// On the real root (`/`) the program comes from the system's own directories and gets an environment
+/// of two variables: a root tool must not run whatever `ip` the caller's `PATH` finds first, nor hand
+/// it the caller's variables (`LD_PRELOAD` is dropped by a set-id loader, not by a root shell's child).
 /// For a host tree other than `/`, `ProgramGuard` lets only stand-ins run: programs that tests put on
-/// `PATH` from a directory named in `XVF_FAKE_BIN`, never the machine's own.
+/// `PATH` from a directory named in `XVF_FAKE_BIN`, never the machine's own; those are found through
+/// `PATH` and keep the environment the tests gave them.
 public enum ExternalProgram {
+    /// Where programs for the real root are taken from, and the `PATH` they get.
+    public static let systemPath = "/usr/sbin:/usr/bin:/sbin:/bin"
+    /// The whole environment of a program run for the real root.
+    public static let systemEnvironment = ["PATH=" + systemPath, "LC_ALL=C"]
+
     public struct Result: Sendable, Equatable {
         /// The exit status; 127 when the program could not be started, 128+N when signal N ended it.
         public var status: Int32
@@ -16,8 +28,13 @@ public enum ExternalProgram {
 
     /// Runs `argv[0]` with `argv` and waits for it; the output is captured, not passed through.
     /// `input` becomes the program's standard input (`ip -batch -`); without it, stdin is /dev/null.
-    public static func run(_ argv: [String], input: String? = nil) -> Result {
+    public static func run(_ argv: [String], input: String? = nil, for root: HostRoot) -> Result {
         precondition(!argv.isEmpty, "a program needs a name")
+        let system = root.prefix.isEmpty
+        guard !system || argv[0].contains("/") || ProgramGuard.locate(argv[0], searchPath: systemPath) != nil else {
+            return Result(status: 127, output: "cannot run \(argv[0]): not found in \(systemPath)")
+        }
+        let program = system ? ProgramGuard.locate(argv[0], searchPath: systemPath) ?? argv[0] : argv[0]
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else {
             return Result(status: 127, output: "cannot create a pipe: \(String(cString: strerror(errno)))")
@@ -47,7 +64,14 @@ public enum ExternalProgram {
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
         var pid = pid_t()
-        let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, environ)
+        let spawned: Int32
+        if system {
+            var environment: [UnsafeMutablePointer<CChar>?] = systemEnvironment.map { strdup($0) } + [nil]
+            defer { for pointer in environment { free(pointer) } }
+            spawned = posix_spawn(&pid, program, &actions, nil, &cArguments, &environment)
+        } else {
+            spawned = posix_spawnp(&pid, program, &actions, nil, &cArguments, environ)
+        }
         close(pipeEnds[1])
         if input != nil { close(inputEnds[0]) }
         defer { close(pipeEnds[0]) }

@@ -1,3 +1,5 @@
+import XenPCI
+
 /// What a command that changes the host came to, as `--json` prints it: one object on standard output
 /// whether the command succeeded or was refused, so a caller (Ansible, a script) reads one thing.
 /// Its fields are a stable interface (README, "JSON results").
@@ -20,11 +22,13 @@ public struct OperationResult {
     /// True when something on the host changed (a step done and not undone) or, in a dry run, would.
     public var changed: Bool { steps.contains { $0.status == .done || $0.status == .planned } }
 
-    public var json: JSON {
+    /// The result as JSON; `withContent` gives each file step its new content, secrets masked
+    /// (`XLSecrets`). Left out by default: a domain config can hold passwords, and results end up in logs.
+    public func json(withContent: Bool = false) -> JSON {
         .object([
             ("changed", .bool(changed)),
             ("dry_run", .bool(dryRun)),
-            ("steps", .array(steps.map(Self.json))),
+            ("steps", .array(steps.map { Self.json($0, withContent: withContent) })),
             ("warnings", .array(warnings.map(JSON.string))),
             ("messages", .array(messages.map(JSON.string))),
             ("error", error.map { error in
@@ -34,12 +38,12 @@ public struct OperationResult {
         ])
     }
 
-    static func json(_ step: RecordedStep) -> JSON {
+    static func json(_ step: RecordedStep, withContent: Bool) -> JSON {
         var fields: [(String, JSON)] = [
             ("what", .string(step.what)), ("target", .string(step.target)), ("status", .string(step.status.rawValue)),
             ("detail", .string(step.detail)),
         ]
-        if let content = step.content { fields.append(("content", .string(content))) }
+        if withContent, let content = step.content { fields.append(("content", .string(XLSecrets.masking(content)))) }
         if let failure = step.failure { fields.append(("failure", .string(failure))) }
         return .object(fields)
     }
@@ -52,6 +56,7 @@ extension XVFError.Kind {
         case .failed: return "failed"
         case .badInput: return "bad_input"
         case .unavailable: return "unavailable"
+        case .busy: return "busy"
         }
     }
 }

@@ -1,3 +1,5 @@
+import SRIOV
+
 /// Plain-text columns, left-aligned, two spaces apart; numbers may be right-aligned.
 public struct Table {
     public var header: [String]
@@ -11,7 +13,8 @@ public struct Table {
         self.indent = indent
     }
 
-    public mutating func append(_ row: [String]) { rows.append(row) }
+    /// A row; control characters in its cells (names read from the host) are shown escaped.
+    public mutating func append(_ row: [String]) { rows.append(row.map(\.escapingControlCharacters)) }
 
     public func render() -> String {
         var widths = header.map(\.count)

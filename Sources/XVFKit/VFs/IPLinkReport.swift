@@ -10,7 +10,7 @@ public enum IPLinkReport {
     static func read(root: HostRoot) -> [String: [Int: VFLinkSettings]]? {
         let argv = ["ip", "-json", "link", "show"]
         guard (try? ProgramGuard.check([.run(argv)], root: root)) != nil else { return nil }
-        let result = ExternalProgram.run(argv)
+        let result = ExternalProgram.run(argv, for: root)
         guard result.status == 0 else { return nil }
         return parse(result.output)
     }

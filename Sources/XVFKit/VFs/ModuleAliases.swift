@@ -15,7 +15,8 @@ public struct ModuleAliases {
            let text = root.readText("lib/modules/\(release)/modules.alias") {
             for line in text.split(separator: "\n") where line.hasPrefix("alias pci:") {
                 let words = line.split(separator: " ")
-                if words.count == 3 { patterns.append((String(words[1]), String(words[2]))) }
+                // A module name that modprobe could not take is no driver xvf will name (or write anywhere).
+                if words.count == 3, words[2].isKernelModuleName { patterns.append((String(words[1]), String(words[2]))) }
             }
         }
         self.patterns = patterns

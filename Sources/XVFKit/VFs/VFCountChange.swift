@@ -168,7 +168,7 @@ public struct VFCountChange {
     func settleNewVFs(_ root: HostRoot) {
         guard requested > current, root.readInteger("sys/bus/pci/devices/\(pf.address)/sriov_drivers_autoprobe") != 0,
               (try? ProgramGuard.check([.run(Self.settle)], root: root)) != nil else { return }
-        _ = ExternalProgram.run(Self.settle)
+        _ = ExternalProgram.run(Self.settle, for: root)
     }
 
     /// Carries out one step; true when libxl did it (rather than sysfs). The sysfs writes that stand in

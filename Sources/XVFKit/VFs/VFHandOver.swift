@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SRIOV
 
 /// A VF's link settings across its guests: `xvf assign --mac …` sets them through the PF before the
@@ -44,22 +47,46 @@ public struct VFHandOver {
 
     // MARK: the record of what the VF had before
 
-    /// What the VF had before its first `xvf assign`, when that was recorded.
-    public func recorded(root: HostRoot) -> VFLinkSettings? {
-        guard let text = root.readText(recordPath) else { return nil }
+    /// What the VF had before its first `xvf assign`: nil when nothing was recorded, and `.failure` (one
+    /// line naming the record) when the record cannot be trusted or read: root puts it on a NIC, so it must
+    /// be a regular file only root can write, in a directory only root can write, small and well-formed.
+    public func recorded(root: HostRoot) -> Result<VFLinkSettings, XVFError>? {
+        let path = root.path(recordPath)
+        var info = stat()
+        // Not through a link: a record is a file xvf wrote itself, never a pointer to another.
+        if lstat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+            return .failure(XVFError(.failed, "the record \(path) is not a regular file and is not used"))
+        }
+        if let why = PathTrust.problemApplying(path) {
+            return .failure(XVFError(.failed, "the record \(path) is not used: \(why)"))
+        }
+        let text: String?
+        do { text = try root.editableText(recordPath) } catch {
+            return .failure(XVFError(.failed, "the record \(error) and is not used"))
+        }
+        guard let text else { return nil }
         var settings = VFLinkSettings()
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let equals = line.firstIndex(of: "=") else { continue }
-            let key = String(line[..<equals]), value = String(line[line.index(after: equals)...])
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.isEmpty && !line.hasPrefix("#") {
+            let equals = line.firstIndex(of: "=") ?? line.endIndex
+            let key = String(line[..<equals])
+            let value = equals < line.endIndex ? String(line[line.index(after: equals)...]) : ""
             // The zero MAC is what a VF has when the PF never set one: putting it back clears the PF's.
             if key == "mac" && value == Self.noMAC {
                 settings.mac = value
-            } else {
-                try? settings.set(key, to: value)
+                continue
+            }
+            do { try settings.set(key, to: value) } catch {
+                return .failure(XVFError(.failed, "the record \(path) does not parse at line \(number + 1) "
+                                         + "('\(line.prefix(80))'): \(error.reason); it is not used"))
             }
         }
-        return settings.isEmpty ? nil : settings
+        return settings.isEmpty ? nil : .success(settings)
     }
+
+    /// What a VF's link is given when its record cannot be used: no MAC of the last guest's, no VLAN, no
+    /// trust, spoof checking on; what the host config sets for the VF goes over it.
+    static let safeDefaults = VFLinkSettings(mac: noMAC, vlan: 0, qos: 0, spoofCheck: true, trust: false)
 
     /// Writes the record of `settings`, unless one is there already (the oldest wins); true when written.
     func record(_ settings: VFLinkSettings, domain: String, root: HostRoot) throws(XVFError) -> Bool {

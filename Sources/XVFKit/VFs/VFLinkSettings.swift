@@ -43,11 +43,6 @@ public struct VFLinkSettings: Equatable, Sendable {
         return changed
     }
 
-    /// The `ip -batch` line that applies these settings to VF `index` of `interface`.
-    public func batchLine(interface: String, index: Int) -> String {
-        words(interface: interface, index: index).joined(separator: " ")
-    }
-
     /// `ip`'s arguments after `ip` for these settings (`link set dev eno49 vf 2 mac …`).
     func words(interface: String, index: Int) -> [String] {
         var words = ["link", "set", "dev", interface, "vf", String(index)]

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// The options of every command that changes the host, declared once (as argument-parser's own examples
+/// share options with `@OptionGroup`), so that they read and behave the same everywhere.
+struct ChangeOptions: ParsableArguments {
+    @Flag(help: "Print each step it would take, and change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
+    var json = false
+
+    /// Left out by default: a domain config can hold passwords, and results end up in logs.
+    @Flag(help: "With --json, give each written file's new content in its step (vncpasswd and spicepasswd masked).")
+    var showContent = false
+}
