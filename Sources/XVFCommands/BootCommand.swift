@@ -19,10 +19,24 @@ struct BootCommand: ChangingCommand {
     @Option(help: ArgumentHelp("Apply only this PF's entries (an interface or an address): what the udev rule runs "
                                + "when the PF's driver binds again.", valueName: "device"))
     var pf: String?
+    @Option(help: ArgumentHelp("Make this file the host config instead of applying one: checked as --dry-run "
+                               + "--config FILE checks it, then written over etc/xen/xvf.cfg (under the host lock; "
+                               + "owner, mode and a link kept). Apply it with `xvf boot`.", valueName: "file"))
+    var install: String?
     @OptionGroup var change: ChangeOptions
+
+    func validate() throws {
+        if install != nil && (config != nil || pf != nil) {
+            throw ValidationError("--install takes no --config or --pf: it installs the whole file it names")
+        }
+    }
 
     /// Exits 1 after a partial failure, whose failures were already reported one a line.
     func run(on host: Host) throws(XVFError) {
+        if let install {
+            for line in try HostConfigInstall.run(install, dryRun: dryRun, on: host).lines { say(line) }
+            return
+        }
         let outcome = try HostBoot.run(configPath: config, pf: pf, dryRun: dryRun, on: host) { say($0) }
         for note in outcome.notes { say(note) }
         // Under --json the failures are the result's error, one sentence each.

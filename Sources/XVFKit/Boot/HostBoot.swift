@@ -59,7 +59,13 @@ public enum HostBoot {
             throw XVFError(.badInput, "\(filename) does not exist: write the host config there (xlcfg/xvf.cfg is a "
                            + "commented example) or name one with --config FILE")
         }
-        let config = only.map { whole.only($0) } ?? whole
+        return try prepare(only.map { whole.only($0) } ?? whole, inventory: inventory, dryRun: dryRun, on: host)
+    }
+
+    /// Plans a config already read and checked against `inventory`; checks the plan's programs unless `dryRun`.
+    static func prepare(_ config: HostConfig, inventory: HostInventory, dryRun: Bool, on host: Host) throws(XVFError)
+        -> (BootPlan, BootRun)
+    {
         let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
         let holders = try toolstack?.currentHolders() ?? [:]
         var assignableNames: [PCIAddress: String?]?

@@ -11,15 +11,15 @@ class ModuleDocFragment(object):
 options:
   root:
     description:
-      - The host root xvf works on (xvf's C(--root)).
+      - The host root xvf works on (xvf's C(--root)), an absolute path.
       - V(/) on a real Xen dom0; a directory written by C(xvf-sim DIR) for tests.
     type: path
     default: /
   xvf:
     description:
-      - The xvf binary on the managed host, a name looked up on E(PATH) or a path.
+      - The xvf binary on the managed host, a name looked up on E(PATH) or an absolute path.
       - Tests point it at a script that runs C(xvf-sim xvf "$@").
-    type: str
+    type: path
     default: xvf
 requirements:
   - xvf on the managed host, with C(--json) on the commands that change the host.
@@ -31,5 +31,10 @@ notes:
   - A refusal fails the task with xvf's one-line message (its C(error.message)); C(rc) is xvf's exit
     code (1 failed or refused, 2 bad input, 3 not possible on this host).
   - The warnings xvf prints are shown as Ansible warnings and returned in RV(xvf_warnings).
+  - Every option that is a path must be absolute; a relative one fails the task before xvf runs.
+  - What the task gives is passed to xvf after C(--), or glued to its option (C(--dom=NAME)), so a
+    device or domain named like an xvf option (V(--dry-run)) is taken as a name.
+  - A result carries no file's contents except in diff mode, and there the values of the xl.cfg
+    passwords (V(vncpasswd), V(spicepasswd)) are masked.
 '''
 

@@ -116,7 +116,7 @@ def is_assignable(xvf, device):
     if any(entry.get('name') == device for entry in listed):
         return True
     # A name that is gone (or never was) is no device xvf can show: nothing of that name is assignable.
-    shown = xvf.query(['show', device], required=False) or {}
+    shown = xvf.query(['show'], [device], required=False) or {}
     if any(entry.get('bdf') == shown.get('bdf') for entry in listed):
         return True
     return str(shown.get('holder', '')).startswith('domain:')
@@ -135,21 +135,21 @@ def main():
     p = module.params
     xvf = XVF(module)
     if p['state'] == 'present':
-        words = ['assignable', 'add', p['device']]
+        words = ['assignable', 'add']
         if p['name'] is not None:
-            words += ['--name', p['name']]
+            words.append('--name=' + p['name'])
         if not p['rebind']:
             words.append('--no-rebind')
-        xvf.exit(xvf.change(words))
+        xvf.exit(xvf.change(words, [p['device']]))
 
     if p['name'] is not None:
         module.fail_json(msg='name is only for state=present (assignable remove takes the device or its name as device)')
     if not is_assignable(xvf, p['device']):
         xvf.exit(xvf.nothing(), msg='%s is not assignable; nothing to do' % p['device'])
-    words = ['assignable', 'remove', p['device']]
+    words = ['assignable', 'remove']
     if p['rebind']:
         words.append('--rebind')
-    xvf.exit(xvf.change(words))
+    xvf.exit(xvf.change(words, [p['device']]))
 
 
 if __name__ == '__main__':

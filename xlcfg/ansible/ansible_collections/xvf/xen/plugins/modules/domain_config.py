@@ -16,14 +16,16 @@ description:
     Which ones are is asked of xvf (C(xvf cfg add PATH DEVICE --dry-run --json) changes nothing for a
     device in the list), since C(cfg remove) refuses a device the list does not have. A config file that
     does not exist has none of them.
-  - With C(--diff), the file before and after.
+  - With C(--diff), the file before and after, with the values of the passwords xl.cfg(5) documents
+    (V(vncpasswd), also in a C(vfb) spec, and V(spicepasswd)) masked. Without C(--diff) no file content is
+    returned.
 version_added: "0.1.0"
 author: xvf
 options:
   path:
     description:
-      - The domain config by its path on the host (V(/etc/xen/web1.cfg)); xvf reads it under O(root).
-    type: str
+      - The domain config by its absolute path on the host (V(/etc/xen/web1.cfg)); xvf reads it under O(root).
+    type: path
     required: true
   devices:
     description:
@@ -67,15 +69,16 @@ EXAMPLES = r'''
 RETURN = r'''
 steps:
   description:
-    - What xvf did or, in check mode, would do; a V(file_write) step has the new file in V(content).
+    - What xvf did or, in check mode, would do.
+    - In diff mode a V(file_write) step has the new file in V(content), its passwords masked; otherwise no
+      step has V(content).
   returned: always
   type: list
   elements: dict
   sample:
-    - {what: file_write, target: /etc/xen/web1.cfg, status: done, detail: write /etc/xen/web1.cfg,
-       content: "name = \"web1\"\npci = [ '0000:04:11.0,permissive=1' ]\n"}
+    - {what: file_write, target: /etc/xen/web1.cfg, status: done, detail: write /etc/xen/web1.cfg}
 messages:
-  description: The lines xvf would have printed as text (a diff of the change).
+  description: The lines xvf would have printed as text (a diff of the change, its passwords masked).
   returned: always
   type: list
   elements: str
@@ -108,7 +111,7 @@ from ansible_collections.xvf.xen.plugins.module_utils.xvf import XVF, xvf_argume
 def main():
     module = AnsibleModule(
         argument_spec=xvf_argument_spec(
-            path=dict(type='str', required=True),
+            path=dict(type='path', required=True),
             devices=dict(type='list', elements='str', required=True),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
         ),
@@ -121,20 +124,20 @@ def main():
         xvf.exit(xvf.nothing(), msg='no devices given; nothing to do')
 
     if p['state'] == 'present':
-        xvf.exit(xvf.change(['cfg', 'add', path] + devices, files=[path]))
+        xvf.exit(xvf.change(['cfg', 'add'], [path] + devices, files=[path]))
 
-    if path.startswith('/') and not os.path.exists(xvf.host_path(path)):
+    if not os.path.exists(xvf.host_path(path)):
         xvf.exit(xvf.nothing(), msg='%s does not exist; nothing to remove' % path)
     listed = []
     for device in devices:
-        probe = xvf.probe(['cfg', 'add', path, device])
+        probe = xvf.probe(['cfg', 'add'], [path, device])
         if probe.get('error'):
             xvf.fail(probe)
         if not probe.get('changed'):
             listed.append(device)
     if not listed:
         xvf.exit(xvf.nothing(), msg='%s lists none of the devices; nothing to do' % path)
-    xvf.exit(xvf.change(['cfg', 'remove', path] + listed, files=[path]))
+    xvf.exit(xvf.change(['cfg', 'remove'], [path] + listed, files=[path]))
 
 
 if __name__ == '__main__':

@@ -8,15 +8,17 @@ DOCUMENTATION = r'''
 module: host_config
 short_description: The host config xvf boot applies (/etc/xen/xvf.cfg), and applying it
 description:
-  - Writes the host config (VF counts, VF link settings, assignable VFs; see C(xlcfg/xvf.cfg)) to
-    C(ROOT/etc/xen/xvf.cfg) when it differs from the file there.
-  - The new config is checked first with C(xvf boot --dry-run --config NEW --json) (a temporary file in
-    the same folder); a config xvf refuses fails the task with xvf's message and leaves the old file as
-    it is. The new file then replaces the old one atomically (a rename), keeping its mode and owner; a
-    new file gets mode V(0644).
+  - Makes the host config (VF counts, VF link settings, assignable VFs; see C(xlcfg/xvf.cfg))
+    C(ROOT/etc/xen/xvf.cfg) with C(xvf boot --install NEW --json), which changes nothing when the file
+    there already holds it.
+  - xvf checks NEW as C(xvf boot --dry-run --config NEW) does; a config xvf refuses fails the task with
+    xvf's message and leaves the old file as it is. xvf then replaces the file under its host lock, as
+    it writes every file (a link stays a link and the file it leads to is written, the old file's mode
+    and owner are kept, and a new file gets mode V(0644)).
+  - O(content) goes to xvf in a temporary file in a private directory outside O(root), removed afterwards.
   - With O(apply=true), then runs C(xvf boot --json), which changes only what differs from the config.
-  - In check mode nothing is written (the check uses a temporary file outside O(root)); with
-    O(apply=true) the result is C(xvf boot --dry-run) of the new config.
+  - In check mode nothing is written (C(--dry-run)); with O(apply=true) the result is C(xvf boot
+    --dry-run) of the new config.
   - With C(--diff), the file before and after.
 version_added: "0.1.0"
 author: xvf
@@ -29,7 +31,7 @@ options:
     type: str
   src:
     description:
-      - A file on the managed host holding the host config (a plain path, not under O(root)).
+      - A file on the managed host holding the host config, by its absolute path (not under O(root)).
       - To send a file from the controller, use O(content) with a C(lookup('file', ...)) or
         C(lookup('template', ...)).
     type: path
@@ -76,9 +78,11 @@ config_changed:
   description: Whether the file was (or, in check mode, would be) written.
   returned: always
   type: bool
-plan:
-  description: The result of the check of a new config (C(xvf boot --dry-run --config NEW --json)), when one ran.
-  returned: when the config changed
+install:
+  description:
+    - The result of C(xvf boot --install NEW --json) (V(changed), V(steps), V(messages), ...), when a new
+      config was given. Its steps carry no file content except in diff mode.
+  returned: when O(content) or O(src) is given
   type: dict
 steps:
   description: With O(apply=true), what C(xvf boot) did or, in check mode, would do.
@@ -115,7 +119,6 @@ error:
 
 import os
 import shutil
-import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -133,41 +136,6 @@ def read(path):
         return None
 
 
-def write_temp(folder, data, like=None):
-    """A temporary file in folder holding data, with the mode and owner of `like` (or 0644)."""
-    fd, name = tempfile.mkstemp(prefix='.xvf.cfg.', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if like is not None:
-            os.chmod(name, stat.S_IMODE(like.st_mode))
-            try:
-                os.chown(name, like.st_uid, like.st_gid)
-            except OSError:
-                pass
-        else:
-            os.chmod(name, 0o644)
-    except Exception:
-        os.unlink(name)
-        raise
-    return name
-
-
-def sync_folder(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def main():
     module = AnsibleModule(
         argument_spec=xvf_argument_spec(
@@ -180,71 +148,49 @@ def main():
     )
     p = module.params
     xvf = XVF(module)
-    dest = xvf.host_path(CONFIG)
     extra = dict(path=CONFIG, config_changed=False)
+    if p['content'] is None and p['src'] is None and not p['apply']:
+        module.fail_json(msg='give content or src (the host config), or apply: true to apply the one the host has')
 
-    if p['content'] is None and p['src'] is None:
-        if not p['apply']:
-            module.fail_json(msg='give content or src (the host config), or apply: true to apply the one the host has')
-        new = None
-    elif p['content'] is not None:
-        new = to_bytes(p['content'], errors='surrogate_or_strict')
-    else:
-        new = read(p['src'])
-        if new is None:
-            module.fail_json(msg='src %s cannot be read' % p['src'])
-
-    old = read(dest)
-    plan = None
-    if new is not None and new != old:
-        extra['config_changed'] = True
-        if module._diff:
-            extra['diff'] = dict(before_header=CONFIG, after_header=CONFIG,
-                                 before=to_text(old or b''), after=to_text(new))
-        folder = os.path.dirname(dest)
-        scratch = created = None
-        if module.check_mode:
+    scratch = None
+    try:
+        new_file = p['src']
+        if p['content'] is not None:
+            # A directory only this user can enter (mkdtemp makes it 0700): no one else can swap the file
+            # between xvf's check and its write.
             scratch = tempfile.mkdtemp(prefix='xvf-host-config-')
-            folder = scratch
-        elif not os.path.isdir(folder):
-            os.makedirs(folder, 0o755)
-            created = folder
-        like = os.stat(dest) if old is not None else None
-        temp = write_temp(folder, new, like)
-        try:
-            plan = xvf.run(['boot', '--config', temp], dry_run=True)
-            if plan.get('error'):
-                # xvf names the file it checked: say which one that was rather than the temporary name.
-                message = str(plan['error'].get('message', '')).replace(temp, CONFIG + ' (new)')
-                xvf.fail(plan, msg=message, **extra)
-            if not module.check_mode:
-                os.rename(temp, dest)
-                temp = None
-                sync_folder(folder)
-        finally:
-            if temp is not None and os.path.exists(temp):
-                os.unlink(temp)
-                if created is not None:  # a refused config leaves the host as it was: no new folder
-                    try:
-                        os.rmdir(created)
-                    except OSError:
-                        pass
-            if scratch is not None:
-                shutil.rmtree(scratch, ignore_errors=True)
-        extra['plan'] = plan
+            new_file = os.path.join(scratch, 'xvf.cfg')
+            with open(new_file, 'wb') as handle:
+                handle.write(to_bytes(p['content'], errors='surrogate_or_strict'))
+        diff = None
+        if new_file is not None:
+            before = read(xvf.host_path(CONFIG))
+            install = xvf.run(['boot', '--install=' + new_file], dry_run=module.check_mode)
+            if install.get('error'):
+                message = str(install['error'].get('message', ''))
+                if scratch is not None:  # xvf names the file it checked: the temporary one stands for CONFIG
+                    message = message.replace(new_file, CONFIG + ' (new)')
+                xvf.fail(install, msg=message, **extra)
+            extra['config_changed'] = bool(install.get('changed'))
+            extra['install'] = xvf.shown(install)
+            if module._diff and extra['config_changed']:
+                after = p['content'] if p['content'] is not None else to_text(read(new_file) or b'')
+                diff = dict(before_header=CONFIG, after_header=CONFIG, before=to_text(before or b''), after=after)
 
-    result = xvf.nothing()
-    if p['apply']:
-        if module.check_mode and plan is not None:
-            result = plan  # the dry run of the new config is the plan of applying it
-        else:
-            result = xvf.run(['boot'], dry_run=module.check_mode)
+        result = xvf.nothing()
+        if p['apply']:
+            words = ['boot']
+            if module.check_mode and new_file is not None:
+                words.append('--config=' + new_file)  # the plan of applying the config not yet written
+            result = xvf.run(words, dry_run=module.check_mode)
             if result.get('error'):
                 xvf.fail(result, **extra)
-    changed = extra['config_changed'] or bool(result.get('changed'))
-    if 'diff' in extra and not module._diff:
-        extra.pop('diff')
-    xvf.exit(result, changed=changed, **extra)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if diff is not None:
+        result['diff'] = diff
+    xvf.exit(result, changed=extra['config_changed'] or bool(result.get('changed')), **extra)
 
 
 if __name__ == '__main__':

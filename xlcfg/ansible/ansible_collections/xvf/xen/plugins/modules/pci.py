@@ -225,9 +225,9 @@ def attach_options(module, xvf):
     if p['power_mgmt']:
         words.append('--power-mgmt')
     if p['rdm_policy'] is not None:
-        words += ['--rdm-policy', p['rdm_policy']]
+        words.append('--rdm-policy=' + p['rdm_policy'])
     if p['vslot'] is not None:
-        words += ['--vslot', p['vslot']]
+        words.append('--vslot=' + p['vslot'])
     if p['force']:
         words.append('--force')
     wanted = [(name, flag, form) for name, flag, form in VF_SETTINGS if p[name] is not None]
@@ -238,7 +238,7 @@ def attach_options(module, xvf):
             module.fail_json(msg='this xvf has no %s for assign (`xvf assign --help` does not list %s)'
                              % (', '.join(missing), 'it' if len(missing) == 1 else 'them'))
         for name, flag, form in wanted:
-            words += [flag, form(p[name])]
+            words.append(flag + '=' + form(p[name]))
     return words
 
 
@@ -250,7 +250,7 @@ def holds(xvf, domain, vf):
     if domain.isdigit():
         return holder == 'domain:%d' % int(domain)
     # The JSON names the holder by id only: ask xvf whether releasing it from that domain would work.
-    return not xvf.probe(['release', vf['bdf'], '--dom', domain]).get('error')
+    return not xvf.probe(['release', '--dom=' + domain], [vf['bdf']]).get('error')
 
 
 def attached_device(result):
@@ -296,15 +296,15 @@ def main():
             module.fail_json(msg='to_dom0 is for state=detached')
         options = attach_options(module, xvf)
         if p['device'] is not None:
-            result = xvf.change(['assign', p['device'], '--dom', domain] + options)
-            device = attached_device(result) or (xvf.query(['show', p['device']], required=False) or {}).get('bdf')
+            result = xvf.change(['assign', '--dom=' + domain] + options, [p['device']])
+            device = attached_device(result) or (xvf.query(['show'], [p['device']], required=False) or {}).get('bdf')
             xvf.exit(result, device=device)
-        pool = xvf.query(['show', p['pf']])
+        pool = xvf.query(['show'], [p['pf']])
         held = [vf for vf in pool.get('vfs') or [] if holds(xvf, domain, vf)]
         if held:
             xvf.exit(xvf.nothing(), device=held[0]['bdf'],
                      msg='domain %s already holds %s, a VF of %s; nothing to do' % (domain, held[0]['bdf'], p['pf']))
-        result = xvf.change(['assign', '--pf', p['pf'], '--dom', domain] + options)
+        result = xvf.change(['assign', '--pf=' + p['pf'], '--dom=' + domain] + options)
         xvf.exit(result, device=attached_device(result))
 
     given = [name for name in ATTACH_ONLY if p[name] not in (None, False)]
@@ -319,22 +319,22 @@ def main():
     if p['pf'] is not None:
         if domain is None:
             module.fail_json(msg='state=detached with pf needs domain (the domain whose VFs of pf are released)')
-        pool = xvf.query(['show', p['pf']])
+        pool = xvf.query(['show'], [p['pf']])
         held = [vf for vf in pool.get('vfs') or [] if holds(xvf, domain, vf)]
         if not held:
             xvf.exit(xvf.nothing(), msg='domain %s holds no VF of %s; nothing to do' % (domain, p['pf']))
-        results = [xvf.change(['release', vf['bdf'], '--dom', domain] + release) for vf in held]
+        results = [xvf.change(['release', '--dom=' + domain] + release, [vf['bdf']]) for vf in held]
         xvf.exit(xvf.merge(results))
 
-    shown = xvf.query(['show', p['device']])
+    shown = xvf.query(['show'], [p['device']])
     holder = str(shown.get('holder') or '')
     if holder.startswith('domain:'):
         if domain is not None and not holds(xvf, domain, shown):
             xvf.exit(xvf.nothing(), msg='%s is held by %s, not by domain %s; nothing to do' % (p['device'], holder, domain))
-        words = ['release', p['device']] + (['--dom', domain] if domain is not None else []) + release
-        xvf.exit(xvf.change(words))
+        words = ['release'] + (['--dom=' + domain] if domain is not None else []) + release
+        xvf.exit(xvf.change(words, [p['device']]))
     if holder == 'pciback' and p['to_dom0']:
-        xvf.exit(xvf.change(['release', p['device'], '--to-dom0']))
+        xvf.exit(xvf.change(['release', '--to-dom0'], [p['device']]))
     xvf.exit(xvf.nothing(), msg='%s is not attached to a domain (holder %s); nothing to do' % (p['device'], holder))
 
 

@@ -101,10 +101,8 @@ def main():
         supports_check_mode=True,
     )
     xvf = XVF(module)
-    words = ['vfs', module.params['pf'], module.params['count']]
-    if module.params['force']:
-        words.append('--force')
-    xvf.exit(xvf.change(words))
+    words = ['vfs'] + (['--force'] if module.params['force'] else [])
+    xvf.exit(xvf.change(words, [module.params['pf'], module.params['count']]))
 
 
 if __name__ == '__main__':

@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SRIOV
+
+/// `xvf boot --install NEW`: makes NEW the host config (`etc/xen/xvf.cfg` under the root) once it passes
+/// the check `xvf boot --dry-run --config NEW` makes, without applying it. The file is written by
+/// `HostRoot.replaceFile` under the host lock, as every other file xvf edits, so a tool that installs a
+/// host config (the Ansible collection) neither races a running `xvf boot` nor drops what the old file
+/// carried (its owner, mode, a link to where it really lives).
+public enum HostConfigInstall {
+    /// What a run printed and whether the file was (or, in a dry run, would be) replaced.
+    public struct Outcome {
+        public var lines: [String]
+        public var changed: Bool
+    }
+
+    /// `file` is read once, here, as the user named it (not under the root): what was checked is what
+    /// gets written, and nothing that can block is read while the lock is held.
+    public static func run(_ file: String, dryRun: Bool, on host: Host) throws(XVFError) -> Outcome {
+        // Regular files only, every byte kept (`HostText`): what was checked is what gets written.
+        let read: String?
+        do { read = try HostRoot.editableText(atPath: file) } catch {
+            throw XVFError(.badInput, "\(error); name the new host config as a readable regular file")
+        }
+        guard let text = read else {
+            throw XVFError(.badInput, "\(file): cannot be read (\(String(cString: strerror(ENOENT)))); "
+                           + "name the new host config as a readable file")
+        }
+        let target = HostConfig.defaultPath
+        let shown = HostConfig.displayPath(nil, root: host.root)
+
+        /// Checks the new config against the host as it is now; the steps `xvf boot` would then take.
+        func plan() throws(XVFError) -> (changes: Bool, steps: Int) {
+            let inventory = try host.inventory()
+            let config = try HostConfig(text: text, filename: file, inventory: inventory, library: host.library)
+            let (boot, _) = try HostBoot.prepare(config, inventory: inventory, dryRun: true, on: host)
+            // What would make `xvf boot --dry-run --config NEW` fail refuses the file here.
+            if !boot.problems.isEmpty {
+                throw XVFError(.failed, boot.problems.map(\.message).joined(separator: "; "))
+            }
+            return (try host.root.existingText(target) != text, boot.actions.count)
+        }
+        func applying(_ steps: Int) -> String {
+            steps == 0 ? "the host already matches it" : "`xvf boot` applies it (\(steps) step\(steps == 1 ? "" : "s"))"
+        }
+        let unchanged = Outcome(lines: ["\(shown) already holds \(file); nothing to change"], changed: false)
+
+        if dryRun {
+            let planned = try plan()
+            guard planned.changes else { return unchanged }
+            host.journal.plan(.replaceFile(path: target, content: text))
+            return Outcome(lines: ["would install \(file) as \(shown); then \(applying(planned.steps))",
+                                   "dry run: nothing was changed"], changed: true)
+        }
+        return try host.change(plan: plan, unchanged: { $0.changes ? nil : unchanged },
+                               apply: { (planned) throws(XVFError) in
+            do { try host.root.replaceFile(target, with: text) } catch { throw XVFError(.failed, "\(error)") }
+            return Outcome(lines: ["installed \(file) as \(shown); \(applying(planned.steps))"], changed: true)
+        })
+    }
+}
