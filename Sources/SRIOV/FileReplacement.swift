@@ -84,7 +84,8 @@ extension HostRoot {
         let target = (top == "/" ? "" : top) + "/" + inside
         var info = stat()
         let existingOwner = stat(target, &info) == 0 ? info.st_uid : nil
-        if let why = PathTrust.problem(at: named, owner: existingOwner) ?? PathTrust.problem(at: target, owner: existingOwner) {
+        // The path as named and where its links lead (PathTrust looks at both).
+        if let why = PathTrust.problem(at: named, owner: existingOwner) {
             throw FileError(path: named, reason: "is not safe to replace as root: \(why); make that directory writable "
                             + "by root (or the file's owner) only")
         }

@@ -46,15 +46,14 @@ public final class HostLock {
                 close(fd)
                 throw XVFError(.failed, "cannot lock \(file): \(String(cString: strerror(code)))")
             }
-            let holder = Self.holder(of: info)
             if !told {
-                waiting("waiting for the xvf lock held by \(holder) (at most \(timeout) s; --wait SECONDS changes that)")
+                waiting("waiting for the xvf lock held by \(Self.holder(of: info)) (at most \(timeout) s; --wait SECONDS changes that)")
                 told = true
             }
             if monotonicSeconds() >= deadline {
                 close(fd)
-                throw XVFError(.busy, "the xvf lock (\(file)) is still held by \(holder) after \(timeout) s; nothing was "
-                               + "changed; try again when it is done, or wait longer with --wait SECONDS")
+                throw XVFError(.busy, "the xvf lock (\(file)) is still held by \(Self.holder(of: info)) after \(timeout) s; "
+                               + "nothing was changed; try again when it is done, or wait longer with --wait SECONDS")
             }
             usleep(50_000)
         }

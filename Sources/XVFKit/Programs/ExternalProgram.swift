@@ -31,10 +31,13 @@ public enum ExternalProgram {
     public static func run(_ argv: [String], input: String? = nil, for root: HostRoot) -> Result {
         precondition(!argv.isEmpty, "a program needs a name")
         let system = root.prefix.isEmpty
-        guard !system || argv[0].contains("/") || ProgramGuard.locate(argv[0], searchPath: systemPath) != nil else {
-            return Result(status: 127, output: "cannot run \(argv[0]): not found in \(systemPath)")
+        var program = argv[0]
+        if system {
+            guard let found = ProgramGuard.locate(argv[0], searchPath: systemPath) else {
+                return Result(status: 127, output: "cannot run \(argv[0]): not found in \(systemPath)")
+            }
+            program = found
         }
-        let program = system ? ProgramGuard.locate(argv[0], searchPath: systemPath) ?? argv[0] : argv[0]
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else {
             return Result(status: 127, output: "cannot create a pipe: \(String(cString: strerror(errno)))")

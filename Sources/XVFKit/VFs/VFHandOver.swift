@@ -62,7 +62,7 @@ public struct VFHandOver {
         }
         let text: String?
         do { text = try root.editableText(recordPath) } catch {
-            return .failure(XVFError(.failed, "the record \(error) and is not used"))
+            return .failure(XVFError(.failed, "the record cannot be read (\(error)); it is not used"))
         }
         guard let text else { return nil }
         var settings = VFLinkSettings()
