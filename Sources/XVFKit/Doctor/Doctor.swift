@@ -164,6 +164,7 @@ public struct Doctor {
         }
         let holders = dom0 ? (try? host.openToolstack()).flatMap { try? $0.holders() } : nil
         checks.append(Self.leftovers(inventory, config: config, holders: holders))
+        if let check = XendomainsSettings.check(root: root, holders: holders, inventory: inventory) { checks.append(check) }
         self.checks = checks
     }
 

@@ -338,6 +338,9 @@ public enum Assignment {
             throw XVFError(.failed, "attaching \(label) to \(domainText) did not take: \(problems.joined(separator: "; ")); "
                            + "detached it again" + (undone.isEmpty ? "" : "; " + undone))
         }
+        if choice.devices.contains(where: { $0.physicalFunction != nil }), let warning = XendomainsSettings.assignWarning(root: root) {
+            Warnings.add(warning)
+        }
         report += "\(label): attached to \(domainText) as \(choice.spec.canonical)\n"
         let slot = listed.first { $0.address == primary.address }?.guestSlot
         report += "verified: \(domainText) lists \(primary.address)" + (slot.map { " at guest slot \($0)" } ?? "")

@@ -1,0 +1,34 @@
+import SRIOV
+import XenPCI
+
+extension XendomainsSettings {
+    /// The doctor's check; nil when there is no xendomains to ask.
+    static func check(root: HostRoot, holders: Holders?, inventory: HostInventory) -> Doctor.Check? {
+        guard let settings = XendomainsSettings(root: root) else { return nil }
+        let guests = holders.map { guestsHoldingVFs($0, inventory: inventory) }
+        let file = "/" + settings.file
+        if let save = settings.saveDirectory {
+            guard let guests else {
+                return Doctor.Check(id: "xendomains", status: .warn, message: "\(file) has xendomains save running guests "
+                                    + "(XENDOMAINS_SAVE=\(save)) at shutdown; which guests hold VFs was not checked (libxl "
+                                    + "could not be asked)", fix: Self.fix(file))
+            }
+            guard !guests.isEmpty else {
+                return Doctor.Check(id: "xendomains", status: .pass, message: "\(file) has xendomains save running guests at "
+                                    + "shutdown; no running guest holds a VF", fix: nil)
+            }
+            return Doctor.Check(id: "xendomains", status: .fail, message: "\(file) has xendomains save running guests "
+                                + "(XENDOMAINS_SAVE=\(save)) at shutdown and restore them at boot, and guests holding VFs are "
+                                + "likely to crash right after the restore: " + guests.joined(separator: "; "),
+                                fix: Self.fix(file))
+        }
+        if let target = settings.migrateTarget, let guests, !guests.isEmpty {
+            return Doctor.Check(id: "xendomains", status: .warn, message: "\(file) has xendomains migrate running guests to "
+                                + "\(target) at shutdown; Xen refuses to migrate a guest holding a VF: "
+                                + guests.joined(separator: "; "),
+                                fix: "release their VFs (xvf release) before the host shuts down, or shut those guests down")
+        }
+        return Doctor.Check(id: "xendomains", status: .pass, message: "\(file): xendomains shuts running guests down at "
+                            + "shutdown (XENDOMAINS_SAVE is empty)", fix: nil)
+    }
+}
