@@ -1,6 +1,10 @@
+// dladdr is a GNU extension of glibc's dlfcn.h.
+#define _GNU_SOURCE
 #include "cxenlight.h"
 
 #include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 // Run in the lab on 4.17 and 4.20. Xen's public headers at RELEASE-4.17.0 through RELEASE-4.22.0 declare
@@ -98,6 +102,15 @@ refused:
     if (util) dlclose(util);
     dlclose(light);
     return 0;
+}
+
+int xvf_xen_library_path(const struct xvf_xen *loaded, char *path, size_t path_size) {
+    Dl_info info;
+    char real[PATH_MAX];
+    if (!dladdr((const void *)loaded->libxl_ctx_alloc, &info) || !info.dli_fname || !realpath(info.dli_fname, real))
+        return 0;
+    snprintf(path, path_size, "%s", real);
+    return 1;
 }
 
 struct xvf_xen_layout xvf_xen_build_layout(void) {

@@ -19,6 +19,9 @@ struct BootLineCommand: ChangingCommand {
     @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
     var json = false
 
+    /// Printing the lines changes nothing; writing them (or planning to) is xl's way, not xapi's.
+    var changesDevices: Bool { write || dryRun }
+
     func run(on host: Host) throws(XVFError) {
         let outcome = try BootLine.run(devices, host: host, force: force, write: write, dryRun: dryRun)
         let (line, steps) = (outcome.line, outcome.steps)

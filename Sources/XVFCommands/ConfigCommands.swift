@@ -57,6 +57,9 @@ struct DomainConfigAdd: ChangingCommand {
     @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
     var json = false
 
+    /// An xl config is the user's file, not a device: editing it is the same on any host.
+    var changesDevices: Bool { false }
+
     func run(on host: Host) throws(XVFError) {
         DomainConfigAdd.render(try DomainConfigChange.run(.add(specs), file: file, host: host, dryRun: dryRun), dryRun: dryRun)
     }
@@ -87,6 +90,9 @@ struct DomainConfigRemove: ChangingCommand {
     @Flag(help: "Print the change as a diff and change nothing.") var dryRun = false
     @Flag(help: "Print the result as one JSON object: changed, dry_run, steps, warnings, messages, error.")
     var json = false
+
+    /// An xl config is the user's file, not a device: editing it is the same on any host.
+    var changesDevices: Bool { false }
 
     func run(on host: Host) throws(XVFError) {
         DomainConfigAdd.render(try DomainConfigChange.run(.remove(devices), file: file, host: host, dryRun: dryRun), dryRun: dryRun)

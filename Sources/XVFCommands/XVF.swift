@@ -45,6 +45,21 @@ protocol HostCommand: ParsableCommand {
 protocol ChangingCommand: HostCommand {
     var json: Bool { get }
     var dryRun: Bool { get }
+    /// Whether this run would change devices or domains (all but an xl config's edit, and `bootline`
+    /// without --write): on an xapi host such a run is refused before it starts.
+    var changesDevices: Bool { get }
+}
+
+extension ChangingCommand {
+    var changesDevices: Bool { true }
+}
+
+extension HostCommand {
+    /// Refuses, before the command runs, what another toolstack must do on this host.
+    func refuseForeignToolstack(_ host: Host) throws(XVFError) {
+        guard let changing = self as? any ChangingCommand, changing.changesDevices else { return }
+        try ForeignToolstack.refuseOnXapi(host.root)
+    }
 }
 
 /// Where a command's text goes: the terminal, or (under `--json`) the result's `messages`.
@@ -99,6 +114,7 @@ extension HostCommand {
         do {
             let opened = try Host(rootPath: global.root, backends: XVFCommandLine.backends)
             host = opened
+            try refuseForeignToolstack(opened)
             try run(on: opened)
             printLog(of: opened)
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
@@ -121,6 +137,7 @@ extension HostCommand {
         do {
             let opened = try Host(rootPath: global.root, backends: XVFCommandLine.backends)
             host = opened
+            try refuseForeignToolstack(opened)
             try run(on: opened)
         } catch {
             failure = error

@@ -56,7 +56,8 @@ public enum XenLibraries {
         return .failure(XenLibraryError(message: missingMessage(installed: installed(), osRelease: osRelease())))
     }
 
-    static var supportedReleases: [String] {
+    /// The releases xvf takes, newest first: "4.22" … "4.17".
+    public static var supportedReleases: [String] {
         (0..<xvf_xen_release_count()).map { String(cString: xvf_xen_release($0)) }
     }
 

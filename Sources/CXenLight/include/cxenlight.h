@@ -74,6 +74,10 @@ const char *_Nonnull xvf_xen_release(size_t index);
 int xvf_xen_load(const char *_Nullable directory, const char *_Nonnull release, struct xvf_xen *_Nonnull loaded,
                  char *_Nonnull why, size_t why_size);
 
+/// The real path (links resolved) of the file libxenlight was loaded from, into `path`; returns 0 when the
+/// loader cannot say.
+int xvf_xen_library_path(const struct xvf_xen *_Nonnull loaded, char *_Nonnull path, size_t path_size);
+
 /// libxl_physinfo as the caller allocates it, with room to spare: the struct grows at its end from one
 /// release to the next (4.18.0 added arch_capabilities; it has not changed since, up to 4.22), and libxl_physinfo_init clears the size of the
 /// loaded library's struct, not the size of the one xvf was built with.
