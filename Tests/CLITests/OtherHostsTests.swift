@@ -132,6 +132,8 @@ import Testing
         try writeConfig(root, "sriov = [ 'eno52,vfs=2', 'ens1f1,vfs=4' ]\n")
         try expectRefused(root, ["boot"], message: dom0 + "the VF counts of \(root)/etc/xen/xvf.cfg (2 VFs on eno52 "
                           + "(0000:04:00.3), …) would give guests nothing; " + Self.pvhFix)
+        try expectRefused(root, ["driver", "igb", "--max-vfs", "2"],
+                          message: dom0 + "igb with max_vfs=2 would give guests nothing; " + Self.pvhFix)
         // Removing VFs gives nothing to a guest: that stays possible.
         let remove = try xvf(["--root", root, "vfs", "ens1f0", "0", "--dry-run"])
         #expect(remove.status == 0, "\(remove.stderr)")
