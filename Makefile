@@ -108,18 +108,21 @@ install: release
 	done
 	install -m 0644 xlcfg/90-xvf-pf.rules $(DESTDIR)$(UDEV_DIR)/90-xvf-pf.rules
 
-## deb: one package of the release binary for Debian 12 and 13 dom0s, .build/deb/xvf_VERSION_ARCH.deb:
-## `make install PREFIX=/usr` into a staging root, the xlcfg/ examples in /usr/share/doc/xvf/examples,
-## the version from `xvf --version`. dpkg-shlibdeps computes Depends from the symbol versions the binary
-## uses (libc6, libgcc-s1: bookworm's and trixie's both satisfy them; libstdc++ is linked in). libpci3
+## deb: one package of the release binary for Debian 12 and 13 and Ubuntu 24.04 and 26.04 dom0s,
+## .build/deb/xvf_VERSION_ARCH.deb: `make install PREFIX=/usr` into a staging root, the xlcfg/ examples in
+## /usr/share/doc/xvf/examples, the version from `xvf --version`. dpkg-shlibdeps computes Depends from the
+## symbol versions the binary uses (libc6, libgcc-s1; libstdc++ is linked in); libc6's is the newest
+## GLIBC_ symbol version the binary asks for (`objdump -T`: 2.36 when built on Debian 12, from the Swift
+## runtime's arc4random), or dpkg-shlibdeps' answer if that is higher, so that dpkg refuses a system whose
+## glibc would stop the binary at start-up. libpci3
 ## is loaded at its first use (dlopen), so DEB_DEPENDS names it: 3.8, whose pci_fill_info xvf is built
-## and run with on bookworm. Xen's libraries are Recommends, one package per Xen release, since xvf
-## loads whichever is installed (dlopen); were one linked, a libxen* with one soname on both releases
+## and run with on bookworm. Xen's libraries are Recommends, one package per Xen release and name (Ubuntu
+## 24.04's is libxenmisc4.17t64), since xvf loads whichever is installed (dlopen); were one linked, a libxen* with one soname on both releases
 ## would lose the build host's exact version, which Debian's shlibs files pin, and libxenmisc4.NN would
 ## move to the Recommends.
 DEB_DIR        := .build/deb
 DEB_DEPENDS    := libpci3 (>= 1:3.8.0)
-DEB_RECOMMENDS := libxenmisc4.17 | libxenmisc4.20, iproute2, kmod
+DEB_RECOMMENDS := libxenmisc4.20 | libxenmisc4.17 | libxenmisc4.17t64, iproute2, kmod
 DEB_SUGGESTS   := xen-utils-4.17 | xen-utils-4.20
 # The sub-make reads this Makefile also when run as `make -f …/Makefile -C OTHER-CHECKOUT deb` (the lab).
 THIS_MAKEFILE  := $(abspath $(firstword $(MAKEFILE_LIST)))
@@ -144,9 +147,13 @@ deb: release
 	version=$$(root/usr/bin/xvf --version | awk '$$1 == "xvf" { print $$2; exit }'); \
 	[ -n "$$version" ] || { echo "xvf --version printed no version" >&2; exit 1; }; \
 	arch=$$(dpkg --print-architecture); \
+	floor=$$(objdump -T root/usr/bin/xvf | grep -o 'GLIBC_[0-9.]*' | sed 's/^GLIBC_//' | sort -uV | tail -1); \
+	[ -n "$$floor" ] || { echo "xvf asks for no GLIBC_ symbol version" >&2; exit 1; }; \
+	shlibs_libc=$$(sed -n 's/^shlibs:Depends=//p' shlibs.substvars | tr ',' '\n' | sed -n 's/^ *libc6 (>= \(.*\))$$/\1/p'); \
+	if [ -n "$$shlibs_libc" ] && dpkg --compare-versions "$$shlibs_libc" gt "$$floor"; then floor=$$shlibs_libc; fi; \
 	depends=$$(sed -n 's/^shlibs:Depends=//p' shlibs.substvars | tr ',' '\n' | sed 's/^ *//' | \
-		grep -v '^libxenmisc' | sed 's/^\(libxen[a-z0-9]*\) (.*)$$/\1/' | paste -sd, - | sed 's/,/, /g'); \
-	depends="$$depends, $(DEB_DEPENDS)"; \
+		grep -v '^libxenmisc' | grep -v '^libc6\( \|$$\)' | sed 's/^\(libxen[a-z0-9]*\) (.*)$$/\1/' | paste -sd, - | sed 's/,/, /g'); \
+	depends="libc6 (>= $$floor)$${depends:+, $$depends}, $(DEB_DEPENDS)"; \
 	{ \
 		echo "xvf ($$version) unstable; urgency=medium"; echo; \
 		echo "  * Built from $$(git describe --always --dirty 2>/dev/null || echo 'a tree outside git')."; echo; \

@@ -27,7 +27,7 @@ let package = Package(
 
         // Xen's toolstack libraries (libxl, libxlutil, xentoollog) as a Swift module.
         // Only the headers at build time (libxen-dev); the libraries are loaded with dlopen when a command
-        // needs them, so one binary serves Xen 4.17 to 4.20 and starts where no Xen library is installed.
+        // needs them, so one binary serves Xen 4.17 to 4.22 and starts where no Xen library is installed.
         .target(name: "CXenLight"),
         // PCI spec strings and the Toolstack protocol with its libxl implementation.
         .target(name: "XenPCI", dependencies: ["CXenLight", "SRIOV"]),

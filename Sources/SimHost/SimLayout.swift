@@ -27,6 +27,14 @@ public struct SimLayout: Sendable {
     public var moduleAliases = true
     /// Modules the kernel has (in `modules.alias`) but dom0 has not loaded: a PF's driver that is not bound.
     public var unloadedModules: [SimDriver] = []
+    /// Whether dom0 runs as a PVH guest (`sys/hypervisor/guest_type` says PVH) rather than PV.
+    public var pvhDom0 = false
+    /// Which toolstack owns the domains.
+    public var toolstack: SimToolstackOwner = .xl
+    /// The installed libxl as dpkg's status records it (package `libxenmisc<release>`, this version);
+    /// nil leaves dpkg's status without it, as on a distribution with another package database. The
+    /// default is the lab's Debian 12 build, which has the fix for XSA-476.
+    public var libxl: String? = "4.17.7+13-g2445b30a44-0+deb12u1"
 
     public init(functions: [SimFunction], drivers: [SimDriver], portsWithACS: Set<PCIAddress> = [],
                 defaultRouteInterface: String? = nil, rootDiskController: PCIAddress? = nil, xenDom0: Bool = false) {
@@ -37,6 +45,16 @@ public struct SimLayout: Sendable {
         self.rootDiskController = rootDiskController
         self.xenDom0 = xenDom0
     }
+}
+
+/// The toolstack that owns a simulated dom0's domains.
+public enum SimToolstackOwner: String, Sendable, CaseIterable {
+    /// xl and libxl alone (Debian, Ubuntu, Fedora …).
+    case xl
+    /// xapi (XCP-ng, XenServer): `etc/xensource-inventory`.
+    case xapi
+    /// libvirt's libxl driver (Qubes OS, virsh): its state directory with each domain's status file.
+    case libvirt
 }
 
 /// One PCI function of a simulated host.

@@ -190,6 +190,24 @@ public enum SimulatedHost {
         if layout.xenDom0 {
             tree.makeDirectory("proc/xen")
             tree.write("proc/xen/capabilities", "control_d\n")
+            tree.makeDirectory("sys/hypervisor")
+            tree.write("sys/hypervisor/type", "xen\n")
+            tree.write("sys/hypervisor/guest_type", layout.pvhDom0 ? "PVH\n" : "PV\n")
+            writeToolstack(tree, layout)
+        }
+        if let libxl = layout.libxl, let version = LibxlDpkgVersion(libxl) {
+            tree.makeDirectory("var/lib/dpkg")
+            tree.write("var/lib/dpkg/status", """
+                Package: libxenmisc\(version.release)
+                Status: install ok installed
+                Priority: optional
+                Section: libs
+                Architecture: amd64
+                Source: xen
+                Version: \(libxl)
+                Description: Xen runtime libraries - miscellaneous, versioned ABI
+
+                """)
         }
         tree.write("etc/default/grub", """
             # If you change this file, run 'update-grub' afterwards to update /boot/grub/grub.cfg.
@@ -201,6 +219,39 @@ public enum SimulatedHost {
 
             """)
         return root
+    }
+
+    /// What the toolstack owning the domains leaves on the host: xapi's inventory (XCP-ng 8.3's keys), or
+    /// libvirt's libxl driver's pid file and a status file per running domain.
+    static func writeToolstack(_ tree: SimTree, _ layout: SimLayout) {
+        switch layout.toolstack {
+        case .xl:
+            break
+        case .xapi:
+            tree.write("etc/xensource-inventory", """
+                PRODUCT_BRAND='XCP-ng'
+                PRODUCT_VERSION='8.3.0'
+                INSTALLATION_UUID='0d0a1b9e-2f4c-4f0e-9a51-5c3e7f1d2b60'
+                CONTROL_DOMAIN_UUID='5b3f6a8c-1e2d-4c7b-8f90-a1b2c3d4e5f6'
+                MANAGEMENT_INTERFACE='xenbr0'
+
+                """)
+        case .libvirt:
+            let state = "run/libvirt/libxl"
+            tree.makeDirectory(state)
+            tree.write(state + "/driver.pid", "1234\n")
+            for domain in layout.domains {
+                tree.write(state + "/\(domain.name).xml", """
+                    <domstatus state='running' reason='booted' pid='0'>
+                      <domain type='xen' id='\(domain.id)'>
+                        <name>\(domain.name)</name>
+                        <vcpu placement='static'>2</vcpu>
+                      </domain>
+                    </domstatus>
+
+                    """)
+            }
+        }
     }
 
     /// The root at `path`, wired to the simulated kernel (for a tree this wrote).
@@ -273,5 +324,16 @@ extension SimulatedHost {
         let root = HostRoot(path)
         for entry in root.list("") { SimTree(root: root).removeTree(entry) }
         rmdir(path)
+    }
+}
+
+/// The release ("4.17") of a dpkg version of Xen ("4.17.7+13-g2445b30a44-0+deb12u1"), for the package name.
+struct LibxlDpkgVersion {
+    var release: String
+
+    init?(_ text: String) {
+        let numbers = text.prefix { $0.isNumber || $0 == "." }.split(separator: ".")
+        guard numbers.count >= 2 else { return nil }
+        release = numbers[0] + "." + numbers[1]
     }
 }

@@ -37,8 +37,19 @@ public final class SimulatedToolstack: Toolstack {
         !(root.readText(SimulatedHost.markerFile) ?? "").split(separator: "\n").contains("xen-no-iommu")
     }
 
+    /// The simulated host's libxl is the one its dpkg status says is installed (`SimLayout.libxl`), read
+    /// the way the real toolstack reads the running system's.
+    var installedLibxl: LibxlVersion? {
+        let status = root.readText("var/lib/dpkg/status") ?? ""
+        return XenLibraries.supportedReleases.lazy.compactMap { LibxlVersion.dpkg(release: $0, status: status) }.first
+    }
+
+    public var libxlRelease: String { installedLibxl?.release ?? "4.17" }
+    public var libxlVersion: LibxlVersion? { installedLibxl }
+
     public func domains() throws(ToolstackError) -> [XenDomain] {
-        [XenDomain(id: 0, name: "Domain-0", kind: .pv)] + simulatedDomains.map {
+        // libxl reports a PVH dom0 as HVM: Xen flags it as an HVM container.
+        [XenDomain(id: 0, name: "Domain-0", kind: XenHost.isPVHDom0(root) ? .hvm : .pv)] + simulatedDomains.map {
             XenDomain(id: $0.id, name: $0.name, kind: $0.kind == .hvm ? .hvm : .pv)
         }
     }

@@ -17,6 +17,9 @@ struct BootLineCommand: ChangingCommand {
     @Flag(help: "Hide even the device behind /, or the default-route or management interface.") var force = false
     @OptionGroup var change: ChangeOptions
 
+    /// Printing the lines changes nothing; writing them (or planning to) is xl's way, not xapi's.
+    var changesDevices: Bool { write || dryRun }
+
     func run(on host: Host) throws(XVFError) {
         let outcome = try BootLine.run(devices, host: host, force: force, write: write, dryRun: dryRun)
         let (line, steps) = (outcome.line, outcome.steps)

@@ -56,6 +56,9 @@ struct DomainConfigAdd: ChangingCommand {
     @Argument(help: "xl PCI specs (04:10.0,permissive=1) or device names (eno49/2).") var specs: [String]
     @OptionGroup var change: ChangeOptions
 
+    /// An xl config is the user's file, not a device: editing it is the same on any host.
+    var changesDevices: Bool { false }
+
     func run(on host: Host) throws(XVFError) {
         DomainConfigAdd.render(try DomainConfigChange.run(.add(specs), file: file, host: host, dryRun: dryRun), dryRun: dryRun)
     }
@@ -84,6 +87,9 @@ struct DomainConfigRemove: ChangingCommand {
     @Argument(help: "The xl domain config, e.g. /etc/xen/web1.cfg.") var file: String
     @Argument(help: "Devices to take out: 04:10.0, 0000:04:10.0, eno49/2.") var devices: [String]
     @OptionGroup var change: ChangeOptions
+
+    /// An xl config is the user's file, not a device: editing it is the same on any host.
+    var changesDevices: Bool { false }
 
     func run(on host: Host) throws(XVFError) {
         DomainConfigAdd.render(try DomainConfigChange.run(.remove(devices), file: file, host: host, dryRun: dryRun), dryRun: dryRun)

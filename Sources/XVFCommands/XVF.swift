@@ -49,11 +49,23 @@ protocol HostCommand: ParsableCommand {
 /// with the steps the host's journal recorded, instead of to the terminal.
 protocol ChangingCommand: HostCommand {
     var change: ChangeOptions { get }
+    /// Whether this run would change devices or domains (all but an xl config's edit, and `bootline`
+    /// without --write): on an xapi host such a run is refused before it starts.
+    var changesDevices: Bool { get }
 }
 
 extension ChangingCommand {
     var dryRun: Bool { change.dryRun }
     var json: Bool { change.json }
+    var changesDevices: Bool { true }
+}
+
+extension HostCommand {
+    /// Refuses, before the command runs, what another toolstack must do on this host.
+    func refuseForeignToolstack(_ host: Host) throws(XVFError) {
+        guard let changing = self as? any ChangingCommand, changing.changesDevices else { return }
+        try ForeignToolstack.refuseOnXapi(host.root)
+    }
 }
 
 /// Where a command's text goes: the terminal, or (under `--json`) the result's `messages`.
@@ -109,6 +121,7 @@ extension HostCommand {
         do {
             let opened = try global.host()
             host = opened
+            try refuseForeignToolstack(opened)
             try run(on: opened)
             printLog(of: opened)
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
@@ -131,6 +144,7 @@ extension HostCommand {
         do {
             let opened = try global.host()
             host = opened
+            try refuseForeignToolstack(opened)
             try run(on: opened)
         } catch {
             failure = error

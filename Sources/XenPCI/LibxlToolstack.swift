@@ -16,11 +16,13 @@ public final class LibxlToolstack: Toolstack {
     private let context: OpaquePointer
     private let logger: OpaquePointer
     private let log: MemoryStream
+    public let libxlRelease: String
 
     /// Opens libxl; the error carries libxl's own explanation when it refuses.
     public init(_ libraries: XenLibraries.Loaded) throws(ToolstackError) {
         let xl = libraries.functions
         self.xl = xl
+        libxlRelease = libraries.release
         guard let log = MemoryStream(),
               let logger = xl.xtl_createlogger_stdiostream(log.file, XTL_INFO, XTL_STDIOSTREAM_HIDE_PROGRESS) else {
             throw ToolstackError(operation: "xtl_createlogger_stdiostream", code: -5, log: ["out of memory"])
@@ -36,6 +38,19 @@ public final class LibxlToolstack: Toolstack {
         self.logger = logger
         self.log = log
     }
+
+    /// Read when first asked (doctor, release), not at every start: dpkg's status runs to megabytes. The
+    /// package database and the library are this process's own, read by path like the libraries it loads.
+    public private(set) lazy var libxlVersion: LibxlVersion? = {
+        if let status = readFile(atPath: "/var/lib/dpkg/status"),
+           let version = LibxlVersion.dpkg(release: libxlRelease, status: String(decoding: status, as: UTF8.self)) {
+            return version
+        }
+        var path = [CChar](repeating: 0, count: 4096)
+        var functions = xl
+        guard xvf_xen_library_path(&functions, &path, path.count) != 0 else { return nil }
+        return LibxlVersion.path(String(cString: path), release: libxlRelease)
+    }()
 
     /// Everything libxl logged during the run, for `xvf -v`.
     public private(set) var messages: [String] = []

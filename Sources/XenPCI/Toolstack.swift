@@ -31,6 +31,12 @@ public protocol Toolstack: AnyObject {
     /// `xl pci-list`: the devices a domain has.
     func devices(of domain: UInt32) throws(ToolstackError) -> [AttachedDevice]
 
+    /// The release of the libxl in use, as its soname spells it ("4.17").
+    var libxlRelease: String { get }
+
+    /// Its full version (point release and stable-branch commits) where xvf can tell; nil elsewhere.
+    var libxlVersion: LibxlVersion? { get }
+
     /// `xl info`'s virt_caps (libxl_get_physinfo): whether Xen can pass devices through at all.
     func capabilities() throws(ToolstackError) -> XenCapabilities
 
@@ -139,14 +145,6 @@ extension Toolstack {
             for device in try devices(of: domain.id) { result[device.address] = domain }
         }
         return result
-    }
-}
-
-/// What Xen is on the host: the dom0 test both toolstacks share.
-public enum XenHost {
-    /// Whether the host root is a Xen control domain: `proc/xen/capabilities` says `control_d`.
-    public static func isControlDomain(_ root: HostRoot) -> Bool {
-        (root.readText("proc/xen/capabilities") ?? "").split(separator: "\n").contains { $0.contains("control_d") }
     }
 }
 

@@ -29,6 +29,11 @@ struct XVFSim: ParsableCommand {
         "A running guest: NAME[:pv|hvm][,no-passthrough] (repeatable; ids from 1). Replaces the layout's guests.",
         valueName: "guest")) var domains: [String] = []
     @Flag(help: "A Xen without an IOMMU: quarantining devices for passthrough fails.") var noIommu = false
+    @Flag(help: "dom0 runs as a PVH guest (sys/hypervisor/guest_type says PVH).") var pvhDom0 = false
+    @Option(help: "The toolstack that owns the domains: xl, xapi (etc/xensource-inventory) or libvirt (run/libvirt/libxl).")
+    var toolstack: String = "xl"
+    @Option(help: ArgumentHelp("The libxl dpkg's status records (package libxenmisc<release>), or none.", valueName: "version"))
+    var libxl: String = "4.17.7+13-g2445b30a44-0+deb12u1"
 
     func run() throws {
         var chosen: SimLayout
@@ -56,6 +61,19 @@ struct XVFSim: ParsableCommand {
             }
         }
         chosen.xenIOMMU = !noIommu
+        chosen.pvhDom0 = pvhDom0
+        guard let owner = SimToolstackOwner(rawValue: toolstack) else {
+            throw ValidationError("--toolstack \(toolstack): write xl, xapi or libvirt")
+        }
+        chosen.toolstack = owner
+        if libxl == "none" {
+            chosen.libxl = nil
+        } else {
+            guard libxl.first?.isNumber == true, libxl.split(separator: ".").count >= 3 else {
+                throw ValidationError("--libxl \(libxl): write a version such as 4.17.3+10-g091466ba55-1.1ubuntu3, or none")
+            }
+            chosen.libxl = libxl
+        }
         if SimulatedHost.exists(at: path) {
             guard replace else { throw ValidationError("\(path) exists; add --replace to write it anew") }
             guard SimulatedHost.isSimulated(path) else {

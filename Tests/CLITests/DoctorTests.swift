@@ -44,7 +44,7 @@ import Testing
         let (checks, status) = try doctor(root)
         #expect(status == 0)
         for (id, check) in checks { #expect(check.status == "pass", "\(id): \(check.message)") }
-        #expect(checks.count == 8 + 6 * 5)
+        #expect(checks.count == 9 + 6 * 5)
         #expect(checks["iommu"]?.message == "Xen reports PCI passthrough support (virt_caps hvm_directio/pv_directio)")
         #expect(checks["vfs-enabled:0000:04:00.0"]?.message == "eno49 (0000:04:00.0): 7 of 7 VFs enabled")
         #expect(checks["acs:0000:04:00.0"]?.fix == nil)
@@ -53,7 +53,7 @@ import Testing
         let text = try xvf(["--root", root, "doctor"])
         #expect(text.status == 0)
         #expect(text.stdout.hasPrefix("PASS  xen-dom0  running as Xen dom0"))
-        #expect(text.stdout.hasSuffix("38 passed, 0 warnings, 0 failed\n"))
+        #expect(text.stdout.hasSuffix("39 passed, 0 warnings, 0 failed\n"))
     }
 
     @Test func whatAnInterruptedXVFLeftIsNamedWithTheCommandThatClearsIt() throws {

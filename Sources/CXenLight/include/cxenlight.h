@@ -2,9 +2,9 @@
 // PCI spec parsers), xentoollog (libxl's logger) and one call of libxenctrl (which libxl itself is built
 // on), loaded with dlopen when a command first needs them.
 //
-// Nothing here links against Xen: one xvf binary runs on Xen 4.17 (Debian 12, XCP-ng 8.3) and Xen 4.20
-// (Debian 13), and `xvf list` starts without mapping Xen's libraries at all. Each function is called
-// through a member of `struct xvf_xen` whose type is taken with __typeof__ from the header xvf is built
+// Nothing here links against Xen: one xvf binary runs on every Xen from 4.17 to 4.22 (Debian 12's 4.17,
+// Debian 13's 4.20, Fedora's and openSUSE's 4.21), and `xvf list` starts without mapping Xen's libraries
+// at all. Each function is called through a member of `struct xvf_xen` whose type is taken with __typeof__ from the header xvf is built
 // with, so every call is checked against that header's prototype at compile time; the loader resolves
 // each member by name and refuses a library that lacks one.
 //
@@ -61,19 +61,25 @@ struct xvf_xen {
     XVF_XEN_FUNCTION(xc_test_assign_device);
 };
 
-/// The Xen releases xvf loads, newest first, as their sonames spell them (libxenlight.so.4.20): release
+/// The Xen releases xvf loads, newest first, as their sonames spell them (libxenlight.so.4.22): release
 /// `index` of `xvf_xen_release_count()`.
 size_t xvf_xen_release_count(void);
 const char *_Nonnull xvf_xen_release(size_t index);
 
-/// Loads libxenlight, libxlutil and libxenctrl of one release ("4.20", as the sonames spell it) and returns
-/// their functions. Returns NULL with the reason in `why`: empty when that release's libxenlight is not
-/// installed, else what makes it unusable (a library or function missing). Not thread-safe: the caller
-/// loads once.
-const struct xvf_xen *_Nullable xvf_xen_load(const char *_Nonnull release, char *_Nonnull why, size_t why_size);
+/// Loads libxenlight, libxlutil and libxenctrl of one release ("4.20", as the sonames spell it) and fills
+/// `loaded` with their functions; returns 1. Returns 0 with the reason in `why`: empty when that release's
+/// libxenlight is not there, else what makes it unusable (a library or function missing). `directory` NULL
+/// asks the dynamic loader for the sonames (the shipped path); a directory opens the files of those names
+/// in it, for the tests that hand it libraries named as another release's.
+int xvf_xen_load(const char *_Nullable directory, const char *_Nonnull release, struct xvf_xen *_Nonnull loaded,
+                 char *_Nonnull why, size_t why_size);
+
+/// The real path (links resolved) of the file libxenlight was loaded from, into `path`; returns 0 when the
+/// loader cannot say.
+int xvf_xen_library_path(const struct xvf_xen *_Nonnull loaded, char *_Nonnull path, size_t path_size);
 
 /// libxl_physinfo as the caller allocates it, with room to spare: the struct grows at its end from one
-/// release to the next (4.20 added arch_capabilities), and libxl_physinfo_init clears the size of the
+/// release to the next (4.18.0 added arch_capabilities; it has not changed since, up to 4.22), and libxl_physinfo_init clears the size of the
 /// loaded library's struct, not the size of the one xvf was built with.
 union xvf_physinfo {
     libxl_physinfo info;

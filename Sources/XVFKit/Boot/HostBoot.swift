@@ -66,6 +66,12 @@ public enum HostBoot {
     static func prepare(_ config: HostConfig, inventory: HostInventory, dryRun: Bool, on host: Host) throws(XVFError)
         -> (BootPlan, BootRun)
     {
+        let creating = config.counts.filter { $0.count > 0 && inventory[$0.pf]?.sriov?.numVFs != $0.count }
+        if let first = creating.first {
+            try PVHDom0.refuseVFs("the VF count\(creating.count == 1 ? "" : "s") of \(config.filename) (\(first.count) VFs on "
+                                  + "\(inventory[first.pf].map { inventory.label($0) } ?? first.pf.description)"
+                                  + (creating.count > 1 ? ", …" : "") + ")", root: host.root)
+        }
         let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
         let holders = try toolstack?.currentHolders() ?? [:]
         var assignableNames: [PCIAddress: String?]?

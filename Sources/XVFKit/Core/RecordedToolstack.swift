@@ -13,6 +13,8 @@ final class RecordedToolstack: Toolstack {
     }
 
     var messages: [String] { inner.messages }
+    var libxlRelease: String { inner.libxlRelease }
+    var libxlVersion: LibxlVersion? { inner.libxlVersion }
 
     func domains() throws(ToolstackError) -> [XenDomain] { try inner.domains() }
     func assignableList() throws(ToolstackError) -> [AssignableDevice] { try inner.assignableList() }

@@ -38,6 +38,8 @@ public struct Doctor {
             add("xen-dom0", .fail, "not a Xen dom0: \(root.path("proc/xen/capabilities")) does not say control_d",
                 fix: "boot the host's Xen entry in GRUB (Debian: apt install xen-system-amd64, then reboot)")
         }
+        if let owner = ForeignToolstack.check(root) { checks.append(owner) }
+        if let pvh = PVHDom0.check(root) { checks.append(pvh) }
         if dom0 {
             do throws(XVFError) {
                 let toolstack = try host.openToolstack()
@@ -53,6 +55,7 @@ public struct Doctor {
                         + "boot Xen with iommu=0")
                 }
                 checks.append(Self.hvm(capabilities, root: root))
+                checks.append(XSA476.check(toolstack))
             } catch where error.kind == .unavailable {
                 // Not this host's fault: Xen's libraries are missing, or the root is not the running system.
                 add("iommu", .warn, "not checked: \(error.message)",

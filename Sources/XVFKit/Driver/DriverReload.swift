@@ -45,6 +45,9 @@ public struct DriverReload {
             throw XVFError(.badInput, "the in-tree \(driver) takes one max_vfs value for all its ports; write "
                            + "--max-vfs \(counts.max()!) or set ports one by one with `xvf vfs DEVICE COUNT`")
         }
+        if counts.contains(where: { $0 > 0 }) {
+            try PVHDom0.refuseVFs("\(driver) with max_vfs=\(text)", root: root)
+        }
         let pfs = inventory.physicalFunctions.filter { $0.driver == driver }
         // One value applies to every port; a list gives the ports their counts in probe (address) order.
         if let pf = pfs.enumerated().first(where: { index, pf in

@@ -157,8 +157,10 @@ public enum Assignment {
         for device in devices {
             try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
                                          force: request.force)
+            try PVHDom0.refuseAssign(device, to: domain, label: inventory.label(device), root: inventory.root)
         }
         try toolstack.requirePassthrough(in: domain, for: devices[0].address)
+        ForeignToolstack.warnIfLibvirt(domain, root: inventory.root)
         let handOver = devices.count == 1 ? VFHandOver(devices[0], inventory: inventory) : nil
         try checkSettings(request, handOver: handOver, label: inventory.label(devices[0]), root: inventory.root)
         return Choice(devices: devices, spec: try selection.spec(for: devices[0].address), domain: domain, holders: holders,
@@ -383,8 +385,10 @@ public enum Assignment {
         for device in devices {
             try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
                                          force: request.force)
+            if let domain { try PVHDom0.refuseAssign(device, to: domain, label: inventory.label(device), root: host.root) }
         }
         if let toolstack, let domain { try toolstack.requirePassthrough(in: domain, for: devices[0].address) }
+        if let domain { ForeignToolstack.warnIfLibvirt(domain, root: host.root) }
         let spec = try selection.spec(for: devices[0].address)
         if let domain, let note = ineffectiveOptions(spec, domain: domain) { Warnings.add(note) }
         let label = inventory.label(devices[0])

@@ -51,6 +51,10 @@ public enum DeviceRelease {
                 try settingsToPutBack(handOver, host: host, inventory: inventory)
             }
             onlySettings = holder == nil && settingsBack != nil && !(toDom0 && onPciback)
+            if let holder {
+                ForeignToolstack.warnIfLibvirt(holder, root: host.root)
+                if let toolstack, let warning = XSA476.warning(toolstack) { Warnings.add(warning) }
+            }
             // A give-back interrupted after pciback let go and before a driver took it: only the probe is left.
             let unbound = inventory[device.address]?.driver == nil
             if toolstack != nil && holder == nil && !(toDom0 && (onPciback || unbound)) && !onlySettings {

@@ -72,6 +72,7 @@ public struct VFCountChange {
             steps = []
             return
         }
+        if count > 0 { try PVHDom0.refuseVFs("\(count) VFs on \(label)", root: inventory.root) }
         // Writing 0 (which every change does) destroys all existing VFs, not only those past the new count.
         for vf in existing {
             let vfLabel = "VF \(vf.vfIndex.map(String.init) ?? "?") (\(vf.address))"

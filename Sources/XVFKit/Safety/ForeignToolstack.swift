@@ -1,0 +1,42 @@
+import SRIOV
+import XenPCI
+
+/// Hosts whose domains another toolstack owns, where a change xvf makes through libxl is a change that
+/// toolstack does not know about.
+/// - xapi (XCP-ng, XenServer) owns the domains and their devices in its database and re-applies that view
+///   on every VM start, migration and host restart; it has its own SR-IOV and passthrough commands. xvf
+///   changes nothing there, and says which of xapi's commands do it.
+/// - libvirt's libxl driver (Qubes OS, virsh-managed hosts) keeps each of its domains' devices in its own
+///   status file: a device xvf attaches or detaches behind its back is missing from (or stays in) libvirt's
+///   view of that domain. xvf carries on and says so, and how to let libvirt do it instead.
+public enum ForeignToolstack {
+    /// The refusal on an xapi host, for every command that would change devices or domains.
+    public static func refuseOnXapi(_ root: HostRoot) throws(XVFError) {
+        guard XenHost.isXapiHost(root) else { return }
+        throw XVFError(.unavailable, xapiOwns(root) + "; xvf changes nothing here: use xapi's own commands, "
+                       + "`xe network-sriov-create` for VFs and `xe vm-param-set uuid=… other-config:pci=0/0000:BB:DD.F` "
+                       + "for passthrough (list and show still work)")
+    }
+
+    static func xapiOwns(_ root: HostRoot) -> String {
+        "xapi manages this host's domains and devices (\(root.path(XenHost.xapiInventory)) is there)"
+    }
+
+    /// `xvf doctor`'s word on an xapi host; nil elsewhere.
+    static func check(_ root: HostRoot) -> Doctor.Check? {
+        guard XenHost.isXapiHost(root) else { return nil }
+        return Doctor.Check(id: "toolstack", status: .fail, message: xapiOwns(root) + ": what xvf changes through "
+                            + "libxl is not in xapi's database, which re-applies its own view at every VM start, so "
+                            + "xvf's changing commands refuse here", fix: "use `xe network-sriov-create` for VFs and "
+                            + "`xe vm-param-set uuid=… other-config:pci=0/0000:BB:DD.F` for passthrough")
+    }
+
+    /// The warning when a device goes to or leaves a domain libvirt's libxl driver manages.
+    static func warnIfLibvirt(_ domain: XenDomain, root: HostRoot) {
+        guard XenHost.libvirtManages(domain, root: root) else { return }
+        Warnings.add("libvirt manages domain \(domain.id) (\(domain.name)) (\(root.path(XenHost.libvirtLibxlState))/"
+                     + "\(domain.name).xml): its view of the domain's devices goes stale; to let libvirt do it, put the "
+                     + "device in the domain's XML (`xvf cfg line --libvirt DEVICE`, or `xvf cfg pool --libvirt PF` for "
+                     + "a VF pool) and use virsh attach-device / detach-device")
+    }
+}

@@ -1,0 +1,50 @@
+import SRIOV
+import XenPCI
+
+/// A dom0 that runs as a PVH guest (`sys/hypervisor/guest_type` says PVH). Xen 4.21 and 4.22 pass
+/// devices through from such a dom0 to HVM guests only, and not VFs at all: Xen's vPCI, which a PVH dom0's
+/// PCI config space goes through, does not handle the SR-IOV capability, so the VF BARs are never mapped
+/// (SUPPORT.md lists PCI SR-IOV as missing for PVH dom0; CHANGELOG 4.21: "SR-IOV capability usage is not
+/// yet supported on PVH dom0"). What xvf would do there either fails inside Xen or leaves VFs no guest can
+/// use, so it refuses first.
+enum PVHDom0 {
+    /// Xen's own words for the limit.
+    static let sriovUnsupported = "SR-IOV capability usage is not yet supported on PVH dom0"
+
+    /// How to get a dom0 that can: boot it as PV.
+    static let bootAsPV = "boot dom0 as PV: add dom0=pv to Xen's command line (GRUB_CMDLINE_XEN_DEFAULT in "
+        + "/etc/default/grub), run update-grub and reboot"
+
+    /// The start of every refusal, naming the file that says so.
+    static func dom0(_ root: HostRoot) -> String {
+        "dom0 runs as a PVH guest (\(root.path("sys/hypervisor/guest_type")) says PVH)"
+    }
+
+    /// Refuses to create VFs (`xvf vfs`, `xvf boot`'s VF counts): `what` is what would get them.
+    static func refuseVFs(_ what: String, root: HostRoot) throws(XVFError) {
+        guard XenHost.isPVHDom0(root) else { return }
+        throw XVFError(.unavailable, "\(dom0(root)): \(sriovUnsupported), so \(what) would give guests nothing; "
+                       + "\(bootAsPV); nothing was changed")
+    }
+
+    /// Refuses to give `device` to `domain`: any VF, and anything to a PV guest.
+    static func refuseAssign(_ device: PCIDevice, to domain: XenDomain, label: String, root: HostRoot) throws(XVFError) {
+        guard XenHost.isPVHDom0(root) else { return }
+        if device.isVirtualFunction {
+            throw XVFError(.unavailable, "\(dom0(root)): \(sriovUnsupported), so \(label) cannot go to a guest; "
+                           + "\(bootAsPV); nothing was changed")
+        }
+        if domain.kind == .pv {
+            throw XVFError(.unavailable, "\(dom0(root)): Xen passes devices through from a PVH dom0 to HVM guests only, "
+                           + "and domain \(domain.id) (\(domain.name)) is PV; give \(label) to an HVM guest, or "
+                           + "\(bootAsPV); nothing was changed")
+        }
+    }
+
+    /// `xvf doctor`'s word on it; nil for a PV dom0 (or no Xen).
+    static func check(_ root: HostRoot) -> Doctor.Check? {
+        guard XenHost.isPVHDom0(root) else { return nil }
+        return Doctor.Check(id: "pvh-dom0", status: .fail, message: "\(dom0(root)): \(sriovUnsupported) (Xen 4.22 and "
+                            + "earlier), so no VF can go to a guest; other devices go to HVM guests only", fix: bootAsPV)
+    }
+}
