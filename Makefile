@@ -1,5 +1,6 @@
 # xvf — the two quick-start targets (demo, test) and the pieces they are made of.
-# Debian 12 as root; the Swift toolchain is expected on PATH (swift.org's Linux build).
+# Debian 12 or 13 as root. Swift: whatever `swift` is on PATH (swift.org's Linux build, or Debian 13's
+# swiftlang, which `make deps` installs there when there is none).
 
 PREFIX      ?= /usr/local
 DEBIAN_DEPS := libpci-dev libxen-dev pci.ids pciutils
@@ -33,9 +34,23 @@ test: deps
 test-ansible:
 	bash Tests/Ansible/run.sh .build/debug
 
-## deps: Debian packages xvf builds against (installed only when missing; apt-get update once).
+## deps: Debian packages xvf builds against (installed only when missing; apt-get update once). With no
+## swift on PATH: Debian 13 and later get Debian's own Swift (swiftlang: 6.0.3 on Debian 13, about 450 MB
+## to download); Debian 12 has none, so there it says where to get one.
 deps:
-	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain for Debian 12 from swift.org" >&2; exit 1; }
+	@if ! command -v $(SWIFT) >/dev/null; then \
+		. /etc/os-release 2>/dev/null || true; \
+		case "$${ID:-}:$${VERSION_CODENAME:-}" in \
+		debian:bookworm|debian:bullseye|debian:buster|debian:) \
+			echo "swift is not on PATH: install the Swift 6 toolchain for Debian 12 from swift.org (https://www.swift.org/install/linux/) and put its usr/bin on PATH" >&2; exit 1 ;; \
+		debian:*) \
+			echo "installing: swiftlang (Debian's Swift; about 450 MB to download)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq swiftlang >/dev/null || exit 1; \
+			command -v $(SWIFT) >/dev/null || { echo "swiftlang is installed but $(SWIFT) is not on PATH: link /usr/libexec/swift/bin/swift to /usr/bin/swift (dpkg-reconfigure swiftlang)" >&2; exit 1; } ;; \
+		*) \
+			echo "swift is not on PATH: install a Swift 6 toolchain (https://www.swift.org/install/linux/)" >&2; exit 1 ;; \
+		esac; \
+	fi
 	@missing=""; for p in $(DEBIAN_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -53,14 +68,26 @@ build: deps
 ## the compiler's own holds only gcc's libstdc++.a, so that is what it finds. glibc stays shared (dlopen).
 ## --disable-local-rpath: no $ORIGIN run path, so neither start-up nor a dlopen looks for libraries
 ## beside the binary first (some twenty failed opens at each start).
-# The toolchain's clang, next to swift (its -print-file-name finds gcc's libraries as the link does).
-CLANG          ?= $(or $(wildcard $(dir $(shell command -v $(SWIFT) 2>/dev/null))clang),clang)
+# The toolchain's clang, the one that links: beside swift's real path (swift.org's usr/bin, Debian's
+# /usr/libexec/swift/bin behind /usr/bin/swift); without one there, the C compiler. Its -print-file-name
+# finds gcc's libraries as the link does. (Recursive: swift may be installed by deps, after parsing.)
+CLANG          ?= $(or $(wildcard $(dir $(realpath $(shell command -v $(SWIFT) 2>/dev/null)))clang),$(CC))
 STATIC_CXX_DIR := $(CURDIR)/.build/static-libstdc++
+# libstdc++.a comes with the gcc release whose installation $(CLANG) links with (its crtbegin.o's
+# directory is named after it: .../gcc/x86_64-linux-gnu/14), so that release's libstdc++-N-dev.
 release: deps
 	@archive=$$($(CLANG) -print-file-name=libstdc++.a); \
 	if [ ! -f "$$archive" ]; then \
-		echo "$(CLANG) finds no libstdc++.a: install libstdc++-12-dev (Debian 12) or libstdc++-14-dev (Debian 13)" >&2; \
-		exit 1; fi; \
+		gcc_release=$$(basename "$$(dirname "$$($(CLANG) -print-file-name=crtbegin.o)")"); \
+		case "$$gcc_release" in [0-9]*) ;; *) \
+			echo "$(CLANG) finds no gcc installation: install gcc and its libstdc++-N-dev" >&2; exit 1 ;; esac; \
+		echo "installing: libstdc++-$$gcc_release-dev (libstdc++.a, linked into the release binary)"; \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libstdc++-$$gcc_release-dev >/dev/null 2>&1 || \
+		  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libstdc++-$$gcc_release-dev >/dev/null; }; } || exit 1; \
+		archive=$$($(CLANG) -print-file-name=libstdc++.a); \
+	fi; \
+	if [ ! -f "$$archive" ]; then \
+		echo "$(CLANG) finds no libstdc++.a: install the libstdc++-N-dev of the gcc it links with" >&2; exit 1; fi; \
 	mkdir -p $(STATIC_CXX_DIR) && ln -sfn "$$archive" $(STATIC_CXX_DIR)/libstdc++.a
 	$(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath -Xswiftc -Osize -Xswiftc -L$(STATIC_CXX_DIR)
 
