@@ -5,8 +5,9 @@
 PREFIX      ?= /usr/local
 DEBIAN_DEPS := libpci-dev libxen-dev pci.ids pciutils
 # What the tests run besides xvf: virt-xml-validate (and the xmllint it calls) holds the libvirt XML to
-# libvirt's schema.
-TEST_DEPS   := libvirt-clients libxml2-utils strace
+# libvirt's schema; a test checks that the system's own ip is refused for a host tree, so there must be
+# one (a minimal Debian root has no iproute2).
+TEST_DEPS   := libvirt-clients libxml2-utils strace iproute2
 DEMO_ROOT   := demo-host
 SWIFT       ?= swift
 
