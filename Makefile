@@ -129,7 +129,9 @@ install: release
 	@# The plugin builds xvf to ask it for its help; in debug, so that it does not overwrite (with -O and a
 	@# shared Swift runtime) the static -Osize .build/release/xvf installed above, nor rebuild it after.
 	$(SWIFT) package --allow-writing-to-directory .build/manual generate-manual --configuration debug --output-directory .build/manual
-	install -m 0644 .build/manual/xvf.1 $(DESTDIR)$(PREFIX)/share/man/man1/xvf.1
+	@# The generator keeps the blank lines of the commands' long help, which mdoc (groff warns) wants as .Pp.
+	sed 's/^$$/.Pp/' .build/manual/xvf.1 > $(DESTDIR)$(PREFIX)/share/man/man1/xvf.1
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man1/xvf.1
 	install -d $(DESTDIR)$(UNIT_DIR) $(DESTDIR)$(UDEV_DIR)
 	for unit in xvf-boot.service xvf-pf@.service; do \
 		sed 's|/usr/local/bin/xvf|$(PREFIX)/bin/xvf|g' xlcfg/$$unit > $(DESTDIR)$(UNIT_DIR)/$$unit; \
@@ -144,7 +146,8 @@ install: release
 ## and run with on bookworm. Xen's libraries are Recommends, one package per Xen release, since xvf
 ## loads whichever is installed (dlopen); were one linked, a libxen* with one soname on both releases
 ## would lose the build host's exact version, which Debian's shlibs files pin, and libxenmisc4.NN would
-## move to the Recommends.
+## move to the Recommends. xlcfg/debian holds what dpkg and Debian's policy want besides the files: the
+## copyright (DEP-5) and the maintainer scripts, which reload systemd and udev and start nothing.
 DEB_DIR        := .build/deb
 DEB_DEPENDS    := libpci3 (>= 1:3.8.0)
 DEB_RECOMMENDS := libxenmisc4.17 | libxenmisc4.20, iproute2, kmod
@@ -160,9 +163,12 @@ deb: release
 	$(MAKE) --no-print-directory -f $(THIS_MAKEFILE) install DESTDIR=$(abspath $(DEB_DIR)/root) PREFIX=/usr
 	install -d $(DEB_DIR)/root/usr/share/doc/xvf/examples
 	install -m 0644 xlcfg/*.cfg xlcfg/README.md $(DEB_DIR)/root/usr/share/doc/xvf/examples/
+	install -m 0644 xlcfg/debian/copyright $(DEB_DIR)/root/usr/share/doc/xvf/copyright
+	install -m 0755 xlcfg/debian/postinst xlcfg/debian/prerm xlcfg/debian/postrm $(DEB_DIR)/root/DEBIAN/
 	gzip -9n $(DEB_DIR)/root/usr/share/man/man1/xvf.1
-	@# Debian's packages ship stripped binaries, and bash-completion files without a #! line.
-	strip --strip-unneeded $(DEB_DIR)/root/usr/bin/xvf
+	@# Debian's packages ship stripped binaries (as dh_strip strips them), and bash-completion files
+	@# without a #! line.
+	strip --remove-section=.comment --remove-section=.note --strip-unneeded $(DEB_DIR)/root/usr/bin/xvf
 	sed -i '1{/^#!/d}' $(DEB_DIR)/root/usr/share/bash-completion/completions/xvf
 	chmod -R u=rwX,go=rX $(DEB_DIR)/root
 	@# dpkg-shlibdeps wants a debian/control to read; it only needs the package's name from it.
