@@ -154,6 +154,8 @@ DEB_RECOMMENDS := libxenmisc4.17 | libxenmisc4.20, iproute2, kmod
 DEB_SUGGESTS   := xen-utils-4.17 | xen-utils-4.20
 # The sub-make reads this Makefile also when run as `make -f …/Makefile -C OTHER-CHECKOUT deb` (the lab).
 THIS_MAKEFILE  := $(abspath $(firstword $(MAKEFILE_LIST)))
+# The packaging files beside this Makefile: the lab may package an older checkout, which has none, with it.
+DEB_FILES      := $(dir $(THIS_MAKEFILE))xlcfg/debian
 DEB_MAINTAINER ?= $(shell git config user.name 2>/dev/null || echo xvf) <$(shell git config user.email 2>/dev/null || echo root@localhost)>
 .PHONY: deb
 deb: release
@@ -163,8 +165,8 @@ deb: release
 	$(MAKE) --no-print-directory -f $(THIS_MAKEFILE) install DESTDIR=$(abspath $(DEB_DIR)/root) PREFIX=/usr
 	install -d $(DEB_DIR)/root/usr/share/doc/xvf/examples
 	install -m 0644 xlcfg/*.cfg xlcfg/README.md $(DEB_DIR)/root/usr/share/doc/xvf/examples/
-	install -m 0644 xlcfg/debian/copyright $(DEB_DIR)/root/usr/share/doc/xvf/copyright
-	install -m 0755 xlcfg/debian/postinst xlcfg/debian/prerm xlcfg/debian/postrm $(DEB_DIR)/root/DEBIAN/
+	install -m 0644 $(DEB_FILES)/copyright $(DEB_DIR)/root/usr/share/doc/xvf/copyright
+	install -m 0755 $(DEB_FILES)/postinst $(DEB_FILES)/prerm $(DEB_FILES)/postrm $(DEB_DIR)/root/DEBIAN/
 	gzip -9n $(DEB_DIR)/root/usr/share/man/man1/xvf.1
 	@# Debian's packages ship stripped binaries (as dh_strip strips them), and bash-completion files
 	@# without a #! line.
