@@ -228,7 +228,7 @@ case "$cmd" in
             swift --version 2>&1 | head -n 1
             echo "xenlight $(pkg-config --modversion xenlight), xlutil $(pkg-config --modversion xlutil)"
             ls /usr/lib/x86_64-linux-gnu/libxenlight.so.4.20* /usr/lib/x86_64-linux-gnu/libxlutil.so.4.20*
-            grep -E "^(libxen-dev|libxenmisc4.20|libc6|gcc-14) " /.xvf-manifest'
+            grep -E "^(swiftlang|libxen-dev|libxenmisc4.20|libc6|gcc-14) " /.xvf-manifest'
         ;;
     __inside)
         [ -f "$root/.xvf-manifest" ] || die "no root at $root"
