@@ -1,11 +1,13 @@
 # xvf — the two quick-start targets (demo, test) and the pieces they are made of.
-# Debian 12 as root; the Swift toolchain is expected on PATH (swift.org's Linux build).
+# Debian 12 or 13 as root. Swift: whatever `swift` is on PATH (swift.org's Linux build, or Debian 13's
+# swiftlang, which `make deps` installs there when there is none).
 
 PREFIX      ?= /usr/local
 DEBIAN_DEPS := libpci-dev libxen-dev pci.ids pciutils
 # What the tests run besides xvf: virt-xml-validate (and the xmllint it calls) holds the libvirt XML to
-# libvirt's schema.
-TEST_DEPS   := libvirt-clients libxml2-utils strace
+# libvirt's schema; a test checks that the system's own ip is refused for a host tree, so there must be
+# one (a minimal Debian root has no iproute2).
+TEST_DEPS   := libvirt-clients libxml2-utils strace iproute2
 DEMO_ROOT   := demo-host
 SWIFT       ?= swift
 
@@ -33,9 +35,23 @@ test: deps
 test-ansible:
 	bash Tests/Ansible/run.sh .build/debug
 
-## deps: Debian packages xvf builds against (installed only when missing; apt-get update once).
+## deps: Debian packages xvf builds against (installed only when missing; apt-get update once). With no
+## swift on PATH: Debian 13 and later get Debian's own Swift (swiftlang: 6.0.3 on Debian 13, about 450 MB
+## to download); Debian 12 has none, so there it says where to get one.
 deps:
-	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain for Debian 12 from swift.org" >&2; exit 1; }
+	@if ! command -v $(SWIFT) >/dev/null; then \
+		. /etc/os-release 2>/dev/null || true; \
+		case "$${ID:-}:$${VERSION_CODENAME:-}" in \
+		debian:bookworm|debian:bullseye|debian:buster|debian:) \
+			echo "swift is not on PATH: install the Swift 6 toolchain for Debian 12 from swift.org (https://www.swift.org/install/linux/) and put its usr/bin on PATH" >&2; exit 1 ;; \
+		debian:*) \
+			echo "installing: swiftlang (Debian's Swift; about 450 MB to download)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq swiftlang >/dev/null || exit 1; \
+			command -v $(SWIFT) >/dev/null || { echo "swiftlang is installed but $(SWIFT) is not on PATH: link /usr/libexec/swift/bin/swift to /usr/bin/swift (dpkg-reconfigure swiftlang)" >&2; exit 1; } ;; \
+		*) \
+			echo "swift is not on PATH: install a Swift 6 toolchain (https://www.swift.org/install/linux/)" >&2; exit 1 ;; \
+		esac; \
+	fi
 	@missing=""; for p in $(DEBIAN_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -53,14 +69,26 @@ build: deps
 ## the compiler's own holds only gcc's libstdc++.a, so that is what it finds. glibc stays shared (dlopen).
 ## --disable-local-rpath: no $ORIGIN run path, so neither start-up nor a dlopen looks for libraries
 ## beside the binary first (some twenty failed opens at each start).
-# The toolchain's clang, next to swift (its -print-file-name finds gcc's libraries as the link does).
-CLANG          ?= $(or $(wildcard $(dir $(shell command -v $(SWIFT) 2>/dev/null))clang),clang)
+# The toolchain's clang, the one that links: beside swift's real path (swift.org's usr/bin, Debian's
+# /usr/libexec/swift/bin behind /usr/bin/swift); without one there, the C compiler. Its -print-file-name
+# finds gcc's libraries as the link does. (Recursive: swift may be installed by deps, after parsing.)
+CLANG          ?= $(or $(wildcard $(dir $(realpath $(shell command -v $(SWIFT) 2>/dev/null)))clang),$(CC))
 STATIC_CXX_DIR := $(CURDIR)/.build/static-libstdc++
+# libstdc++.a comes with the gcc release whose installation $(CLANG) links with (its crtbegin.o's
+# directory is named after it: .../gcc/x86_64-linux-gnu/14), so that release's libstdc++-N-dev.
 release: deps
 	@archive=$$($(CLANG) -print-file-name=libstdc++.a); \
 	if [ ! -f "$$archive" ]; then \
-		echo "$(CLANG) finds no libstdc++.a: install libstdc++-12-dev (Debian 12) or libstdc++-14-dev (Debian 13)" >&2; \
-		exit 1; fi; \
+		gcc_release=$$(basename "$$(dirname "$$($(CLANG) -print-file-name=crtbegin.o)")"); \
+		case "$$gcc_release" in [0-9]*) ;; *) \
+			echo "$(CLANG) finds no gcc installation: install gcc and its libstdc++-N-dev" >&2; exit 1 ;; esac; \
+		echo "installing: libstdc++-$$gcc_release-dev (libstdc++.a, linked into the release binary)"; \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libstdc++-$$gcc_release-dev >/dev/null 2>&1 || \
+		  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libstdc++-$$gcc_release-dev >/dev/null; }; } || exit 1; \
+		archive=$$($(CLANG) -print-file-name=libstdc++.a); \
+	fi; \
+	if [ ! -f "$$archive" ]; then \
+		echo "$(CLANG) finds no libstdc++.a: install the libstdc++-N-dev of the gcc it links with" >&2; exit 1; fi; \
 	mkdir -p $(STATIC_CXX_DIR) && ln -sfn "$$archive" $(STATIC_CXX_DIR)/libstdc++.a
 	$(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath -Xswiftc -Osize -Xswiftc -L$(STATIC_CXX_DIR)
 
@@ -101,7 +129,9 @@ install: release
 	@# The plugin builds xvf to ask it for its help; in debug, so that it does not overwrite (with -O and a
 	@# shared Swift runtime) the static -Osize .build/release/xvf installed above, nor rebuild it after.
 	$(SWIFT) package --allow-writing-to-directory .build/manual generate-manual --configuration debug --output-directory .build/manual
-	install -m 0644 .build/manual/xvf.1 $(DESTDIR)$(PREFIX)/share/man/man1/xvf.1
+	@# The generator keeps the blank lines of the commands' long help, which mdoc (groff warns) wants as .Pp.
+	sed 's/^$$/.Pp/' .build/manual/xvf.1 > $(DESTDIR)$(PREFIX)/share/man/man1/xvf.1
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man1/xvf.1
 	install -d $(DESTDIR)$(UNIT_DIR) $(DESTDIR)$(UDEV_DIR)
 	for unit in xvf-boot.service xvf-pf@.service; do \
 		sed 's|/usr/local/bin/xvf|$(PREFIX)/bin/xvf|g' xlcfg/$$unit > $(DESTDIR)$(UNIT_DIR)/$$unit; \
@@ -119,13 +149,16 @@ install: release
 ## and run with on bookworm. Xen's libraries are Recommends, one package per Xen release and name (Ubuntu
 ## 24.04's is libxenmisc4.17t64), since xvf loads whichever is installed (dlopen); were one linked, a libxen* with one soname on both releases
 ## would lose the build host's exact version, which Debian's shlibs files pin, and libxenmisc4.NN would
-## move to the Recommends.
+## move to the Recommends. xlcfg/debian holds what dpkg and Debian's policy want besides the files: the
+## copyright (DEP-5) and the maintainer scripts, which reload systemd and udev and start nothing.
 DEB_DIR        := .build/deb
 DEB_DEPENDS    := libpci3 (>= 1:3.8.0)
 DEB_RECOMMENDS := libxenmisc4.20 | libxenmisc4.17 | libxenmisc4.17t64, iproute2, kmod
 DEB_SUGGESTS   := xen-utils-4.17 | xen-utils-4.20
 # The sub-make reads this Makefile also when run as `make -f …/Makefile -C OTHER-CHECKOUT deb` (the lab).
 THIS_MAKEFILE  := $(abspath $(firstword $(MAKEFILE_LIST)))
+# The packaging files beside this Makefile: the lab may package an older checkout, which has none, with it.
+DEB_FILES      := $(dir $(THIS_MAKEFILE))xlcfg/debian
 DEB_MAINTAINER ?= $(shell git config user.name 2>/dev/null || echo xvf) <$(shell git config user.email 2>/dev/null || echo root@localhost)>
 .PHONY: deb
 deb: release
@@ -135,9 +168,12 @@ deb: release
 	$(MAKE) --no-print-directory -f $(THIS_MAKEFILE) install DESTDIR=$(abspath $(DEB_DIR)/root) PREFIX=/usr
 	install -d $(DEB_DIR)/root/usr/share/doc/xvf/examples
 	install -m 0644 xlcfg/*.cfg xlcfg/README.md $(DEB_DIR)/root/usr/share/doc/xvf/examples/
+	install -m 0644 $(DEB_FILES)/copyright $(DEB_DIR)/root/usr/share/doc/xvf/copyright
+	install -m 0755 $(DEB_FILES)/postinst $(DEB_FILES)/prerm $(DEB_FILES)/postrm $(DEB_DIR)/root/DEBIAN/
 	gzip -9n $(DEB_DIR)/root/usr/share/man/man1/xvf.1
-	@# Debian's packages ship stripped binaries, and bash-completion files without a #! line.
-	strip --strip-unneeded $(DEB_DIR)/root/usr/bin/xvf
+	@# Debian's packages ship stripped binaries (as dh_strip strips them), and bash-completion files
+	@# without a #! line.
+	strip --remove-section=.comment --remove-section=.note --strip-unneeded $(DEB_DIR)/root/usr/bin/xvf
 	sed -i '1{/^#!/d}' $(DEB_DIR)/root/usr/share/bash-completion/completions/xvf
 	chmod -R u=rwX,go=rX $(DEB_DIR)/root
 	@# dpkg-shlibdeps wants a debian/control to read; it only needs the package's name from it.

@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 // xvf: SR-IOV virtual functions and PCI passthrough on Xen hosts.
+// Licensed under the Apache License, Version 2.0 (LICENSE at the top of this repository).
 import PackageDescription
 
 let package = Package(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A Debian 13 (trixie, Xen 4.20) build root for CI, made on a Debian 12 host, with the host's Swift
-# toolchain mounted in: builds and tests xvf against libxenlight 4.20 without a trixie machine.
+# A Debian 13 (trixie, Xen 4.20) build root for CI, made on a Debian 12 host, with Debian 13's own Swift
+# (the `swiftlang` package, 6.0.3): builds and tests xvf against libxenlight 4.20, with the compiler a
+# Debian 13 user installs with apt, without a trixie machine.
 #
 #   .ci/trixie-build-root.sh root          create the root if needed; print its directory
 #   .ci/trixie-build-root.sh run CMD ...   run CMD inside it, in the repository (e.g. `run make test`)
@@ -8,37 +9,41 @@
 #   .ci/trixie-build-root.sh rebuild       build a fresh root even if one is cached (new point release)
 #
 # Root only, on a host whose apt reaches the Debian archive (the mirror is the one apt uses for
-# bookworm). The root is a `debootstrap --variant=minbase trixie`, cached as
-# $XVF_BUILD_CACHE/trixie-<key> (default /var/cache/xvf-build), the key hashing this script and the
-# package list; other trixie-* roots nobody is using are removed once a new one is built. A root is
-# built beside the cache and renamed into place, so an interrupted build never looks cached. It does
-# not follow trixie's point releases by itself: `rebuild` makes a fresh one.
+# bookworm). The root is a `debootstrap --variant=minbase trixie` with the packages below (swiftlang is
+# most of it: about 2 GB installed), cached as $XVF_BUILD_CACHE/trixie-<key> (default
+# /var/cache/xvf-build), the key hashing the package list and build_root (what makes the root, so an
+# edit elsewhere in this script does not cost a new root); other trixie-* roots nobody is using are
+# removed once a new one is built. A root is built beside the cache and renamed into place, so an
+# interrupted build never looks cached. It does not follow trixie's point releases by itself: `rebuild`
+# makes a fresh one.
 #
 # `run` mounts, in a mount namespace of its own (nothing shows on the host, all of it goes when the
-# command ends, and a trap unmounts it too): the toolchain ($XVF_SWIFT_TOOLCHAIN, default /opt/swift,
-# read-only), the repository read-write at its own path, /proc, /dev, /sys (read-only), a fresh /tmp,
-# the host's resolv.conf and, when they exist, the host's SwiftPM caches ($HOME/.cache/org.swift.swiftpm,
-# $HOME/.swiftpm) and ~/.gitconfig, so the pinned packages resolve as on the host (offline too, once the
-# host has resolved them). The repository's .build is covered by $XVF_TRIXIE_SCRATCH (default
-# .build-trixie, git-ignored): what is built inside never mixes with the host's bookworm build, and
-# Makefile targets that name .build/… work unchanged (`run make test`, `run make check-static`). The
-# command starts in the caller's directory when that is inside the repository, else at its top, with
-# PATH beginning /opt/swift/usr/bin; CI, TERM and XVF_* pass through, the rest of the environment does
-# not. Its exit status is the script's.
+# command ends, and a trap unmounts it too): the repository read-write at its own path, /proc, /dev,
+# /sys (read-only), a fresh /tmp, the host's resolv.conf and, when they exist, the host's SwiftPM caches
+# ($HOME/.cache/org.swift.swiftpm, $HOME/.swiftpm), ~/.gitconfig, /etc/gitconfig and /opt/swift-packages,
+# so the pinned packages resolve as on the host (offline too: git's url rewriting sends github.com to the
+# local mirror). The repository's .build is covered by $XVF_TRIXIE_SCRATCH (default .build-trixie,
+# git-ignored): what is built inside never mixes with the host's bookworm build, and Makefile targets
+# that name .build/… work unchanged (`run make test`, `run make check-static`). The command starts in the
+# caller's directory when that is inside the repository, else at its top, with the root's own
+# /usr/bin/swift (Debian's) on PATH. XVF_SWIFT_TOOLCHAIN=DIR (a swift.org toolchain, e.g. /opt/swift)
+# mounts DIR read-only at the same path and puts DIR/usr/bin first instead: the Debian 12 toolchain
+# against Debian 13's headers. CI, TERM and XVF_* pass through, the rest of the environment does not.
+# Its exit status is the script's.
 set -euo pipefail
 
 PACKAGES=(
-    # what the Swift toolchain built for Debian 12 needs to compile, link and run SwiftPM
-    gcc libc6-dev libstdc++-14-dev binutils git pkg-config make ca-certificates
-    libsqlite3-0 libncurses6 libcurl4t64 libxml2 libuuid1 zlib1g
-    # what xvf builds against, and what its tests run
-    libxen-dev libpci-dev pci.ids pciutils iproute2
+    # Debian's Swift 6.0.3 (it brings gcc, binutils and its own clang); libstdc++.a for the release
+    # binary (`make release` links it in); git for SwiftPM; what the Makefile runs
+    swiftlang libstdc++-14-dev git ca-certificates pkg-config make
+    # what xvf builds against, and what its tests run (`make test`'s TEST_DEPS, so no run needs apt)
+    libxen-dev libpci-dev pci.ids pciutils iproute2 libvirt-clients libxml2-utils strace
 )
 
 script="$(readlink -f "${BASH_SOURCE[0]}")"
 repo="$(cd "$(dirname "$script")/.." && pwd -P)"
 cache="${XVF_BUILD_CACHE:-/var/cache/xvf-build}"
-toolchain="${XVF_SWIFT_TOOLCHAIN:-/opt/swift}"
+toolchain="${XVF_SWIFT_TOOLCHAIN:-}"
 scratch="${XVF_TRIXIE_SCRATCH:-.build-trixie}"
 case "$scratch" in /*) ;; *) scratch="$repo/$scratch" ;; esac
 
@@ -48,9 +53,6 @@ trap 'exit 143' TERM
 
 log() { printf '[trixie-root %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'trixie-build-root: %s\n' "$*" >&2; exit 1; }
-
-key=$( { cat "$script"; printf '%s\n' "${PACKAGES[@]}"; } | sha256sum | cut -c1-16)
-root="$cache/trixie-$key"
 
 # The archive apt already uses for bookworm carries trixie too; its security archive likewise.
 mirror_for() {
@@ -83,7 +85,7 @@ build_root() {
     work=$(mktemp -d "$cache/.build-trixie.XXXXXX")
     # shellcheck disable=SC2064  # expand now: $work is local
     trap "rm -rf --one-file-system '$work'" EXIT
-    log "debootstrap trixie from $mirror into $work (about 2-3 minutes)"
+    log "debootstrap trixie from $mirror into $work"
     local include
     include=$(IFS=,; echo "${PACKAGES[*]}")
     if ! debootstrap --variant=minbase --include="$include" trixie "$work/root" "$mirror" \
@@ -98,7 +100,10 @@ build_root() {
         echo "deb $mirror trixie-updates main"
         [ -z "$security" ] || echo "deb $security trixie-security main"
     } >"$work/root/etc/apt/sources.list"
-    mkdir -p "$work/root$toolchain"
+    # swiftlang puts its commands in /usr/libexec/swift/bin; /usr/bin/swift is a link its postinst makes
+    # when debconf answers yes, the default that debootstrap's non-interactive install takes. (An
+    # absolute link: -L, since from outside the root it points at the host's /usr/libexec.)
+    [ -L "$work/root/usr/bin/swift" ] || die "swiftlang made no /usr/bin/swift in the root"
     chroot "$work/root" apt-get clean
     # What went in, for the CI log and for anyone wondering which 4.20 this is.
     chroot "$work/root" dpkg-query -W -f '${Package} ${Version}\n' >"$work/root/.xvf-manifest"
@@ -108,6 +113,10 @@ build_root() {
     trap - EXIT
     log "root ready: $root ($((SECONDS - t0)) s)"
 }
+
+# The root is what build_root makes from PACKAGES: those two name it.
+key=$( { declare -f build_root; printf '%s\n' "${PACKAGES[@]}"; } | sha256sum | cut -c1-16)
+root="$cache/trixie-$key"
 
 # Roots (and lock files) of other keys that no run holds: each run holds its root's lock shared.
 prune_stale() {
@@ -157,14 +166,18 @@ inside() {
         mounted+=("$2")
         [ "${3:-}" != ro ] || mount -o remount,bind,ro "$2"
     }
-    [ -x "$toolchain/usr/bin/swift" ] || die "no Swift toolchain at $toolchain (set XVF_SWIFT_TOOLCHAIN)"
+    if [ -n "$toolchain" ]; then
+        [ -x "$toolchain/usr/bin/swift" ] || die "XVF_SWIFT_TOOLCHAIN=$toolchain holds no usr/bin/swift"
+    else
+        [ -L "$root/usr/bin/swift" ] || [ -x "$root/usr/bin/swift" ] || die "the root at $root has no /usr/bin/swift: rebuild it"
+    fi
     mount -t proc proc "$root/proc"; mounted+=("$root/proc")
     bind /dev "$root/dev"
     mount -t sysfs -o ro sysfs "$root/sys"; mounted+=("$root/sys")
     tmp=$(mktemp -d "$cache/.tmp-trixie.XXXXXX")
     chmod 1777 "$tmp"
     bind "$tmp" "$root/tmp"
-    bind "$toolchain" "$root$toolchain" ro
+    [ -z "$toolchain" ] || bind "$toolchain" "$root$toolchain" ro
     bind "$repo" "$root$repo"
     # The scratch directory covers .build, which must exist to be covered (an empty one on a fresh clone).
     mkdir -p "$scratch" "$repo/.build"
@@ -180,7 +193,9 @@ inside() {
     [ ! -d /opt/swift-packages ] || bind /opt/swift-packages "$root/opt/swift-packages" ro
     local dir="$PWD"
     case "$(pwd -P)/" in "$repo"/*) dir=$(pwd -P) ;; *) dir="$repo" ;; esac
-    local env=(PATH="$toolchain/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    local path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+    [ -z "$toolchain" ] || path="$toolchain/usr/bin:$path"
+    local env=(PATH="$path"
                HOME="$home" LANG=C.UTF-8 TERM="${TERM:-dumb}")
     [ -z "${CI:-}" ] || env+=(CI="$CI")
     local v
@@ -213,7 +228,7 @@ case "$cmd" in
             swift --version 2>&1 | head -n 1
             echo "xenlight $(pkg-config --modversion xenlight), xlutil $(pkg-config --modversion xlutil)"
             ls /usr/lib/x86_64-linux-gnu/libxenlight.so.4.20* /usr/lib/x86_64-linux-gnu/libxlutil.so.4.20*
-            grep -E "^(libxen-dev|libxenmisc4.20|libc6|gcc-14) " /.xvf-manifest'
+            grep -E "^(swiftlang|libxen-dev|libxenmisc4.20|libc6|gcc-14) " /.xvf-manifest'
         ;;
     __inside)
         [ -f "$root/.xvf-manifest" ] || die "no root at $root"

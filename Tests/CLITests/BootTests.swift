@@ -399,7 +399,7 @@ import Testing
     @Test func theUdevRuleStartsTheUnitThatRunsBootForThatPF() throws {
         let xlcfg = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../xlcfg").path
         let rule = try String(contentsOfFile: xlcfg + "/90-xvf-pf.rules", encoding: .utf8)
-        let lines = rule.replacingOccurrences(of: "\\\n", with: "").split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let lines = rule.replacingOccurrences(of: "\\\n", with: "").split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
         #expect(lines == ["ACTION==\"bind\", SUBSYSTEM==\"pci\", ATTR{sriov_totalvfs}==\"?*\", TEST==\"/etc/xen/xvf.cfg\",     "
                           + "RUN+=\"/bin/systemctl --no-block start xvf-pf@%k.service\""])
         let unit = try String(contentsOfFile: xlcfg + "/xvf-pf@.service", encoding: .utf8)

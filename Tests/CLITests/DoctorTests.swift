@@ -39,7 +39,7 @@ import Testing
         let root = simulatedHost(layout)
         try writeConfig(root, "sriov = [ 'eno49,vfs=7' ]\nassignable = [ 'eno49/0-1' ]\n")
         try FileManager.default.createDirectory(atPath: root + "/usr/libexec", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: root + "/usr/libexec/xen-qemu-system-i386", contents: Data())
+        #expect(FileManager.default.createFile(atPath: root + "/usr/libexec/xen-qemu-system-i386", contents: Data()))
         let before = snapshot(root)
         let (checks, status) = try doctor(root)
         #expect(status == 0)
@@ -225,7 +225,7 @@ import Testing
                                         + "and none is installed (PV guests can have VFs)\",\"fix\":\"apt install qemu-system-xen\"}"),
                 "\(noModel.stdout)")
         try FileManager.default.createDirectory(atPath: root + "/usr/libexec", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: root + "/usr/libexec/xen-qemu-system-i386", contents: Data())
+        #expect(FileManager.default.createFile(atPath: root + "/usr/libexec/xen-qemu-system-i386", contents: Data()))
         let ready = try xvf(["--root", root, "doctor", "--json"])
         #expect(ready.stdout.contains("{\"id\":\"hvm\",\"status\":\"pass\",\"message\":\"HVM guests can have VFs: HAP and "
                                       + "shadow paging, device model /usr/libexec/xen-qemu-system-i386\",\"fix\":null}"))

@@ -139,8 +139,8 @@ import Glibc
     @Test func driverWaitsForTheLock() throws {
         let root = simulatedHost()
         let bin = temporaryDirectory("fake-modprobe")
-        FileManager.default.createFile(atPath: bin + "/modprobe", contents: Data("#!/bin/sh\nexit 0\n".utf8),
-                                       attributes: [.posixPermissions: 0o755])
+        #expect(FileManager.default.createFile(atPath: bin + "/modprobe", contents: Data("#!/bin/sh\nexit 0\n".utf8),
+                                               attributes: [.posixPermissions: 0o755]))
         let result = try runBehindTheLock(root, ["driver", "ixgbe", "--max-vfs", "8"],
                                           environment: fakeProgramEnvironment(bin))
         #expect(result.status == 0, "\(result.stderr)")

@@ -165,19 +165,21 @@ import Testing
 
     @Test func twoConcurrentAssignsGetTwoVFs() throws {
         let root = simulatedHost()
-        let results = try [0, 1].map { _ -> (Process, Pipe) in
+        // Standard error apart: the one that waits for the host lock says so there, naming the holder.
+        let results = try [0, 1].map { _ -> (Process, Pipe, Pipe) in
             let process = Process()
             process.executableURL = Binaries.directory.appendingPathComponent("xvf-sim")
             process.arguments = ["xvf", "--root", root, "assign", "eno49", "--dom", "web1"]
-            let out = Pipe()
+            let (out, err) = (Pipe(), Pipe())
             process.standardOutput = out
-            process.standardError = out
+            process.standardError = err
             try process.run()
-            return (process, out)
-        }.map { process, out -> String in
+            return (process, out, err)
+        }.map { process, out, err -> String in
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "\(text)")
+            #expect(process.terminationStatus == 0, "\(text)\(errors)")
             return String(text.split(separator: "(").dropFirst().first?.prefix(12) ?? "")
         }
         #expect(Set(results) == ["0000:04:10.0", "0000:04:10.4"])

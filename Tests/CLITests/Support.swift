@@ -133,8 +133,12 @@ func snapshot(_ root: String) -> [String: String] {
         // The kernel's log is the kernel's: a refused write may add a line to it, as on a real host.
         if relative == SimulatedKernel.kernelLog { continue }
         let path = root + "/" + relative
+        var status = stat()
         if let target = try? fm.destinationOfSymbolicLink(atPath: path) {
             result[relative] = "-> " + target
+        } else if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFIFO {
+            // Never read: opening a FIFO waits for a writer (Swift 6.0's Foundation opens it so), forever.
+            result[relative] = "fifo"
         } else if let data = fm.contents(atPath: path) {
             result[relative] = data.base64EncodedString()
         } else {
