@@ -53,7 +53,9 @@ public enum DeviceName: Equatable, Sendable, CustomStringConvertible {
             let vfText = String(text[text.index(after: slash)...])
             let pf: PFReference
             if pfText.contains(":") {
-                do { pf = .address(try PCIAddress(parsing: pfText)) } catch { throw NameError(text, error.description) }
+                do { pf = .address(try PCIAddress(parsing: pfText)) } catch {
+                    throw NameError(text, "names PF '\(pfText)', which \(error.reason)")
+                }
             } else {
                 try Self.checkInterfaceName(pfText, in: text)
                 pf = .interface(pfText)

@@ -105,10 +105,14 @@ public struct DriverReload {
     /// the host lock is the one carried out, so a concurrent `xvf assign` cannot be attaching one of them.
     public static func run(driver: String, maxVFs: String, persist: Bool, force: Bool, on host: Host, dryRun: Bool,
                            log: (HostStep) -> Void) throws(XVFError) -> String {
+        // On a dom0 the toolstack says which VFs domains hold; dry runs plan without it when it cannot be
+        // opened.
+        let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
         func plan() throws(XVFError) -> DriverReload {
             let inventory = try host.inventory()
             return try DriverReload(driver: driver, maxVFs: maxVFs, persist: persist, inventory: inventory,
-                                    holders: try host.holders(), safety: HostSafety(inventory), force: force)
+                                    holders: try toolstack?.currentHolders() ?? [:], safety: HostSafety(inventory),
+                                    force: force)
         }
         if dryRun {
             for step in try plan().steps {

@@ -367,7 +367,8 @@ public enum Assignment {
     static func plan(_ selection: Selection, _ request: AssignRequest, host: Host,
                      toolstack: (any Toolstack)?) throws(XVFError) -> String {
         let inventory = try host.inventory()
-        var domainText = "domain \(request.domain) (not checked: not a Xen dom0)"
+        // On a dom0 the toolstack is missing only when libxl cannot be used; a warning says why.
+        var domainText = "domain \(request.domain) (not checked: \(host.isXenDom0 ? "libxl cannot be used" : "not a Xen dom0"))"
         var holders: [PCIAddress: XenDomain] = [:]
         var domain: XenDomain?
         if let toolstack {

@@ -106,8 +106,8 @@ public struct VFCountChange {
     /// the one carried out, so a concurrent `xvf assign` cannot be attaching a VF it destroys.
     public static func run(pf: String, count: String, force: Bool, on host: Host, dryRun: Bool,
                            log: (Step) -> Void) throws(XVFError) -> String {
-        // On a dom0 the toolstack says which VFs libxl has made assignable; dry runs plan without it
-        // when it cannot be opened.
+        // On a dom0 the toolstack says which VFs domains hold and which libxl has made assignable; dry
+        // runs plan without it when it cannot be opened.
         let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
         func plan() throws(XVFError) -> VFCountChange {
             let inventory = try host.inventory()
@@ -120,7 +120,7 @@ public struct VFCountChange {
                 }
             }
             return try VFCountChange(pf: try host.physicalFunction(pf), count: count, inventory: inventory,
-                                     holders: try host.holders(),
+                                     holders: try toolstack?.currentHolders() ?? [:],
                                      assignable: assignable, safety: HostSafety(inventory), force: force)
         }
         if dryRun {
