@@ -147,14 +147,3 @@ extension HostRoot {
     /// The command's journal, for its dry-run plan; nil when nobody records (a root made by hand).
     var journal: StepJournal? { observer as? StepJournal }
 }
-
-extension StepJournal {
-    /// A step of `xvf vfs`'s plan.
-    func plan(_ step: VFCountChange.Step) {
-        switch step {
-        case .host(let hostStep): plan(hostStep)
-        case .assignableRemove(let vf):
-            plan("assignable_remove", target: vf.description, detail: step.description)
-        }
-    }
-}

@@ -91,7 +91,7 @@ public enum AssignableSet {
                     }
                     let undone = root.undoing {
                         moved.reversed().map {
-                            PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
+                            AssignableUndo.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
                         }
                     }
                     throw XVFError(error.kind, error.message + (undone.isEmpty ? "" : "; " + undone.joined(separator: "; ")))

@@ -264,7 +264,7 @@ public enum Assignment {
         func undo() -> String {
             root.undoing {
                 var said = madeAssignable.reversed().map {
-                    PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
+                    AssignableUndo.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
                 }
                 if let settingsBack, let handOver = choice.handOver {
                     do {

@@ -280,3 +280,14 @@ public struct VFCountChange {
     static func numvfsPath(_ pf: PCIDevice) -> String { "sys/bus/pci/devices/\(pf.address)/sriov_numvfs" }
 
 }
+
+extension StepJournal {
+    /// A step of `xvf vfs`'s plan.
+    func plan(_ step: VFCountChange.Step) {
+        switch step {
+        case .host(let hostStep): plan(hostStep)
+        case .assignableRemove(let vf):
+            plan("assignable_remove", target: vf.description, detail: step.description)
+        }
+    }
+}
