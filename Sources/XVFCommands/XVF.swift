@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import ArgumentParser
-import SRIOV
 import XVFKit
 
 struct XVF: ParsableCommand {
@@ -25,58 +24,6 @@ struct XVF: ParsableCommand {
                       AssignableCommand.self, AssignCommand.self, ReleaseCommand.self, BootCommand.self, DoctorCommand.self])
 }
 
-/// Options every command takes. They may also stand before the command (`xvf --root DIR list`).
-struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The host root: / on a real host, a tree for tests and the demo.",
-                                            valueName: "path"))
-    var root: String = "/"
-
-    @Flag(name: .shortAndLong, help: "Print libxl's own log of the run on standard error.")
-    var verbose = false
-
-    @Option(name: .long, help: ArgumentHelp("How long a change waits for another xvf to finish.",
-                                            valueName: "seconds"))
-    var wait: Int = Host.defaultLockTimeout
-}
-
-/// A command that works on a host and reports failures as one line with xvf's exit codes.
-protocol HostCommand: ParsableCommand {
-    var global: GlobalOptions { get }
-    func run(on host: Host) throws(XVFError)
-}
-
-/// A command that changes the host: with `--json` its text goes into one JSON object (`OperationResult`)
-/// with the steps the host's journal recorded, instead of to the terminal.
-protocol ChangingCommand: HostCommand {
-    var change: ChangeOptions { get }
-}
-
-extension ChangingCommand {
-    var dryRun: Bool { change.dryRun }
-    var json: Bool { change.json }
-}
-
-/// Where a command's text goes: the terminal, or (under `--json`) the result's `messages`.
-enum Output {
-    nonisolated(unsafe) static var capturing = false
-    nonisolated(unsafe) static var captured: [String] = []
-}
-
-/// A step (or any value) as its text, printed or kept.
-func say(_ value: some CustomStringConvertible) { say(value.description) }
-
-/// A command's text for the user: printed, or kept for the JSON result.
-func say(_ text: String, terminator: String = "\n") {
-    let text = text.escapingControlCharactersButNewlines
-    guard Output.capturing else {
-        output(text + terminator)
-        return
-    }
-    let whole = text + terminator
-    Output.captured += whole.split(separator: "\n", omittingEmptySubsequences: false).dropLast(whole.hasSuffix("\n") ? 1 : 0)
-        .map(String.init)
-}
-
 /// The entry point of both executables: the shipped `xvf` passes the real backends, the simulator's
 /// executable its simulated ones.
 public enum XVFCommandLine {
@@ -95,132 +42,5 @@ public enum XVFCommandLine {
         XVF.main(GlobalOptions.hoisted(arguments))
         // ArgumentParser's main returns after a command that succeeded.
         exit(0)
-    }
-}
-
-extension HostCommand {
-    func run() throws {
-        if let changing = self as? any ChangingCommand, changing.json {
-            try runWithJSONResult(changing.change)
-            return
-        }
-        // Warnings go before the error line, so a failure still ends with the one line that says why.
-        var host: Host?
-        do {
-            let opened = try global.host()
-            host = opened
-            try run(on: opened)
-            printLog(of: opened)
-            for warning in Warnings.take() { printError("xvf: warning: " + warning) }
-        } catch {
-            if let host { printLog(of: host) }
-            for warning in Warnings.take() { printError("xvf: warning: " + warning) }
-            if !error.message.isEmpty { printError("xvf: " + error.message) }
-            throw ExitCode(error.exitCode)
-        }
-    }
-}
-
-extension HostCommand {
-    /// Runs the command with its text captured, and prints the one JSON object; the exit code is the same
-    /// as without `--json`.
-    func runWithJSONResult(_ options: ChangeOptions) throws {
-        Output.capturing = true
-        var host: Host?
-        var failure: XVFError?
-        do {
-            let opened = try global.host()
-            host = opened
-            try run(on: opened)
-        } catch {
-            failure = error
-        }
-        if let host { printLog(of: host) }
-        let result = OperationResult(dryRun: options.dryRun, steps: host?.journal.steps ?? [], warnings: Warnings.take(),
-                                     messages: Output.captured, error: failure)
-        output(result.json(withContent: options.showContent).serialized() + "\n")
-        if let failure { throw ExitCode(failure.exitCode) }
-    }
-
-    /// With -v, libxl's messages of the run (its log is otherwise only quoted in errors).
-    func printLog(of host: Host) {
-        guard global.verbose else { return }
-        // libxl's lines name themselves ("libxl: warning: libxl_pci.c:802: …").
-        for line in host.toolstackMessages { printError(line) }
-    }
-}
-
-/// One line on standard error. Control characters are escaped: a message names things read from the host,
-/// and a newline in one must not start a line of its own (`xvf: …`) in the journal.
-func printError(_ line: String) {
-    writeAll(2, line.escapingControlCharacters + "\n")
-}
-
-/// Writes command output in one go: `print` goes character by character, which shows on large JSON.
-func output(_ text: String) {
-    writeAll(1, text)
-}
-
-private func writeAll(_ fd: Int32, _ text: String) {
-    var text = text
-    text.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n <= 0 { if n < 0 && errno == EINTR { continue } else { return } }
-            offset += n
-        }
-    }
-}
-
-extension GlobalOptions {
-    /// The host the options name, with the lock's patience and its notice on standard error.
-    func host() throws(XVFError) -> Host {
-        let host = try Host(rootPath: root, backends: XVFCommandLine.backends)
-        host.lockTimeout = max(wait, 0)
-        host.onLockWait = { printError("xvf: " + $0) }
-        return host
-    }
-
-    /// Moves global options written before the subcommand to after it, where the parser looks for them.
-    static func hoisted(_ arguments: [String]) -> [String] {
-        var leading: [String] = []
-        var rest = arguments[...]
-        while let first = rest.first {
-            if first == "--root", rest.count >= 2 {
-                leading += rest.prefix(2)
-                rest = rest.dropFirst(2)
-            } else if first == "--wait", rest.count >= 2 {
-                leading += rest.prefix(2)
-                rest = rest.dropFirst(2)
-            } else if first.hasPrefix("--root=") || first.hasPrefix("--wait=") || first == "-v" || first == "--verbose" {
-                leading.append(first)
-                rest = rest.dropFirst()
-            } else {
-                break
-            }
-        }
-        guard !leading.isEmpty, let command = rest.first, !command.hasPrefix("-") else { return arguments }
-        var result = [command]
-        rest = rest.dropFirst()
-        // A command with subcommands of its own (`assignable add`) takes the options after those.
-        while let next = rest.first, !next.hasPrefix("-"), XVF.isCommandPath(result + [next]) {
-            result.append(next)
-            rest = rest.dropFirst()
-        }
-        return result + leading + rest
-    }
-}
-
-extension XVF {
-    static func isCommandPath(_ names: [String]) -> Bool {
-        var command: ParsableCommand.Type = XVF.self
-        for name in names {
-            guard let sub = command.configuration.subcommands.first(where: {
-                $0._commandName == name || $0.configuration.aliases.contains(name)
-            }) else { return false }
-            command = sub
-        }
-        return true
     }
 }
