@@ -56,7 +56,7 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// The `BB:DD.F` form without the domain, as `xl` and `lspci` show it by default.
     public var shortDescription: String {
-        hex(bus, 2) + ":" + hex(device, 2) + "." + hex(function, 1)
+        hex(bus, width: 2) + ":" + hex(device, width: 2) + "." + hex(function, width: 1)
     }
 
     public static func < (a: PCIAddress, b: PCIAddress) -> Bool {
@@ -141,10 +141,4 @@ public struct AddressError: Error, Equatable, CustomStringConvertible {
         self.reason = reason
     }
     public var description: String { "'\(input)' \(reason)" }
-}
-
-@inline(__always)
-func hex<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
-    let digits = String(value, radix: 16)
-    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
 }

@@ -201,10 +201,10 @@ public struct SimulatedKernel: AttributeWriter {
         } else if let physfn = root.linkTarget(dir + "/physfn"), let pf = try? PCIAddress(parsing: physfn),
                   let index = vfIndex(address, pf: pf, root: root) {
             name = (state.interfaces[pf]?.name ?? "pf\(pf.bus)") + "v\(index)"
-            mac = "02:00:\(hex2(Int(address.bus))):\(hex2(Int(address.device))):\(hex2(Int(address.function))):\(hex2(index))"
+            mac = "02:00:\(hex(address.bus, width: 2)):\(hex(address.device, width: 2)):\(hex(address.function, width: 2)):\(hex(index, width: 2))"
         } else {
             name = "enp\(address.bus)s\(address.device)f\(address.function)"
-            mac = "02:00:00:\(hex2(Int(address.bus))):\(hex2(Int(address.device))):\(hex2(Int(address.function)))"
+            mac = "02:00:00:\(hex(address.bus, width: 2)):\(hex(address.device, width: 2)):\(hex(address.function, width: 2))"
         }
         tree.makeDirectory(dir + "/net/" + name)
         tree.write(dir + "/net/\(name)/address", mac + "\n")

@@ -75,10 +75,10 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
         if let address {
             var head = address.description
             if allFunctions { head = String(head.dropLast()) + "*" }
-            if let vslot { head += "@" + Self.twoHexDigits(vslot) }
+            if let vslot { head += "@" + hex(vslot, width: 2) }
             parts.append(head)
         } else if let vslot {
-            parts.append("vslot=" + Self.twoHexDigits(vslot))
+            parts.append("vslot=" + hex(vslot, width: 2))
         }
         func flag(_ key: String, _ value: Bool?) {
             if let value { parts.append(key + "=" + (value ? "1" : "0")) }
@@ -237,10 +237,6 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
         guard name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f && $0 != "," && $0 != "=" }) else {
             throw PCISpecError(whole, "has name '\(name)'; a name is printable ASCII without spaces, ',' or '='")
         }
-    }
-
-    public static func twoHexDigits(_ value: UInt8) -> String {
-        value < 0x10 ? "0" + String(value, radix: 16) : String(value, radix: 16)
     }
 }
 

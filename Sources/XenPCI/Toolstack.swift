@@ -118,7 +118,7 @@ public struct AttachedDevice: Equatable, Sendable {
 
     /// `00.0` as `xl pci-list` prints the guest's slot and function.
     public var guestSlot: String {
-        PCISpec.twoHexDigits(UInt8((virtualDevFn >> 3) & 0x1f)) + "." + String(virtualDevFn & 7)
+        hex((virtualDevFn >> 3) & 0x1f, width: 2) + "." + String(virtualDevFn & 7)
     }
 }
 

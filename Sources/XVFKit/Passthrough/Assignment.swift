@@ -130,7 +130,7 @@ public enum Assignment {
                     throw XVFError(.badInput, error.description)
                 }
                 if let given = spec.vslot, given != slot {
-                    throw XVFError(.badInput, "--vslot \(text) contradicts @\(PCISpec.twoHexDigits(given)) in the spec; give one")
+                    throw XVFError(.badInput, "--vslot \(text) contradicts @\(hex(given, width: 2)) in the spec; give one")
                 }
                 spec.vslot = slot
             }
