@@ -311,7 +311,7 @@ public struct SimulatedKernel: AttributeWriter {
 
     func pcibackList(_ root: HostRoot, _ file: String) -> [PCIAddress] {
         (root.readText("sys/bus/pci/drivers/pciback/" + file) ?? "").split(separator: "\n").compactMap {
-            try? PCIAddress(parsing: String($0).trimmingSpaces)
+            try? PCIAddress(parsing: String($0).trimming())
         }
     }
 
@@ -374,12 +374,5 @@ extension String {
     func replacingLast(_ component: String) -> String {
         guard let slash = lastIndex(of: "/") else { return component }
         return String(self[...slash]) + component
-    }
-
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s.removeFirst() }
-        while s.last == " " || s.last == "\t" { s.removeLast() }
-        return String(s)
     }
 }

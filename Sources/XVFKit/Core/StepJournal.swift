@@ -93,8 +93,8 @@ public final class StepJournal: HostChangeObserver, Sendable {
             var target = "/" + path
             if parts.count >= 5, parts.starts(with: ["sys", "bus", "pci", "devices"]) {
                 target = String(parts[4])
-            } else if (try? PCIAddress(parsing: value.trimmingWhitespace)) != nil {
-                target = value.trimmingWhitespace
+            } else if (try? PCIAddress(parsing: value.trimming(\.isWhitespace))) != nil {
+                target = value.trimming(\.isWhitespace)
             }
             return RecordedStep(what: "sysfs_write", target: target, status: status,
                                 detail: HostStep.writeAttribute(path: path, value: value).description, failure: failure)
@@ -114,15 +114,6 @@ public final class StepJournal: HostChangeObserver, Sendable {
             return RecordedStep(what: "program", target: module ?? argv.first ?? "", status: status,
                                 detail: argv.joined(separator: " "), failure: failure)
         }
-    }
-}
-
-extension String {
-    fileprivate var trimmingWhitespace: String {
-        var text = Substring(self)
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        return String(text)
     }
 }
 
