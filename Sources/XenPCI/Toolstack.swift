@@ -134,7 +134,7 @@ extension Toolstack {
 
     /// Which domain holds each attached device (Domain-0 has none to give).
     public func holders() throws(ToolstackError) -> Holders {
-        var result: [PCIAddress: XenDomain] = [:]
+        var result: Holders = [:]
         for domain in try domains() where domain.id != 0 {
             for device in try devices(of: domain.id) { result[device.address] = domain }
         }

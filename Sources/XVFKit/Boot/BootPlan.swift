@@ -63,7 +63,7 @@ public struct BootPlan {
 
     /// `assignableNames` is libxl's assignable list (address → name) when a toolstack hands VFs over,
     /// nil otherwise; `linkState` is what `ip` reports now (nil: unknown, so every setting is applied).
-    public init(config: HostConfig, inventory: HostInventory, holders: [PCIAddress: XenDomain],
+    public init(config: HostConfig, inventory: HostInventory, holders: Holders,
                 assignableNames: [PCIAddress: String?]?, linkState: [String: [Int: VFLinkSettings]]?) {
         var actions: [Action] = []
         // A PF that is not there fails alone; everything else is still planned.

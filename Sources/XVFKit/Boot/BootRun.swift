@@ -16,11 +16,11 @@ public struct BootRun {
     let plan: BootPlan
     let root: HostRoot
     let toolstack: (any Toolstack)?
-    let holders: [PCIAddress: XenDomain]
+    let holders: Holders
     /// `eno49 (0000:04:00.0)` for each PF, as failures name them.
     let labels: [PCIAddress: String]
 
-    public init(plan: BootPlan, inventory: HostInventory, toolstack: (any Toolstack)?, holders: [PCIAddress: XenDomain]) {
+    public init(plan: BootPlan, inventory: HostInventory, toolstack: (any Toolstack)?, holders: Holders) {
         self.plan = plan
         root = inventory.root
         self.toolstack = toolstack

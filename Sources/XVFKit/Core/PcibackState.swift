@@ -41,7 +41,7 @@ public enum PcibackState {
     /// de-quarantine), pciback lets it go in sysfs instead. A device left without a driver then gets one
     /// from the kernel when `rebind` asks for one. Returns the driver it is on now.
     static func giveBack(_ address: PCIAddress, rebind: Bool, toolstack: any Toolstack, root: HostRoot,
-                         holders: [PCIAddress: XenDomain]) throws(XVFError) -> String? {
+                         holders: Holders) throws(XVFError) -> String? {
         let driverLink = "sys/bus/pci/devices/\(address)/driver"
         do {
             try toolstack.assignableRemove(.address(address), rebind: rebind)

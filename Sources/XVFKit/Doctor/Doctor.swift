@@ -173,7 +173,7 @@ public struct Doctor {
     /// Only what xvf itself sets for a moment counts: `driver_override` on the host config's VFs for guests
     /// and autoprobe off on its PFs (`xvf boot` sets both back); an operator may keep either on purpose
     /// elsewhere.
-    static func leftovers(_ inventory: HostInventory, config: HostConfig?, holders: [PCIAddress: XenDomain]?) -> Check {
+    static func leftovers(_ inventory: HostInventory, config: HostConfig?, holders: Holders?) -> Check {
         let root = inventory.root
         var found: [String] = []
         var fixes: [String] = []

@@ -34,7 +34,7 @@ public enum AssignableSet {
         var devices: [PCIDevice] = []
         var name: String?
         var inventory: HostInventory
-        var holders: [PCIAddress: XenDomain]
+        var holders: Holders
         var assignable: [PCIAddress: String?]
 
         init(_ names: [String], name: String?, toolstack: (any Toolstack)?, host: Host) throws(XVFError) {
@@ -154,7 +154,7 @@ public enum AssignableSet {
         /// Each argument as libxl is asked for it, as the user wrote it, and the device it is (nil for a
         /// name libxl does not know).
         var targets: [(AssignableReference, String, PCIAddress?)] = []
-        var holders: [PCIAddress: XenDomain]
+        var holders: Holders
 
         init(_ names: [String], toolstack: (any Toolstack)?, host: Host) throws(XVFError) {
             let named = Dictionary(((try? toolstack?.assignableList()) ?? []).compactMap { device in

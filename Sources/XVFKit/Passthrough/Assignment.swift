@@ -142,7 +142,7 @@ public enum Assignment {
         var devices: [PCIDevice]
         var spec: PCISpec
         var domain: XenDomain
-        var holders: [PCIAddress: XenDomain]
+        var holders: Holders
         /// The VF's link settings across guests; nil for a device that is no VF of a PF with an interface.
         var handOver: VFHandOver?
         var settings: VFLinkSettings
@@ -214,7 +214,7 @@ public enum Assignment {
     }
 
     static func pickDevices(_ selection: Selection, inventory: HostInventory,
-                            holders: [PCIAddress: XenDomain]) throws(XVFError) -> [PCIDevice] {
+                            holders: Holders) throws(XVFError) -> [PCIDevice] {
         switch selection.source {
         case .pool(let pf):
             return [try VFPool.choose(from: pf, inventory: inventory, holders: holders)]
@@ -369,7 +369,7 @@ public enum Assignment {
         let inventory = try host.inventory()
         // On a dom0 the toolstack is missing only when libxl cannot be used; a warning says why.
         var domainText = "domain \(request.domain) (not checked: \(host.isXenDom0 ? "libxl cannot be used" : "not a Xen dom0"))"
-        var holders: [PCIAddress: XenDomain] = [:]
+        var holders: Holders = [:]
         var domain: XenDomain?
         if let toolstack {
             let found = try toolstack.resolveDomain(request.domain)

@@ -22,7 +22,7 @@ public enum DeviceRelease {
     struct Plan {
         var device: PCIDevice
         var label: String
-        var holders: [PCIAddress: XenDomain]
+        var holders: Holders
         var holder: XenDomain?
         var handOver: VFHandOver?
         var settingsBack: SettingsBack?

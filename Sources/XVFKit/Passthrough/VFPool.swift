@@ -5,7 +5,7 @@ import XenPCI
 enum VFPool {
     /// The first VF, lowest index first, that no domain holds, that dom0 does not depend on, and that is
     /// not on a dom0 driver with an interface up.
-    static func choose(from pf: PCIDevice, inventory: HostInventory, holders: [PCIAddress: XenDomain]) throws(XVFError)
+    static func choose(from pf: PCIDevice, inventory: HostInventory, holders: Holders) throws(XVFError)
         -> PCIDevice
     {
         let name = pf.interfaceName ?? pf.address.description

@@ -6,7 +6,7 @@ import XenPCI
 enum PassthroughChecks {
     /// Refuses a device dom0 depends on (disk behind /, default-route or management interface), a PF
     /// whose VFs are in use, and a device another domain holds.
-    static func refuse(_ device: PCIDevice, inventory: HostInventory, holders: [PCIAddress: XenDomain],
+    static func refuse(_ device: PCIDevice, inventory: HostInventory, holders: Holders,
                        except domain: XenDomain? = nil, action: String, force: Bool = false) throws(XVFError) {
         try HostSafety(inventory).check([device.address], action: action, force: force)
         if device.isPhysicalFunction {
