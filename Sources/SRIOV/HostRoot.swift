@@ -84,6 +84,11 @@ public struct HostRoot: Sendable {
         readLink(relative).map(lastComponent)
     }
 
+    /// The driver a device is bound to now, as its `driver` link names it; nil when it has none.
+    public func driver(of device: PCIAddress) -> String? {
+        linkTarget("sys/bus/pci/devices/\(device)/driver")
+    }
+
     /// Reads many files of one directory through one open descriptor: the kernel resolves the long
     /// sysfs path (and its symlinks) once instead of once per file. A directory that cannot be opened
     /// reads as empty.

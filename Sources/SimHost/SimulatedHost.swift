@@ -51,7 +51,7 @@ public enum SimulatedHost {
             let dir = "sys/bus/pci/drivers/" + driver.name
             tree.makeDirectory(dir)
             for file in ["bind", "unbind", "new_id", "remove_id"] { tree.write(dir + "/" + file, "") }
-            if driver.name == "pciback" {
+            if driver.name == PCIDevice.pcibackDriver {
                 for file in ["new_slot", "remove_slot", "slots", "permissive", "quirks"] {
                     tree.write(dir + "/" + file, "")
                 }
@@ -242,7 +242,7 @@ public enum SimulatedHost {
 
     /// The module directory name of a driver (`xen-pciback` for pciback).
     static func moduleName(_ driver: String) -> String {
-        driver == "pciback" ? "xen_pciback" : driver
+        driver == PCIDevice.pcibackDriver ? "xen_pciback" : driver
     }
 }
 

@@ -21,7 +21,7 @@ public enum AssignableSet {
             return "dry run: nothing changed\n" + planned.devices.map { device in
                 "  libxl_device_pci_assignable_add \(device.address) rebind=\(rebind ? 1 : 0)"
                     + (name.map { " name=\($0)" } ?? "")
-                    + (device.driver == "pciback" ? " (already on pciback)" : " (unbind from \(device.driver ?? "no driver"), bind to pciback)")
+                    + (device.isOnPciback ? " (already on pciback)" : " (unbind from \(device.driver ?? "no driver"), bind to pciback)")
             }.joined(separator: "\n") + "\n"
         }
         return try host.change(plan: plan, apply: { (planned) throws(XVFError) in
@@ -60,7 +60,7 @@ public enum AssignableSet {
         /// Already assignable under the name asked for (or with no name asked): nothing to do, so a second
         /// identical run changes nothing.
         func alreadyDone(_ device: PCIDevice) -> Bool {
-            guard device.driver == "pciback", let current = assignable[device.address] else { return false }
+            guard device.isOnPciback, let current = assignable[device.address] else { return false }
             return name == nil || current == name
         }
 
@@ -85,8 +85,8 @@ public enum AssignableSet {
                 } catch {
                     // libxl stops half-way (no IOMMU to quarantine, a refused bind): a device that left its
                     // driver is given back with the ones done before.
-                    if device.driver != "pciback",
-                       root.linkTarget("sys/bus/pci/devices/\(device.address)/driver") != device.driver {
+                    if !device.isOnPciback,
+                       root.driver(of: device.address) != device.driver {
                         moved.append((device.address, device.driver))
                     }
                     let undone = root.undoing {
@@ -96,8 +96,8 @@ public enum AssignableSet {
                     }
                     throw XVFError(error.kind, error.message + (undone.isEmpty ? "" : "; " + undone.joined(separator: "; ")))
                 }
-                if device.driver != "pciback" { moved.append((device.address, device.driver)) }
-                report += device.driver == "pciback"
+                if !device.isOnPciback { moved.append((device.address, device.driver)) }
+                report += device.isOnPciback
                     ? "\(label): already on pciback; assignable\n"
                     : "\(label): assignable (was on \(device.driver ?? "no driver")\(rebind ? ", remembered for remove --rebind" : ""))\n"
             }
@@ -184,7 +184,7 @@ public enum AssignableSet {
             let assignableNow = Set(((try? toolstack.assignableList()) ?? []).map(\.address))
             for (_, text, address) in targets {
                 guard let address else { continue }
-                let driverNow = root.linkTarget("sys/bus/pci/devices/\(address)/driver")
+                let driverNow = root.driver(of: address)
                 // Nothing of it on pciback or in libxl: already given back (a second run), unless a remove that
                 // was interrupted left it without the driver --rebind asks for.
                 if !assignableNow.contains(address), !PcibackState.has(address, root: root), !(rebind && driverNow == nil) {

@@ -8,15 +8,14 @@ enum AssignableUndo {
     /// remembers the driver), then directly in sysfs when Xen refuses (a device it never quarantined).
     /// Returns a sentence saying what happened.
     static func giveBack(_ address: PCIAddress, to driver: String?, toolstack: any Toolstack, root: HostRoot) -> String {
-        let link = "sys/bus/pci/devices/\(address)/driver"
         try? toolstack.assignableRemove(.address(address), rebind: true)
-        for step in PcibackState.lettingGo(address, bound: root.linkTarget(link) == "pciback", slots: Set(PcibackState.slots(root))) {
+        for step in PcibackState.lettingGo(address, bound: root.driver(of: address) == PCIDevice.pcibackDriver, slots: Set(PcibackState.slots(root))) {
             try? step.perform(on: root)
         }
-        if let driver, root.linkTarget(link) == nil {
+        if let driver, root.driver(of: address) == nil {
             try? root.writeAttribute("sys/bus/pci/drivers/\(driver)/bind", address.description)
         }
-        let now = root.linkTarget(link)
+        let now = root.driver(of: address)
         guard let driver else {
             return now == nil ? "left \(address) without a driver, as it was" : "\(address) is now on \(now!)"
         }

@@ -301,7 +301,7 @@ public enum Assignment {
             }
         }
         // 1. make assignable, remembering each device's driver
-        for device in choice.devices where device.driver != "pciback" {
+        for device in choice.devices where !device.isOnPciback {
             do {
                 if let note = try PcibackState.makeAssignable(
                     device.address, name: nil, rebind: true, override: PcibackState.needsOverride(device, inventory: inventory),
@@ -314,7 +314,7 @@ public enum Assignment {
                     + "(\(device.driver.map { "was on \($0)" } ?? "had no driver"), now on pciback)\n"
             } catch {
                 // libxl leaves a device it could not quarantine on pciback: give that one back as well.
-                if root.linkTarget("sys/bus/pci/devices/\(device.address)/driver") == "pciback" {
+                if root.driver(of: device.address) == PCIDevice.pcibackDriver {
                     madeAssignable.append((device.address, device.driver))
                 }
                 let undone = undo()
@@ -403,7 +403,7 @@ public enum Assignment {
             lines.append("  \(step). set the VF's link for the guest: \(set) (what it had is kept in "
                          + "/\(handOver.recordPath) for `xvf release`)")
         }
-        for device in devices where device.driver != "pciback" {
+        for device in devices where !device.isOnPciback {
             step += 1
             journal.plan("assignable_add", target: device.address.description,
                          detail: RecordedToolstack.assignableAddDetail(device.address, name: nil, rebind: true))
@@ -419,7 +419,7 @@ public enum Assignment {
         step += 1
         lines.append("  \(step). verify: the domain lists it" + (spec.permissive == true
             ? "; /sys/bus/pci/drivers/pciback/permissive lists it" : "")
-            + (devices[0].driver == "pciback" ? "; on failure, detach it again"
+            + (devices[0].isOnPciback ? "; on failure, detach it again"
                 : "; on failure, give it back to \(devices[0].driver ?? "no driver")"))
         return lines.joined(separator: "\n") + "\n"
     }

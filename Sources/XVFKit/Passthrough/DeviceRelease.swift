@@ -45,7 +45,7 @@ public enum DeviceRelease {
                 }
                 if holder == nil { throw XVFError(.failed, "\(label) is not attached to domain \(wanted.id) (\(wanted.name))") }
             }
-            let onPciback = inventory[device.address]?.driver == "pciback"
+            let onPciback = inventory[device.address]?.isOnPciback == true
             handOver = VFHandOver(device, inventory: inventory)
             settingsBack = try handOver.flatMap { (handOver) throws(XVFError) in
                 try settingsToPutBack(handOver, host: host, inventory: inventory)
@@ -111,10 +111,9 @@ public enum DeviceRelease {
         if toDom0 {
             // After a detach, a failure here leaves the device detached: the error says so and where the
             // device is now, since the detach is not undone (the guest has already let the device go).
-            let driverLink = "sys/bus/pci/devices/\(device.address)/driver"
             func detached() -> String {
                 guard let holder else { return "" }
-                let now = host.root.linkTarget(driverLink).map { "is on \($0)" } ?? "has no driver"
+                let now = host.root.driver(of: device.address).map { "is on \($0)" } ?? "has no driver"
                 return "\(label) was detached from domain \(holder.id) (\(holder.name)) and \(now); "
                     + "giving it back to dom0 failed: "
             }

@@ -21,7 +21,7 @@ enum VFPool {
                 reasons.append("\(index): domain \(holder.id)")
             } else if safety.reason(for: vf.address) != nil {
                 reasons.append("\(index): dom0 needs it")
-            } else if vf.driver != nil, vf.driver != "pciback", let up = vf.interfaces.first(where: { isUp($0.name, inventory.root) }) {
+            } else if vf.driver != nil, !vf.isOnPciback, let up = vf.interfaces.first(where: { isUp($0.name, inventory.root) }) {
                 reasons.append("\(index): \(up.name) is up")
             } else {
                 return vf

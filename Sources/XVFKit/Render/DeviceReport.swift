@@ -149,7 +149,7 @@ public struct DeviceReport {
         for interface in d.interfaces { lines.append(("interface", interface.name + "  " + (interface.mac ?? "-"))) }
         for representor in d.representors { lines.append(("representor", representor.name + "  " + representor.port)) }
         lines.append(("holder", holderText))
-        if d.driver == "pciback" { lines.append(("permissive", permissive ? "yes" : "no")) }
+        if d.isOnPciback { lines.append(("permissive", permissive ? "yes" : "no")) }
         if let group = d.iommuGroup { lines.append(("iommu group", String(group))) }
         if let numa = d.numaNode { lines.append(("numa node", String(numa))) }
         if let s = d.sriov {

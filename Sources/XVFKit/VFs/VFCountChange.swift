@@ -86,7 +86,7 @@ public struct VFCountChange {
             }
         }
         var steps: [Step] = []
-        let released = existing.filter { $0.driver == "pciback" }.map(\.address)
+        let released = existing.filter { $0.isOnPciback }.map(\.address)
         for vf in released {
             if assignable.keys.contains(vf) {
                 steps.append(.assignableRemove(vf))
@@ -236,17 +236,17 @@ public struct VFCountChange {
         for vf in releasedFromPciback {
             let base = "sys/bus/pci/devices/\(vf)"
             guard root.exists(base) else { problems.append("\(vf) is gone"); continue }
-            if root.linkTarget(base + "/driver") == "pciback" { continue }
+            if root.driver(of: vf) == PCIDevice.pcibackDriver { continue }
             // A VF libxl had goes back through libxl, which quarantines it again and restores its name.
             if let toolstack, throughLibxl.contains(vf), let name = assignable[vf] {
                 _ = try? toolstack.assignableAdd(vf, name: name, rebind: true)
-                if root.linkTarget(base + "/driver") == "pciback" {
+                if root.driver(of: vf) == PCIDevice.pcibackDriver {
                     restored.append("\(vf) on pciback")
                     continue
                 }
             }
             var back: [HostStep] = []
-            if let other = root.linkTarget(base + "/driver") {
+            if let other = root.driver(of: vf) {
                 back.append(.writeAttribute(path: "sys/bus/pci/drivers/\(other)/unbind", value: vf.description))
             }
             back.append(.writeAttribute(path: PcibackState.directory + "/new_slot", value: vf.description))
