@@ -134,7 +134,8 @@ public struct BootPlan {
                     continue
                 }
                 do {
-                    try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, action: "hand to pciback")
+                    try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders,
+                                                 action: "hand to pciback")
                 } catch {
                     problems.append(Problem(pf: vf.pf, message: "\(label): " + error.message))
                     continue

@@ -121,19 +121,16 @@ public struct DriverReload {
             }
             return "dry run: nothing was changed"
         }
-        return try host.change(plan: { () throws(XVFError) in
-            let reload = try plan()
-            try ProgramGuard.check(reload.steps, root: host.root)
-            return reload
-        }, apply: { (reload) throws(XVFError) in
+        return try host.change(plan: plan, apply: { (reload) throws(XVFError) in
             try reload.apply(to: host.root, log: log)
             host.reload()
             return reload.summary
         })
     }
 
-    /// Performs the steps; when one fails, puts back the modprobe.d file and loads the driver again
-    /// (with its old options) if it was unloaded, so the host keeps its ports.
+    /// Checks that the steps' programs may run here, then performs the steps; when one fails, puts back
+    /// the modprobe.d file and loads the driver again (with its old options) if it was unloaded, so the
+    /// host keeps its ports.
     public func apply(to root: HostRoot, log: (HostStep) -> Void) throws(XVFError) {
         try ProgramGuard.check(steps, root: root)
         var done: [HostStep] = []

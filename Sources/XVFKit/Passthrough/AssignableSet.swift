@@ -50,8 +50,10 @@ public enum AssignableSet {
             self.name = name
             inventory = try host.inventory()
             holders = try toolstack?.currentHolders() ?? [:]
+            let safety = HostSafety(inventory)
             for device in devices {
-                try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, action: "make assignable")
+                try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders,
+                                             action: "make assignable")
             }
             assignable = Dictionary(((try? toolstack?.assignableList()) ?? []).map { ($0.address, $0.name) },
                                     uniquingKeysWith: { first, _ in first })

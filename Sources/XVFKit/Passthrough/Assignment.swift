@@ -154,9 +154,10 @@ public enum Assignment {
         let domain = try toolstack.resolveDomain(request.domain)
         let holders = try toolstack.currentHolders()
         let devices = try pickDevices(selection, inventory: inventory, holders: holders)
+        let safety = HostSafety(inventory)
         for device in devices {
-            try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
-                                         force: request.force)
+            try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders, except: domain,
+                                         action: "assign", force: request.force)
         }
         try toolstack.requirePassthrough(in: domain, for: devices[0].address)
         let handOver = devices.count == 1 ? VFHandOver(devices[0], inventory: inventory) : nil
@@ -378,9 +379,10 @@ public enum Assignment {
             holders = try toolstack.currentHolders()
         }
         let devices = try pickDevices(selection, inventory: inventory, holders: holders)
+        let safety = HostSafety(inventory)
         for device in devices {
-            try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
-                                         force: request.force)
+            try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders, except: domain,
+                                         action: "assign", force: request.force)
         }
         if let toolstack, let domain { try toolstack.requirePassthrough(in: domain, for: devices[0].address) }
         let spec = try selection.spec(for: devices[0].address)

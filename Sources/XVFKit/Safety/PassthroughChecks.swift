@@ -4,11 +4,12 @@ import XenPCI
 /// What must hold before a device leaves dom0 for a guest. Shared by `xvf assign`, `xvf assignable add`
 /// and `xvf boot`.
 enum PassthroughChecks {
-    /// Refuses a device dom0 depends on (disk behind /, default-route or management interface), a PF
-    /// whose VFs are in use, and a device another domain holds.
-    static func refuse(_ device: PCIDevice, inventory: HostInventory, holders: Holders,
+    /// Refuses a device dom0 depends on (disk behind /, default-route or management interface: `safety`,
+    /// read once for all the devices of a command), a PF whose VFs are in use, and a device another
+    /// domain holds.
+    static func refuse(_ device: PCIDevice, inventory: HostInventory, safety: HostSafety, holders: Holders,
                        except domain: XenDomain? = nil, action: String, force: Bool = false) throws(XVFError) {
-        try HostSafety(inventory).check([device.address], action: action, force: force)
+        try safety.check([device.address], action: action, force: force)
         if device.isPhysicalFunction {
             let busy = inventory.virtualFunctions(of: device).filter { $0.driver != nil || holders[$0.address] != nil }
             if !busy.isEmpty {
