@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// The root of the host xvf looks at: `/` on a real machine, a temporary tree in tests and the demo.

@@ -139,7 +139,7 @@ public enum AssignableSet {
         guard let toolstack, !dryRun else {
             let planned = try plan()
             for (reference, _, address) in planned.targets {
-                host.journal.plan("assignable_remove", target: address?.description ?? reference.description,
+                host.journal.plan("assignable_remove", target: address.description,
                                   detail: RecordedToolstack.assignableRemoveDetail(reference, rebind: rebind))
             }
             return "dry run: nothing changed\n" + planned.targets.map {
@@ -153,9 +153,9 @@ public enum AssignableSet {
 
     /// What `assignable remove` names (like xl, a name first, then a device), none held by a domain.
     struct RemovePlan {
-        /// Each argument as libxl is asked for it, as the user wrote it, and the device it is (nil for a
-        /// name libxl does not know).
-        var targets: [(AssignableReference, String, PCIAddress?)] = []
+        /// Each argument as libxl is asked for it, as the user wrote it, and the device it is. A name libxl
+        /// does not know is read as a device name, and one that names no device here is refused.
+        var targets: [(AssignableReference, String, PCIAddress)] = []
         var holders: Holders
 
         init(_ names: [String], toolstack: (any Toolstack)?, host: Host) throws(XVFError) {
@@ -174,7 +174,7 @@ public enum AssignableSet {
             holders = try toolstack?.currentHolders() ?? [:]
             // Refused before any is removed, so that a refusal changes nothing.
             for (_, _, address) in targets {
-                if let address, let holder = holders[address] {
+                if let holder = holders[address] {
                     throw XVFError(.failed, "\(address) is attached to domain \(holder.id) (\(holder.name)); "
                                    + "`xvf release \(address)` first")
                 }
@@ -185,7 +185,6 @@ public enum AssignableSet {
             var report = ""
             let assignableNow = Set(((try? toolstack.assignableList()) ?? []).map(\.address))
             for (_, text, address) in targets {
-                guard let address else { continue }
                 let driverNow = root.driver(of: address)
                 // Nothing of it on pciback or in libxl: already given back (a second run), unless a remove that
                 // was interrupted left it without the driver --rebind asks for.
