@@ -13,7 +13,7 @@ import SRIOV
 /// - `libxl_device_pci` and `libxl_dominfo` have the same size and field offsets on both, so arrays
 ///   libxl returns (`libxl_list_domain`, `libxl_device_pci_list`) are walked with the built-in stride;
 ///   `XenABITests` fails when the headers of a build disagree with those measured sizes.
-/// - `libxl_physinfo` grew at its end in 4.20 (`arch_capabilities`): it is allocated as `xvf_physinfo`,
+/// - `libxl_physinfo` grew at its end in 4.18 (`arch_capabilities`): it is allocated as `xvf_physinfo`,
 ///   with room for the larger struct, since libxl_physinfo_init clears the loaded library's size.
 public enum XenLibraries {
     /// The loaded libraries: the release and its functions.

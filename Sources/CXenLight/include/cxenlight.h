@@ -73,7 +73,7 @@ const char *_Nonnull xvf_xen_release(size_t index);
 const struct xvf_xen *_Nullable xvf_xen_load(const char *_Nonnull release, char *_Nonnull why, size_t why_size);
 
 /// libxl_physinfo as the caller allocates it, with room to spare: the struct grows at its end from one
-/// release to the next (4.20 added arch_capabilities), and libxl_physinfo_init clears the size of the
+/// release to the next (4.18 added arch_capabilities), and libxl_physinfo_init clears the size of the
 /// loaded library's struct, not the size of the one xvf was built with.
 union xvf_physinfo {
     libxl_physinfo info;

@@ -4,9 +4,8 @@ import XenPCI
 /// The one way round of every command that changes the host, as a change in the middle of a running
 /// dom0 must go: take the host lock, read the host as it is under it (another xvf may have changed it
 /// while this one started), plan there and refuse there, before anything is touched; then carry out
-/// that plan. A dry run is the same plan made without the lock, and stops. Each `apply` puts back what
-/// it did when it fails half-way, and the host root and the toolstack record every step for the
-/// command's JSON result.
+/// that plan. A dry run plans without the lock, and stops. Each `apply` puts back what it did when it
+/// fails half-way, and the host root and the toolstack record every step for the command's JSON result.
 extension Host {
     /// Takes the host lock, reads the host again and plans; `unchanged` ends the run there when the plan
     /// has nothing to do, otherwise `apply` carries it out. There is one plan, under the lock: a refused

@@ -16,8 +16,9 @@ public struct RecordedStep: Sendable, Equatable {
         case undone
     }
 
-    /// The kind of change: `sysfs_write`, `file_write`, `file_remove`, `program`, `assignable_add`,
-    /// `assignable_remove`, `attach`, `detach`.
+    /// The kind of change: `sysfs_write`, `file_write`, `file_remove`, `program`, `vf_settings` (`ip link
+    /// set … vf N …`), `assignable_add`, `assignable_remove`, `attach`, `detach`; an undo step that failed
+    /// is the kind of what it undid after `undo ` (`undo sysfs_write`).
     public var what: String
     /// The device (`0000:04:10.0`) or file (`/etc/xen/web1.cfg`) it acts on.
     public var target: String

@@ -2,8 +2,6 @@ import LibPCI
 import SRIOV
 import XenPCI
 
-/// Which Xen domain each attached device is in (from the toolstack; empty off a dom0).
-
 /// What `xvf list` shows: the host's PFs, each with its VFs and who holds them.
 public struct HostReport {
     public struct PF {
