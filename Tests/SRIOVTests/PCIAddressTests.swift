@@ -32,7 +32,7 @@ import Testing
         #expect {
             try PCIAddress(parsing: input)
         } throws: { error in
-            guard let error = error as? AddressError else { return false }
+            guard let error = error as? InputError, error.kind == .address else { return false }
             return error.input == input && error.reason.hasPrefix(reason)
         }
     }
@@ -66,6 +66,6 @@ import Testing
 
     @Test(arguments: ["", "eno49/", "eno49/x", "eno49/6-2", "eno49/-1", "/3", "averyveryverylongname", "05:10/1"])
     func rejectsMalformedNames(input: String) {
-        #expect(throws: NameError.self) { try DeviceName(parsing: input) }
+        #expect { try DeviceName(parsing: input) } throws: { ($0 as? InputError)?.kind == .deviceName }
     }
 }

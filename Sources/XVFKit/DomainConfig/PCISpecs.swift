@@ -17,12 +17,12 @@ public enum PCISpecs {
             default: named = false
             }
             guard named else {
-                do { specs.append(try PCISpec(parsing: text)) } catch { throw XVFError(.badInput, error.description) }
+                do { specs.append(try PCISpec(parsing: text)) } catch { throw XVFError(error) }
                 continue
             }
             for device in try host.resolve(head) {
                 let spec = device.address.description + text[comma...]
-                do { specs.append(try PCISpec(parsing: spec)) } catch { throw XVFError(.badInput, error.description) }
+                do { specs.append(try PCISpec(parsing: spec)) } catch { throw XVFError(error) }
             }
         }
         return specs

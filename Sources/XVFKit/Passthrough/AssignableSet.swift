@@ -6,7 +6,7 @@ public enum AssignableSet {
     public static func add(_ names: [String], name: String?, rebind: Bool, on host: Host,
                            dryRun: Bool) throws(XVFError) -> String {
         if let name {
-            do { _ = try PCISpec(address: nil, name: name) } catch { throw XVFError(.badInput, error.description) }
+            do { _ = try PCISpec(address: nil, name: name) } catch { throw XVFError(error) }
         }
         let toolstack = try host.planningToolstack(dryRun: dryRun)
         func plan() throws(XVFError) -> AddPlan {

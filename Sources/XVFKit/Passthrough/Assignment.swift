@@ -85,7 +85,7 @@ public enum Assignment {
                 return
             }
             let spec: PCISpec
-            do { spec = try PCISpec(parsing: target) } catch { throw XVFError(.badInput, error.description) }
+            do { spec = try PCISpec(parsing: target) } catch { throw XVFError(error) }
             guard let address = spec.address else {
                 throw XVFError(.badInput, "'\(target)' names a device by name only; give its address (xvf assignable list shows it)")
             }
@@ -95,8 +95,8 @@ public enum Assignment {
             source = .spec(spec)
         }
 
-        private static func spec(_ make: @autoclosure () throws(PCISpecError) -> PCISpec) throws(XVFError) -> PCISpec {
-            do { return try make() } catch { throw XVFError(.badInput, error.description) }
+        private static func spec(_ make: @autoclosure () throws(InputError) -> PCISpec) throws(XVFError) -> PCISpec {
+            do { return try make() } catch { throw XVFError(error) }
         }
 
         /// The spec for `address` with the command-line options merged in; a flag that contradicts the
@@ -127,7 +127,7 @@ public enum Assignment {
             if let text = flags.vslot {
                 let slot: UInt8
                 do { slot = try PCISpec.parseVirtualSlot(text, in: "--vslot \(text)") } catch {
-                    throw XVFError(.badInput, error.description)
+                    throw XVFError(error)
                 }
                 if let given = spec.vslot, given != slot {
                     throw XVFError(.badInput, "--vslot \(text) contradicts @\(hex(given, width: 2)) in the spec; give one")

@@ -57,7 +57,7 @@ public enum DeviceRelease {
                 throw XVFError(.failed, "\(label) is not attached to any domain"
                                + (onPciback ? "; it is on pciback (add --to-dom0 to give it back to dom0)" : "; nothing to release"))
             }
-            do { spec = try PCISpec(address: device.address) } catch { throw XVFError(.badInput, error.description) }
+            do { spec = try PCISpec(address: device.address) } catch { throw XVFError(error) }
         }
 
         func dryRun(domain domainText: String?, force: Bool, toDom0: Bool, withToolstack: Bool, host: Host) -> String {
