@@ -19,8 +19,9 @@ public struct InputError: Error, Equatable, CustomStringConvertible {
         self.reason = reason
     }
 
-    /// One line: control characters in the input are shown escaped (`\n`), so the message stays one line.
+    /// One line: control characters (in the input, and in the parts of it the reason quotes) are shown
+    /// escaped (`\n`).
     public var description: String {
-        (kind == .pciSpec ? "PCI spec " : "") + "'\(input.escapingControlCharacters)' \(reason)"
+        ((kind == .pciSpec ? "PCI spec " : "") + "'\(input)' \(reason)").escapingControlCharacters
     }
 }

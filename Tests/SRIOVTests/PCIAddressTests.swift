@@ -68,4 +68,14 @@ import Testing
     func rejectsMalformedNames(input: String) {
         #expect { try DeviceName(parsing: input) } throws: { ($0 as? InputError)?.kind == .deviceName }
     }
+
+    /// Each refused input is one line naming it once, with control characters shown escaped.
+    @Test(arguments: [
+        ("04:00/3", "'04:00/3' names PF '04:00', which has no function number; write it as 04:00.0 (BB:DD.F)"),
+        ("05:10\n.0", "'05:10\\n.0' has a non-hexadecimal device '10\\n'"),
+        ("eno\u{1B}49", "'eno\\u{1B}49' is neither a PCI address (05:10.0) nor an interface name (eno49)"),
+    ])
+    func refusalsAreOneLine(input: String, message: String) {
+        #expect { try DeviceName(parsing: input) } throws: { ($0 as? InputError)?.description == message }
+    }
 }
