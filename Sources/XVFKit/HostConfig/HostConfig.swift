@@ -76,7 +76,11 @@ public struct HostConfig {
     }
 
     /// The count a PF will have after `xvf boot`: the configured one, else what it has now.
-    public func plannedCount(of pf: PCIDevice) -> Int {
+    public func plannedCount(of pf: PCIDevice) -> Int { Self.plannedCount(of: pf, counts: counts) }
+
+    /// The count a PF will have after `xvf boot` with these `sriov` entries (the reader asks it of those
+    /// read so far).
+    static func plannedCount(of pf: PCIDevice, counts: [VFCount]) -> Int {
         counts.first { $0.pf == pf.address }?.count ?? pf.sriov?.numVFs ?? 0
     }
 
@@ -406,7 +410,7 @@ private struct ItemReader {
         do { pf = try inventory.physicalFunction(reference, whole: text) } catch { throw fail(key, item, error.description) }
         // Bounds before building the list: eno49/0-9223372036854775807 parses, and materialising it would
         // trap or exhaust memory. checkIndex names the first index past the planned count.
-        let planned = plannedCount(of: pf)
+        let planned = HostConfig.plannedCount(of: pf, counts: counts)
         let range: ClosedRange<Int>
         switch selection {
         case .index(let index): range = index...index
@@ -420,7 +424,7 @@ private struct ItemReader {
     }
 
     func checkIndex(_ key: String, _ item: XLStatements.Item, _ pf: PCIDevice, _ index: Int) throws(XVFError) {
-        let planned = plannedCount(of: pf)
+        let planned = HostConfig.plannedCount(of: pf, counts: counts)
         guard index >= planned else { return }
         if let count = counts.first(where: { $0.pf == pf.address }) {
             throw fail(key, item, "VF \(index) is beyond the \(count.count) VFs \(inventory.label(pf)) gets (sriov at line "
