@@ -165,19 +165,21 @@ import Testing
 
     @Test func twoConcurrentAssignsGetTwoVFs() throws {
         let root = simulatedHost()
-        let results = try [0, 1].map { _ -> (Process, Pipe) in
+        let results = try [0, 1].map { _ -> (Process, Pipe, Pipe) in
             let process = Process()
             process.executableURL = Binaries.directory.appendingPathComponent("xvf-sim")
             process.arguments = ["xvf", "--root", root, "assign", "eno49", "--dom", "web1"]
-            let out = Pipe()
+            let (out, err) = (Pipe(), Pipe())
             process.standardOutput = out
-            process.standardError = out
+            process.standardError = err
             try process.run()
-            return (process, out)
-        }.map { process, out -> String in
+            return (process, out, err)
+        }.map { process, out, err -> String in
+            // The one that waits for the other's host lock says so on standard error; the VF is on stdout.
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "\(text)")
+            #expect(process.terminationStatus == 0, "\(text)\(said)")
             return String(text.split(separator: "(").dropFirst().first?.prefix(12) ?? "")
         }
         #expect(Set(results) == ["0000:04:10.0", "0000:04:10.4"])
