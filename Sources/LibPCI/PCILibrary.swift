@@ -94,8 +94,7 @@ public final class PCILibrary {
         }
         let value = UInt64(upper) << 32 | UInt64(lower)
         return (0..<8).reversed().map { byte in
-            let digits = String((value >> (UInt64(byte) * 8)) & 0xff, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
+            hex((value >> (UInt64(byte) * 8)) & 0xff, width: 2)
         }.joined(separator: "-")
     }
 

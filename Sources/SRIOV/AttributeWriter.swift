@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Carries out a write to a kernel attribute. The real one writes the file; the simulated kernel

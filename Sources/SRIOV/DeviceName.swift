@@ -47,13 +47,15 @@ public enum DeviceName: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    public init(parsing text: String) throws(NameError) {
+    public init(parsing text: String) throws(InputError) {
         if let slash = text.firstIndex(of: "/") {
             let pfText = String(text[..<slash])
             let vfText = String(text[text.index(after: slash)...])
             let pf: PFReference
             if pfText.contains(":") {
-                do { pf = .address(try PCIAddress(parsing: pfText)) } catch { throw NameError(text, error.description) }
+                do { pf = .address(try PCIAddress(parsing: pfText)) } catch {
+                    throw InputError(.deviceName, text, "names PF '\(pfText)', which \(error.reason)")
+                }
             } else {
                 try Self.checkInterfaceName(pfText, in: text)
                 pf = .interface(pfText)
@@ -62,51 +64,39 @@ public enum DeviceName: Equatable, Sendable, CustomStringConvertible {
             return
         }
         if text.contains(":") {
-            do { self = .address(try PCIAddress(parsing: text)) } catch { throw NameError(text, error.reason) }
+            do { self = .address(try PCIAddress(parsing: text)) } catch { throw InputError(.deviceName, text, error.reason) }
             return
         }
         try Self.checkInterfaceName(text, in: text)
         self = .interface(text)
     }
 
-    private static func parseSelection(_ text: String, in whole: String) throws(NameError) -> VFSelection {
+    private static func parseSelection(_ text: String, in whole: String) throws(InputError) -> VFSelection {
         if text == "*" { return .all }
         let bounds = text.split(separator: "-", omittingEmptySubsequences: false)
         guard (1...2).contains(bounds.count), bounds.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) }),
               let first = Int(bounds[0]), first >= 0
         else {
-            throw NameError(whole, "has a VF part '\(text)' that is not an index (3), a range (0-6) or *")
+            throw InputError(.deviceName, whole, "has a VF part '\(text)' that is not an index (3), a range (0-6) or *")
         }
         guard bounds.count == 2 else { return .index(first) }
         guard let last = Int(bounds[1]), last >= first else {
-            throw NameError(whole, "has a VF range '\(text)' whose end is not a number at or above its start")
+            throw InputError(.deviceName, whole, "has a VF range '\(text)' whose end is not a number at or above its start")
         }
         return .range(first...last)
     }
 
     /// Linux interface names: 1 to 15 bytes, no '/', no whitespace, not "." or "..".
-    private static func checkInterfaceName(_ name: String, in whole: String) throws(NameError) {
+    private static func checkInterfaceName(_ name: String, in whole: String) throws(InputError) {
         guard !name.isEmpty else {
-            throw NameError(whole, "names no device; use an address (05:10.0), an interface (eno49) or a VF (eno49/3)")
+            throw InputError(.deviceName, whole, "names no device; use an address (05:10.0), an interface (eno49) or a VF (eno49/3)")
         }
         guard name.utf8.count <= 15, name != ".", name != "..",
               name.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0 != ":" })
         else {
-            throw NameError(whole, "is neither a PCI address (05:10.0) nor an interface name (eno49)")
+            throw InputError(.deviceName, whole, "is neither a PCI address (05:10.0) nor an interface name (eno49)")
         }
     }
-}
-
-/// Why a device name does not parse, or names nothing on this host.
-public struct NameError: Error, Equatable, CustomStringConvertible {
-    public let input: String
-    public let reason: String
-    public init(_ input: String, _ reason: String) {
-        self.input = input
-        self.reason = reason
-    }
-    /// One line: control characters in the input are shown escaped.
-    public var description: String { "'\(input.escapingControlCharacters)' \(reason)" }
 }
 
 /// One device a name stands for: it exists now, or (a VF not created yet) it will have this address.
@@ -122,17 +112,17 @@ public struct ResolvedDevice: Equatable, Sendable {
 extension HostInventory {
     /// The devices a name stands for. `future` admits VFs that the PF can have but has not created yet
     /// (their addresses come from the SR-IOV offset and stride).
-    public func resolve(_ name: DeviceName, future: Bool = false) throws(NameError) -> [ResolvedDevice] {
+    public func resolve(_ name: DeviceName, future: Bool = false) throws(InputError) -> [ResolvedDevice] {
         switch name {
         case .address(let address):
             guard let device = devices[address] else {
-                throw NameError(name.description, "is not a PCI device on this host; `xvf list` shows the devices")
+                throw InputError(.deviceName, name.description, "is not a PCI device on this host; `xvf list` shows the devices")
             }
             return [ResolvedDevice(address: address, device: device, pf: device.physicalFunction, vfIndex: device.vfIndex)]
         case .interface(let interface):
             guard let device = device(withInterface: interface) else {
                 try refuseRepresentor(interface, whole: interface)
-                throw NameError(interface, "is not a network interface of a PCI device here; `xvf list` shows them")
+                throw InputError(.deviceName, interface, "is not a network interface of a PCI device here; `xvf list` shows them")
             }
             return [ResolvedDevice(address: device.address, device: device, pf: device.physicalFunction,
                                    vfIndex: device.vfIndex)]
@@ -153,11 +143,11 @@ extension HostInventory {
                 let what = future ? "can have \(sriov.totalVFs) VFs (sriov_totalvfs)"
                     : sriov.numVFs == 0 ? "has no VFs yet; create them with `xvf vfs \(reference) N`"
                     : "has \(sriov.numVFs) VFs (0-\(sriov.numVFs - 1)); `xvf vfs \(reference) N` changes the count"
-                throw NameError(name.description, "names VF \(bad), but \(reference) \(what)")
+                throw InputError(.deviceName, name.description, "names VF \(bad), but \(reference) \(what)")
             }
-            return try (indices.map { Array($0) } ?? []).map { (index) throws(NameError) -> ResolvedDevice in
+            return try (indices.map { Array($0) } ?? []).map { (index) throws(InputError) -> ResolvedDevice in
                 guard let address = sriov.address(ofVF: index, pf: pf.address) else {
-                    throw NameError(name.description, "names VF \(index), whose address \(reference) does not report (no sriov_offset)")
+                    throw InputError(.deviceName, name.description, "names VF \(index), whose address \(reference) does not report (no sriov_offset)")
                 }
                 return ResolvedDevice(address: address, device: devices[address], pf: pf.address, vfIndex: index)
             }
@@ -167,19 +157,19 @@ extension HostInventory {
     /// The SR-IOV PF a user names by itself, by interface or address (`eno49`, `04:00.0`), for what acts
     /// on a PF (`xvf vfs`, `xvf assign --pf`, the host config's `sriov`). VFs, a VF, or a function
     /// without SR-IOV are refused with a message that says how to name the PF.
-    public func physicalFunction(named text: String) throws(NameError) -> PCIDevice {
+    public func physicalFunction(named text: String) throws(InputError) -> PCIDevice {
         let name = try DeviceName(parsing: text)
         if case .virtualFunctions = name {
-            throw NameError(text, "names VFs; name their PF (an interface such as eno49, or its address)")
+            throw InputError(.deviceName, text, "names VFs; name their PF (an interface such as eno49, or its address)")
         }
         guard let device = try resolve(name).first?.device else {
-            throw NameError(text, "is not a device on this host; `xvf list` shows them")
+            throw InputError(.deviceName, text, "is not a device on this host; `xvf list` shows them")
         }
         if let pf = device.physicalFunction {
-            throw NameError(text, "(\(device.address)) is a VF; name its PF (\(pf))")
+            throw InputError(.deviceName, text, "(\(device.address)) is a VF; name its PF (\(pf))")
         }
         guard device.isPhysicalFunction else {
-            throw NameError(text, "(\(device.address)) is not SR-IOV capable (no sriov_totalvfs)"
+            throw InputError(.deviceName, text, "(\(device.address)) is not SR-IOV capable (no sriov_totalvfs)"
                             + (FirmwareSRIOV.advice(for: device).map { ": " + $0 } ?? ""))
         }
         return device
@@ -188,25 +178,25 @@ extension HostInventory {
     /// A switchdev representor is the PF's port for a VF, not the VF: a name that is one is refused with
     /// the VF to name instead (passing its PF through, or picking another VF, is not what was meant).
     /// `asPF`: the name stands for a PF (`REPR/3`), so the fix is the PF's own name in its place.
-    func refuseRepresentor(_ interface: String, whole: String, asPF: Bool = false) throws(NameError) {
+    func refuseRepresentor(_ interface: String, whole: String, asPF: Bool = false) throws(InputError) {
         guard let owner = representorOwners[interface].flatMap({ devices[$0] }),
               let representor = owner.representors.first(where: { $0.name == interface }) else { return }
         let pf = owner.interfaceName ?? owner.address.description
         let what = "is the switchdev representor \(representor.port) on \(pf) (\(owner.address)), not a device"
         if asPF, whole.hasPrefix(interface + "/") {
-            throw NameError(whole, "names VFs of \(interface), which \(what); name its PF: "
+            throw InputError(.deviceName, whole, "names VFs of \(interface), which \(what); name its PF: "
                             + pf + whole.dropFirst(interface.count))
         }
         // The VF is the PF's own only when the port's PF number is this function's (on a shared switch
         // one PF can carry the representors of another's VFs).
         if let index = representor.vfIndex, representor.pfNumber == Int(owner.address.function) {
-            throw NameError(whole, what + "; name the VF it stands for: \(pf)/\(index)")
+            throw InputError(.deviceName, whole, what + "; name the VF it stands for: \(pf)/\(index)")
         }
-        throw NameError(whole, what + "; name a VF itself, by its PF and index (PF/N) or by its address")
+        throw InputError(.deviceName, whole, what + "; name a VF itself, by its PF and index (PF/N) or by its address")
     }
 
     /// The SR-IOV capable PF a reference names.
-    public func physicalFunction(_ reference: DeviceName.PFReference, whole: String) throws(NameError) -> PCIDevice {
+    public func physicalFunction(_ reference: DeviceName.PFReference, whole: String) throws(InputError) -> PCIDevice {
         let device: PCIDevice?
         switch reference {
         case .interface(let interface):
@@ -215,10 +205,10 @@ extension HostInventory {
         case .address(let address): device = devices[address]
         }
         guard let device else {
-            throw NameError(whole, "names \(reference), which is not a device on this host; `xvf list` shows them")
+            throw InputError(.deviceName, whole, "names \(reference), which is not a device on this host; `xvf list` shows them")
         }
         guard device.isPhysicalFunction else {
-            throw NameError(whole, "names \(reference) (\(device.address)), which is not SR-IOV capable (no sriov_totalvfs)"
+            throw InputError(.deviceName, whole, "names \(reference) (\(device.address)), which is not SR-IOV capable (no sriov_totalvfs)"
                             + (FirmwareSRIOV.advice(for: device).map { ": " + $0 } ?? ""))
         }
         return device

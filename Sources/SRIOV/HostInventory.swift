@@ -125,7 +125,7 @@ public struct HostInventory: Sendable {
         // sys/class/net names almost every interface at once; a function bound to a driver (not pciback)
         // that it names none for is asked itself, as a class directory can lack an entry the device has.
         var names = interfaces
-        if names.isEmpty, let driver = device.driver, driver != "pciback" { names = dir.list("net") }
+        if names.isEmpty, device.driver != nil, !device.isOnPciback { names = dir.list("net") }
         // A function with several netdevs may be a PF in switchdev mode, whose representors hang on it
         // too; their `phys_port_name` tells them from its own (read only then: most functions have one).
         if names.count > 1 {

@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// The root of the host xvf looks at: `/` on a real machine, a temporary tree in tests and the demo.
@@ -82,6 +80,11 @@ public struct HostRoot: Sendable {
     /// The last path component a link points to (`driver` → "igb", `iommu_group` → "17").
     public func linkTarget(_ relative: String) -> String? {
         readLink(relative).map(lastComponent)
+    }
+
+    /// The driver a device is bound to now, as its `driver` link names it; nil when it has none.
+    public func driver(of device: PCIAddress) -> String? {
+        linkTarget("sys/bus/pci/devices/\(device)/driver")
     }
 
     /// Reads many files of one directory through one open descriptor: the kernel resolves the long

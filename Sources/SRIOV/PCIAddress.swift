@@ -56,7 +56,7 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// The `BB:DD.F` form without the domain, as `xl` and `lspci` show it by default.
     public var shortDescription: String {
-        hex(bus, 2) + ":" + hex(device, 2) + "." + hex(function, 1)
+        hex(bus, width: 2) + ":" + hex(device, width: 2) + "." + hex(function, width: 1)
     }
 
     public static func < (a: PCIAddress, b: PCIAddress) -> Bool {
@@ -64,15 +64,15 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// Parses `BB:DD.F` or `DDDD:BB:DD.F`; the whole string must be an address.
-    public init(parsing text: String) throws(AddressError) {
+    public init(parsing text: String) throws(InputError) {
         if let canonical = Self.parseCanonical(text) {
             self = canonical
             return
         }
-        guard !text.isEmpty else { throw AddressError(text, "is empty; write BB:DD.F or DDDD:BB:DD.F, e.g. 05:10.0") }
+        guard !text.isEmpty else { throw InputError(.address, text, "is empty; write BB:DD.F or DDDD:BB:DD.F, e.g. 05:10.0") }
         let colonParts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard colonParts.count == 2 || colonParts.count == 3 else {
-            throw AddressError(text, "is not a PCI address; write BB:DD.F or DDDD:BB:DD.F, e.g. 05:10.0")
+            throw InputError(.address, text, "is not a PCI address; write BB:DD.F or DDDD:BB:DD.F, e.g. 05:10.0")
         }
         var domain: UInt16 = 0
         if colonParts.count == 3 {
@@ -84,9 +84,9 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
         let dotParts = slot.split(separator: ".", omittingEmptySubsequences: false)
         guard dotParts.count == 2 else {
             if dotParts.count == 1 {
-                throw AddressError(text, "has no function number; write it as \(text).0 (BB:DD.F)")
+                throw InputError(.address, text, "has no function number; write it as \(text).0 (BB:DD.F)")
             }
-            throw AddressError(text, "has more than one '.'; write BB:DD.F")
+            throw InputError(.address, text, "has more than one '.'; write BB:DD.F")
         }
         let device = try Self.field(dotParts[0], of: text, named: "device", maxDigits: 2, max: 0x1f, as: UInt8.self)
         let function = try Self.field(dotParts[1], of: text, named: "function", maxDigits: 1, max: 7, as: UInt8.self)
@@ -117,34 +117,18 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     private static func field<T: FixedWidthInteger>(
         _ part: Substring, of text: String, named name: String, maxDigits: Int, max: Int, as: T.Type
-    ) throws(AddressError) -> T {
-        guard !part.isEmpty else { throw AddressError(text, "has an empty \(name) field") }
+    ) throws(InputError) -> T {
+        guard !part.isEmpty else { throw InputError(.address, text, "has an empty \(name) field") }
         guard part.allSatisfy(\.isHexDigit) else {
-            throw AddressError(text, "has a non-hexadecimal \(name) '\(part)'")
+            throw InputError(.address, text, "has a non-hexadecimal \(name) '\(part)'")
         }
         guard part.count <= maxDigits, let value = Int(part, radix: 16) else {
-            throw AddressError(text, "has a \(name) '\(part)' longer than \(maxDigits) hex digit\(maxDigits == 1 ? "" : "s")")
+            throw InputError(.address, text, "has a \(name) '\(part)' longer than \(maxDigits) hex digit\(maxDigits == 1 ? "" : "s")")
         }
         guard value <= max else {
-            throw AddressError(text, "has \(name) 0x\(part.lowercased()) above the limit 0x\(String(max, radix: 16))")
+            throw InputError(.address, text, "has \(name) 0x\(part.lowercased()) above the limit 0x\(String(max, radix: 16))")
         }
         return T(value)
     }
 }
 
-/// Why a string is not a PCI address; `message` is a full sentence naming the input.
-public struct AddressError: Error, Equatable, CustomStringConvertible {
-    public let input: String
-    public let reason: String
-    init(_ input: String, _ reason: String) {
-        self.input = input
-        self.reason = reason
-    }
-    public var description: String { "'\(input)' \(reason)" }
-}
-
-@inline(__always)
-func hex<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
-    let digits = String(value, radix: 16)
-    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-}

@@ -49,10 +49,16 @@ public struct PCIDevice: Sendable, Equatable {
     public var holder: Holder {
         switch driver {
         case nil: return .none
-        case "pciback"?: return .pciback
+        case Self.pcibackDriver?: return .pciback
         case let name?: return .dom0(driver: name)
         }
     }
+
+    /// The name xen-pciback registers its driver under (`/sys/bus/pci/drivers/pciback`).
+    public static let pcibackDriver = "pciback"
+
+    /// Whether xen-pciback holds the device, ready for a guest.
+    public var isOnPciback: Bool { driver == Self.pcibackDriver }
 }
 
 /// A network interface of a PCI function.

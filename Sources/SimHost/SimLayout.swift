@@ -169,7 +169,7 @@ extension SimLayout {
             functions.append(SimFunction(
                 address: PCIAddress(bus: 3, device: 0, function: UInt8(port)), port: port2, vendor: 0x14e4,
                 device: 0x1657, driver: "tg3", interface: "eno\(port + 1)",
-                mac: "ec:b1:d7:8a:3c:\(hex2(0x40 + port))"))
+                mac: "ec:b1:d7:8a:3c:\(hex(0x40 + port, width: 2))"))
         }
         let i350States: [(numVFs: Int, autoprobe: Bool, rebound: [Int: String?])] = [
             (7, true, [0: "pciback", 1: "pciback"]),   // eno49: two VFs ready for guests, five on igbvf
@@ -181,7 +181,7 @@ extension SimLayout {
             functions.append(SimFunction(
                 address: PCIAddress(bus: 4, device: 0, function: UInt8(port)), port: port3, vendor: 0x8086,
                 device: 0x1521, driver: "igb", interface: "eno\(49 + port)",
-                mac: "a0:36:9f:12:34:\(hex2(0x50 + port))", numaNode: 0,
+                mac: "a0:36:9f:12:34:\(hex(0x50 + port, width: 2))", numaNode: 0,
                 sriov: SimSRIOV(totalVFs: 7, offset: 0x80, stride: 4, vfDevice: 0x1520, vfDriver: "igbvf",
                                 numVFs: state.numVFs, autoprobe: state.autoprobe, rebound: state.rebound)))
         }
@@ -189,7 +189,7 @@ extension SimLayout {
             functions.append(SimFunction(
                 address: PCIAddress(bus: 5, device: 0, function: UInt8(port)), port: port4, vendor: 0x8086,
                 device: 0x10fb, driver: "ixgbe", interface: "ens1f\(port)",
-                mac: "90:e2:ba:aa:bb:\(hex2(0x10 + port))", numaNode: 0,
+                mac: "90:e2:ba:aa:bb:\(hex(0x10 + port, width: 2))", numaNode: 0,
                 sriov: SimSRIOV(totalVFs: 63, offset: 0x80, stride: 2, vfDevice: 0x10ed, vfDriver: "ixgbevf",
                                 numVFs: port == 0 ? 4 : 0)))
         }
@@ -225,7 +225,7 @@ extension SimLayout {
             let port = PCIAddress(bus: 0, device: UInt8(1 + i / 8), function: UInt8(i % 8))
             functions.append(SimFunction(
                 address: PCIAddress(bus: bus, device: 0, function: 0), port: port, vendor: 0x15b3, device: 0x1017,
-                driver: "mlx5_core", interface: "ens\(i)f0", mac: "b8:59:9f:00:\(hex2(i)):00", numaNode: i % 2,
+                driver: "mlx5_core", interface: "ens\(i)f0", mac: "b8:59:9f:00:\(hex(i, width: 2)):00", numaNode: i % 2,
                 sriov: SimSRIOV(totalVFs: max(vfsPerPF, 1), offset: 1, stride: 1, vfDevice: 0x1018,
                                 vfDriver: "mlx5_core", numVFs: vfsPerPF)))
         }
@@ -300,11 +300,6 @@ extension SimLayout {
         layout.domains = [SimDomain(id: 1, name: "web1")]
         return layout
     }
-}
-
-func hex2(_ value: Int) -> String {
-    let digits = String(value, radix: 16)
-    return digits.count == 1 ? "0" + digits : digits
 }
 
 /// The shapes of `/` that hide its disk from `proc/mounts` in different ways.

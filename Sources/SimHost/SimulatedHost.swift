@@ -51,7 +51,7 @@ public enum SimulatedHost {
             let dir = "sys/bus/pci/drivers/" + driver.name
             tree.makeDirectory(dir)
             for file in ["bind", "unbind", "new_id", "remove_id"] { tree.write(dir + "/" + file, "") }
-            if driver.name == "pciback" {
+            if driver.name == PCIDevice.pcibackDriver {
                 for file in ["new_slot", "remove_slot", "slots", "permissive", "quirks"] {
                     tree.write(dir + "/" + file, "")
                 }
@@ -119,7 +119,7 @@ public enum SimulatedHost {
                 tree.write(dir + "/sriov_numvfs", "0\n")
                 tree.write(dir + "/sriov_offset", "\(sriov.offset)\n")
                 tree.write(dir + "/sriov_stride", "\(sriov.stride)\n")
-                tree.write(dir + "/sriov_vf_device", hex4(sriov.vfDevice) + "\n")
+                tree.write(dir + "/sriov_vf_device", hex(sriov.vfDevice, width: 4) + "\n")
                 tree.write(dir + "/sriov_drivers_autoprobe", sriov.autoprobe ? "1\n" : "0\n")
             }
             if let driver = function.driver { kernel.attach(function.address, to: driver, state: state, root: root) }
@@ -267,16 +267,16 @@ public enum SimulatedHost {
     }
 
     static func portDirectory(_ port: PCIAddress) -> String {
-        "sys/devices/pci\(hex4(port.domain)):\(hex2(Int(port.bus)))/\(port)"
+        "sys/devices/pci\(hex(port.domain, width: 4)):\(hex(port.bus, width: 2))/\(port)"
     }
 
     static func writeFunctionFiles(_ tree: SimTree, dir: String, address: PCIAddress, vendor: UInt16,
                                    device: UInt16, classCode: UInt32, numaNode: Int, config: [UInt8]) {
-        tree.write(dir + "/vendor", "0x" + hex4(vendor) + "\n")
-        tree.write(dir + "/device", "0x" + hex4(device) + "\n")
-        tree.write(dir + "/subsystem_vendor", "0x" + hex4(vendor) + "\n")
+        tree.write(dir + "/vendor", "0x" + hex(vendor, width: 4) + "\n")
+        tree.write(dir + "/device", "0x" + hex(device, width: 4) + "\n")
+        tree.write(dir + "/subsystem_vendor", "0x" + hex(vendor, width: 4) + "\n")
         tree.write(dir + "/subsystem_device", "0x0000\n")
-        tree.write(dir + "/class", "0x" + String(format6(classCode)) + "\n")
+        tree.write(dir + "/class", "0x" + hex(classCode, width: 6) + "\n")
         tree.write(dir + "/revision", "0x01\n")
         tree.write(dir + "/numa_node", "\(numaNode)\n")
         tree.write(dir + "/driver_override", "(null)\n")
@@ -293,7 +293,7 @@ public enum SimulatedHost {
 
     /// The module directory name of a driver (`xen-pciback` for pciback).
     static func moduleName(_ driver: String) -> String {
-        driver == "pciback" ? "xen_pciback" : driver
+        driver == PCIDevice.pcibackDriver ? "xen_pciback" : driver
     }
 }
 
@@ -301,16 +301,6 @@ extension SimSRIOV {
     func vfAddress(_ index: Int, pf: PCIAddress) -> PCIAddress? {
         pf.advanced(byRoutingID: offset + index * stride)
     }
-}
-
-func hex4(_ value: UInt16) -> String {
-    let digits = String(value, radix: 16)
-    return String(repeating: "0", count: 4 - digits.count) + digits
-}
-
-func format6(_ value: UInt32) -> String {
-    let digits = String(value, radix: 16)
-    return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
 }
 
 extension SimulatedHost {

@@ -41,7 +41,7 @@ public struct SimulatedKernel: AttributeWriter {
             guard let address = try? PCIAddress(parsing: text), state.deviceDirectory(address, root) != nil else {
                 throw fail(ENODEV)
             }
-            if root.linkTarget("sys/bus/pci/devices/\(address)/driver") == nil {
+            if root.driver(of: address) == nil {
                 probe(address, state: state, root: root)
             }
             return
@@ -53,29 +53,29 @@ public struct SimulatedKernel: AttributeWriter {
                 guard let address = try? PCIAddress(parsing: text), state.deviceDirectory(address, root) != nil else {
                     throw fail(ENODEV)
                 }
-                if root.linkTarget("sys/bus/pci/devices/\(address)/driver") != nil { throw fail(EBUSY) }
+                if root.driver(of: address) != nil { throw fail(EBUSY) }
                 guard canProbe(address, root: root), matches(address, driver: driver, state: state, root: root) else {
                     throw fail(ENODEV)
                 }
                 attach(address, to: driver, state: state, root: root)
             case "unbind":
                 guard let address = try? PCIAddress(parsing: text),
-                      root.linkTarget("sys/bus/pci/devices/\(address)/driver") == driver else { throw fail(ENODEV) }
+                      root.driver(of: address) == driver else { throw fail(ENODEV) }
                 detach(address, state: state, root: root)
-            case "new_slot" where driver == "pciback":
+            case "new_slot" where driver == PCIDevice.pcibackDriver:
                 guard let address = try? PCIAddress(parsing: text) else { throw fail(EINVAL) }
                 var slots = pcibackList(root, "slots")
                 if !slots.contains(address) { slots.append(address) }
                 tree.write(canonicalPath.replacingLast("slots"), slots.map { "\($0)\n" }.joined())
-            case "remove_slot" where driver == "pciback":
+            case "remove_slot" where driver == PCIDevice.pcibackDriver:
                 guard let address = try? PCIAddress(parsing: text) else { throw fail(EINVAL) }
                 var slots = pcibackList(root, "slots")
                 guard slots.contains(address) else { throw fail(ENOENT) }
                 slots.removeAll { $0 == address }
                 tree.write(canonicalPath.replacingLast("slots"), slots.map { "\($0)\n" }.joined())
-            case "permissive" where driver == "pciback":
+            case "permissive" where driver == PCIDevice.pcibackDriver:
                 guard let address = try? PCIAddress(parsing: text),
-                      root.linkTarget("sys/bus/pci/devices/\(address)/driver") == "pciback" else { throw fail(ENODEV) }
+                      root.driver(of: address) == PCIDevice.pcibackDriver else { throw fail(ENODEV) }
                 var list = pcibackList(root, "permissive")
                 if !list.contains(address) { list.append(address) }
                 tree.write(canonicalPath, list.map { "\($0)\n" }.joined())
@@ -97,14 +97,14 @@ public struct SimulatedKernel: AttributeWriter {
             if Int(count) > total { throw fail(ERANGE) }
             if Int(count) == current { return }
             // `sriov_numvfs_store`: ENOENT unless the bound driver has `sriov_configure` (pciback has none).
-            guard let driver = root.linkTarget(canonicalDirectory + "/driver"), driver != "pciback" else {
+            guard let driver = root.linkTarget(canonicalDirectory + "/driver"), driver != PCIDevice.pcibackDriver else {
                 throw fail(ENOENT)
             }
             if count == 0 {
                 // Linux 6.1 and 6.12 alike (seen in the lab): pciback marks every VF it seizes assigned,
                 // with or without a guest, and the PF driver refuses to free assigned VFs.
                 let onPciback = virtualFunctions(of: canonicalDirectory, root: root).contains {
-                    root.linkTarget("sys/bus/pci/devices/\($0)/driver").map(lastPathComponent) == "pciback"
+                    root.driver(of: $0) == PCIDevice.pcibackDriver
                 }
                 if onPciback { throw fail(EPERM) }
                 removeVFs(pfDirectory: canonicalDirectory, state: state, root: root)
@@ -164,7 +164,7 @@ public struct SimulatedKernel: AttributeWriter {
 
     func matches(_ address: PCIAddress, driver: String, state: KernelState, root: HostRoot) -> Bool {
         if let override = override(of: address, root: root) { return override == driver }
-        if driver == "pciback" { return pcibackList(root, "slots").contains(address) }
+        if driver == PCIDevice.pcibackDriver { return pcibackList(root, "slots").contains(address) }
         return state.drivers[driver]?.ids.contains(deviceID(address, root: root)) ?? false
     }
 
@@ -201,10 +201,10 @@ public struct SimulatedKernel: AttributeWriter {
         } else if let physfn = root.linkTarget(dir + "/physfn"), let pf = try? PCIAddress(parsing: physfn),
                   let index = vfIndex(address, pf: pf, root: root) {
             name = (state.interfaces[pf]?.name ?? "pf\(pf.bus)") + "v\(index)"
-            mac = "02:00:\(hex2(Int(address.bus))):\(hex2(Int(address.device))):\(hex2(Int(address.function))):\(hex2(index))"
+            mac = "02:00:\(hex(address.bus, width: 2)):\(hex(address.device, width: 2)):\(hex(address.function, width: 2)):\(hex(index, width: 2))"
         } else {
             name = "enp\(address.bus)s\(address.device)f\(address.function)"
-            mac = "02:00:00:\(hex2(Int(address.bus))):\(hex2(Int(address.device))):\(hex2(Int(address.function)))"
+            mac = "02:00:00:\(hex(address.bus, width: 2)):\(hex(address.device, width: 2)):\(hex(address.function, width: 2))"
         }
         tree.makeDirectory(dir + "/net/" + name)
         tree.write(dir + "/net/\(name)/address", mac + "\n")
@@ -227,7 +227,7 @@ public struct SimulatedKernel: AttributeWriter {
         tree.removeTree(dir + "/net")
         tree.remove(dir + "/driver")
         tree.remove("sys/bus/pci/drivers/\(driver)/\(address)")
-        if driver == "pciback" {
+        if driver == PCIDevice.pcibackDriver {
             var permissive = pcibackList(root, "permissive")
             permissive.removeAll { $0 == address }
             tree.write("sys/bus/pci/drivers/pciback/permissive", permissive.map { "\($0)\n" }.joined())
@@ -311,7 +311,7 @@ public struct SimulatedKernel: AttributeWriter {
 
     func pcibackList(_ root: HostRoot, _ file: String) -> [PCIAddress] {
         (root.readText("sys/bus/pci/drivers/pciback/" + file) ?? "").split(separator: "\n").compactMap {
-            try? PCIAddress(parsing: String($0).trimmingSpaces)
+            try? PCIAddress(parsing: String($0).trimming())
         }
     }
 
@@ -374,12 +374,5 @@ extension String {
     func replacingLast(_ component: String) -> String {
         guard let slash = lastIndex(of: "/") else { return component }
         return String(self[...slash]) + component
-    }
-
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s.removeFirst() }
-        while s.last == " " || s.last == "\t" { s.removeLast() }
-        return String(s)
     }
 }

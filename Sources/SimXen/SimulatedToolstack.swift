@@ -78,7 +78,7 @@ public final class SimulatedToolstack: Toolstack {
             throw failure(operation, "error", 564, "pciback_dev_is_assigned", "Looks like pciback driver is not loaded")
         }
         let info = SimXenstore.info(address)
-        if root.linkTarget(device + "/driver") == "pciback" {
+        if root.linkTarget(device + "/driver") == PCIDevice.pcibackDriver {
             note("warning", 802, function, "\(address) already assigned to pciback")
         } else {
             if let driver = root.linkTarget(device + "/driver") {
@@ -140,7 +140,7 @@ public final class SimulatedToolstack: Toolstack {
         store[SimXenstore.quarantine(address)] = nil
         try save(store, operation)
         let device = "sys/bus/pci/devices/\(address)"
-        if root.linkTarget(device + "/driver") == "pciback" {
+        if root.linkTarget(device + "/driver") == PCIDevice.pcibackDriver {
             try write(Self.pciback + "/unbind", address, operation)
             // Only a device pciback has a slot for (new_slot, the hide list) needs remove_slot.
             let slots = (root.readText(Self.pciback + "/slots") ?? "").split(separator: "\n").map(String.init)
@@ -213,7 +213,7 @@ public final class SimulatedToolstack: Toolstack {
             throw failure(operation, "error", 1540, "libxl__device_pci_add",
                           "Domain \(domainID):Must specify a v-slot for multi-function devices", code: ToolstackError.invalid)
         }
-        if spec.seize == true && root.linkTarget("sys/bus/pci/devices/\(address)/driver") != "pciback"
+        if spec.seize == true && root.driver(of: address) != PCIDevice.pcibackDriver
             && root.isDirectory(Self.pciback) {
             try assignableAdd(address, name: nil, rebind: true, store: &store, operation: operation)
         }

@@ -32,8 +32,9 @@ struct DomainConfigPool: HostCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The PF: an interface (eno49) or an address (04:00.0).") var pf: String
-    @Flag(help: "Print libvirt's network XML (the only form there is; named for symmetry with cfg line --libvirt).")
-    var libvirt = false
+    /// Taken and left out of the help: the XML is libvirt's whether or not it is given, and scripts
+    /// written to the `cfg pool --libvirt PF` that earlier releases documented keep working.
+    @Flag(help: .hidden) var libvirt = false
 
     func run(on host: Host) throws(XVFError) {
         let device = try host.physicalFunction(pf)

@@ -7,11 +7,11 @@ enum LibxlutilSpecReader {
     /// Parses `spec.canonical` into a `libxl_device_pci` and lends it to `body`; the device is disposed after.
     /// Returns libxlutil's message when it refuses the string.
     static func withDevice<R>(_ spec: PCISpec, _ xl: xvf_xen, _ body: (inout libxl_device_pci) -> R)
-        -> Result<R, PCISpecError>
+        -> Result<R, InputError>
     {
         withParsed(spec.canonical, xl) { rc, device, said in
             guard rc == 0 else {
-                return .failure(PCISpecError(spec.canonical, "is refused by libxlutil (error \(rc))"
+                return .failure(InputError(.pciSpec, spec.canonical, "is refused by libxlutil (error \(rc))"
                                              + (said.isEmpty ? "" : ": " + said.trimmingTrailingNewlines)))
             }
             return .success(body(&device))
@@ -21,11 +21,11 @@ enum LibxlutilSpecReader {
     /// libxlutil's `xlu_pci_parse_spec_string` on `text`: `body` gets its return code, the device it read
     /// (disposed after) and what it reported. The one place that keeps libxlutil's report stream alive.
     private static func withParsed<R>(_ text: String, _ xl: xvf_xen,
-                                      _ body: (Int32, inout libxl_device_pci, String) -> Result<R, PCISpecError>)
-        -> Result<R, PCISpecError>
+                                      _ body: (Int32, inout libxl_device_pci, String) -> Result<R, InputError>)
+        -> Result<R, InputError>
     {
         guard let report = MemoryStream(), let config = xl.xlu_cfg_init(report.file, "spec") else {
-            return .failure(PCISpecError(text, "could not be read: libxlutil could not start (out of memory)"))
+            return .failure(InputError(.pciSpec, text, "could not be read: libxlutil could not start (out of memory)"))
         }
         // libxlutil keeps report.file and writes to it until xlu_cfg_destroy; Swift may release the stream
         // (fclose) right after its last use in Swift code. This defer runs after the destroy below.
@@ -41,11 +41,11 @@ enum LibxlutilSpecReader {
     /// Checks that libxlutil reads the canonical form of `spec` to exactly the values xvf parsed from
     /// `input`; a difference is a bug in one of the two parsers and is reported rather than acted on.
     /// Without Xen's libraries the strict parser stands alone (`xvf cfg line` needs no Xen).
-    static func confirm(_ spec: PCISpec, input: String) throws(PCISpecError) {
+    static func confirm(_ spec: PCISpec, input: String) throws(InputError) {
         guard let xl = try? XenLibraries.load().functions else { return }
         let differences = try withDevice(spec, xl) { device in differencesFrom(spec, device) }.get()
         guard differences.isEmpty else {
-            throw PCISpecError(input, "is read differently by libxlutil (\(differences.joined(separator: ", "))) "
+            throw InputError(.pciSpec, input, "is read differently by libxlutil (\(differences.joined(separator: ", "))) "
                                + "from its canonical form \(spec.canonical); please report this")
         }
     }
@@ -54,7 +54,7 @@ enum LibxlutilSpecReader {
     /// text that passed the strict parser comes here: libxlutil crashes on some malformed strings.
     static func differences(readingRaw raw: String, as spec: PCISpec) throws(XenLibraryError) -> [String] {
         let xl = try XenLibraries.load().functions
-        let read: Result<[String], PCISpecError> = withParsed(raw, xl) { rc, device, _ in
+        let read: Result<[String], InputError> = withParsed(raw, xl) { rc, device, _ in
             .success(rc == 0 ? differencesFrom(spec, device) : ["refused by libxlutil"])
         }
         return (try? read.get()) ?? ["unreadable"]

@@ -37,16 +37,16 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
     /// a name is 1-64 printable ASCII characters without ',', '=' or spaces.
     public init(address: PCIAddress?, allFunctions: Bool = false, vslot: UInt8? = nil, permissive: Bool? = nil,
                 msitranslate: Bool? = nil, seize: Bool? = nil, powerManagement: Bool? = nil,
-                rdmPolicy: RDMPolicy? = nil, name: String? = nil) throws(PCISpecError) {
+                rdmPolicy: RDMPolicy? = nil, name: String? = nil) throws(InputError) {
         let shown = address?.description ?? name.map { "name=" + $0 } ?? ""
         if address != nil && name != nil {
-            throw PCISpecError(shown, "gives both an address and name=\(name!); name the device one way")
+            throw InputError(.pciSpec, shown, "gives both an address and name=\(name!); name the device one way")
         }
         if address == nil && name == nil {
-            throw PCISpecError(shown, "names no device; start with an address (05:10.0) or give name=NAME")
+            throw InputError(.pciSpec, shown, "names no device; start with an address (05:10.0) or give name=NAME")
         }
         if let vslot, vslot > Self.maximumVirtualSlot {
-            throw PCISpecError(shown, "has vslot 0x\(String(vslot, radix: 16)), above the largest guest slot 0x1f")
+            throw InputError(.pciSpec, shown, "has vslot 0x\(String(vslot, radix: 16)), above the largest guest slot 0x1f")
         }
         if let name { try Self.checkName(name, in: shown) }
         self.address = address.map { allFunctions ? PCIAddress(domain: $0.domain, bus: $0.bus, device: $0.device, function: 0) : $0 }
@@ -62,7 +62,7 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
 
     /// Parses and checks a spec string, then has libxlutil read its canonical form and confirms it sees the
     /// same device and options.
-    public init(parsing text: String) throws(PCISpecError) {
+    public init(parsing text: String) throws(InputError) {
         self = try Self.validate(text)
         try LibxlutilSpecReader.confirm(self, input: text)
     }
@@ -75,10 +75,10 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
         if let address {
             var head = address.description
             if allFunctions { head = String(head.dropLast()) + "*" }
-            if let vslot { head += "@" + Self.twoHexDigits(vslot) }
+            if let vslot { head += "@" + hex(vslot, width: 2) }
             parts.append(head)
         } else if let vslot {
-            parts.append("vslot=" + Self.twoHexDigits(vslot))
+            parts.append("vslot=" + hex(vslot, width: 2))
         }
         func flag(_ key: String, _ value: Bool?) {
             if let value { parts.append(key + "=" + (value ? "1" : "0")) }
@@ -102,21 +102,21 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
 
     // MARK: validation
 
-    static func validate(_ text: String) throws(PCISpecError) -> PCISpec {
+    static func validate(_ text: String) throws(InputError) -> PCISpec {
         guard !text.isEmpty else {
-            throw PCISpecError(text, "is empty; write a device such as 05:10.0 or 0000:05:10.0,permissive=1")
+            throw InputError(.pciSpec, text, "is empty; write a device such as 05:10.0 or 0000:05:10.0,permissive=1")
         }
         if let bad = text.unicodeScalars.first(where: { !$0.isASCII || $0.value <= 0x20 || $0.value == 0x7f }) {
             let what = bad == " " ? "a space" : bad.isASCII ? "a control character" : "the non-ASCII character '\(bad)'"
-            throw PCISpecError(text, "contains \(what); a spec has no spaces, e.g. 05:10.0,permissive=1")
+            throw InputError(.pciSpec, text, "contains \(what); a spec has no spaces, e.g. 05:10.0,permissive=1")
         }
         let elements = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         if elements.count > 1 && elements.last == "" && !elements.dropLast().contains(where: \.isEmpty) {
-            throw PCISpecError(text, "ends with a comma, which libxlutil would ignore; xvf takes specs only as written "
+            throw InputError(.pciSpec, text, "ends with a comma, which libxlutil would ignore; xvf takes specs only as written "
                                + "without it: '\(text.dropLast())'")
         }
         if elements.contains(where: \.isEmpty) {
-            throw PCISpecError(text, "has an empty item between commas; write key=value items separated by single commas")
+            throw InputError(.pciSpec, text, "has an empty item between commas; write key=value items separated by single commas")
         }
         var address: PCIAddress?
         var allFunctions = false
@@ -137,22 +137,22 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
         var spec = Fields()
         for element in options {
             guard let equals = element.firstIndex(of: "=") else {
-                throw PCISpecError(text, "has '\(element)' without a value; write \(element)=VALUE (e.g. permissive=1)")
+                throw InputError(.pciSpec, text, "has '\(element)' without a value; write \(element)=VALUE (e.g. permissive=1)")
             }
             let key = String(element[..<equals])
             let value = String(element[element.index(after: equals)...])
             guard Self.keys.contains(key) else {
-                throw PCISpecError(text, "has an unknown key '\(key)'; the keys are \(Self.keys.joined(separator: ", "))")
+                throw InputError(.pciSpec, text, "has an unknown key '\(key)'; the keys are \(Self.keys.joined(separator: ", "))")
             }
             guard !value.isEmpty else {
                 // xl-pci-configuration(5) lets an empty value mean the default; xvf asks for it written out,
                 // so that what a config says is what the guest gets.
-                throw PCISpecError(text, "has '\(key)=' without a value, which libxlutil would read as the default; "
+                throw InputError(.pciSpec, text, "has '\(key)=' without a value, which libxlutil would read as the default; "
                                    + "leave \(key) out for the default, or write its value")
             }
             let duplicate = !seen.insert(key).inserted || (key == "bdf" && address != nil) || (key == "vslot" && vslot != nil)
             if duplicate {
-                throw PCISpecError(text, "gives \(key) twice; libxl would silently keep only one, so give it once")
+                throw InputError(.pciSpec, text, "gives \(key) twice; libxl would silently keep only one, so give it once")
             }
             switch key {
             case "bdf": (address, allFunctions) = try parseDevice(value, in: text)
@@ -163,7 +163,7 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
             case "power_mgmt": spec.powerManagement = try parseBoolean(key, value, in: text)
             case "rdm_policy":
                 guard let policy = RDMPolicy(rawValue: value) else {
-                    throw PCISpecError(text, "has rdm_policy=\(value); write rdm_policy=strict or rdm_policy=relaxed")
+                    throw InputError(.pciSpec, text, "has rdm_policy=\(value); write rdm_policy=strict or rdm_policy=relaxed")
                 }
                 spec.rdmPolicy = policy
             default:
@@ -172,10 +172,10 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
             }
         }
         if address != nil && spec.name != nil {
-            throw PCISpecError(text, "gives both an address and name=\(spec.name!); name the device one way")
+            throw InputError(.pciSpec, text, "gives both an address and name=\(spec.name!); name the device one way")
         }
         if address == nil && spec.name == nil {
-            throw PCISpecError(text, "names no device; start with an address (05:10.0) or give bdf= or name=")
+            throw InputError(.pciSpec, text, "names no device; start with an address (05:10.0) or give bdf= or name=")
         }
         return try PCISpec(address: address, allFunctions: allFunctions, vslot: vslot, permissive: spec.permissive,
                            msitranslate: spec.msitranslate, seize: spec.seize,
@@ -194,7 +194,7 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// `[DDDD:]BB:DD.F` or `[DDDD:]BB:DD.*`.
-    static func parseDevice(_ text: String, in whole: String) throws(PCISpecError) -> (PCIAddress, Bool) {
+    static func parseDevice(_ text: String, in whole: String) throws(InputError) -> (PCIAddress, Bool) {
         let allFunctions = text.hasSuffix(".*")
         let numeric = allFunctions ? String(text.dropLast()) + "0" : text
         do {
@@ -202,58 +202,40 @@ public struct PCISpec: Equatable, Sendable, CustomStringConvertible {
         } catch {
             let reason = allFunctions ? "names device '\(text)', which is not [DDDD:]BB:DD.*"
                 : "names device '\(text)', which \(error.reason)"
-            throw PCISpecError(whole, reason)
+            throw InputError(.pciSpec, whole, reason)
         }
     }
 
     /// A guest slot: hexadecimal, one or two digits, optionally after `0x`, at most 0x1f.
-    public static func parseVirtualSlot(_ text: String, in whole: String) throws(PCISpecError) -> UInt8 {
+    public static func parseVirtualSlot(_ text: String, in whole: String) throws(InputError) -> UInt8 {
         var digits = Substring(text)
         if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits = digits.dropFirst(2) }
         guard (1...2).contains(digits.count), digits.allSatisfy(\.isHexDigit), let value = UInt8(digits, radix: 16) else {
-            throw PCISpecError(whole, "has vslot '\(text)'; a vslot is a hexadecimal guest slot 0-1f, e.g. @03")
+            throw InputError(.pciSpec, whole, "has vslot '\(text)'; a vslot is a hexadecimal guest slot 0-1f, e.g. @03")
         }
         guard value <= maximumVirtualSlot else {
-            throw PCISpecError(whole, "has vslot 0x\(String(value, radix: 16)), above the largest guest slot 0x1f")
+            throw InputError(.pciSpec, whole, "has vslot 0x\(String(value, radix: 16)), above the largest guest slot 0x1f")
         }
         return value
     }
 
     /// Booleans as xl users write them. libxlutil reads them with atoi, so `yes` would become 0: the
     /// canonical form always says 0 or 1.
-    static func parseBoolean(_ key: String, _ value: String, in whole: String) throws(PCISpecError) -> Bool {
+    static func parseBoolean(_ key: String, _ value: String, in whole: String) throws(InputError) -> Bool {
         switch value.lowercased() {
         case "1", "yes", "true", "on": return true
         case "0", "no", "false", "off": return false
         default:
-            throw PCISpecError(whole, "has \(key)=\(value); write \(key)=1 or \(key)=0 (yes/no, true/false, on/off also do)")
+            throw InputError(.pciSpec, whole, "has \(key)=\(value); write \(key)=1 or \(key)=0 (yes/no, true/false, on/off also do)")
         }
     }
 
-    static func checkName(_ name: String, in whole: String) throws(PCISpecError) {
+    static func checkName(_ name: String, in whole: String) throws(InputError) {
         guard !name.isEmpty, name.utf8.count <= maximumNameLength else {
-            throw PCISpecError(whole, "has a name of \(name.utf8.count) characters; libxl takes 1 to \(maximumNameLength)")
+            throw InputError(.pciSpec, whole, "has a name of \(name.utf8.count) characters; libxl takes 1 to \(maximumNameLength)")
         }
         guard name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f && $0 != "," && $0 != "=" }) else {
-            throw PCISpecError(whole, "has name '\(name)'; a name is printable ASCII without spaces, ',' or '='")
+            throw InputError(.pciSpec, whole, "has name '\(name)'; a name is printable ASCII without spaces, ',' or '='")
         }
-    }
-
-    public static func twoHexDigits(_ value: UInt8) -> String {
-        value < 0x10 ? "0" + String(value, radix: 16) : String(value, radix: 16)
-    }
-}
-
-/// Why a PCI spec string was refused: the input and a sentence saying what to write instead.
-public struct PCISpecError: Error, Equatable, CustomStringConvertible {
-    public let input: String
-    public let reason: String
-    public init(_ input: String, _ reason: String) {
-        self.input = input
-        self.reason = reason
-    }
-    /// One line: control characters in the input are shown escaped (`\n`), so the message stays one line.
-    public var description: String {
-        "PCI spec '\(input.escapingControlCharacters)' \(reason)"
     }
 }

@@ -124,7 +124,7 @@ public struct AttachedDevice: Equatable, Sendable {
 
     /// `00.0` as `xl pci-list` prints the guest's slot and function.
     public var guestSlot: String {
-        PCISpec.twoHexDigits(UInt8((virtualDevFn >> 3) & 0x1f)) + "." + String(virtualDevFn & 7)
+        hex((virtualDevFn >> 3) & 0x1f, width: 2) + "." + String(virtualDevFn & 7)
     }
 }
 
@@ -140,7 +140,7 @@ extension Toolstack {
 
     /// Which domain holds each attached device (Domain-0 has none to give).
     public func holders() throws(ToolstackError) -> Holders {
-        var result: [PCIAddress: XenDomain] = [:]
+        var result: Holders = [:]
         for domain in try domains() where domain.id != 0 {
             for device in try devices(of: domain.id) { result[device.address] = domain }
         }

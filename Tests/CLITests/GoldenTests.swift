@@ -77,6 +77,27 @@ import Testing
         let ip = try BootTests.FakeIP()
         try ip.report([:])
         let result = try xvf(["--root", root] + arguments, environment: ip.environment.merging(Self.environment) { $1 })
-        try check(name, normalized("exit \(result.status)\n--- stdout\n\(result.stdout)--- stderr\n\(result.stderr)", root: root))
+        try check(name, whole(result, root: root))
+    }
+
+    /// A dom0 whose libxl cannot be used: the shipped xvf on a simulated dom0's tree, where libxl (which
+    /// works on the running host only) cannot be opened. A dry run still plans, and says in one warning
+    /// what it did not ask Xen; nothing changes.
+    @Test("dry-run plans on a dom0 whose libxl cannot be used", arguments: [
+        ("vfs-dry-run-without-libxl", ["vfs", "eno49", "3", "--dry-run"]),
+        ("driver-dry-run-without-libxl", ["driver", "igb", "--max-vfs", "3", "--dry-run"]),
+        ("assign-dry-run-without-libxl", ["assign", "eno49/2", "--dom", "web1", "--dry-run"]),
+    ])
+    func planWithoutLibxl(_ name: String, _ arguments: [String]) throws {
+        let root = simulatedHost()
+        let before = snapshot(root)
+        let result = try shippedXVF(["--root", root] + arguments, environment: Self.environment)
+        try check(name, whole(result, root: root))
+        #expect(snapshot(root) == before)
+    }
+
+    /// Exit code, standard output and standard error, as one golden file holds them.
+    func whole(_ result: CommandResult, root: String) -> String {
+        normalized("exit \(result.status)\n--- stdout\n\(result.stdout)--- stderr\n\(result.stderr)", root: root)
     }
 }

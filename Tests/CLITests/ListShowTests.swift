@@ -78,6 +78,7 @@ import Testing
 
     @Test(arguments: [
         (["show", "05:10"], 2, "xvf: '05:10' has no function number; write it as 05:10.0 (BB:DD.F)\n"),
+        (["show", "04:00/3"], 2, "xvf: '04:00/3' names PF '04:00', which has no function number; write it as 04:00.0 (BB:DD.F)\n"),
         (["show", "7f:00.0"], 2, "xvf: '0000:7f:00.0' is not a PCI device on this host; `xvf list` shows the devices\n"),
         (["show", "eno1/0"], 2, "xvf: 'eno1/0' names eno1 (0000:03:00.0), which is not SR-IOV capable (no sriov_totalvfs)\n"),
         (["show", "eno49/9"], 2, "xvf: 'eno49/9' names VF 9, but eno49 has 7 VFs (0-6); `xvf vfs eno49 N` changes the count\n"),

@@ -154,8 +154,10 @@ import Testing
         let named = try inventory.resolve(DeviceName(parsing: "ens2f1/31-33"), future: true)
         #expect(named.map(\.address.description) == ["0000:81:1f.4", "0000:82:00.0", "0000:82:00.4"])
         #expect(named.allSatisfy { $0.device == nil && $0.vfIndex != nil })
-        #expect(throws: NameError.self) { try inventory.resolve(DeviceName(parsing: "ens2f1/0")) }
-        #expect(throws: NameError.self) { try inventory.resolve(DeviceName(parsing: "ens2f1/63"), future: true) }
+        #expect { try inventory.resolve(DeviceName(parsing: "ens2f1/0")) } throws: { ($0 as? InputError)?.kind == .deviceName }
+        #expect { try inventory.resolve(DeviceName(parsing: "ens2f1/63"), future: true) } throws: {
+            ($0 as? InputError)?.kind == .deviceName
+        }
         let existing = try inventory.resolve(DeviceName(parsing: "enP1p59s0f0/*"))
         #expect(existing.count == 3 && existing.allSatisfy { $0.device != nil })
     }

@@ -32,7 +32,7 @@ import Testing
         #expect {
             try PCIAddress(parsing: input)
         } throws: { error in
-            guard let error = error as? AddressError else { return false }
+            guard let error = error as? InputError, error.kind == .address else { return false }
             return error.input == input && error.reason.hasPrefix(reason)
         }
     }
@@ -66,6 +66,16 @@ import Testing
 
     @Test(arguments: ["", "eno49/", "eno49/x", "eno49/6-2", "eno49/-1", "/3", "averyveryverylongname", "05:10/1"])
     func rejectsMalformedNames(input: String) {
-        #expect(throws: NameError.self) { try DeviceName(parsing: input) }
+        #expect { try DeviceName(parsing: input) } throws: { ($0 as? InputError)?.kind == .deviceName }
+    }
+
+    /// Each refused input is one line naming it once, with control characters shown escaped.
+    @Test(arguments: [
+        ("04:00/3", "'04:00/3' names PF '04:00', which has no function number; write it as 04:00.0 (BB:DD.F)"),
+        ("05:10\n.0", "'05:10\\n.0' has a non-hexadecimal device '10\\n'"),
+        ("eno\u{1B}49", "'eno\\u{1B}49' is neither a PCI address (05:10.0) nor an interface name (eno49)"),
+    ])
+    func refusalsAreOneLine(input: String, message: String) {
+        #expect { try DeviceName(parsing: input) } throws: { ($0 as? InputError)?.description == message }
     }
 }

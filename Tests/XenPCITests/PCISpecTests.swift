@@ -58,7 +58,7 @@ struct PCISpecTests {
         "05:10.0\n", "05:1g.0", "05:10.**", "=1", "bdf=05:10",
     ])
     func malformed(input: String) {
-        #expect(throws: PCISpecError.self) { try PCISpec(parsing: input) }
+        #expect(throws: InputError.self) { try PCISpec(parsing: input) }
     }
 
     @Test("errors name the input and say what to write")
@@ -123,9 +123,9 @@ struct PCISpecTests {
 
     @Test("specs built from values are checked too")
     func builtFromValues() throws {
-        #expect(throws: PCISpecError.self) { try PCISpec(address: nil) }
-        #expect(throws: PCISpecError.self) { try PCISpec(address: PCIAddress(bus: 1, device: 0, function: 0), vslot: 0x20) }
-        #expect(throws: PCISpecError.self) {
+        #expect(throws: InputError.self) { try PCISpec(address: nil) }
+        #expect(throws: InputError.self) { try PCISpec(address: PCIAddress(bus: 1, device: 0, function: 0), vslot: 0x20) }
+        #expect(throws: InputError.self) {
             try PCISpec(address: PCIAddress(bus: 1, device: 0, function: 0), name: "web")
         }
         let spec = try PCISpec(address: PCIAddress(bus: 1, device: 0x10, function: 2), permissive: true)

@@ -63,7 +63,7 @@ public struct BootPlan {
 
     /// `assignableNames` is libxl's assignable list (address → name) when a toolstack hands VFs over,
     /// nil otherwise; `linkState` is what `ip` reports now (nil: unknown, so every setting is applied).
-    public init(config: HostConfig, inventory: HostInventory, holders: [PCIAddress: XenDomain],
+    public init(config: HostConfig, inventory: HostInventory, holders: Holders,
                 assignableNames: [PCIAddress: String?]?, linkState: [String: [Int: VFLinkSettings]]?) {
         var actions: [Action] = []
         // A PF that is not there fails alone; everything else is still planned.
@@ -123,18 +123,19 @@ public struct BootPlan {
             if let device {
                 let done: Bool
                 if let assignableNames {
-                    done = device.driver == "pciback" && assignableNames[vf.address].map { vf.name == nil || $0 == vf.name } == true
+                    done = device.isOnPciback && assignableNames[vf.address].map { vf.name == nil || $0 == vf.name } == true
                 } else {
-                    done = device.driver == "pciback"
+                    done = device.isOnPciback
                 }
                 if holders[vf.address] != nil || done {
-                    if device.driver == "pciback", inventory.driverOverride(of: vf.address) == "pciback" {
+                    if device.isOnPciback, inventory.driverOverride(of: vf.address) == PCIDevice.pcibackDriver {
                         leftovers.append(.clearOverride(vf: vf.address, pf: vf.pf, label: label))
                     }
                     continue
                 }
                 do {
-                    try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, action: "hand to pciback")
+                    try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders,
+                                                 action: "hand to pciback")
                 } catch {
                     problems.append(Problem(pf: vf.pf, message: "\(label): " + error.message))
                     continue
@@ -210,7 +211,7 @@ extension BootPlan.Action {
             return [BootPlan.modprobePciback.joined(separator: " ")]
         case .handToPciback(let vf, _, _, let name, let toolstack, let driver):
             let override = PcibackState.overridePath(vf)
-            var lines = [HostStep.writeAttribute(path: override, value: "pciback").description]
+            var lines = [HostStep.writeAttribute(path: override, value: PCIDevice.pcibackDriver).description]
             if toolstack {
                 lines.append("libxl_device_pci_assignable_add \(vf) rebind=1" + (name.map { " name=" + $0 } ?? ""))
             } else {
@@ -242,7 +243,7 @@ extension BootPlan.Action {
         case .loadPciback:
             journal.plan(HostStep.run(BootPlan.modprobePciback))
         case .handToPciback(let vf, _, _, let name, let toolstack, let driver):
-            journal.plan(HostStep.writeAttribute(path: PcibackState.overridePath(vf), value: "pciback"))
+            journal.plan(HostStep.writeAttribute(path: PcibackState.overridePath(vf), value: PCIDevice.pcibackDriver))
             if toolstack {
                 journal.plan("assignable_add", target: vf.description,
                              detail: RecordedToolstack.assignableAddDetail(vf, name: name, rebind: true))

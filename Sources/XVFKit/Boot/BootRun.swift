@@ -16,11 +16,11 @@ public struct BootRun {
     let plan: BootPlan
     let root: HostRoot
     let toolstack: (any Toolstack)?
-    let holders: [PCIAddress: XenDomain]
+    let holders: Holders
     /// `eno49 (0000:04:00.0)` for each PF, as failures name them.
     let labels: [PCIAddress: String]
 
-    public init(plan: BootPlan, inventory: HostInventory, toolstack: (any Toolstack)?, holders: [PCIAddress: XenDomain]) {
+    public init(plan: BootPlan, inventory: HostInventory, toolstack: (any Toolstack)?, holders: Holders) {
         self.plan = plan
         root = inventory.root
         self.toolstack = toolstack
@@ -86,8 +86,7 @@ public struct BootRun {
                 clearOverride(vf, label: label)
                 if notes.count == before { done += 1 }
             case .probe(let vf, _, let label):
-                let link = "sys/bus/pci/devices/\(vf)/driver"
-                guard root.linkTarget(link) == nil else { continue }
+                guard root.driver(of: vf) == nil else { continue }
                 for line in action.lines { log(line) }
                 do {
                     try root.writeAttribute(BootPlan.probePath, vf.description)
@@ -96,7 +95,7 @@ public struct BootRun {
                     failures.append("\(label) (\(vf)): probing a driver: \(error)")
                     continue
                 }
-                if root.linkTarget(link) == nil { notes.append("\(label) (\(vf)): no dom0 driver took it; it stays unbound") }
+                if root.driver(of: vf) == nil { notes.append("\(label) (\(vf)): no dom0 driver took it; it stays unbound") }
             }
         }
     }
@@ -166,19 +165,18 @@ public struct BootRun {
     /// `driver_override` makes pciback the only driver the device may get; `drivers_probe` binds it.
     /// The override is cleared afterwards whatever happened (`clearOverride`).
     mutating func handOverThroughSysfs(_ vf: PCIAddress, label: String) -> String? {
-        let base = "sys/bus/pci/devices/\(vf)"
-        if root.linkTarget(base + "/driver") == "pciback" { return nil }
-        do { try root.writeAttribute(PcibackState.overridePath(vf), "pciback") } catch { return error.description }
+        if root.driver(of: vf) == PCIDevice.pcibackDriver { return nil }
+        do { try root.writeAttribute(PcibackState.overridePath(vf), PCIDevice.pcibackDriver) } catch { return error.description }
         defer { clearOverride(vf, label: label) }
         do {
-            if let driver = root.linkTarget(base + "/driver") {
+            if let driver = root.driver(of: vf) {
                 try root.writeAttribute("sys/bus/pci/drivers/\(driver)/unbind", vf.description)
             }
             try root.writeAttribute(BootPlan.probePath, vf.description)
         } catch {
             return error.description
         }
-        guard root.linkTarget(base + "/driver") == "pciback" else {
+        guard root.driver(of: vf) == PCIDevice.pcibackDriver else {
             return "pciback did not take it (is xen-pciback loaded? `modprobe xen-pciback`)"
         }
         return nil

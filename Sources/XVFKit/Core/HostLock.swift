@@ -72,7 +72,7 @@ public final class HostLock {
         let inode = ":\(info.st_ino)"
         let major = (info.st_dev >> 8) & 0xfff | ((info.st_dev >> 32) & ~0xfff)
         let minor = (info.st_dev & 0xff) | ((info.st_dev >> 12) & ~0xff)
-        let device = String(major, radix: 16, uppercase: false).leftPadded(2) + ":" + String(minor, radix: 16).leftPadded(2)
+        let device = hex(major, width: 2) + ":" + hex(minor, width: 2)
         for line in (readFile(atPath: "/proc/locks").map { String(decoding: $0, as: UTF8.self) } ?? "").split(separator: "\n") {
             let words = line.split(separator: " ")
             // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"; waiters carry "->" and are not holders.
@@ -92,10 +92,4 @@ func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
 }

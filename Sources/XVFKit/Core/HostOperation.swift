@@ -4,9 +4,8 @@ import XenPCI
 /// The one way round of every command that changes the host, as a change in the middle of a running
 /// dom0 must go: take the host lock, read the host as it is under it (another xvf may have changed it
 /// while this one started), plan there and refuse there, before anything is touched; then carry out
-/// that plan. A dry run is the same plan made without the lock, and stops. Each `apply` puts back what
-/// it did when it fails half-way, and the host root and the toolstack record every step for the
-/// command's JSON result.
+/// that plan. A dry run plans without the lock, and stops. Each `apply` puts back what it did when it
+/// fails half-way, and the host root and the toolstack record every step for the command's JSON result.
 extension Host {
     /// Takes the host lock, reads the host again and plans; `unchanged` ends the run there when the plan
     /// has nothing to do, otherwise `apply` carries it out. There is one plan, under the lock: a refused
@@ -25,9 +24,23 @@ extension Host {
 
     /// The toolstack a command plans with. A real run that `needs` it gets it or the reason it cannot
     /// (not a dom0, Xen's libraries missing); one that does not need it off a dom0 (`xvf vfs` on a plain
-    /// Linux host) gets nil there. A dry run plans without it wherever it cannot be opened, and says less.
+    /// Linux host) gets nil there. A dry run plans without it wherever it cannot be opened; on a dom0 it
+    /// then warns that the plan did not ask Xen which domains hold which devices, and why.
     func planningToolstack(dryRun: Bool, needs: Bool = true) throws(XVFError) -> (any Toolstack)? {
         guard isXenDom0 || (needs && !dryRun) else { return nil }
-        return dryRun ? try? openToolstack() : try openToolstack()
+        guard dryRun else { return try openToolstack() }
+        do {
+            return try openToolstack()
+        } catch {
+            Warnings.add("not checked: which domains hold which devices, and which libxl has made assignable, as "
+                         + "libxl cannot be used: " + Self.refusalReason(error))
+            return nil
+        }
+    }
+
+    /// The reason in a refusal to open the toolstack, without its last words on the run ("; nothing was
+    /// changed …"), which speak of a real run.
+    private static func refusalReason(_ error: XVFError) -> String {
+        error.message.firstRange(of: "; nothing was changed").map { String(error.message[..<$0.lowerBound]) } ?? error.message
     }
 }

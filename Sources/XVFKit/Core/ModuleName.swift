@@ -13,4 +13,7 @@ extension StringProtocol {
             }
         }
     }
+
+    /// The name with `-` written `_`: module names treat them alike (`xen-pciback` is `xen_pciback`).
+    var normalizedModuleName: String { String(map { $0 == "-" ? "_" : $0 }) }
 }

@@ -16,8 +16,9 @@ public struct RecordedStep: Sendable, Equatable {
         case undone
     }
 
-    /// The kind of change: `sysfs_write`, `file_write`, `file_remove`, `program`, `assignable_add`,
-    /// `assignable_remove`, `attach`, `detach`.
+    /// The kind of change: `sysfs_write`, `file_write`, `file_remove`, `program`, `vf_settings` (`ip link
+    /// set … vf N …`), `assignable_add`, `assignable_remove`, `attach`, `detach`; an undo step that failed
+    /// is the kind of what it undid after `undo ` (`undo sysfs_write`).
     public var what: String
     /// The device (`0000:04:10.0`) or file (`/etc/xen/web1.cfg`) it acts on.
     public var target: String
@@ -93,8 +94,8 @@ public final class StepJournal: HostChangeObserver, Sendable {
             var target = "/" + path
             if parts.count >= 5, parts.starts(with: ["sys", "bus", "pci", "devices"]) {
                 target = String(parts[4])
-            } else if (try? PCIAddress(parsing: value.trimmingWhitespace)) != nil {
-                target = value.trimmingWhitespace
+            } else if (try? PCIAddress(parsing: value.trimming(\.isWhitespace))) != nil {
+                target = value.trimming(\.isWhitespace)
             }
             return RecordedStep(what: "sysfs_write", target: target, status: status,
                                 detail: HostStep.writeAttribute(path: path, value: value).description, failure: failure)
@@ -114,15 +115,6 @@ public final class StepJournal: HostChangeObserver, Sendable {
             return RecordedStep(what: "program", target: module ?? argv.first ?? "", status: status,
                                 detail: argv.joined(separator: " "), failure: failure)
         }
-    }
-}
-
-extension String {
-    fileprivate var trimmingWhitespace: String {
-        var text = Substring(self)
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        return String(text)
     }
 }
 
@@ -146,15 +138,4 @@ extension HostRoot {
 
     /// The command's journal, for its dry-run plan; nil when nobody records (a root made by hand).
     var journal: StepJournal? { observer as? StepJournal }
-}
-
-extension StepJournal {
-    /// A step of `xvf vfs`'s plan.
-    func plan(_ step: VFCountChange.Step) {
-        switch step {
-        case .host(let hostStep): plan(hostStep)
-        case .assignableRemove(let vf):
-            plan("assignable_remove", target: vf.description, detail: step.description)
-        }
-    }
 }

@@ -31,7 +31,6 @@ public struct XVFError: Error, CustomStringConvertible {
 }
 
 extension XVFError {
-    public init(_ error: NameError) { self.init(.badInput, error.description) }
-    public init(_ error: AddressError) { self.init(.badInput, error.description) }
+    public init(_ error: InputError) { self.init(.badInput, error.description) }
     public init(_ error: DiscoveryError) { self.init(.unavailable, error.description) }
 }

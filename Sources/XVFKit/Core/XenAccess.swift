@@ -52,7 +52,7 @@ extension Toolstack {
     }
 
     /// `holders()` as xvf's error.
-    func currentHolders() throws(XVFError) -> [PCIAddress: XenDomain] {
+    func currentHolders() throws(XVFError) -> Holders {
         do { return try holders() } catch { throw XVFError(.failed, "cannot read the domains' devices: \(error)") }
     }
 }

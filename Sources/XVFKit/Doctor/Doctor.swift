@@ -177,12 +177,12 @@ public struct Doctor {
     /// Only what xvf itself sets for a moment counts: `driver_override` on the host config's VFs for guests
     /// and autoprobe off on its PFs (`xvf boot` sets both back); an operator may keep either on purpose
     /// elsewhere.
-    static func leftovers(_ inventory: HostInventory, config: HostConfig?, holders: [PCIAddress: XenDomain]?) -> Check {
+    static func leftovers(_ inventory: HostInventory, config: HostConfig?, holders: Holders?) -> Check {
         let root = inventory.root
         var found: [String] = []
         var fixes: [String] = []
         let overrides = (config?.assignable.map(\.address) ?? []).filter {
-            inventory[$0]?.driver == "pciback" && inventory.driverOverride(of: $0) == "pciback"
+            inventory[$0]?.isOnPciback == true && inventory.driverOverride(of: $0) == PCIDevice.pcibackDriver
         }.sorted()
         if !overrides.isEmpty {
             found.append("driver_override stays pciback on \(overrides.map(\.description).joined(separator: " ")) "
@@ -290,7 +290,7 @@ public struct Doctor {
     /// `assignable` is nil without a host config.
     static func vfDrivers(_ pf: PCIDevice, label: String, inventory: HostInventory, assignable: Set<PCIAddress>?) -> Check {
         let id = "vf-drivers:\(pf.address)"
-        let inDom0 = inventory.virtualFunctions(of: pf).filter { $0.driver != nil && $0.driver != "pciback" }
+        let inDom0 = inventory.virtualFunctions(of: pf).filter { $0.driver != nil && !$0.isOnPciback }
         let drivers = Set(inDom0.compactMap(\.driver)).sorted().joined(separator: ", ")
         if let assignable {
             let wrong = inDom0.filter { assignable.contains($0.address) }

@@ -28,7 +28,7 @@ public enum LibvirtXML {
             lines.append("    " + addressElement(address))
             lines.append("  </source>")
             if let slot = spec.vslot {
-                lines.append("  <address type='pci' domain='0x0000' bus='0x00' slot='0x\(PCISpec.twoHexDigits(slot))' function='0x0'/>")
+                lines.append("  <address type='pci' domain='0x0000' bus='0x00' slot='0x\(hex(slot, width: 2))' function='0x0'/>")
             }
             lines.append("</hostdev>")
         }
@@ -76,7 +76,7 @@ public enum LibvirtXML {
     }
 
     static func addressElement(_ address: PCIAddress) -> String {
-        "<address domain='0x\(hex4(address.domain))' bus='0x\(PCISpec.twoHexDigits(address.bus))' slot='0x\(PCISpec.twoHexDigits(address.device))' "
+        "<address domain='0x\(hex(address.domain, width: 4))' bus='0x\(hex(address.bus, width: 2))' slot='0x\(hex(address.device, width: 2))' "
             + "function='0x\(address.function)'/>"
     }
 }

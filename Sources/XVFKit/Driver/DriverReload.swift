@@ -108,10 +108,14 @@ public struct DriverReload {
     /// the host lock is the one carried out, so a concurrent `xvf assign` cannot be attaching one of them.
     public static func run(driver: String, maxVFs: String, persist: Bool, force: Bool, on host: Host, dryRun: Bool,
                            log: (HostStep) -> Void) throws(XVFError) -> String {
+        // On a dom0 the toolstack says which VFs domains hold; dry runs plan without it when it cannot be
+        // opened.
+        let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
         func plan() throws(XVFError) -> DriverReload {
             let inventory = try host.inventory()
             return try DriverReload(driver: driver, maxVFs: maxVFs, persist: persist, inventory: inventory,
-                                    holders: try host.holders(), safety: HostSafety(inventory), force: force)
+                                    holders: try toolstack?.currentHolders() ?? [:], safety: HostSafety(inventory),
+                                    force: force)
         }
         if dryRun {
             for step in try plan().steps {
@@ -120,19 +124,16 @@ public struct DriverReload {
             }
             return "dry run: nothing was changed"
         }
-        return try host.change(plan: { () throws(XVFError) in
-            let reload = try plan()
-            try ProgramGuard.check(reload.steps, root: host.root)
-            return reload
-        }, apply: { (reload) throws(XVFError) in
+        return try host.change(plan: plan, apply: { (reload) throws(XVFError) in
             try reload.apply(to: host.root, log: log)
             host.reload()
             return reload.summary
         })
     }
 
-    /// Performs the steps; when one fails, puts back the modprobe.d file and loads the driver again
-    /// (with its old options) if it was unloaded, so the host keeps its ports.
+    /// Checks that the steps' programs may run here, then performs the steps; when one fails, puts back
+    /// the modprobe.d file and loads the driver again (with its old options) if it was unloaded, so the
+    /// host keeps its ports.
     public func apply(to root: HostRoot, log: (HostStep) -> Void) throws(XVFError) {
         try ProgramGuard.check(steps, root: root)
         var done: [HostStep] = []

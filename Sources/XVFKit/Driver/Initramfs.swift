@@ -16,24 +16,8 @@ enum Initramfs {
         var modules = "most"
         for line in (root.readText("etc/initramfs-tools/initramfs.conf") ?? "").split(separator: "\n") {
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            if trimmed.hasPrefix("MODULES=") { modules = String(trimmed.dropFirst(8)).trimmingQuotes }
+            if trimmed.hasPrefix("MODULES=") { modules = trimmed.dropFirst(8).trimming { $0 == "\"" || $0 == "'" || $0 == " " } }
         }
         return modules != "list"
-    }
-}
-
-extension Substring {
-    /// The name with `-` written `_`: module names treat them alike (`xen-pciback` is `xen_pciback`).
-    var normalizedModuleName: String { String(map { $0 == "-" ? "_" : $0 }) }
-}
-
-extension String {
-    var normalizedModuleName: String { String(map { $0 == "-" ? "_" : $0 }) }
-
-    var trimmingQuotes: String {
-        var s = Substring(self)
-        while let c = s.first, c == "\"" || c == "'" || c == " " { s.removeFirst() }
-        while let c = s.last, c == "\"" || c == "'" || c == " " { s.removeLast() }
-        return String(s)
     }
 }

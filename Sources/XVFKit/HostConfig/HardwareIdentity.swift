@@ -22,8 +22,8 @@ public struct HardwareIdentity: Equatable, Sendable {
     public static func read(_ device: PCIDevice, root: HostRoot, library: PCILibrary?) -> HardwareIdentity {
         let base = "sys/bus/pci/devices/\(device.address)/"
         let subsystem = [root.readInteger(base + "subsystem_vendor"), root.readInteger(base + "subsystem_device")]
-            .map { $0.map { hex4(UInt16(truncatingIfNeeded: $0)) } ?? "????" }
-        let ids = ([hex4(device.vendorID), hex4(device.deviceID)] + subsystem).joined(separator: ":")
+            .map { $0.map { hex(UInt16(truncatingIfNeeded: $0), width: 4) } ?? "????" }
+        let ids = ([hex(device.vendorID, width: 4), hex(device.deviceID, width: 4)] + subsystem).joined(separator: ":")
         var mac: String?
         if let interface = device.interfaceName {
             let net = base + "net/\(interface)/"

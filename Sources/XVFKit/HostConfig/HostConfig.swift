@@ -76,7 +76,11 @@ public struct HostConfig {
     }
 
     /// The count a PF will have after `xvf boot`: the configured one, else what it has now.
-    public func plannedCount(of pf: PCIDevice) -> Int {
+    public func plannedCount(of pf: PCIDevice) -> Int { Self.plannedCount(of: pf, counts: counts) }
+
+    /// The count a PF will have after `xvf boot` with these `sriov` entries (the reader asks it of those
+    /// read so far).
+    static func plannedCount(of pf: PCIDevice, counts: [VFCount]) -> Int {
         counts.first { $0.pf == pf.address }?.count ?? pf.sriov?.numVFs ?? 0
     }
 
@@ -328,11 +332,11 @@ private struct ItemReader {
     /// The device part and the `key=value` options of an item, each key known and given once.
     func split(_ key: String, _ item: XLStatements.Item, allowed: [String]) throws(XVFError) -> (String, Options) {
         let parts = item.value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        let head = parts[0].trimmingSpaces
+        let head = parts[0].trimming()
         guard !head.isEmpty else { throw fail(key, item, "names no device; start with one (eno49, eno49/0, 0000:04:00.0)") }
         var options = Options()
         for part in parts.dropFirst() {
-            let pair = part.trimmingSpaces.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let pair = part.trimming().split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else {
                 throw fail(key, item, "'\(part)' is not key=value")
             }
@@ -406,7 +410,7 @@ private struct ItemReader {
         do { pf = try inventory.physicalFunction(reference, whole: text) } catch { throw fail(key, item, error.description) }
         // Bounds before building the list: eno49/0-9223372036854775807 parses, and materialising it would
         // trap or exhaust memory. checkIndex names the first index past the planned count.
-        let planned = plannedCount(pf)
+        let planned = HostConfig.plannedCount(of: pf, counts: counts)
         let range: ClosedRange<Int>
         switch selection {
         case .index(let index): range = index...index
@@ -420,7 +424,7 @@ private struct ItemReader {
     }
 
     func checkIndex(_ key: String, _ item: XLStatements.Item, _ pf: PCIDevice, _ index: Int) throws(XVFError) {
-        let planned = plannedCount(pf)
+        let planned = HostConfig.plannedCount(of: pf, counts: counts)
         guard index >= planned else { return }
         if let count = counts.first(where: { $0.pf == pf.address }) {
             throw fail(key, item, "VF \(index) is beyond the \(count.count) VFs \(inventory.label(pf)) gets (sriov at line "
@@ -428,19 +432,5 @@ private struct ItemReader {
         }
         throw fail(key, item, "VF \(index) is beyond the \(planned) VFs \(inventory.label(pf)) has, and no sriov entry sets "
                    + "its count; add one: sriov = [ '\(pf.interfaceName ?? pf.address.description),vfs=\(index + 1)' ]")
-    }
-
-    func plannedCount(_ pf: PCIDevice) -> Int {
-        counts.first { $0.pf == pf.address }?.count ?? pf.sriov?.numVFs ?? 0
-    }
-
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" { text.removeLast() }
-        return String(text)
     }
 }

@@ -6,7 +6,7 @@ public enum AssignableSet {
     public static func add(_ names: [String], name: String?, rebind: Bool, on host: Host,
                            dryRun: Bool) throws(XVFError) -> String {
         if let name {
-            do { _ = try PCISpec(address: nil, name: name) } catch { throw XVFError(.badInput, error.description) }
+            do { _ = try PCISpec(address: nil, name: name) } catch { throw XVFError(error) }
         }
         let toolstack = try host.planningToolstack(dryRun: dryRun)
         func plan() throws(XVFError) -> AddPlan {
@@ -21,7 +21,7 @@ public enum AssignableSet {
             return "dry run: nothing changed\n" + planned.devices.map { device in
                 "  libxl_device_pci_assignable_add \(device.address) rebind=\(rebind ? 1 : 0)"
                     + (name.map { " name=\($0)" } ?? "")
-                    + (device.driver == "pciback" ? " (already on pciback)" : " (unbind from \(device.driver ?? "no driver"), bind to pciback)")
+                    + (device.isOnPciback ? " (already on pciback)" : " (unbind from \(device.driver ?? "no driver"), bind to pciback)")
             }.joined(separator: "\n") + "\n"
         }
         return try host.change(plan: plan, apply: { (planned) throws(XVFError) in
@@ -34,7 +34,7 @@ public enum AssignableSet {
         var devices: [PCIDevice] = []
         var name: String?
         var inventory: HostInventory
-        var holders: [PCIAddress: XenDomain]
+        var holders: Holders
         var assignable: [PCIAddress: String?]
 
         init(_ names: [String], name: String?, toolstack: (any Toolstack)?, host: Host) throws(XVFError) {
@@ -50,8 +50,10 @@ public enum AssignableSet {
             self.name = name
             inventory = try host.inventory()
             holders = try toolstack?.currentHolders() ?? [:]
+            let safety = HostSafety(inventory)
             for device in devices {
-                try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, action: "make assignable")
+                try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders,
+                                             action: "make assignable")
             }
             assignable = Dictionary(((try? toolstack?.assignableList()) ?? []).map { ($0.address, $0.name) },
                                     uniquingKeysWith: { first, _ in first })
@@ -60,7 +62,7 @@ public enum AssignableSet {
         /// Already assignable under the name asked for (or with no name asked): nothing to do, so a second
         /// identical run changes nothing.
         func alreadyDone(_ device: PCIDevice) -> Bool {
-            guard device.driver == "pciback", let current = assignable[device.address] else { return false }
+            guard device.isOnPciback, let current = assignable[device.address] else { return false }
             return name == nil || current == name
         }
 
@@ -85,19 +87,19 @@ public enum AssignableSet {
                 } catch {
                     // libxl stops half-way (no IOMMU to quarantine, a refused bind): a device that left its
                     // driver is given back with the ones done before.
-                    if device.driver != "pciback",
-                       root.linkTarget("sys/bus/pci/devices/\(device.address)/driver") != device.driver {
+                    if !device.isOnPciback,
+                       root.driver(of: device.address) != device.driver {
                         moved.append((device.address, device.driver))
                     }
                     let undone = root.undoing {
                         moved.reversed().map {
-                            PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
+                            AssignableUndo.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
                         }
                     }
                     throw XVFError(error.kind, error.message + (undone.isEmpty ? "" : "; " + undone.joined(separator: "; ")))
                 }
-                if device.driver != "pciback" { moved.append((device.address, device.driver)) }
-                report += device.driver == "pciback"
+                if !device.isOnPciback { moved.append((device.address, device.driver)) }
+                report += device.isOnPciback
                     ? "\(label): already on pciback; assignable\n"
                     : "\(label): assignable (was on \(device.driver ?? "no driver")\(rebind ? ", remembered for remove --rebind" : ""))\n"
             }
@@ -137,7 +139,7 @@ public enum AssignableSet {
         guard let toolstack, !dryRun else {
             let planned = try plan()
             for (reference, _, address) in planned.targets {
-                host.journal.plan("assignable_remove", target: address?.description ?? reference.description,
+                host.journal.plan("assignable_remove", target: address.description,
                                   detail: RecordedToolstack.assignableRemoveDetail(reference, rebind: rebind))
             }
             return "dry run: nothing changed\n" + planned.targets.map {
@@ -151,10 +153,10 @@ public enum AssignableSet {
 
     /// What `assignable remove` names (like xl, a name first, then a device), none held by a domain.
     struct RemovePlan {
-        /// Each argument as libxl is asked for it, as the user wrote it, and the device it is (nil for a
-        /// name libxl does not know).
-        var targets: [(AssignableReference, String, PCIAddress?)] = []
-        var holders: [PCIAddress: XenDomain]
+        /// Each argument as libxl is asked for it, as the user wrote it, and the device it is. A name libxl
+        /// does not know is read as a device name, and one that names no device here is refused.
+        var targets: [(AssignableReference, String, PCIAddress)] = []
+        var holders: Holders
 
         init(_ names: [String], toolstack: (any Toolstack)?, host: Host) throws(XVFError) {
             let named = Dictionary(((try? toolstack?.assignableList()) ?? []).compactMap { device in
@@ -172,7 +174,7 @@ public enum AssignableSet {
             holders = try toolstack?.currentHolders() ?? [:]
             // Refused before any is removed, so that a refusal changes nothing.
             for (_, _, address) in targets {
-                if let address, let holder = holders[address] {
+                if let holder = holders[address] {
                     throw XVFError(.failed, "\(address) is attached to domain \(holder.id) (\(holder.name)); "
                                    + "`xvf release \(address)` first")
                 }
@@ -183,8 +185,7 @@ public enum AssignableSet {
             var report = ""
             let assignableNow = Set(((try? toolstack.assignableList()) ?? []).map(\.address))
             for (_, text, address) in targets {
-                guard let address else { continue }
-                let driverNow = root.linkTarget("sys/bus/pci/devices/\(address)/driver")
+                let driverNow = root.driver(of: address)
                 // Nothing of it on pciback or in libxl: already given back (a second run), unless a remove that
                 // was interrupted left it without the driver --rebind asks for.
                 if !assignableNow.contains(address), !PcibackState.has(address, root: root), !(rebind && driverNow == nil) {

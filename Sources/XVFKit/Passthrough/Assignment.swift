@@ -85,7 +85,7 @@ public enum Assignment {
                 return
             }
             let spec: PCISpec
-            do { spec = try PCISpec(parsing: target) } catch { throw XVFError(.badInput, error.description) }
+            do { spec = try PCISpec(parsing: target) } catch { throw XVFError(error) }
             guard let address = spec.address else {
                 throw XVFError(.badInput, "'\(target)' names a device by name only; give its address (xvf assignable list shows it)")
             }
@@ -95,8 +95,8 @@ public enum Assignment {
             source = .spec(spec)
         }
 
-        private static func spec(_ make: @autoclosure () throws(PCISpecError) -> PCISpec) throws(XVFError) -> PCISpec {
-            do { return try make() } catch { throw XVFError(.badInput, error.description) }
+        private static func spec(_ make: @autoclosure () throws(InputError) -> PCISpec) throws(XVFError) -> PCISpec {
+            do { return try make() } catch { throw XVFError(error) }
         }
 
         /// The spec for `address` with the command-line options merged in; a flag that contradicts the
@@ -127,10 +127,10 @@ public enum Assignment {
             if let text = flags.vslot {
                 let slot: UInt8
                 do { slot = try PCISpec.parseVirtualSlot(text, in: "--vslot \(text)") } catch {
-                    throw XVFError(.badInput, error.description)
+                    throw XVFError(error)
                 }
                 if let given = spec.vslot, given != slot {
-                    throw XVFError(.badInput, "--vslot \(text) contradicts @\(PCISpec.twoHexDigits(given)) in the spec; give one")
+                    throw XVFError(.badInput, "--vslot \(text) contradicts @\(hex(given, width: 2)) in the spec; give one")
                 }
                 spec.vslot = slot
             }
@@ -142,7 +142,7 @@ public enum Assignment {
         var devices: [PCIDevice]
         var spec: PCISpec
         var domain: XenDomain
-        var holders: [PCIAddress: XenDomain]
+        var holders: Holders
         /// The VF's link settings across guests; nil for a device that is no VF of a PF with an interface.
         var handOver: VFHandOver?
         var settings: VFLinkSettings
@@ -154,9 +154,10 @@ public enum Assignment {
         let domain = try toolstack.resolveDomain(request.domain)
         let holders = try toolstack.currentHolders()
         let devices = try pickDevices(selection, inventory: inventory, holders: holders)
+        let safety = HostSafety(inventory)
         for device in devices {
-            try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
-                                         force: request.force)
+            try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders, except: domain,
+                                         action: "assign", force: request.force)
             try PVHDom0.refuseAssign(device, to: domain, label: inventory.label(device), root: inventory.root)
         }
         try toolstack.requirePassthrough(in: domain, for: devices[0].address)
@@ -216,7 +217,7 @@ public enum Assignment {
     }
 
     static func pickDevices(_ selection: Selection, inventory: HostInventory,
-                            holders: [PCIAddress: XenDomain]) throws(XVFError) -> [PCIDevice] {
+                            holders: Holders) throws(XVFError) -> [PCIDevice] {
         switch selection.source {
         case .pool(let pf):
             return [try VFPool.choose(from: pf, inventory: inventory, holders: holders)]
@@ -266,7 +267,7 @@ public enum Assignment {
         func undo() -> String {
             root.undoing {
                 var said = madeAssignable.reversed().map {
-                    PassthroughChecks.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
+                    AssignableUndo.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
                 }
                 if let settingsBack, let handOver = choice.handOver {
                     do {
@@ -303,7 +304,7 @@ public enum Assignment {
             }
         }
         // 1. make assignable, remembering each device's driver
-        for device in choice.devices where device.driver != "pciback" {
+        for device in choice.devices where !device.isOnPciback {
             do {
                 if let note = try PcibackState.makeAssignable(
                     device.address, name: nil, rebind: true, override: PcibackState.needsOverride(device, inventory: inventory),
@@ -316,7 +317,7 @@ public enum Assignment {
                     + "(\(device.driver.map { "was on \($0)" } ?? "had no driver"), now on pciback)\n"
             } catch {
                 // libxl leaves a device it could not quarantine on pciback: give that one back as well.
-                if root.linkTarget("sys/bus/pci/devices/\(device.address)/driver") == "pciback" {
+                if root.driver(of: device.address) == PCIDevice.pcibackDriver {
                     madeAssignable.append((device.address, device.driver))
                 }
                 let undone = undo()
@@ -372,8 +373,9 @@ public enum Assignment {
     static func plan(_ selection: Selection, _ request: AssignRequest, host: Host,
                      toolstack: (any Toolstack)?) throws(XVFError) -> String {
         let inventory = try host.inventory()
-        var domainText = "domain \(request.domain) (not checked: not a Xen dom0)"
-        var holders: [PCIAddress: XenDomain] = [:]
+        // On a dom0 the toolstack is missing only when libxl cannot be used; a warning says why.
+        var domainText = "domain \(request.domain) (not checked: \(host.isXenDom0 ? "libxl cannot be used" : "not a Xen dom0"))"
+        var holders: Holders = [:]
         var domain: XenDomain?
         if let toolstack {
             let found = try toolstack.resolveDomain(request.domain)
@@ -382,9 +384,10 @@ public enum Assignment {
             holders = try toolstack.currentHolders()
         }
         let devices = try pickDevices(selection, inventory: inventory, holders: holders)
+        let safety = HostSafety(inventory)
         for device in devices {
-            try PassthroughChecks.refuse(device, inventory: inventory, holders: holders, except: domain, action: "assign",
-                                         force: request.force)
+            try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders, except: domain,
+                                         action: "assign", force: request.force)
             if let domain { try PVHDom0.refuseAssign(device, to: domain, label: inventory.label(device), root: host.root) }
         }
         if let toolstack, let domain { try toolstack.requirePassthrough(in: domain, for: devices[0].address) }
@@ -409,7 +412,7 @@ public enum Assignment {
             lines.append("  \(step). set the VF's link for the guest: \(set) (what it had is kept in "
                          + "/\(handOver.recordPath) for `xvf release`)")
         }
-        for device in devices where device.driver != "pciback" {
+        for device in devices where !device.isOnPciback {
             step += 1
             journal.plan("assignable_add", target: device.address.description,
                          detail: RecordedToolstack.assignableAddDetail(device.address, name: nil, rebind: true))
@@ -425,7 +428,7 @@ public enum Assignment {
         step += 1
         lines.append("  \(step). verify: the domain lists it" + (spec.permissive == true
             ? "; /sys/bus/pci/drivers/pciback/permissive lists it" : "")
-            + (devices[0].driver == "pciback" ? "; on failure, detach it again"
+            + (devices[0].isOnPciback ? "; on failure, detach it again"
                 : "; on failure, give it back to \(devices[0].driver ?? "no driver")"))
         return lines.joined(separator: "\n") + "\n"
     }

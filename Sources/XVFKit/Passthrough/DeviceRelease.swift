@@ -22,7 +22,7 @@ public enum DeviceRelease {
     struct Plan {
         var device: PCIDevice
         var label: String
-        var holders: [PCIAddress: XenDomain]
+        var holders: Holders
         var holder: XenDomain?
         var handOver: VFHandOver?
         var settingsBack: SettingsBack?
@@ -45,7 +45,7 @@ public enum DeviceRelease {
                 }
                 if holder == nil { throw XVFError(.failed, "\(label) is not attached to domain \(wanted.id) (\(wanted.name))") }
             }
-            let onPciback = inventory[device.address]?.driver == "pciback"
+            let onPciback = inventory[device.address]?.isOnPciback == true
             handOver = VFHandOver(device, inventory: inventory)
             settingsBack = try handOver.flatMap { (handOver) throws(XVFError) in
                 try settingsToPutBack(handOver, host: host, inventory: inventory)
@@ -61,7 +61,7 @@ public enum DeviceRelease {
                 throw XVFError(.failed, "\(label) is not attached to any domain"
                                + (onPciback ? "; it is on pciback (add --to-dom0 to give it back to dom0)" : "; nothing to release"))
             }
-            do { spec = try PCISpec(address: device.address) } catch { throw XVFError(.badInput, error.description) }
+            do { spec = try PCISpec(address: device.address) } catch { throw XVFError(error) }
         }
 
         func dryRun(domain domainText: String?, force: Bool, toDom0: Bool, withToolstack: Bool, host: Host) -> String {
@@ -115,10 +115,9 @@ public enum DeviceRelease {
         if toDom0 {
             // After a detach, a failure here leaves the device detached: the error says so and where the
             // device is now, since the detach is not undone (the guest has already let the device go).
-            let driverLink = "sys/bus/pci/devices/\(device.address)/driver"
             func detached() -> String {
                 guard let holder else { return "" }
-                let now = host.root.linkTarget(driverLink).map { "is on \($0)" } ?? "has no driver"
+                let now = host.root.driver(of: device.address).map { "is on \($0)" } ?? "has no driver"
                 return "\(label) was detached from domain \(holder.id) (\(holder.name)) and \(now); "
                     + "giving it back to dom0 failed: "
             }

@@ -44,21 +44,4 @@ enum XSA476 {
         return "libxl \(version) \(what); upgrade the package with libxenlight.so.\(version.release) to \(fixed) or later"
     }
 
-    /// `xvf doctor`'s check.
-    static func check(_ toolstack: any Toolstack) -> Doctor.Check {
-        let release = toolstack.libxlRelease
-        let version = toolstack.libxlVersion
-        switch verdict(release: release, version: version) {
-        case .fixed:
-            return Doctor.Check(id: "xsa-476", status: .pass, message: "libxl \(version?.description ?? release) has the "
-                                + "fix for XSA-476 (64-bit BARs left to a guest after a device is removed)", fix: nil)
-        case .affected(let fixed):
-            return Doctor.Check(id: "xsa-476", status: .warn, message: "libxl \(version?.description ?? release) \(what)",
-                                fix: "upgrade the package with libxenlight.so.\(release) to \(fixed) or later")
-        case .unknown(let fixed):
-            return Doctor.Check(id: "xsa-476", status: .warn, message: "libxl \(release)'s point release cannot be told "
-                                + "here (no dpkg record of it); before \(fixed) it \(what)",
-                                fix: "check that the installed Xen libraries are \(fixed) or later")
-        }
-    }
 }

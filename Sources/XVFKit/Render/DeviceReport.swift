@@ -142,20 +142,20 @@ public struct DeviceReport {
         } else if d.isPhysicalFunction {
             title += "  (SR-IOV PF)"
         }
-        let ids = "[\(hex4(d.vendorID)):\(hex4(d.deviceID))]"
+        let ids = "[\(hex(d.vendorID, width: 4)):\(hex(d.deviceID, width: 4))]"
         lines.append(("name", [vendorName, deviceName].compactMap { $0 }.joined(separator: " ") + (vendorName == nil && deviceName == nil ? ids : " " + ids)))
         lines.append(("driver", d.driver ?? "(none)"))
         if let override = driverOverride { lines.append(("driver_override", override)) }
         for interface in d.interfaces { lines.append(("interface", interface.name + "  " + (interface.mac ?? "-"))) }
         for representor in d.representors { lines.append(("representor", representor.name + "  " + representor.port)) }
         lines.append(("holder", holderText))
-        if d.driver == "pciback" { lines.append(("permissive", permissive ? "yes" : "no")) }
+        if d.isOnPciback { lines.append(("permissive", permissive ? "yes" : "no")) }
         if let group = d.iommuGroup { lines.append(("iommu group", String(group))) }
         if let numa = d.numaNode { lines.append(("numa node", String(numa))) }
         if let s = d.sriov {
             var value = "\(s.numVFs) of \(s.totalVFs) VFs, offset " + (s.offset.map { "0x" + String($0, radix: 16) } ?? "unknown")
                 + ", stride " + (s.stride.map(String.init) ?? "unknown")
-            if let vfDevice = s.vfDeviceID { value += ", VF device \(hex4(d.vendorID)):\(hex4(vfDevice))" }
+            if let vfDevice = s.vfDeviceID { value += ", VF device \(hex(d.vendorID, width: 4)):\(hex(vfDevice, width: 4))" }
             if let autoprobe = s.driversAutoprobe { value += ", drivers autoprobe \(autoprobe ? "on" : "off")" }
             lines.append(("sr-iov", value))
         }
@@ -201,8 +201,8 @@ public struct DeviceReport {
         var fields: [(String, JSON)] = [
             ("bdf", .string(d.address.description)),
             ("kind", .string(d.isPhysicalFunction ? "pf" : d.isVirtualFunction ? "vf" : "device")),
-            ("vendor", .string(hex4(d.vendorID))),
-            ("device", .string(hex4(d.deviceID))),
+            ("vendor", .string(hex(d.vendorID, width: 4))),
+            ("device", .string(hex(d.deviceID, width: 4))),
             ("vendor_name", .string(vendorName)),
             ("name", .string(deviceName)),
             ("driver", .string(d.driver)),
@@ -237,7 +237,7 @@ public struct DeviceReport {
             fields.append(("sriov_capability", .object([
                 ("offset", .int(cap.offset)), ("totalvfs", .int(cap.totalVFs)), ("numvfs", .int(cap.numVFs)),
                 ("vf_offset", .int(cap.firstVFOffset)), ("vf_stride", .int(cap.vfStride)),
-                ("vf_device", .string(hex4(cap.vfDeviceID))), ("vf_enable", .bool(cap.vfEnabled)),
+                ("vf_device", .string(hex(cap.vfDeviceID, width: 4))), ("vf_enable", .bool(cap.vfEnabled)),
                 ("ari", .bool(cap.ariCapableHierarchy)),
             ])))
         }

@@ -2,8 +2,6 @@ import LibPCI
 import SRIOV
 import XenPCI
 
-/// Which Xen domain each attached device is in (from the toolstack; empty off a dom0).
-
 /// What `xvf list` shows: the host's PFs, each with its VFs and who holds them.
 public struct HostReport {
     public struct PF {
@@ -56,15 +54,15 @@ extension HostReport.PF {
             ("ifname", .string(device.interfaceName)),
             ("driver", .string(device.driver)),
             ("mac", .string(device.mac)),
-            ("vendor", .string(hex4(device.vendorID))),
-            ("device", .string(hex4(device.deviceID))),
+            ("vendor", .string(hex(device.vendorID, width: 4))),
+            ("device", .string(hex(device.deviceID, width: 4))),
             ("name", .string(name)),
             ("numa_node", .int(device.numaNode)),
             ("totalvfs", .int(sriov.totalVFs)),
             ("numvfs", .int(sriov.numVFs)),
             ("vf_offset", .int(sriov.offset)),
             ("vf_stride", .int(sriov.stride)),
-            ("vf_device", .string(sriov.vfDeviceID.map(hex4))),
+            ("vf_device", .string(sriov.vfDeviceID.map { hex($0, width: 4) })),
             ("drivers_autoprobe", sriov.driversAutoprobe.map(JSON.bool) ?? .null),
             ("ids", .string(identity?.ids)),
             ("serial", .string(identity?.serial)),
@@ -88,9 +86,4 @@ extension HostReport.VF {
         if case .domain(_, let name) = holder { fields.append(("domain_name", .string(name))) }
         return .object(fields)
     }
-}
-
-func hex4(_ value: UInt16) -> String {
-    let digits = String(value, radix: 16)
-    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
 }

@@ -1,3 +1,5 @@
+import SRIOV
+
 /// A JSON value whose objects keep their keys in the order written: `xvf … --json` is an interface
 /// people script against, so its field order is part of what stays stable.
 public enum JSON: Equatable, Sendable {
@@ -90,10 +92,7 @@ public enum JSON: Equatable, Sendable {
             case 0x0d: out += #"\r"#.utf8
             case 0x09: out += #"\t"#.utf8
             case 0..<0x20:
-                let digits = Array(String(byte, radix: 16).utf8)
-                out += #"\u00"#.utf8
-                if digits.count == 1 { out.append(UInt8(ascii: "0")) }
-                out += digits
+                out += (#"\u00"# + hex(byte, width: 2)).utf8
             default: out.append(byte)
             }
         }

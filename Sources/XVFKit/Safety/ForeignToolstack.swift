@@ -22,15 +22,6 @@ public enum ForeignToolstack {
         "xapi manages this host's domains and devices (\(root.path(XenHost.xapiInventory)) is there)"
     }
 
-    /// `xvf doctor`'s word on an xapi host; nil elsewhere.
-    static func check(_ root: HostRoot) -> Doctor.Check? {
-        guard XenHost.isXapiHost(root) else { return nil }
-        return Doctor.Check(id: "toolstack", status: .fail, message: xapiOwns(root) + ": what xvf changes through "
-                            + "libxl is not in xapi's database, which re-applies its own view at every VM start, so "
-                            + "xvf's changing commands refuse here", fix: "use `xe network-sriov-create` for VFs and "
-                            + "`xe vm-param-set uuid=… other-config:pci=0/0000:BB:DD.F` for passthrough")
-    }
-
     /// The warning when a device goes to or leaves a domain libvirt's libxl driver manages.
     static func warnIfLibvirt(_ domain: XenDomain, root: HostRoot) {
         guard XenHost.libvirtManages(domain, root: root) else { return }

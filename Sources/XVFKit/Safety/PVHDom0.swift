@@ -41,10 +41,4 @@ enum PVHDom0 {
         }
     }
 
-    /// `xvf doctor`'s word on it; nil for a PV dom0 (or no Xen).
-    static func check(_ root: HostRoot) -> Doctor.Check? {
-        guard XenHost.isPVHDom0(root) else { return nil }
-        return Doctor.Check(id: "pvh-dom0", status: .fail, message: "\(dom0(root)): \(sriovUnsupported) (Xen 4.22 and "
-                            + "earlier), so no VF can go to a guest; other devices go to HVM guests only", fix: bootAsPV)
-    }
 }

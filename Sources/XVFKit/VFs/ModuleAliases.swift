@@ -28,19 +28,10 @@ public struct ModuleAliases {
     /// The module for a device with these ids (`subsystem` and `classCode` as the PF has them).
     public func module(vendor: UInt16, device: UInt16, subsystemVendor: UInt16, subsystemDevice: UInt16,
                 classCode: UInt32) -> String? {
-        let modalias = "pci:v" + hex8(vendor) + "d" + hex8(device) + "sv" + hex8(subsystemVendor) + "sd"
-            + hex8(subsystemDevice) + "bc" + hex2(classCode >> 16) + "sc" + hex2(classCode >> 8) + "i"
-            + hex2(classCode)
+        func id(_ value: UInt16) -> String { hex(value, width: 8, uppercase: true) }
+        func byte(_ value: UInt32) -> String { hex(value & 0xff, width: 2, uppercase: true) }
+        let modalias = "pci:v" + id(vendor) + "d" + id(device) + "sv" + id(subsystemVendor) + "sd"
+            + id(subsystemDevice) + "bc" + byte(classCode >> 16) + "sc" + byte(classCode >> 8) + "i" + byte(classCode)
         return patterns.first { fnmatch($0.pattern, modalias, 0) == 0 }?.module
-    }
-
-    private func hex8(_ value: UInt16) -> String {
-        let digits = String(value, radix: 16, uppercase: true)
-        return String(repeating: "0", count: 8 - digits.count) + digits
-    }
-
-    private func hex2(_ value: UInt32) -> String {
-        let digits = String(value & 0xff, radix: 16, uppercase: true)
-        return digits.count == 1 ? "0" + digits : digits
     }
 }

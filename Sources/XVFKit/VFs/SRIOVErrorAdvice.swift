@@ -16,7 +16,7 @@ extension ErrorAdvice {
         case ENOENT where pf.driver == nil:
             what = "\(name) has no driver bound, and only its driver can create VFs; load the PF driver "
                 + "(modprobe) or bind it, then retry"
-        case ENOENT where pf.driver == "pciback":
+        case ENOENT where pf.isOnPciback:
             what = "\(name) is on pciback, which creates no VFs; give it back to its own driver first "
                 + "(`xvf assignable remove \(pf.address)`), then retry"
         case ENOENT:

@@ -87,7 +87,7 @@ public struct VFCountChange {
             }
         }
         var steps: [Step] = []
-        let released = existing.filter { $0.driver == "pciback" }.map(\.address)
+        let released = existing.filter { $0.isOnPciback }.map(\.address)
         for vf in released {
             if assignable.keys.contains(vf) {
                 steps.append(.assignableRemove(vf))
@@ -107,8 +107,8 @@ public struct VFCountChange {
     /// the one carried out, so a concurrent `xvf assign` cannot be attaching a VF it destroys.
     public static func run(pf: String, count: String, force: Bool, on host: Host, dryRun: Bool,
                            log: (Step) -> Void) throws(XVFError) -> String {
-        // On a dom0 the toolstack says which VFs libxl has made assignable; dry runs plan without it
-        // when it cannot be opened.
+        // On a dom0 the toolstack says which VFs domains hold and which libxl has made assignable; dry
+        // runs plan without it when it cannot be opened.
         let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
         func plan() throws(XVFError) -> VFCountChange {
             let inventory = try host.inventory()
@@ -121,7 +121,7 @@ public struct VFCountChange {
                 }
             }
             return try VFCountChange(pf: try host.physicalFunction(pf), count: count, inventory: inventory,
-                                     holders: try host.holders(),
+                                     holders: try toolstack?.currentHolders() ?? [:],
                                      assignable: assignable, safety: HostSafety(inventory), force: force)
         }
         if dryRun {
@@ -237,17 +237,17 @@ public struct VFCountChange {
         for vf in releasedFromPciback {
             let base = "sys/bus/pci/devices/\(vf)"
             guard root.exists(base) else { problems.append("\(vf) is gone"); continue }
-            if root.linkTarget(base + "/driver") == "pciback" { continue }
+            if root.driver(of: vf) == PCIDevice.pcibackDriver { continue }
             // A VF libxl had goes back through libxl, which quarantines it again and restores its name.
             if let toolstack, throughLibxl.contains(vf), let name = assignable[vf] {
                 _ = try? toolstack.assignableAdd(vf, name: name, rebind: true)
-                if root.linkTarget(base + "/driver") == "pciback" {
+                if root.driver(of: vf) == PCIDevice.pcibackDriver {
                     restored.append("\(vf) on pciback")
                     continue
                 }
             }
             var back: [HostStep] = []
-            if let other = root.linkTarget(base + "/driver") {
+            if let other = root.driver(of: vf) {
                 back.append(.writeAttribute(path: "sys/bus/pci/drivers/\(other)/unbind", value: vf.description))
             }
             back.append(.writeAttribute(path: PcibackState.directory + "/new_slot", value: vf.description))
@@ -280,4 +280,15 @@ public struct VFCountChange {
 
     static func numvfsPath(_ pf: PCIDevice) -> String { "sys/bus/pci/devices/\(pf.address)/sriov_numvfs" }
 
+}
+
+extension StepJournal {
+    /// A step of `xvf vfs`'s plan.
+    func plan(_ step: VFCountChange.Step) {
+        switch step {
+        case .host(let hostStep): plan(hostStep)
+        case .assignableRemove(let vf):
+            plan("assignable_remove", target: vf.description, detail: step.description)
+        }
+    }
 }

@@ -30,7 +30,7 @@ struct VFDrivers {
 
     /// The driver a device has (not pciback), else the one `modules.alias` names.
     func driver(of device: PCIDevice) -> String? {
-        if let driver = device.driver, driver != "pciback" { return driver }
+        if let driver = device.driver, !device.isOnPciback { return driver }
         return alias(vendor: device.vendorID, device: device.deviceID, like: device)
     }
 
@@ -45,11 +45,11 @@ struct VFDrivers {
         for device in inventory.devices.values where !hidden.contains(device.address) {
             if let pf = device.physicalFunction {
                 if vfDriverOfPF[pf] == nil { vfDriverOfPF[pf] = .some(vfDriver(of: pf)) }
-                let wouldBind = device.driver.flatMap { $0 == "pciback" ? nil : $0 } ?? vfDriverOfPF[pf]!
+                let wouldBind = (device.isOnPciback ? nil : device.driver) ?? vfDriverOfPF[pf]!
                 if wouldBind == module { virtualFunctions.append(device.address) }
                 continue
             }
-            if let driver = device.driver, driver != "pciback" {
+            if let driver = device.driver, !device.isOnPciback {
                 if driver == module { devices.append(device.address) }
             } else if let named = alias(vendor: device.vendorID, device: device.deviceID, like: device) {
                 if named == module { devices.append(device.address) }
@@ -65,7 +65,7 @@ struct VFDrivers {
     }
 
     private func boundDriver(of devices: [PCIDevice]) -> String? {
-        devices.compactMap(\.driver).first { $0 != "pciback" }
+        devices.compactMap(\.driver).first { $0 != PCIDevice.pcibackDriver }
     }
 
     private func alias(vendor: UInt16, device: UInt16, like model: PCIDevice) -> String? {

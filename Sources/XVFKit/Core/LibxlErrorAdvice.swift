@@ -5,7 +5,7 @@ import XenPCI
 /// Xen 4.17 prints (see the lab notes); anything else is passed on with libxl's own words.
 extension ErrorAdvice {
     static func libxl(_ error: ToolstackError, device: PCIAddress?, domain: XenDomain? = nil,
-                        holders: [PCIAddress: XenDomain] = [:]) -> XVFError {
+                        holders: Holders = [:]) -> XVFError {
         let said = error.log.joined(separator: "\n")
         let subject = device?.description ?? "the device"
         let domainText = domain.map { "domain \($0.id) (\($0.name))" } ?? "the domain"

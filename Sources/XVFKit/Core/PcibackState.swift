@@ -3,7 +3,7 @@ import XenPCI
 
 /// What xen-pciback's sysfs directory says, and how a device leaves it.
 public enum PcibackState {
-    public static let directory = "sys/bus/pci/drivers/pciback"
+    public static let directory = "sys/bus/pci/drivers/" + PCIDevice.pcibackDriver
 
     /// The devices pciback gives guests permissive config-space access to.
     public static func permissiveDevices(_ root: HostRoot) -> Set<PCIAddress> {
@@ -32,7 +32,7 @@ public enum PcibackState {
 
     /// Whether pciback still has anything of the device: it holds it, or keeps a slot for it.
     static func has(_ address: PCIAddress, root: HostRoot) -> Bool {
-        root.linkTarget("sys/bus/pci/devices/\(address)/driver") == "pciback" || slots(root).contains(address)
+        root.driver(of: address) == PCIDevice.pcibackDriver || slots(root).contains(address)
     }
 
     /// Gives a device back to dom0: libxl's assignable remove first (it de-quarantines the device, takes
@@ -41,12 +41,11 @@ public enum PcibackState {
     /// de-quarantine), pciback lets it go in sysfs instead. A device left without a driver then gets one
     /// from the kernel when `rebind` asks for one. Returns the driver it is on now.
     static func giveBack(_ address: PCIAddress, rebind: Bool, toolstack: any Toolstack, root: HostRoot,
-                         holders: [PCIAddress: XenDomain]) throws(XVFError) -> String? {
-        let driverLink = "sys/bus/pci/devices/\(address)/driver"
+                         holders: Holders) throws(XVFError) -> String? {
         do {
             try toolstack.assignableRemove(.address(address), rebind: rebind)
         } catch where error.log.contains(where: { $0.contains("failed to de-quarantine") }) {
-            let steps = lettingGo(address, bound: root.linkTarget(driverLink) == "pciback", slots: Set(slots(root)))
+            let steps = lettingGo(address, bound: root.driver(of: address) == PCIDevice.pcibackDriver, slots: Set(slots(root)))
             do {
                 for step in steps { try step.perform(on: root) }
             } catch {
@@ -56,11 +55,11 @@ public enum PcibackState {
             let failure = ErrorAdvice.libxl(error, device: address, holders: holders)
             throw XVFError(failure.kind, failure.message)
         }
-        if rebind && root.linkTarget(driverLink) == nil {
+        if rebind && root.driver(of: address) == nil {
             // No driver was remembered (made assignable without rebind, or libxl stopped before binding it).
             try? root.writeAttribute("sys/bus/pci/drivers_probe", address.description)
         }
-        return root.linkTarget(driverLink)
+        return root.driver(of: address)
     }
 }
 
@@ -84,7 +83,7 @@ extension PcibackState {
                                toolstack: any Toolstack, root: HostRoot,
                                explain: (ToolstackError) -> XVFError) throws(XVFError) -> String? {
         if override {
-            do { try root.writeAttribute(overridePath(address), "pciback") } catch {
+            do { try root.writeAttribute(overridePath(address), PCIDevice.pcibackDriver) } catch {
                 throw XVFError(.failed, "\(address) needs driver_override=pciback for pciback to take it: \(error)")
             }
         }

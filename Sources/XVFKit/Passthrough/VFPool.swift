@@ -1,0 +1,41 @@
+import SRIOV
+import XenPCI
+
+/// Choosing a VF of a PF for a guest.
+enum VFPool {
+    /// The first VF, lowest index first, that no domain holds, that dom0 does not depend on, and that is
+    /// not on a dom0 driver with an interface up.
+    static func choose(from pf: PCIDevice, inventory: HostInventory, holders: Holders) throws(XVFError)
+        -> PCIDevice
+    {
+        let name = pf.interfaceName ?? pf.address.description
+        let vfs = inventory.virtualFunctions(of: pf)
+        guard !vfs.isEmpty else {
+            throw XVFError(.failed, "\(name) has no VFs; create them with `xvf vfs \(name) N`")
+        }
+        let safety = HostSafety(inventory)
+        var reasons: [String] = []
+        for vf in vfs {
+            let index = vf.vfIndex.map(String.init) ?? "?"
+            if let holder = holders[vf.address] {
+                reasons.append("\(index): domain \(holder.id)")
+            } else if safety.reason(for: vf.address) != nil {
+                reasons.append("\(index): dom0 needs it")
+            } else if vf.driver != nil, !vf.isOnPciback, let up = vf.interfaces.first(where: { isUp($0.name, inventory.root) }) {
+                reasons.append("\(index): \(up.name) is up")
+            } else {
+                return vf
+            }
+        }
+        throw XVFError(.failed, "no free VF on \(name): \(reasons.joined(separator: ", ")); "
+                       + "release one (`xvf release`) or create more (`xvf vfs \(name) N`)")
+    }
+
+    /// IFF_UP in the interface's flags.
+    static func isUp(_ interface: String, _ root: HostRoot) -> Bool {
+        guard let flags = root.readInteger("sys/class/net/\(interface)/flags") else {
+            return root.readText("sys/class/net/\(interface)/operstate") == "up"
+        }
+        return flags & 1 != 0
+    }
+}
