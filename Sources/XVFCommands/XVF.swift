@@ -21,7 +21,8 @@ struct XVF: ParsableCommand {
             """,
         version: XVFVersion.text,
         subcommands: [ListCommand.self, ShowCommand.self, VFCountCommand.self, DriverCommand.self, BootLineCommand.self, DomainConfigCommand.self,
-                      AssignableCommand.self, AssignCommand.self, ReleaseCommand.self, BootCommand.self, DoctorCommand.self])
+                      AssignableCommand.self, AssignCommand.self, ReleaseCommand.self, SaveCommand.self, RestoreCommand.self,
+                      GuestsCommand.self, BootCommand.self, DoctorCommand.self])
 }
 
 /// The entry point of both executables: the shipped `xvf` passes the real backends, the simulator's

@@ -17,11 +17,14 @@ public final class LibxlToolstack: Toolstack {
     private let logger: OpaquePointer
     private let log: MemoryStream
     public let libxlRelease: String
+    /// Runs a program (`xl save`, `xl restore`) with an argument vector: its exit status and output.
+    private let runProgram: ([String]) -> (Int32, String)
 
     /// Opens libxl; the error carries libxl's own explanation when it refuses.
-    public init(_ libraries: XenLibraries.Loaded) throws(ToolstackError) {
+    public init(_ libraries: XenLibraries.Loaded, runProgram: @escaping ([String]) -> (Int32, String)) throws(ToolstackError) {
         let xl = libraries.functions
         self.xl = xl
+        self.runProgram = runProgram
         libxlRelease = libraries.release
         guard let log = MemoryStream(),
               let logger = xl.xtl_createlogger_stdiostream(log.file, XTL_INFO, XTL_STDIOSTREAM_HIDE_PROGRESS) else {
@@ -157,7 +160,31 @@ public final class LibxlToolstack: Toolstack {
         // NULL with count 0 is "no PCI backend": a domain without devices.
         guard let list = xl.libxl_device_pci_list(context, domain, &count) else { return [] }
         defer { xl.libxl_device_pci_list_free(list, count) }
-        return (0..<Int(count)).map { AttachedDevice(address: Self.address(list[$0]), virtualDevFn: list[$0].vdevfn) }
+        return (0..<Int(count)).map {
+            let device = list[$0]
+            return AttachedDevice(address: Self.address(device), virtualDevFn: device.vdevfn, permissive: device.permissive,
+                                  msitranslate: device.msitranslate, powerManagement: device.power_mgmt,
+                                  relaxedRDM: device.rdm_policy == LIBXL_RDM_RESERVE_POLICY_RELAXED)
+        }
+    }
+
+    // MARK: saving and restoring a domain
+
+    public func save(_ domain: UInt32, to path: String) throws(ToolstackError) {
+        try runXL(["xl", "save", String(domain), path], operation: "xl save")
+    }
+
+    public func restore(from path: String) throws(ToolstackError) {
+        try runXL(["xl", "restore", path], operation: "xl restore")
+    }
+
+    /// Runs xl with an argument vector (the program runner comes from the command layer, which knows
+    /// where the system's programs are and what environment they get); its output becomes the log.
+    private func runXL(_ argv: [String], operation: String) throws(ToolstackError) {
+        let (status, output) = runProgram(argv)
+        let lines = Self.lines(output)
+        messages += lines
+        if status != 0 { throw ToolstackError(operation: operation, code: ToolstackError.fail, log: lines) }
     }
 
     // MARK: the machine

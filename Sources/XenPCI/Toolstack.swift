@@ -31,6 +31,14 @@ public protocol Toolstack: AnyObject {
     /// `xl pci-list`: the devices a domain has.
     func devices(of domain: UInt32) throws(ToolstackError) -> [AttachedDevice]
 
+    /// `xl save DOM FILE`: the domain's memory and configuration go into `path` (a new file xvf made
+    /// empty) and the domain is gone. xl does it: the image starts with xl's own header, which only `xl
+    /// restore` reads, and libxl has no call that writes it.
+    func save(_ domain: UInt32, to path: String) throws(ToolstackError)
+
+    /// `xl restore FILE`: the domain saved in `path` runs again, under a new id and its old name.
+    func restore(from path: String) throws(ToolstackError)
+
     /// The release of the libxl in use, as its soname spells it ("4.17").
     var libxlRelease: String { get }
 
@@ -116,10 +124,21 @@ public struct AttachedDevice: Equatable, Sendable {
     public var address: PCIAddress
     /// The guest's slot and function (libxl's `vdevfn`).
     public var virtualDevFn: UInt32
+    /// The options it was attached with, as libxl reads them back from the PCI backend (`opts-N`): only
+    /// those that are on (permissive, msitranslate, power_mgmt) and a relaxed rdm_policy.
+    public var permissive: Bool
+    public var msitranslate: Bool
+    public var powerManagement: Bool
+    public var relaxedRDM: Bool
 
-    public init(address: PCIAddress, virtualDevFn: UInt32) {
+    public init(address: PCIAddress, virtualDevFn: UInt32, permissive: Bool = false, msitranslate: Bool = false,
+                powerManagement: Bool = false, relaxedRDM: Bool = false) {
         self.address = address
         self.virtualDevFn = virtualDevFn
+        self.permissive = permissive
+        self.msitranslate = msitranslate
+        self.powerManagement = powerManagement
+        self.relaxedRDM = relaxedRDM
     }
 
     /// `00.0` as `xl pci-list` prints the guest's slot and function.

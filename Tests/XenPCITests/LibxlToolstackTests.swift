@@ -12,7 +12,7 @@ struct LibxlToolstackTests {
     @Test("off a Xen dom0, libxl refuses to open and says why", .enabled(if: !isDom0, "this host is a Xen dom0"))
     func refusesOffXen() {
         #expect {
-            _ = try LibxlToolstack(XenLibraries.load())
+            _ = try LibxlToolstack(XenLibraries.load(), runProgram: { _ in (127, "not run in tests") })
         } throws: { error in
             guard let error = error as? ToolstackError else { return false }
             return error.operation == "libxl_ctx_alloc" && error.code == ToolstackError.fail
@@ -22,7 +22,7 @@ struct LibxlToolstackTests {
 
     @Test("in a Xen dom0, libxl keeps the contract", .enabled(if: isDom0, "not a Xen dom0 (no control_d in /proc/xen/capabilities): skipped"))
     func contractOnXen() throws {
-        let toolstack = try LibxlToolstack(XenLibraries.load())
+        let toolstack = try LibxlToolstack(XenLibraries.load(), runProgram: { _ in (127, "not run in tests") })
         #expect(try toolstack.domains().contains { $0.id == 0 })
         let environment = ProcessInfo.processInfo.environment
         guard let deviceText = environment["XVF_LAB_DEVICE"], let domainText = environment["XVF_LAB_DOMAIN"],

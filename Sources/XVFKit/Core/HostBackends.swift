@@ -34,7 +34,10 @@ public struct HostBackends: Sendable {
             throw XVFError(.unavailable, error.description + "; nothing was changed")
         }
         do {
-            return try LibxlToolstack(libraries)
+            return try LibxlToolstack(libraries) { argv in
+                let result = ExternalProgram.run(argv, for: root)
+                return (result.status, result.output)
+            }
         } catch {
             throw XVFError(.unavailable, "libxl cannot start (\(error.reason ?? error.codeName)): run xvf as root in a "
                            + "Xen dom0 with xenstored running")

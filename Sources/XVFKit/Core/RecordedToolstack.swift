@@ -54,6 +54,16 @@ final class RecordedToolstack: Toolstack {
         }
     }
 
+    func save(_ domain: UInt32, to path: String) throws(ToolstackError) {
+        try recorded("save", "\(domain)", Self.saveDetail(domain: "\(domain)", path: path)) {
+            () throws(ToolstackError) in try inner.save(domain, to: path)
+        }
+    }
+
+    func restore(from path: String) throws(ToolstackError) {
+        try recorded("restore", path, Self.restoreDetail(path)) { () throws(ToolstackError) in try inner.restore(from: path) }
+    }
+
     private func recorded(_ what: String, _ target: String, _ detail: String,
                           _ body: () throws(ToolstackError) -> Void) throws(ToolstackError) {
         do {
@@ -77,6 +87,10 @@ final class RecordedToolstack: Toolstack {
     static func attachDetail(_ spec: PCISpec, domain: String) -> String {
         "libxl_device_pci_add \(spec.canonical) to domain \(domain)"
     }
+
+    static func saveDetail(domain: String, path: String) -> String { "xl save \(domain) \(path)" }
+
+    static func restoreDetail(_ path: String) -> String { "xl restore \(path)" }
 
     static func detachDetail(_ device: String, domain: String, force: Bool) -> String {
         "\(force ? "libxl_device_pci_destroy" : "libxl_device_pci_remove") \(device) from domain \(domain)"

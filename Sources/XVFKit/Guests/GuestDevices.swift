@@ -1,0 +1,184 @@
+import SRIOV
+import XenPCI
+
+/// A running guest's devices taken away before its memory is saved (Xen cannot save or move a guest
+/// that holds an assigned device: the restored guest crashed in 5 of 7 tries in the lab), and given back
+/// once it runs again: each through the same chain as `xvf release` and `xvf assign`, so the checks, the
+/// VF's link across guests and the undo of a half-done step are theirs.
+enum GuestDevices {
+    /// What `domain` holds now, with each device's options and, for a VF, its PF's identity and its link
+    /// as the guest has it; nil when it holds no device.
+    static func record(of domain: XenDomain, toolstack: any Toolstack, host: Host) throws(XVFError) -> GuestRecord? {
+        let attached: [AttachedDevice]
+        do { attached = try toolstack.devices(of: domain.id) } catch {
+            throw XVFError(.failed, "cannot read the devices of domain \(domain.id) (\(domain.name)): \(error)")
+        }
+        guard !attached.isEmpty else { return nil }
+        let inventory = try host.inventory()
+        let links = IPLinkReport.read(root: host.root)
+        var devices: [GuestRecord.Device] = []
+        for device in attached {
+            var spec: PCISpec
+            do {
+                // An HVM guest sees the device in the slot its device model chose: it goes back there.
+                spec = try PCISpec(address: device.address,
+                                   vslot: domain.kind == .hvm ? UInt8((device.virtualDevFn >> 3) & 0x1f) : nil,
+                                   permissive: device.permissive ? true : nil, msitranslate: device.msitranslate ? true : nil,
+                                   powerManagement: device.powerManagement ? true : nil,
+                                   rdmPolicy: device.relaxedRDM ? .relaxed : nil)
+            } catch { throw XVFError(error) }
+            var entry = GuestRecord.Device(address: device.address, spec: spec, pf: nil, index: nil, settings: VFLinkSettings())
+            if let found = inventory[device.address], let pfAddress = found.physicalFunction, let pf = inventory[pfAddress] {
+                let identity = HardwareIdentity.read(pf, root: host.root, library: host.library)
+                entry.pf = GuestRecord.PFIdentity(address: pfAddress, interface: pf.interfaceName, ids: identity.ids,
+                                                  serial: identity.serial, permanentMAC: identity.permanentMAC)
+                entry.index = found.vfIndex
+                if let interface = pf.interfaceName, let index = found.vfIndex, var settings = links?[interface]?[index] {
+                    if settings.mac == VFHandOver.noMAC { settings.mac = nil }
+                    entry.settings = settings
+                }
+            }
+            devices.append(entry)
+        }
+        return GuestRecord(domain: domain.name, kind: domain.kind, devices: devices)
+    }
+
+    /// Detaches every device of `record` from `domain`, as `xvf release` does (the guest lets it go; a VF's
+    /// link goes back to what it had before its first guest). When one fails, those already detached are
+    /// given back, and the error says what happened to each.
+    static func takeAway(_ record: GuestRecord, from domain: XenDomain, toolstack: any Toolstack,
+                         host: Host) throws(XVFError) -> String {
+        var report = ""
+        var detached: [GuestRecord.Device] = []
+        for device in record.devices {
+            do {
+                host.reload()
+                let plan = try DeviceRelease.Plan(device.address.description, domain: String(domain.id), toDom0: false,
+                                                  toolstack: toolstack, host: host)
+                report += try DeviceRelease.release(plan, force: false, toDom0: false, toolstack: toolstack, host: host)
+                detached.append(device)
+            } catch {
+                guard !detached.isEmpty else { throw error }
+                var partial = record
+                partial.devices = detached
+                let back = giveBack(partial, to: domain, devices: detached.compactMap { host.inventoryDevice($0.address) },
+                                    toolstack: toolstack, host: host)
+                throw XVFError(error.kind, "\(device.address): " + error.message + "; "
+                               + (back.failures.isEmpty ? "gave domain \(domain.id) (\(domain.name)) back what was detached"
+                                  : back.failures.joined(separator: "; ")))
+            }
+        }
+        return report
+    }
+
+    /// The device each recorded one goes to, chosen before anything changes: the same device when it is
+    /// there, free (or held by `domain` already) and, for a VF, still of the same PF; else for a VF a free
+    /// VF of that PF (found by its hardware when it moved), lowest index first. Throws, naming the device,
+    /// when one has nowhere to go.
+    static func choose(_ record: GuestRecord, for domain: XenDomain?, inventory: HostInventory, holders: Holders,
+                       library: () -> HardwareIdentityReader) throws(XVFError) -> [PCIDevice] {
+        var chosen: [PCIDevice] = []
+        var taken: Set<PCIAddress> = []
+        let reader = library()
+        for entry in record.devices {
+            let pf = entry.pf.flatMap { physicalFunction($0, inventory: inventory, reader: reader) }
+            func isFree(_ device: PCIDevice) -> Bool {
+                !taken.contains(device.address) && (holders[device.address] == nil || holders[device.address]?.id == domain?.id)
+            }
+            if let same = inventory[entry.address], isFree(same), entry.pf == nil || same.physicalFunction == pf?.address {
+                chosen.append(same)
+                taken.insert(same.address)
+                continue
+            }
+            guard let recordedPF = entry.pf else {
+                let why = inventory[entry.address] == nil ? "is not on this host"
+                    : holders[entry.address].map { "is attached to domain \($0.id) (\($0.name))" } ?? "is taken"
+                throw XVFError(.failed, "\(entry.address), which domain \(record.domain) had, \(why); "
+                               + "it is no VF, so no other device can stand in for it")
+            }
+            guard let pf else {
+                throw XVFError(.failed, "the PF of \(entry.address) (\(recordedPF.interface ?? recordedPF.address.description), "
+                               + "ids \(recordedPF.ids)), which domain \(record.domain) had a VF of, is not on this host")
+            }
+            let vf = try VFPool.choose(from: pf, inventory: inventory, holders: holders.filter { $0.value.id != domain?.id },
+                                       taken: taken)
+            chosen.append(vf)
+            taken.insert(vf.address)
+        }
+        return chosen
+    }
+
+    /// Reads a PF's hardware identity (libpci opened only when asked).
+    struct HardwareIdentityReader {
+        var read: (PCIDevice) -> HardwareIdentity
+    }
+
+    /// The PF a recorded identity stands for now: at its address when the hardware there is the same,
+    /// else wherever its serial number or permanent MAC is.
+    static func physicalFunction(_ identity: GuestRecord.PFIdentity, inventory: HostInventory,
+                                 reader: HardwareIdentityReader) -> PCIDevice? {
+        func same(_ pf: PCIDevice) -> Bool {
+            let now = reader.read(pf)
+            guard now.ids == identity.ids else { return false }
+            if let serial = identity.serial, now.serialKnown { return now.serial == serial }
+            if let mac = identity.permanentMAC, let found = now.permanentMAC { return found == mac }
+            return pf.address == identity.address
+        }
+        if let there = inventory[identity.address], there.isPhysicalFunction, same(there) { return there }
+        guard identity.serial != nil || identity.permanentMAC != nil else { return nil }
+        return inventory.physicalFunctions.first { $0.address != identity.address && same($0) }
+    }
+
+    /// Gives `domain` its recorded devices on `devices` (from `choose`), each through `xvf assign`'s chain
+    /// with its options and link; one that fails is undone by that chain and named with the command that
+    /// finishes it, and the others still go.
+    static func giveBack(_ record: GuestRecord, to domain: XenDomain, devices: [PCIDevice], toolstack: any Toolstack,
+                         host: Host) -> (report: String, failures: [String], missing: [GuestRecord.Device]) {
+        var report = ""
+        var failures: [String] = []
+        var missing: [GuestRecord.Device] = []
+        for (entry, device) in zip(record.devices, devices) {
+            var spec = entry.spec
+            spec.address = device.address
+            var request = AssignRequest(target: spec.canonical, pf: nil, domain: String(domain.id))
+            request.settings = device.physicalFunction != nil ? entry.settings : VFLinkSettings()
+            do {
+                host.reload()
+                let selection = try Assignment.Selection(request, host: host)
+                let inventory = try host.inventory()
+                let choice = try Assignment.choose(selection, request, inventory: inventory, toolstack: toolstack)
+                report += try Assignment.perform(choice, inventory: inventory, toolstack: toolstack, root: host.root)
+            } catch {
+                failures.append("\(device.address) (for \(entry.address)) was not given back to domain \(domain.id) "
+                                + "(\(domain.name)): \(error.message); `xvf assign \(assignArguments(spec, entry, domain))` "
+                                + "gives it")
+                missing.append(entry)
+            }
+        }
+        return (report, failures, missing)
+    }
+
+    /// The `xvf assign` arguments that give the guest the device by hand.
+    static func assignArguments(_ spec: PCISpec, _ entry: GuestRecord.Device, _ domain: XenDomain) -> String {
+        let settings = entry.settings
+        var words = [spec.canonical, "--dom", domain.name]
+        if let mac = settings.mac { words += ["--mac", mac] }
+        if let vlan = settings.vlan, vlan != 0 { words += ["--vlan", String(vlan)] + (settings.qos.map { ["--qos", String($0)] } ?? []) }
+        if let trust = settings.trust, trust { words += ["--trust", "on"] }
+        if let spoofCheck = settings.spoofCheck, !spoofCheck { words += ["--spoofchk", "off"] }
+        return words.joined(separator: " ")
+    }
+}
+
+extension Host {
+    /// The device at `address` as the host is now, nil when it is gone.
+    func inventoryDevice(_ address: PCIAddress) -> PCIDevice? {
+        reload()
+        return (try? inventory())?[address]
+    }
+
+    /// Reads PF identities with this host's libpci.
+    var identityReader: GuestDevices.HardwareIdentityReader {
+        GuestDevices.HardwareIdentityReader { [self] pf in HardwareIdentity.read(pf, root: root, library: library) }
+    }
+}

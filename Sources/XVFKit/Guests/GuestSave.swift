@@ -1,0 +1,161 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SRIOV
+import XenPCI
+
+/// `xvf save DOM FILE`: what `xl save` cannot do safely for a guest that holds devices. The guest's
+/// devices are recorded beside the image (`FILE.xvf`), detached (the guest lets them go, a VF's link goes
+/// back as `xvf release` puts it), and then `xl save` writes the image, as a temporary that gets its name
+/// only once it is whole. A failure puts back what was done: the devices go back to the guest and the
+/// record and the temporary are removed.
+public enum GuestSave {
+    public static func run(domain domainText: String, to file: String, on host: Host, dryRun: Bool) throws(XVFError) -> String {
+        let toolstack = try host.planningToolstack(dryRun: dryRun)
+        let image = try imagePath(file)
+        guard let toolstack else {
+            return try plan(domain: domainText, image: image, host: host, toolstack: nil).dryRun(host: host)
+        }
+        if dryRun { return try plan(domain: domainText, image: image, host: host, toolstack: toolstack).dryRun(host: host) }
+        return try host.change(plan: { () throws(XVFError) in
+            try plan(domain: domainText, image: image, host: host, toolstack: toolstack)
+        }, apply: { (planned) throws(XVFError) in
+            try save(planned, toolstack: toolstack, host: host)
+        })
+    }
+
+    /// The image's path as the user means it (relative to the working directory when not absolute), as a
+    /// path relative to the host root.
+    static func imagePath(_ text: String) throws(XVFError) -> String {
+        guard !text.isEmpty, !text.hasSuffix("/") else { throw XVFError(.badInput, "'\(text)' is no file name; name the image's file") }
+        if text.hasPrefix("/") { return String(text.drop { $0 == "/" }) }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else {
+            throw XVFError(.badInput, "'\(text)' is relative and the working directory cannot be read; give an absolute path")
+        }
+        let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String((cwd == "/" ? "" : cwd).drop { $0 == "/" }) + (cwd == "/" ? "" : "/") + text
+    }
+
+    /// Where the record of an image's devices is kept: beside it, with `.xvf` added.
+    static func recordPath(ofImage image: String) -> String { image + ".xvf" }
+
+    struct Plan {
+        var domain: XenDomain?
+        var domainText: String
+        var image: String
+        var record: GuestRecord?
+
+        var recordFile: String { GuestSave.recordPath(ofImage: image) }
+
+        func dryRun(host: Host) -> String {
+            let domainLabel = domain.map { "domain \($0.id) (\($0.name))" }
+                ?? "domain \(domainText) (not checked: \(host.isXenDom0 ? "libxl cannot be used" : "not a Xen dom0"))"
+            var lines = ["dry run: would save \(domainLabel) to /\(image); nothing changed"]
+            let devices = record?.devices ?? []
+            lines.append("  1. record its devices in /\(recordFile): "
+                         + (devices.isEmpty ? "(not read)" : devices.map { GuestSave.describe($0) }.joined(separator: "; ")))
+            var number = 1
+            for device in devices {
+                number += 1
+                host.journal.plan("detach", target: device.address.description,
+                                  detail: RecordedToolstack.detachDetail(device.address.description,
+                                                                         domain: domain.map { "\($0.id)" } ?? domainText, force: false))
+                lines.append("  \(number). detach \(device.address): libxl_device_pci_remove (the guest lets it go; it stays on "
+                             + "pciback, its link goes back as `xvf release` puts it)")
+            }
+            number += 1
+            host.journal.plan("save", target: domain.map { "\($0.id)" } ?? domainText,
+                              detail: RecordedToolstack.saveDetail(domain: domain.map { "\($0.id)" } ?? domainText, path: "/" + image))
+            lines.append("  \(number). save: xl save \(domain.map { "\($0.id)" } ?? domainText) into a temporary beside /\(image), "
+                         + "named /\(image) once whole; on failure the devices go back to the guest")
+            return lines.joined(separator: "\n") + "\n"
+        }
+    }
+
+    /// One recorded device as the reports name it.
+    static func describe(_ device: GuestRecord.Device) -> String {
+        var text = device.spec.canonical
+        if let pf = device.pf {
+            text += " (VF \(device.index.map(String.init) ?? "?") of \(pf.interface ?? pf.address.description)"
+            let settings = device.settings
+            let link = [settings.mac.map { "mac " + $0 }, settings.vlan.flatMap { $0 == 0 ? nil : "vlan \($0)" },
+                        settings.trust == true ? "trust on" : nil].compactMap { $0 }
+            text += (link.isEmpty ? "" : ", " + link.joined(separator: ", ")) + ")"
+        }
+        return text
+    }
+
+    static func plan(domain domainText: String, image: String, host: Host, toolstack: (any Toolstack)?) throws(XVFError) -> Plan {
+        let record = recordPath(ofImage: image)
+        for (relative, what) in [(image, "image"), (record, "record")] {
+            var info = stat()
+            if lstat(host.root.path(relative), &info) == 0 {
+                throw XVFError(.badInput, "\(host.root.path(relative)) exists; xvf save never replaces an \(what): name a new file"
+                               + (what == "record" ? " or remove that record of an earlier save" : ""))
+            }
+        }
+        let directory = String(image.split(separator: "/").dropLast().joined(separator: "/"))
+        guard directory.isEmpty || host.root.isDirectory(directory) else {
+            throw XVFError(.badInput, "\(host.root.path(directory)) is not a directory; make it first")
+        }
+        if let why = PathTrust.problem(at: host.root.path(image), owner: geteuid()) {
+            throw XVFError(.failed, "\(host.root.path(image)) cannot be written safely as root: \(why); save into a directory "
+                           + "only root can write (such as /var/lib/xen/save)")
+        }
+        guard let toolstack else { return Plan(domain: nil, domainText: domainText, image: image, record: nil) }
+        let domain = try toolstack.resolveDomain(domainText)
+        guard let found = try GuestDevices.record(of: domain, toolstack: toolstack, host: host) else {
+            throw XVFError(.failed, "domain \(domain.id) (\(domain.name)) holds no PCI device: `xl save \(domain.id) "
+                           + "\(host.root.path(image))` saves it as it is")
+        }
+        return Plan(domain: domain, domainText: domainText, image: image, record: found)
+    }
+
+    static func save(_ plan: Plan, toolstack: any Toolstack, host: Host) throws(XVFError) -> String {
+        guard let domain = plan.domain, let record = plan.record else { return "" }
+        let root = host.root
+        let domainLabel = "domain \(domain.id) (\(domain.name))"
+        do { try root.replaceFile(plan.recordFile, with: record.text, mode: 0o600) } catch {
+            throw XVFError(.failed, "cannot write the record of \(domainLabel)'s devices: \(error); nothing was changed")
+        }
+        var report: String
+        do { report = try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host) } catch {
+            root.undoing { try? root.removeFile(plan.recordFile) }
+            throw XVFError(error.kind, error.message + "; \(domain.name) was not saved")
+        }
+        let newFile: NewFile
+        do {
+            newFile = try root.makeNewFile(plan.image)
+            do { try toolstack.save(domain.id, to: "/" + newFile.temporary) } catch {
+                root.discard(newFile)
+                throw XVFError(.failed, "xl save of \(domainLabel) failed: \(error)")
+            }
+        } catch let error as XVFError {
+            throw putBack(error.message, record: record, domain: domain, plan: plan, toolstack: toolstack, host: host)
+        } catch {
+            throw putBack("the image cannot be made: \(error)", record: record, domain: domain, plan: plan, toolstack: toolstack,
+                          host: host)
+        }
+        do { try root.publish(newFile) } catch {
+            throw XVFError(.failed, "\(domainLabel) is saved, but its image stays at \(root.path(newFile.temporary)) "
+                           + "(\(error)): rename it to \(root.path(plan.image)); its devices are recorded in \(root.path(plan.recordFile))")
+        }
+        report += "saved \(domainLabel) to \(root.path(plan.image)); its devices are recorded in \(root.path(plan.recordFile)), "
+            + "and `xvf restore \(root.path(plan.image))` gives them back\n"
+        return report
+    }
+
+    /// After `xl save` failed: the guest, when it still runs, gets its devices back, and the record goes.
+    private static func putBack(_ failure: String, record: GuestRecord, domain: XenDomain, plan: Plan, toolstack: any Toolstack,
+                                host: Host) -> XVFError {
+        host.root.undoing { try? host.root.removeFile(plan.recordFile) }
+        guard let running = try? toolstack.domain(named: domain.name), running.id == domain.id else {
+            return XVFError(.failed, failure + "; domain \(domain.id) is gone, so its devices stay on pciback; the record is removed")
+        }
+        let devices = record.devices.compactMap { host.inventoryDevice($0.address) }
+        let back = host.root.undoing { GuestDevices.giveBack(record, to: domain, devices: devices, toolstack: toolstack, host: host) }
+        return XVFError(.failed, failure + "; " + (back.failures.isEmpty
+            ? "gave \(domain.name) its devices back" : back.failures.joined(separator: "; ")))
+    }
+}
