@@ -133,7 +133,7 @@ install: release
 	sed 's/^$$/.Pp/' .build/manual/xvf.1 > $(DESTDIR)$(PREFIX)/share/man/man1/xvf.1
 	chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man1/xvf.1
 	install -d $(DESTDIR)$(UNIT_DIR) $(DESTDIR)$(UDEV_DIR)
-	for unit in xvf-boot.service xvf-pf@.service; do \
+	for unit in xvf-boot.service xvf-guests.service xvf-pf@.service; do \
 		sed 's|/usr/local/bin/xvf|$(PREFIX)/bin/xvf|g' xlcfg/$$unit > $(DESTDIR)$(UNIT_DIR)/$$unit; \
 	done
 	install -m 0644 xlcfg/90-xvf-pf.rules $(DESTDIR)$(UDEV_DIR)/90-xvf-pf.rules

@@ -33,6 +33,13 @@ public final class SimulatedToolstack: Toolstack {
         (root.readText(SimulatedHost.markerFile) ?? "").split(separator: "\n").compactMap { SimDomain(markerLine: $0) }
     }
 
+    /// A failure the test asked for with a marker line `xen-fail OPERATION [ADDRESS]` (save, attach,
+    /// detach), for the paths that undo what a command did before it.
+    func failureInjected(_ operation: String, _ address: PCIAddress? = nil) -> Bool {
+        let wanted = "xen-fail " + operation + (address.map { " \($0)" } ?? "")
+        return (root.readText(SimulatedHost.markerFile) ?? "").split(separator: "\n").contains { $0 == wanted }
+    }
+
     var hasIOMMU: Bool {
         !(root.readText(SimulatedHost.markerFile) ?? "").split(separator: "\n").contains("xen-no-iommu")
     }
@@ -198,6 +205,9 @@ public final class SimulatedToolstack: Toolstack {
             }
             address = found
         }
+        if failureInjected("attach", address) {
+            throw failure(operation, "error", 1529, "pci_add_dm_done", "Domain \(domainID):xc_assign_device failed: Device or resource busy")
+        }
         let holder = store[SimXenstore.info(address) + "/domid"]
         if domain.kind == .hvm, let holder, holder != String(domainID) {
             throw failure(operation, "error", 1652, "libxl__device_pci_add",
@@ -280,6 +290,9 @@ public final class SimulatedToolstack: Toolstack {
             throw failure(operation, "error", 1955, "libxl__device_pci_remove_common",
                           "Domain \(domainID):PCI device name \(spec.name ?? "") not found", code: ToolstackError.notFound)
         }
+        if failureInjected("detach", address) {
+            throw failure(operation, "error", 2218, "pci_remove_timeout", "Domain \(domainID):timed out waiting for the guest to release \(address)")
+        }
         let backend = SimXenstore.backend(domainID)
         let keys = store.children(of: backend).filter { $0.hasPrefix("dev-") && store[backend + "/" + $0] == address.description }
         guard let key = keys.first else {
@@ -328,6 +341,11 @@ public final class SimulatedToolstack: Toolstack {
         guard let domain = simulatedDomains.first(where: { $0.id == domainID }) else {
             log.append("libxl: error: libxl_domain.c:0:libxl_domain_suspend: Domain \(domainID) does not exist")
             throw ToolstackError(operation: "xl save", code: ToolstackError.domainNotFound, log: log)
+        }
+        if failureInjected("save") {
+            log.append("libxl: error: libxl_dom_suspend.c:0:suspend_common_wait_guest_timeout: Domain \(domainID):guest did "
+                       + "not suspend, timed out")
+            throw ToolstackError(operation: "xl save", code: ToolstackError.fail, log: log)
         }
         let held = try devices(of: domainID)
         if !held.isEmpty {

@@ -170,6 +170,11 @@ boot_lab() {
 report_boot() {
     local n=$1 log="$RUN_DIR/share/out/scenario-boot$1.log" dom0; dom0=$(basename "$RUN_DIR")
     grep -E '^(PASS|FAIL|N/A) ' "$log" | sed "s/^/[$dom0] /" || true
+    # What the steps measured (each beside its peer measured in the same run).
+    if [ -f "$RUN_DIR/share/out/figures.log" ]; then
+        sed "s/^/[$dom0] /" "$RUN_DIR/share/out/figures.log"
+        rm -f "$RUN_DIR/share/out/figures.log"
+    fi
     # A failed step's own log follows, so the CI output shows the command and what it printed.
     local f
     for f in "$RUN_DIR"/share/out/steps/*.fail; do

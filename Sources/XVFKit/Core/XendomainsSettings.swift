@@ -54,13 +54,26 @@ struct XendomainsSettings {
     }
 
     static func fix(_ file: String) -> String {
-        "set XENDOMAINS_SAVE= (empty) in \(file), so that xendomains shuts guests down and starts them again, or release "
-            + "their VFs (xvf release) before the host shuts down"
+        "enable xvf-guests.service (`systemctl enable --now xvf-guests.service`), which detaches the guests' devices before "
+            + "xendomains saves them and gives them back after it restores them; or set XENDOMAINS_SAVE= (empty) in \(file), so "
+            + "that xendomains shuts guests down and starts them again"
     }
 
-    /// The line `xvf assign` warns with once the guest holds a VF, when xendomains will save it.
+    /// The unit that takes guests' devices away around xendomains' save and restore.
+    static let guestsUnit = "xvf-guests.service"
+
+    /// Whether systemd will start `guestsUnit` at boot: a `*.wants/` link to it in /etc/systemd/system (what
+    /// `systemctl enable` and the package's install make).
+    static func guestsUnitEnabled(root: HostRoot) -> Bool {
+        let directory = "etc/systemd/system"
+        return root.list(directory).contains { $0.hasSuffix(".wants") && root.readLink("\(directory)/\($0)/\(guestsUnit)") != nil }
+    }
+
+    /// The line `xvf assign` warns with once the guest holds a VF, when xendomains will save it and
+    /// xvf-guests.service will not take the VF away first.
     static func assignWarning(root: HostRoot) -> String? {
-        guard let settings = XendomainsSettings(root: root), let save = settings.saveDirectory else { return nil }
+        guard !guestsUnitEnabled(root: root),
+              let settings = XendomainsSettings(root: root), let save = settings.saveDirectory else { return nil }
         return "xendomains saves running guests at shutdown (XENDOMAINS_SAVE=\(save) in /\(settings.file)); a guest "
             + "saved while it holds a VF is likely to crash right after its restore: " + fix("/" + settings.file)
     }

@@ -17,9 +17,15 @@ extension XendomainsSettings {
                 return Doctor.Check(id: "xendomains", status: .pass, message: "\(file) has xendomains save running guests at "
                                     + "shutdown; no running guest holds a VF", fix: nil)
             }
+            if guestsUnitEnabled(root: root) {
+                return Doctor.Check(id: "xendomains", status: .pass, message: "\(file) has xendomains save running guests at "
+                                    + "shutdown, and \(guestsUnit) is enabled: it detaches the VFs of "
+                                    + guests.joined(separator: "; ") + " before the save and gives them back after the restore",
+                                    fix: nil)
+            }
             return Doctor.Check(id: "xendomains", status: .fail, message: "\(file) has xendomains save running guests "
-                                + "(XENDOMAINS_SAVE=\(save)) at shutdown and restore them at boot, and guests holding VFs are "
-                                + "likely to crash right after the restore: " + guests.joined(separator: "; "),
+                                + "(XENDOMAINS_SAVE=\(save)) at shutdown and restore them at boot, \(guestsUnit) is not enabled, "
+                                + "and guests holding VFs are likely to crash right after the restore: " + guests.joined(separator: "; "),
                                 fix: Self.fix(file))
         }
         if let target = settings.migrateTarget, let guests, !guests.isEmpty {

@@ -149,7 +149,8 @@ enum GuestDevices {
                 let choice = try Assignment.choose(selection, request, inventory: inventory, toolstack: toolstack)
                 report += try Assignment.perform(choice, inventory: inventory, toolstack: toolstack, root: host.root)
             } catch {
-                failures.append("\(device.address) (for \(entry.address)) was not given back to domain \(domain.id) "
+                let instead = device.address == entry.address ? "" : " (instead of \(entry.address))"
+                failures.append("\(device.address)\(instead) was not given back to domain \(domain.id) "
                                 + "(\(domain.name)): \(error.message); `xvf assign \(assignArguments(spec, entry, domain))` "
                                 + "gives it")
                 missing.append(entry)

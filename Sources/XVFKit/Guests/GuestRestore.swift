@@ -78,7 +78,7 @@ public enum GuestRestore {
     static func restore(_ plan: Plan, toolstack: any Toolstack, host: Host) throws(XVFError) -> GuestOutcome {
         let path = host.root.path(plan.image)
         do { try toolstack.restore(from: "/" + plan.image) } catch {
-            throw XVFError(.failed, "xl restore \(path) failed: \(error); nothing else was changed")
+            throw XVFError(.failed, "xl restore \(path) failed: \(error.reason ?? "it said nothing"); nothing else was changed")
         }
         let domain: XenDomain?
         do { domain = try toolstack.domain(named: plan.record.domain) } catch {

@@ -129,7 +129,7 @@ public enum GuestSave {
             newFile = try root.makeNewFile(plan.image)
             do { try toolstack.save(domain.id, to: "/" + newFile.temporary) } catch {
                 root.discard(newFile)
-                throw XVFError(.failed, "xl save of \(domainLabel) failed: \(error)")
+                throw XVFError(.failed, "xl save of \(domainLabel) failed: \(error.reason ?? "it said nothing")")
             }
         } catch let error as XVFError {
             throw putBack(error.message, record: record, domain: domain, plan: plan, toolstack: toolstack, host: host)
