@@ -57,13 +57,7 @@ struct GuestRecord: Equatable {
                           "interface=" + (pf.interface ?? "-"), "serial=" + (pf.serial ?? "-"),
                           "permanent_mac=" + (pf.permanentMAC ?? "-")]
             }
-            let settings = device.settings
-            if let mac = settings.mac { words.append("mac=" + mac) }
-            if let vlan = settings.vlan { words.append("vlan=\(vlan)") }
-            if let qos = settings.qos { words.append("qos=\(qos)") }
-            if let spoofCheck = settings.spoofCheck { words.append("spoofchk=" + (spoofCheck ? "on" : "off")) }
-            if let trust = settings.trust { words.append("trust=" + (trust ? "on" : "off")) }
-            if let state = settings.linkState { words.append("state=" + state.rawValue) }
+            words += device.settings.keyValues
             lines.append(words.joined(separator: " "))
         }
         return lines.joined(separator: "\n") + "\n"
