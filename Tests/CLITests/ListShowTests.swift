@@ -19,6 +19,19 @@ import Testing
             """)
     }
 
+    /// A PF's SR-IOV state is one thing in both documents: `show --json` has every key `list --json` has,
+    /// with the same values (the demo's eno50 has autoprobe off).
+    @Test func showAndListGiveAPFsSRIOVStateAlike() throws {
+        let root = simulatedHost()
+        let list = try JSONSerialization.jsonObject(with: Data(xvf(["--root", root, "list", "--json"]).stdout.utf8)) as? [String: Any]
+        let listed = (list?["pfs"] as? [[String: Any]])?.first { $0["ifname"] as? String == "eno50" }
+        let shown = try JSONSerialization.jsonObject(with: Data(xvf(["--root", root, "show", "eno50", "--json"]).stdout.utf8))
+            as? [String: Any]
+        let keys = ["totalvfs", "numvfs", "vf_offset", "vf_stride", "vf_device", "drivers_autoprobe"]
+        #expect(keys.map { "\(listed?[$0] ?? "missing")" } == ["7", "7", "128", "4", "1520", "0"])
+        #expect(keys.map { "\(shown?[$0] ?? "missing")" } == keys.map { "\(listed?[$0] ?? "missing")" })
+    }
+
     @Test func listJSONIsTheDocumentedSchema() throws {
         let result = try xvf(["list", "--json", "--root", smallHost()])
         #expect(result.status == 0)

@@ -224,10 +224,7 @@ public struct DeviceReport {
             })))
         }
         if let s = d.sriov {
-            fields.append(("totalvfs", .int(s.totalVFs)))
-            fields.append(("numvfs", .int(s.numVFs)))
-            fields.append(("vf_offset", .int(s.offset)))
-            fields.append(("vf_stride", .int(s.stride)))
+            fields += s.jsonFields
             fields.append(("vfs", .array(vfs.map(\.json))))
             fields.append(("future_vfs", .array(futureVFs.map {
                 .object([("index", .int($0.index)), ("bdf", .string($0.address.description))])

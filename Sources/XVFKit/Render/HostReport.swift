@@ -58,17 +58,26 @@ extension HostReport.PF {
             ("device", .string(hex(device.deviceID, width: 4))),
             ("name", .string(name)),
             ("numa_node", .int(device.numaNode)),
-            ("totalvfs", .int(sriov.totalVFs)),
-            ("numvfs", .int(sriov.numVFs)),
-            ("vf_offset", .int(sriov.offset)),
-            ("vf_stride", .int(sriov.stride)),
-            ("vf_device", .string(sriov.vfDeviceID.map { hex($0, width: 4) })),
-            ("drivers_autoprobe", sriov.driversAutoprobe.map(JSON.bool) ?? .null),
+        ] + sriov.jsonFields + [
             ("ids", .string(identity?.ids)),
             ("serial", .string(identity?.serial)),
             ("permanent_mac", .string(identity?.permanentMAC)),
             ("vfs", .array(vfs.map(\.json))),
         ])
+    }
+}
+
+extension SRIOVState {
+    /// A PF's SR-IOV state as sysfs gives it, in `list --json` and `show --json` alike (README, "JSON").
+    var jsonFields: [(String, JSON)] {
+        [
+            ("totalvfs", .int(totalVFs)),
+            ("numvfs", .int(numVFs)),
+            ("vf_offset", .int(offset)),
+            ("vf_stride", .int(stride)),
+            ("vf_device", .string(vfDeviceID.map { hex($0, width: 4) })),
+            ("drivers_autoprobe", driversAutoprobe.map(JSON.bool) ?? .null),
+        ]
     }
 }
 
