@@ -28,6 +28,13 @@ extension HostRoot {
         guard isDirectory(directory) || directory.isEmpty else {
             throw FileError(path: named, reason: "is in a directory that does not exist; make it first")
         }
+        // A temporary whose writer is gone is what an interrupted run left: never the only copy of anything,
+        // since the caller makes a new file only while what it will hold still exists elsewhere.
+        let directoryFD = open(path(directory), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if directoryFD >= 0 {
+            Self.removeStaleTemporaries(of: lastComponent(inside), in: directoryFD)
+            close(directoryFD)
+        }
         let temporary = (directory.isEmpty ? "" : directory + "/") + Self.temporaryName(of: lastComponent(inside))
         let fd = open(path(temporary), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileError(path: path(temporary), errno: errno) }

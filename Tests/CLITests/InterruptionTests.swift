@@ -116,6 +116,19 @@ import Testing
         try walk(["release", "eno49/0", "--to-dom0"])
     }
 
+    /// `xvf save` killed anywhere before `xl save` has the domain: the same command again takes up the
+    /// record the killed one wrote and ends where an uninterrupted save does (image, record, devices on
+    /// pciback, the guest gone).
+    @Test func saveConvergesFromEveryPoint() throws {
+        let points = try walk(["save", "web1", "/var/lib/xen/save/web1"]) { root throws in
+            try FileManager.default.createDirectory(atPath: root + "/var/lib/xen/save", withIntermediateDirectories: true)
+            #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1", "--permissive"]).status == 0)
+            #expect(try xvf(["--root", root, "assign", "eno49/0", "--dom", "web1"]).status == 0)
+        }
+        // Two detaches and xl's save.
+        #expect(points >= 3)
+    }
+
     @Test func vfsAndAssignableConvergeFromEveryPoint() throws {
         try walk(["vfs", "eno49", "3"])
         try walk(["assignable", "add", "eno49/2", "eno49/3"])

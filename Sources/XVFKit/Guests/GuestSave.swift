@@ -44,7 +44,12 @@ public enum GuestSave {
         var domain: XenDomain?
         var domainText: String
         var image: String
+        /// Every device the save takes away and records, those an interrupted save took already included.
         var record: GuestRecord?
+        /// Whether an interrupted save of this guest left the record this one takes up.
+        var resumed = false
+        /// The devices the guest still holds, which this run detaches.
+        var attached: [GuestRecord.Device] = []
 
         var recordFile: String { GuestSave.recordPath(ofImage: image) }
 
@@ -53,10 +58,10 @@ public enum GuestSave {
                 ?? "domain \(domainText) (not checked: \(host.isXenDom0 ? "libxl cannot be used" : "not a Xen dom0"))"
             var lines = ["dry run: would save \(domainLabel) to /\(image); nothing changed"]
             let devices = record?.devices ?? []
-            lines.append("  1. record its devices in /\(recordFile): "
-                         + (devices.isEmpty ? "(not read)" : devices.map { GuestSave.describe($0) }.joined(separator: "; ")))
+            lines.append("  1. record its devices in /\(recordFile)" + (resumed ? " (taking up what an interrupted save recorded)" : "")
+                         + ": " + (devices.isEmpty ? "(not read)" : devices.map { GuestSave.describe($0) }.joined(separator: "; ")))
             var number = 1
-            for device in devices {
+            for device in domain == nil ? [] : attached {
                 number += 1
                 host.journal.plan("detach", target: device.address.description,
                                   detail: RecordedToolstack.detachDetail(device.address.description,
@@ -87,13 +92,9 @@ public enum GuestSave {
     }
 
     static func plan(domain domainText: String, image: String, host: Host, toolstack: (any Toolstack)?) throws(XVFError) -> Plan {
-        let record = recordPath(ofImage: image)
-        for (relative, what) in [(image, "image"), (record, "record")] {
-            var info = stat()
-            if lstat(host.root.path(relative), &info) == 0 {
-                throw XVFError(.badInput, "\(host.root.path(relative)) exists; xvf save never replaces an \(what): name a new file"
-                               + (what == "record" ? " or remove that record of an earlier save" : ""))
-            }
+        var info = stat()
+        if lstat(host.root.path(image), &info) == 0 {
+            throw XVFError(.badInput, "\(host.root.path(image)) exists; xvf save never replaces an image: name a new file")
         }
         let directory = String(image.split(separator: "/").dropLast().joined(separator: "/"))
         guard directory.isEmpty || host.root.isDirectory(directory) else {
@@ -103,13 +104,28 @@ public enum GuestSave {
             throw XVFError(.failed, "\(host.root.path(image)) cannot be written safely as root: \(why); save into a directory "
                            + "only root can write (such as /var/lib/xen/save)")
         }
-        guard let toolstack else { return Plan(domain: nil, domainText: domainText, image: image, record: nil) }
+        // A record without its image is what an interrupted save of the same guest left: this run takes
+        // it up (the devices it recorded, detached or not, plus any the guest holds now), so running the
+        // same command again finishes the save. Any other guest's record is never overwritten.
+        let recordFile = recordPath(ofImage: image)
+        let earlier = try GuestRecord.load(recordFile, root: host.root)
+        guard let toolstack else { return Plan(domain: nil, domainText: domainText, image: image, record: earlier, resumed: earlier != nil) }
         let domain = try toolstack.resolveDomain(domainText)
-        guard let found = try GuestDevices.record(of: domain, toolstack: toolstack, host: host) else {
+        if let earlier, earlier.domain != domain.name {
+            throw XVFError(.badInput, "\(host.root.path(recordFile)) exists, a record of domain \(earlier.domain)'s devices; "
+                           + "xvf save never replaces one: name a new file")
+        }
+        let now = try GuestDevices.record(of: domain, toolstack: toolstack, host: host)
+        var record = earlier ?? now
+        if let earlier, let now {
+            record?.devices = earlier.devices + now.devices.filter { held in !earlier.devices.contains { $0.address == held.address } }
+        }
+        guard let record else {
             throw XVFError(.failed, "domain \(domain.id) (\(domain.name)) holds no PCI device: `xl save \(domain.id) "
                            + "\(host.root.path(image))` saves it as it is")
         }
-        return Plan(domain: domain, domainText: domainText, image: image, record: found)
+        return Plan(domain: domain, domainText: domainText, image: image, record: record, resumed: earlier != nil,
+                    attached: now?.devices ?? [])
     }
 
     static func save(_ plan: Plan, toolstack: any Toolstack, host: Host) throws(XVFError) -> String {
@@ -119,10 +135,25 @@ public enum GuestSave {
         do { try root.replaceFile(plan.recordFile, with: record.text, mode: 0o600) } catch {
             throw XVFError(.failed, "cannot write the record of \(domainLabel)'s devices: \(error); nothing was changed")
         }
-        var report: String
-        do { report = try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host) } catch {
+        var report = plan.resumed ? "taking up the save an interrupted xvf left (\(root.path(plan.recordFile)))\n" : ""
+        var attached = record
+        attached.devices = plan.attached
+        do {
+            if !attached.devices.isEmpty { report += try GuestDevices.takeAway(attached, from: domain, toolstack: toolstack, host: host) }
+        } catch {
+            // What an interrupted save had detached goes back too: the guest is left as it was before either.
+            var detachedBefore = record
+            detachedBefore.devices = record.devices.filter { held in !plan.attached.contains { $0.address == held.address } }
+            var undone = ""
+            if !detachedBefore.devices.isEmpty {
+                let back = root.undoing {
+                    GuestDevices.giveBack(detachedBefore, to: domain, devices: detachedBefore.devices.compactMap { host.inventoryDevice($0.address) },
+                                          toolstack: toolstack, host: host)
+                }
+                undone = back.failures.isEmpty ? "; gave back what the interrupted save had detached" : "; " + back.failures.joined(separator: "; ")
+            }
             root.undoing { try? root.removeFile(plan.recordFile) }
-            throw XVFError(error.kind, error.message + "; \(domain.name) was not saved")
+            throw XVFError(error.kind, error.message + undone + "; \(domain.name) was not saved")
         }
         let newFile: NewFile
         do {
