@@ -11,7 +11,7 @@ struct ReleaseCommand: ChangingCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The device: an address (05:10.0) or a VF (eno49/3).") var device: String
+    @Argument(help: "The device: an address (05:10.0), a VF (eno49/3) or a lease (web1-nic).") var device: String
     @Option(help: "The domain it must be attached to (by name or id).") var dom: String?
     @Flag(help: "Detach even if the guest does not cooperate (xl pci-detach -f).") var force = false
     @Flag(help: "Also take it off pciback and rebind the driver it had.") var toDom0 = false

@@ -80,6 +80,14 @@ public struct BootRun {
                 let failure = viaToolstack ? handOverThroughToolstack(vf, name: name, label: label)
                     : handOverThroughSysfs(vf, label: label)
                 if let failure { failures.append("\(label) (\(vf)): \(failure)") } else { done += 1 }
+            case .bindLeases(_, let content):
+                for line in action.lines { log(line) }
+                do {
+                    try root.replaceFile(Leases.path, with: content)
+                    done += 1
+                } catch {
+                    failures.append("the lease bindings: \(error); the leases are bound for this boot only")
+                }
             case .clearOverride(let vf, _, let label):
                 for line in action.lines { log(line) }
                 let before = notes.count

@@ -67,6 +67,11 @@ public enum Assignment {
             guard let target = request.target else {
                 throw XVFError(.badInput, "name what to assign: a device (05:10.0, eno49/3), a spec, or a PF (eno49 or --pf eno49)")
             }
+            // A lease's name: the VF bound to it, with the link its lease gave it at boot.
+            if let leased = try Leases.device(target, host: host) {
+                source = .spec(try Self.spec(PCISpec(address: leased.address)))
+                return
+            }
             let looksLikeSpec = target.contains(",") || target.contains("@") || target.contains("=") || target.hasSuffix(".*")
             if !looksLikeSpec, let name = try? DeviceName(parsing: target) {
                 if name.isList {

@@ -91,13 +91,8 @@ public struct VFHandOver {
     /// Writes the record of `settings`, unless one is there already (the oldest wins); true when written.
     func record(_ settings: VFLinkSettings, domain: String, root: HostRoot) throws(XVFError) -> Bool {
         guard !root.exists(recordPath) else { return false }
-        var lines = ["# \(label) (\(vf)) before `xvf assign` gave it to \(domain); `xvf release` puts it back."]
-        if let mac = settings.mac { lines.append("mac=" + mac) }
-        if let vlan = settings.vlan { lines.append("vlan=\(vlan)") }
-        if let qos = settings.qos { lines.append("qos=\(qos)") }
-        if let spoofCheck = settings.spoofCheck { lines.append("spoofchk=" + (spoofCheck ? "on" : "off")) }
-        if let trust = settings.trust { lines.append("trust=" + (trust ? "on" : "off")) }
-        if let linkState = settings.linkState { lines.append("state=" + linkState.rawValue) }
+        let lines = ["# \(label) (\(vf)) before `xvf assign` gave it to \(domain); `xvf release` puts it back."]
+            + settings.assignments
         do { try root.replaceFile(recordPath, with: lines.joined(separator: "\n") + "\n") } catch {
             throw XVFError(.failed, "cannot keep \(label)'s settings before the assign: \(error); nothing was changed")
         }

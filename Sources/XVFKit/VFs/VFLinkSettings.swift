@@ -43,6 +43,18 @@ public struct VFLinkSettings: Equatable, Sendable {
         return changed
     }
 
+    /// The settings as a host config `vf` entry writes them (`mac=…`, `vlan=10`, `trust=on`), in `keys` order.
+    var assignments: [String] {
+        var words: [String] = []
+        if let mac { words.append("mac=" + mac) }
+        if let vlan { words.append("vlan=\(vlan)") }
+        if let qos { words.append("qos=\(qos)") }
+        if let spoofCheck { words.append("spoofchk=" + (spoofCheck ? "on" : "off")) }
+        if let trust { words.append("trust=" + (trust ? "on" : "off")) }
+        if let linkState { words.append("state=" + linkState.rawValue) }
+        return words
+    }
+
     /// `ip`'s arguments after `ip` for these settings (`link set dev eno49 vf 2 mac …`).
     func words(interface: String, index: Int) -> [String] {
         var words = ["link", "set", "dev", interface, "vf", String(index)]
