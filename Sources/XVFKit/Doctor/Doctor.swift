@@ -167,6 +167,7 @@ public struct Doctor {
         }
         let holders = dom0 ? (try? host.openToolstack()).flatMap { try? $0.holders() } : nil
         checks.append(Self.leftovers(inventory, config: config, holders: holders))
+        checks += LeaseChecks.checks(config: config, root: root, inventory: inventory)
         if let check = XendomainsSettings.check(root: root, holders: holders, inventory: inventory) { checks.append(check) }
         self.checks = checks
     }
