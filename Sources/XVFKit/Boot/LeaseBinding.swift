@@ -90,8 +90,8 @@ struct LeaseBinding {
             let name = pf.interfaceName ?? pf.address.description
             let count = config.plannedCount(of: pf)
             problems.append(BootPlan.Problem(pf: pf.address, message: "\(config.filename):\(entry.line): lease \(entry.name): "
-                + "no free VF of \(inventory.label(pf)) "
-                + (reasons.isEmpty ? "(it gets no VFs)" : "(VF " + reasons.joined(separator: ", VF ") + ")")
+                + "no free VF of \(inventory.label(pf)) for it"
+                + (reasons.isEmpty ? " (it gets no VFs)" : ": VF " + reasons.joined(separator: ", VF "))
                 + "; raise its count (sriov = [ '\(name),vfs=\(count + 1)' ]) or free a VF; the other leases are bound"))
         }
         bound = active.compactMap { chosen[$0.name] }
