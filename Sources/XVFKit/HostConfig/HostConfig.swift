@@ -167,7 +167,8 @@ public struct HostConfig {
         assignable = reader.assignable.sorted { $0.address < $1.address }
         leases = reader.leases
         names = reader.declaredNames
-        absent = reader.absent
+        // In file order, whichever key's items were read first.
+        absent = reader.absent.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element)
     }
 
     /// A key's list items as libxlutil reads them, each with its line (the key's line when the scan and
