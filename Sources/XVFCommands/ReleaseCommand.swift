@@ -7,7 +7,8 @@ struct ReleaseCommand: ChangingCommand {
         abstract: "Detach a device from its domain (it stays on pciback); --to-dom0 gives it back to its driver.",
         discussion: """
             A VF's link settings (MAC, VLAN, trust, …) go back to what they were before `xvf assign` gave it to \
-            its first guest, with what the host config's vf entries say over them.
+            its first guest, with what the host config's vf entries say over them. A lease's VF gets the lease's \
+            settings back and stays on pciback under the lease's name, ready for the next guest that names it.
             """)
 
     @OptionGroup var global: GlobalOptions

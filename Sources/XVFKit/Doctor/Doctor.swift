@@ -83,7 +83,8 @@ public struct Doctor {
             } else if let config {
                 add("host-config", .pass, "\(filename) is valid: \(config.counts.count) VF count\(config.counts.count == 1 ? "" : "s"), "
                     + "\(config.links.count) VF link setting\(config.links.count == 1 ? "" : "s"), "
-                    + "\(config.assignable.count) VF\(config.assignable.count == 1 ? "" : "s") for guests")
+                    + "\(config.assignable.count) VF\(config.assignable.count == 1 ? "" : "s") for guests"
+                    + (config.leases.isEmpty ? "" : ", \(config.leases.count) lease\(config.leases.count == 1 ? "" : "s")"))
             } else {
                 add("host-config", .warn, "no host config at \(filename): VF counts and pciback do not survive a reboot",
                     fix: "copy xlcfg/xvf.cfg to /etc/xen/xvf.cfg, edit it, and enable xvf-boot.service")
