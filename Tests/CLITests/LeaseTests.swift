@@ -136,6 +136,31 @@ import Testing
         #expect(again.stdout == "nothing to change: the host matches \(root)/etc/xen/xvf.cfg\n", "\(again.stderr)")
     }
 
+    @Test func aLeaseWhoseGuestRunsStaysAsItIs() throws {
+        // web1 has web1-nic's VF and changed its MAC: a boot neither moves the lease nor touches the guest's link.
+        let (root, ip) = try bootedHost()
+        #expect(try xvf(["--root", root, "assign", "web1-nic", "--dom", "web1"], environment: ip.environment).status == 0)
+        try ip.report(["eno52": [(0, "52:54:00:99:99:99", 0, true, false), (1, "02:00:04:10:07:01", 0, true, true),
+                                 (2, "02:00:04:11:03:02", 0, true, false)]])
+        let before = snapshot(root)
+        let result = try xvf(["--root", root, "boot"], environment: ip.environment)
+        #expect(result.stdout == "nothing to change: the host matches \(root)/etc/xen/xvf.cfg\n", "\(result.stderr)")
+        #expect(changes(from: before, to: snapshot(root)) == [])
+    }
+
+    @Test func aBindingsFileOthersCanWriteIsNotUsed() throws {
+        let root = simulatedHost()
+        try writeConfig(root)
+        try FileManager.default.createDirectory(atPath: root + "/var/lib/xvf", withIntermediateDirectories: true)
+        try (Self.header + "web1-nic 0000:04:00.3 0000:04:11.3\n").write(toFile: root + "/var/lib/xvf/leases", atomically: true,
+                                                                         encoding: .utf8)
+        chmod(root + "/var/lib/xvf/leases", 0o666)
+        let result = try xvf(["--root", root, "boot", "--dry-run"], environment: try BootTests.FakeIP().environment)
+        #expect(result.stderr == "xvf: warning: the lease bindings \(root)/var/lib/xvf/leases are not used: "
+                + "\(root)/var/lib/xvf/leases is writable by every user; the leases are bound afresh\n")
+        #expect(result.stdout.contains("lease web1-nic: eno52/0 (0000:04:10.3), newly bound\n"))
+    }
+
     @Test func leasesThatFindNoVFFailOnTheirOwnLinesAndTheRestAreBound() throws {
         let root = simulatedHost()
         try writeConfig(root, """
