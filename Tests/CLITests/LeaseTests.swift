@@ -148,6 +148,25 @@ import Testing
         #expect(changes(from: before, to: snapshot(root)) == [])
     }
 
+    @Test func aVFLibxlKnowsByALeasesNameLosesTheName() throws {
+        // eno49/1 carries the name web1-nic (an earlier binding, or a hand-made name): once the lease is bound
+        // to a VF of eno52, eno49/1 stays on pciback without the name, so that `xl create` never finds it.
+        let root = simulatedHost()
+        #expect(try xvf(["--root", root, "assignable", "add", "eno49/1", "--name", "web1-nic"]).status == 0)
+        try writeConfig(root)
+        let ip = try BootTests.FakeIP()
+        let result = try xvf(["--root", root, "boot"], environment: ip.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("""
+            write /var/lib/xvf/leases
+            libxl_device_pci_assignable_add 0000:04:10.4 rebind=1
+            echo pciback > /sys/bus/pci/devices/0000:04:10.3/driver_override
+
+            """), "\(result.stdout)")
+        let list = try xvf(["--root", root, "assignable", "list"]).stdout
+        #expect(list.contains("0000:04:10.4  eno49/1  -\n") && list.contains("0000:04:10.3  eno52/0  web1-nic\n"), "\(list)")
+    }
+
     @Test func aBindingsFileOthersCanWriteIsNotUsed() throws {
         let root = simulatedHost()
         try writeConfig(root)

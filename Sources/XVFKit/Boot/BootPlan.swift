@@ -29,6 +29,10 @@ public struct BootPlan {
         case clearOverride(vf: PCIAddress, pf: PCIAddress, label: String)
         /// The leases' VFs, as the bindings file is to say: `lines` for the plan, `content` the file's.
         case bindLeases(lines: [String], content: String)
+        /// A VF on pciback that libxl knows by a lease's name, which is not (or no longer) the lease's VF:
+        /// libxl's assignable add without a name takes the name off (and leaves the VF on pciback), so that
+        /// `xl create` of a config naming the lease never finds it.
+        case dropName(vf: PCIAddress, pf: PCIAddress?, label: String, name: String)
     }
 
     /// One line of the `ip -batch` input, for one VF.
@@ -143,6 +147,16 @@ public struct BootPlan {
             }
             actions.append(.bindLeases(lines: said, content: content))
         }
+        if let assignableNames {
+            let leaseVFs = Dictionary(binding.bound.map { ($0.entry.name, $0.vf) }, uniquingKeysWith: { a, _ in a })
+            let active = Set(config.leases.filter { !blocked.contains($0.pf) }.map(\.name))
+            for (address, name) in assignableNames.sorted(by: { $0.key < $1.key }) {
+                guard let name, active.contains(name), leaseVFs[name] != address else { continue }
+                let owner = inventory.virtualFunction(at: address)
+                let label = owner.map { "\($0.pf.interfaceName ?? $0.pf.address.description)/\($0.index)" } ?? address.description
+                actions.append(.dropName(vf: address, pf: owner?.pf.address, label: label, name: name))
+            }
+        }
         var handovers: [Action] = []
         var leftovers: [Action] = []
         for vf in guestVFs where !blocked.contains(vf.pf) {
@@ -222,6 +236,7 @@ extension BootPlan.Action {
         case .setAutoprobe(let pf, _): return pf
         case .setCount(let change): return change.pf.address
         case .handToPciback(_, let pf, _, _, _, _), .probe(_, let pf, _), .clearOverride(_, let pf, _): return pf
+        case .dropName(_, let pf, _, _): return pf
         case .linkSettings, .loadPciback, .bindLeases: return nil
         }
     }
@@ -256,6 +271,8 @@ extension BootPlan.Action {
             return ["echo > /\(PcibackState.overridePath(vf))"]
         case .bindLeases(let lines, let content):
             return lines + [HostStep.replaceFile(path: Leases.path, content: content).description]
+        case .dropName(let vf, _, _, _):
+            return [RecordedToolstack.assignableAddDetail(vf, name: nil, rebind: true)]
         }
     }
 }
@@ -290,6 +307,9 @@ extension BootPlan.Action {
             journal.plan(HostStep.writeAttribute(path: PcibackState.overridePath(vf), value: "\n"))
         case .bindLeases(_, let content):
             journal.plan(HostStep.replaceFile(path: Leases.path, content: content))
+        case .dropName(let vf, _, _, _):
+            journal.plan("assignable_add", target: vf.description,
+                         detail: RecordedToolstack.assignableAddDetail(vf, name: nil, rebind: true))
         }
     }
 }

@@ -88,6 +88,16 @@ public struct BootRun {
                 } catch {
                     failures.append("the lease bindings: \(error); the leases are bound for this boot only")
                 }
+            case .dropName(let vf, _, let label, let name):
+                for line in action.lines { log(line) }
+                guard let toolstack else { continue }
+                do {
+                    try toolstack.assignableAdd(vf, name: nil, rebind: true)
+                    done += 1
+                } catch {
+                    failures.append("\(label) (\(vf)): taking the name \(name) off it: "
+                                    + ErrorAdvice.libxl(error, device: vf, holders: holders).message)
+                }
             case .clearOverride(let vf, _, let label):
                 for line in action.lines { log(line) }
                 let before = notes.count
