@@ -226,7 +226,8 @@ struct ScannedFile {
     func names() throws(DomainConfigError) -> [String: String] {
         var found: [String: String] = [:]
         for item in effective ?? [] {
-            if let name = try spec(item).name, try spec(item).address == nil, found[name] == nil { found[name] = item }
+            let spec = try spec(item)
+            if let name = spec.name, spec.address == nil, found[name] == nil { found[name] = item }
         }
         return found
     }

@@ -202,6 +202,8 @@ private struct ItemReader {
     var assignable: [HostConfig.AssignableVF] = []
     var names: [String: Int] = [:]
     var declaredNames: Set<String> = []
+    /// Leases whose PF is not on the host, or failed its pin: their `vf` entries wait with them.
+    var leasesSetAside: Set<String> = []
     var leases: [HostConfig.LeaseEntry] = []
     var absent: [HostConfig.AbsentEntry] = []
     /// What each PF's hardware says it is (for pins).
@@ -313,8 +315,8 @@ private struct ItemReader {
     /// `NAME,key=value…` of a lease: its link settings, checked as a VF's are.
     mutating func leaseLink(_ item: XLStatements.Item, _ name: String, _ options: Options) throws(XVFError) {
         guard let number = leases.firstIndex(where: { $0.name == name }) else {
-            // A named VF, or a lease set aside with its PF: the first has its link set by its VF, the second waits.
-            if names[name] == nil { return }
+            // A lease set aside with its PF waits with it; a named VF has its link set by its VF.
+            if leasesSetAside.contains(name) { return }
             throw fail("vf", item, "\(name) names one VF, not a lease; set its link by the VF (PF/INDEX, as its assignable "
                        + "entry at line \(names[name]!) names it)")
         }
@@ -346,7 +348,10 @@ private struct ItemReader {
 
     /// `PF,name=NAME`: a lease, one free VF of the PF under that name (bound by `xvf boot`).
     mutating func lease(_ item: XLStatements.Item, _ head: String, _ name: String?) throws(XVFError) {
-        if setAsideIfRefused("assignable", item, head) { return }
+        if setAsideIfRefused("assignable", item, head) {
+            if let name { leasesSetAside.insert(name) }
+            return
+        }
         let pf = try physicalFunction("assignable", item, head)
         guard let name else {
             throw fail("assignable", item, "names a PF without a lease name; write \(head),name=NAME for one free VF of it, "
@@ -377,7 +382,10 @@ private struct ItemReader {
             if head.contains(":") {
                 pf = (try? PCIAddress(parsing: head)).flatMap { inventory[$0] }?.isPhysicalFunction == true
             } else {
-                if setAsideIfAbsent("assignable", item, head) { return }
+                if setAsideIfAbsent("assignable", item, head) {
+                    if let name = options["name"] { leasesSetAside.insert(name) }
+                    return
+                }
                 pf = true
             }
             if pf {
