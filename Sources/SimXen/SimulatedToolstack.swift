@@ -175,7 +175,7 @@ public final class SimulatedToolstack: Toolstack {
         try save(store, operation)
     }
 
-    private func named(_ name: String, _ store: SimXenstore) -> PCIAddress? {
+    func named(_ name: String, _ store: SimXenstore) -> PCIAddress? {
         for key in store.children(of: "/libxl/pci") where store["/libxl/pci/\(key)/name"] == name {
             let parts = key.split(separator: "-")
             guard parts.count == 4 else { continue }
@@ -434,7 +434,7 @@ public final class SimulatedToolstack: Toolstack {
         log.append("libxl: \(level): libxl_pci.c:\(line):\(function): \(message)")
     }
 
-    private func failure(_ operation: String, _ level: String, _ line: Int, _ function: String, _ message: String,
+    func failure(_ operation: String, _ level: String, _ line: Int, _ function: String, _ message: String,
                          code: Int32 = ToolstackError.fail) -> ToolstackError {
         note(level, line, function, message)
         return ToolstackError(operation: operation, code: code, log: log)

@@ -18,7 +18,7 @@ struct AssignCommand: ChangingCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "A device, a PCI spec, or a PF interface (a pool).") var device: String?
+    @Argument(help: "A device, a PCI spec, a PF interface (a pool), or a lease of the host config (web1-nic).") var device: String?
     @Option(help: "The domain, by name or id.") var dom: String
     @Option(help: "Pick a free VF of this PF (an interface or an address).") var pf: String?
     @Flag(help: "Let the guest write all of the device's config space (pciback permissive).") var permissive = false

@@ -14,7 +14,7 @@ struct DomainConfigLine: HostCommand {
         commandName: "line", abstract: "Print a pci = [ … ] line with the specs in canonical form.")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "xl PCI specs (04:10.0,permissive=1) or device names (eno49/2,permissive=1).")
+    @Argument(help: "xl PCI specs (04:10.0,permissive=1), device names (eno49/2,permissive=1) or leases (web1-nic: name=web1-nic).")
     var specs: [String]
     @Flag(help: "Print libvirt <hostdev> elements (for a domain's <devices>, libvirt's libxl driver) instead.")
     var libvirt = false
@@ -54,7 +54,7 @@ struct DomainConfigAdd: ChangingCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The xl domain config, e.g. /etc/xen/web1.cfg.") var file: String
-    @Argument(help: "xl PCI specs (04:10.0,permissive=1) or device names (eno49/2).") var specs: [String]
+    @Argument(help: "xl PCI specs (04:10.0,permissive=1), device names (eno49/2) or leases (web1-nic: name=web1-nic).") var specs: [String]
     @OptionGroup var change: ChangeOptions
 
     /// An xl config is the user's file, not a device: editing it is the same on any host.

@@ -11,7 +11,7 @@ struct ListCommand: HostCommand {
 
     func run(on host: Host) throws(XVFError) {
         let report = HostReport(try host.inventory(), library: host.library, holders: (try? host.holders()) ?? [:],
-                                identities: json)
+                                identities: json, leases: host.leases())
         output(json ? report.json.serialized() + "\n" : report.table())
     }
 }

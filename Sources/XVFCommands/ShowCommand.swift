@@ -1,4 +1,5 @@
 import ArgumentParser
+import SRIOV
 import XVFKit
 
 struct ShowCommand: HostCommand {
@@ -7,13 +8,14 @@ struct ShowCommand: HostCommand {
         abstract: "Show one device in depth: driver, holder, SR-IOV state and capability, ACS up the path.")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "An address (05:10.0), an interface (eno49) or a VF (eno49/3).") var device: String
+    @Argument(help: "An address (05:10.0), an interface (eno49), a VF (eno49/3) or a lease (web1-nic).") var device: String
     @Flag(help: "Print JSON.") var json = false
 
     func run(on host: Host) throws(XVFError) {
-        let found = try host.device(device)
+        let found: PCIDevice
+        if let leased = try Leases.device(device, host: host) { found = leased } else { found = try host.device(device) }
         let report = DeviceReport(found, inventory: try host.inventory(), library: host.library,
-                                  holders: (try? host.holders()) ?? [:])
+                                  holders: (try? host.holders()) ?? [:], leases: host.leases())
         output(json ? report.json.serialized() + "\n" : report.text())
     }
 }

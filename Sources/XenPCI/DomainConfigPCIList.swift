@@ -18,16 +18,27 @@ public struct DomainConfigPCIList {
     /// What was left alone, one line each (an item already present, …).
     public let notes: [String]
 
-    /// Adds specs to the list (creating it when absent); a device already in it by BDF is not added twice.
+    /// Adds specs to the list (creating it when absent); a device already in it by BDF, or by the name
+    /// libxl resolves when the domain is created (`name=web1-nic`), is not added twice.
     public static func add(_ specs: [PCISpec], to text: String, filename: String) throws(DomainConfigError) -> Self {
         let file = try ScannedFile(text, filename: filename)
         var present = try file.addresses()
+        var presentNames = try file.names()
         var added: [PCISpec] = []
         var notes: [String] = []
         for spec in specs {
             guard let address = spec.address else {
-                throw DomainConfigError("\(filename): '\(spec.canonical)' names no device address; a domain config "
-                                        + "needs one (0000:04:10.0)")
+                guard let name = spec.name else {
+                    throw DomainConfigError("\(filename): '\(spec.canonical)' names no device; a domain config needs an "
+                                            + "address (0000:04:10.0) or a name (name=web1-nic)")
+                }
+                if let existing = presentNames[name] {
+                    notes.append("name=\(name) is already in pci (as '\(existing)'); not added again")
+                    continue
+                }
+                presentNames[name] = spec.canonical
+                added.append(spec)
+                continue
             }
             if let existing = present[address] {
                 notes.append("\(spec.deviceDescription) is already in pci (as '\(existing)'); not added again")
@@ -211,6 +222,16 @@ struct ScannedFile {
     }
 
     /// The devices in the live list, each with the item that names it.
+    /// The names the live `pci` list gives its devices by (`name=web1-nic`), with their items.
+    func names() throws(DomainConfigError) -> [String: String] {
+        var found: [String: String] = [:]
+        for item in effective ?? [] {
+            let spec = try spec(item)
+            if let name = spec.name, spec.address == nil, found[name] == nil { found[name] = item }
+        }
+        return found
+    }
+
     func addresses() throws(DomainConfigError) -> [PCIAddress: String] {
         var found: [PCIAddress: String] = [:]
         for item in effective ?? [] {

@@ -319,7 +319,7 @@ import Testing
         ("sriov = [ 'eno52,vfs=2' ]\nassignable = [\n  'eno52/0',\n  'eno52/2' ]\n", 4,
          "assignable 'eno52/2': VF 2 is beyond the 2 VFs eno52 (0000:04:00.3) gets (sriov at line 1)"),
         ("vf = [ 'eno51/4,trust=on' ]\n", 1, "VF 4 is beyond the 4 VFs eno51 (0000:04:00.2) has, and no sriov entry sets"),
-        ("assignable = [ '0000:04:00.0' ]\n", 1, "0000:04:00.0 is a PF; list VFs here"),
+        ("assignable = [ '0000:04:00.0' ]\n", 1, "names a PF without a lease name; write 0000:04:00.0,name=NAME for one free VF of it"),
         ("assignable = [ 'eno49/0-1,name=web' ]\n", 1, "gives one name to 2 VFs"),
         ("assignable = [ 'eno49/0,name=a b' ]\n", 1, "assignable 'eno49/0,name=a b'"),
         ("assignable = [ 'eno49/0,name=web', 'eno49/1,name=web' ]\n", 1, "the name web is already used at line 1"),

@@ -24,8 +24,12 @@ import Testing
     }
 
     func holders(_ root: String) throws -> [String] {
+        // The BDF, then the holder `domain:N (NAME)` wherever its column is (a LEASE column may follow it).
         try xvf(["--root", root, "list"]).stdout.split(separator: "\n").filter { $0.contains("domain:") }
-            .map { $0.split(separator: " ").filter { !$0.isEmpty } }.map { "\($0[1]) \($0[$0.count - 2]) \($0[$0.count - 1])" }
+            .map { $0.split(separator: " ").filter { !$0.isEmpty } }.map { words in
+                let at = words.firstIndex { $0.hasPrefix("domain:") }!
+                return "\(words[1]) \(words[at]) \(words[at + 1])"
+            }
     }
 
     func domains(_ root: String) -> [String] {
@@ -233,6 +237,27 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/var/lib/xvf/guests") == [])
         #expect(try xvf(["--root", root, "guests", "attach"]).stdout
                 == "no guest's devices are recorded in /var/lib/xvf/guests; nothing to do\n")
+    }
+
+    /// A guest whose VF came from a lease gets its lease's VF back, and a restore that must fall back to
+    /// the PF's pool never takes another lease's VF (LeaseTests' host: eno52 with 3 VFs, web1-nic bound
+    /// to eno52/0, db1-nic to eno52/1).
+    @Test func leasesSurviveSaveAndRestore() throws {
+        let (root, ip) = try LeaseTests().bootedHost()
+        try FileManager.default.createDirectory(atPath: root + "/var/lib/xen/save", withIntermediateDirectories: true)
+        #expect(try xvf(["--root", root, "assign", "web1-nic", "--dom", "web1"], environment: ip.environment).status == 0)
+        #expect(try xvf(["--root", root, "save", "web1", "/var/lib/xen/save/web1"], environment: ip.environment).status == 0)
+        #expect(try String(contentsOfFile: root + "/var/lib/xen/save/web1.xvf", encoding: .utf8)
+                    .contains(" lease=web1-nic mac=52:54:00:aa:00:01 vlan=10 ") == true)
+        let restore = try xvf(["--root", root, "restore", "/var/lib/xen/save/web1"], environment: ip.environment)
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(try holders(root) == ["0000:04:10.3 domain:4 (web1)"])
+
+        // Without its lease's VF (taken by hand for db1), the restore picks eno52's free VF, never db1-nic's.
+        #expect(try xvf(["--root", root, "save", "web1", "/var/lib/xen/save/web1-again"], environment: ip.environment).status == 0)
+        #expect(try xvf(["--root", root, "assign", "0000:04:10.3", "--dom", "db1"], environment: ip.environment).status == 0)
+        let plan = try xvf(["--root", root, "restore", "/var/lib/xen/save/web1-again", "--dry-run"], environment: ip.environment)
+        #expect(plan.stdout.contains("on 0000:04:11.3, as `xvf assign` does"), "\(plan.stdout)")
     }
 
     /// A record root gives devices from is refused when another user could have written it.

@@ -36,7 +36,7 @@ import Testing
         let result = try xvf(["list", "--json", "--root", smallHost()])
         #expect(result.status == 0)
         #expect(result.stdout == #"""
-            {"pfs":[{"bdf":"0000:10:00.0","ifname":"ens0f0","driver":"mlx5_core","mac":"b8:59:9f:00:00:00","vendor":"15b3","device":"1017","name":"MT27800 Family [ConnectX-5]","numa_node":0,"totalvfs":2,"numvfs":2,"vf_offset":1,"vf_stride":1,"vf_device":"1018","drivers_autoprobe":true,"ids":"15b3:1017:15b3:0000","serial":"b8-59-9f-ff-ff-00-00-00","permanent_mac":"b8:59:9f:00:00:00","vfs":[{"index":0,"bdf":"0000:10:00.1","ifname":"ens0f0v0","driver":"mlx5_core","mac":"02:00:10:00:01:00","iommu_group":2,"holder":"dom0:mlx5_core"},{"index":1,"bdf":"0000:10:00.2","ifname":"ens0f0v1","driver":"mlx5_core","mac":"02:00:10:00:02:01","iommu_group":3,"holder":"dom0:mlx5_core"}]}]}
+            {"pfs":[{"bdf":"0000:10:00.0","ifname":"ens0f0","driver":"mlx5_core","mac":"b8:59:9f:00:00:00","vendor":"15b3","device":"1017","name":"MT27800 Family [ConnectX-5]","numa_node":0,"totalvfs":2,"numvfs":2,"vf_offset":1,"vf_stride":1,"vf_device":"1018","drivers_autoprobe":true,"ids":"15b3:1017:15b3:0000","serial":"b8-59-9f-ff-ff-00-00-00","permanent_mac":"b8:59:9f:00:00:00","vfs":[{"index":0,"bdf":"0000:10:00.1","ifname":"ens0f0v0","driver":"mlx5_core","mac":"02:00:10:00:01:00","iommu_group":2,"holder":"dom0:mlx5_core","lease":null},{"index":1,"bdf":"0000:10:00.2","ifname":"ens0f0v1","driver":"mlx5_core","mac":"02:00:10:00:02:01","iommu_group":3,"holder":"dom0:mlx5_core","lease":null}]}]}
 
             """#)
     }

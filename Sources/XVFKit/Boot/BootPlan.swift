@@ -8,7 +8,8 @@ import XenPCI
 ///    dom0, where the hide list alone lost that race);
 /// 2. the VF count, through `VFCountChange` (0 first when the kernel needs it);
 /// 3. the VF link settings, for all PFs in one `ip -batch` process;
-/// 4. the `assignable` VFs to pciback: libxl's assignable add (with their names) in a dom0, else
+/// 4. the leases bound to VFs (`LeaseBinding`, kept in `Leases.path`), then the `assignable` VFs and the
+///    leases' VFs to pciback: libxl's assignable add (with their names) in a dom0, else
 ///    `drivers_probe`, both with `driver_override=pciback` meanwhile (autoprobe is off), cleared after so
 ///    that giving the VF back to dom0 later is not refused;
 /// 5. autoprobe back on (the kernel's default), and the other VFs probed by their normal driver.
@@ -26,6 +27,12 @@ public struct BootPlan {
         /// A VF already on pciback whose `driver_override` still says pciback: a hand-over that was
         /// interrupted before it cleared it (the override would refuse the VF's driver later).
         case clearOverride(vf: PCIAddress, pf: PCIAddress, label: String)
+        /// The leases' VFs, as the bindings file is to say: `lines` for the plan, `content` the file's.
+        case bindLeases(lines: [String], content: String)
+        /// A VF on pciback that libxl knows by a lease's name, which is not (or no longer) the lease's VF:
+        /// libxl's assignable add without a name takes the name off (and leaves the VF on pciback), so that
+        /// `xl create` of a config naming the lease never finds it.
+        case dropName(vf: PCIAddress, pf: PCIAddress?, label: String, name: String)
     }
 
     /// One line of the `ip -batch` input, for one VF.
@@ -62,17 +69,18 @@ public struct BootPlan {
     public let problems: [Problem]
 
     /// `assignableNames` is libxl's assignable list (address → name) when a toolstack hands VFs over,
-    /// nil otherwise; `linkState` is what `ip` reports now (nil: unknown, so every setting is applied).
+    /// nil otherwise; `linkState` is what `ip` reports now (nil: unknown, so every setting is applied);
+    /// `leases` the bindings file as it is (`Leases.load`), `leasesText` its text (nil: no file).
     public init(config: HostConfig, inventory: HostInventory, holders: Holders,
-                assignableNames: [PCIAddress: String?]?, linkState: [String: [Int: VFLinkSettings]]?) {
+                assignableNames: [PCIAddress: String?]?, linkState: [String: [Int: VFLinkSettings]]?,
+                leases previous: [Lease] = [], leasesText: String? = nil) {
         var actions: [Action] = []
         // A PF that is not there fails alone; everything else is still planned.
         var problems = config.absent.map { Problem(pf: nil, message: $0.message) }
         var recreated: Set<PCIAddress> = []
         var autoprobeOffDuringCreation: Set<PCIAddress> = []
         var blocked: Set<PCIAddress> = []
-        let assignable = Dictionary(config.assignable.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
-        let guestPFs = Set(config.assignable.map(\.pf))
+        let guestPFs = Set(config.assignable.map(\.pf) + config.leases.map(\.pf))
         let safety = HostSafety(inventory)
 
         // 1-2: counts.
@@ -103,9 +111,26 @@ public struct BootPlan {
             actions.append(.setCount(change))
         }
 
+        // The leases' VFs join the config's own: their settings and hand-over are planned as a fixed VF's,
+        // except for a VF a guest has now, whose link is the guest's.
+        let binding = LeaseBinding(config: config, inventory: inventory, holders: holders, assignableNames: assignableNames,
+                                   previous: previous, recreated: recreated, blocked: blocked)
+        problems += binding.problems
+        var links = config.links
+        var guestVFs = config.assignable
+        for lease in binding.bound where !lease.held {
+            if let interface = lease.entry.interface, !lease.entry.settings.isEmpty {
+                links.append(HostConfig.VFLink(pf: lease.entry.pf, interface: interface, index: lease.index,
+                                               settings: lease.entry.settings, line: lease.entry.line))
+            }
+            guestVFs.append(HostConfig.AssignableVF(address: lease.vf, pf: lease.entry.pf, index: lease.index,
+                                                    name: lease.entry.name, line: lease.entry.line))
+        }
+        let assignable = Dictionary(guestVFs.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+
         // 3: link settings, compared with what the NIC has unless its VFs are new.
         var lines: [LinkLine] = []
-        for link in config.links where !blocked.contains(link.pf) {
+        for link in links where !blocked.contains(link.pf) {
             let current = recreated.contains(link.pf) ? nil : linkState?[link.interface]?[link.index]
             let change = link.settings.changes(from: current)
             guard !change.isEmpty else { continue }
@@ -114,10 +139,27 @@ public struct BootPlan {
         }
         if !lines.isEmpty { actions.append(.linkSettings(lines)) }
 
-        // 4: the guests' VFs to pciback.
+        // 4: the leases' binding, then the guests' VFs to pciback.
+        let content = Leases.text(binding.leases)
+        if content != (leasesText ?? Leases.text([])) {
+            let said = binding.bound.map { lease in
+                "lease \(lease.entry.name): \(lease.label) (\(lease.vf))" + (lease.kept ? "" : ", newly bound")
+            }
+            actions.append(.bindLeases(lines: said, content: content))
+        }
+        if let assignableNames {
+            let leaseVFs = Dictionary(binding.bound.map { ($0.entry.name, $0.vf) }, uniquingKeysWith: { a, _ in a })
+            let active = Set(config.leases.filter { !blocked.contains($0.pf) }.map(\.name))
+            for (address, name) in assignableNames.sorted(by: { $0.key < $1.key }) {
+                guard let name, active.contains(name), leaseVFs[name] != address else { continue }
+                let owner = inventory.virtualFunction(at: address)
+                let label = owner.map { "\($0.pf.interfaceName ?? $0.pf.address.description)/\($0.index)" } ?? address.description
+                actions.append(.dropName(vf: address, pf: owner?.pf.address, label: label, name: name))
+            }
+        }
         var handovers: [Action] = []
         var leftovers: [Action] = []
-        for vf in config.assignable where !blocked.contains(vf.pf) {
+        for vf in guestVFs where !blocked.contains(vf.pf) {
             let label = "\(inventory[vf.pf]?.interfaceName ?? vf.pf.description)/\(vf.index)"
             let device = recreated.contains(vf.pf) ? nil : inventory[vf.address]
             if let device {
@@ -194,7 +236,8 @@ extension BootPlan.Action {
         case .setAutoprobe(let pf, _): return pf
         case .setCount(let change): return change.pf.address
         case .handToPciback(_, let pf, _, _, _, _), .probe(_, let pf, _), .clearOverride(_, let pf, _): return pf
-        case .linkSettings, .loadPciback: return nil
+        case .dropName(_, let pf, _, _): return pf
+        case .linkSettings, .loadPciback, .bindLeases: return nil
         }
     }
 
@@ -226,6 +269,10 @@ extension BootPlan.Action {
             return [HostStep.writeAttribute(path: BootPlan.probePath, value: vf.description).description]
         case .clearOverride(let vf, _, _):
             return ["echo > /\(PcibackState.overridePath(vf))"]
+        case .bindLeases(let lines, let content):
+            return lines + [HostStep.replaceFile(path: Leases.path, content: content).description]
+        case .dropName(let vf, _, _, _):
+            return [RecordedToolstack.assignableAddDetail(vf, name: nil, rebind: true)]
         }
     }
 }
@@ -258,6 +305,11 @@ extension BootPlan.Action {
             journal.plan(HostStep.writeAttribute(path: BootPlan.probePath, value: vf.description))
         case .clearOverride(let vf, _, _):
             journal.plan(HostStep.writeAttribute(path: PcibackState.overridePath(vf), value: "\n"))
+        case .bindLeases(_, let content):
+            journal.plan(HostStep.replaceFile(path: Leases.path, content: content))
+        case .dropName(let vf, _, _, _):
+            journal.plan("assignable_add", target: vf.description,
+                         detail: RecordedToolstack.assignableAddDetail(vf, name: nil, rebind: true))
         }
     }
 }

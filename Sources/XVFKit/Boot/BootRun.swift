@@ -80,6 +80,24 @@ public struct BootRun {
                 let failure = viaToolstack ? handOverThroughToolstack(vf, name: name, label: label)
                     : handOverThroughSysfs(vf, label: label)
                 if let failure { failures.append("\(label) (\(vf)): \(failure)") } else { done += 1 }
+            case .bindLeases(_, let content):
+                for line in action.lines { log(line) }
+                do {
+                    try root.replaceFile(Leases.path, with: content)
+                    done += 1
+                } catch {
+                    failures.append("the lease bindings: \(error); the leases are bound for this boot only")
+                }
+            case .dropName(let vf, _, let label, let name):
+                for line in action.lines { log(line) }
+                guard let toolstack else { continue }
+                do {
+                    try toolstack.assignableAdd(vf, name: nil, rebind: true)
+                    done += 1
+                } catch {
+                    failures.append("\(label) (\(vf)): taking the name \(name) off it: "
+                                    + ErrorAdvice.libxl(error, device: vf, holders: holders).message)
+                }
             case .clearOverride(let vf, _, let label):
                 for line in action.lines { log(line) }
                 let before = notes.count

@@ -86,9 +86,20 @@ public enum HostBoot {
         // The NIC's current settings matter only for PFs whose VFs stay: new VFs get every setting.
         let changing = Set(config.counts.filter { inventory[$0.pf]?.sriov?.numVFs != $0.count }.map(\.pf))
         let needState = config.links.contains { !changing.contains($0.pf) }
+            || config.leases.contains { !$0.settings.isEmpty && !changing.contains($0.pf) }
         let linkState = needState ? IPLinkReport.read(root: host.root) : nil
+        // The bindings of the last boot; a file that cannot be used costs the leases their stickiness only.
+        var leases: [Lease] = []
+        var leasesText: String?
+        do {
+            leases = try Leases.load(root: host.root)
+            leasesText = try? host.root.editableText(Leases.path)
+        } catch {
+            Warnings.add(error.message + "; the leases are bound afresh")
+            leasesText = ""
+        }
         let plan = BootPlan(config: config, inventory: inventory, holders: holders, assignableNames: assignableNames,
-                            linkState: linkState)
+                            linkState: linkState, leases: leases, leasesText: leasesText)
         let run = BootRun(plan: plan, inventory: inventory, toolstack: toolstack, holders: holders)
         if !dryRun && !plan.isEmpty { try run.check() }
         return (plan, run)

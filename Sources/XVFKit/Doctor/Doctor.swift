@@ -83,7 +83,8 @@ public struct Doctor {
             } else if let config {
                 add("host-config", .pass, "\(filename) is valid: \(config.counts.count) VF count\(config.counts.count == 1 ? "" : "s"), "
                     + "\(config.links.count) VF link setting\(config.links.count == 1 ? "" : "s"), "
-                    + "\(config.assignable.count) VF\(config.assignable.count == 1 ? "" : "s") for guests")
+                    + "\(config.assignable.count) VF\(config.assignable.count == 1 ? "" : "s") for guests"
+                    + (config.leases.isEmpty ? "" : ", \(config.leases.count) lease\(config.leases.count == 1 ? "" : "s")"))
             } else {
                 add("host-config", .warn, "no host config at \(filename): VF counts and pciback do not survive a reboot",
                     fix: "copy xlcfg/xvf.cfg to /etc/xen/xvf.cfg, edit it, and enable xvf-boot.service")
@@ -167,6 +168,7 @@ public struct Doctor {
         }
         let holders = dom0 ? (try? host.openToolstack()).flatMap { try? $0.holders() } : nil
         checks.append(Self.leftovers(inventory, config: config, holders: holders))
+        checks += LeaseChecks.checks(config: config, root: root, inventory: inventory)
         if let check = XendomainsSettings.check(root: root, holders: holders, inventory: inventory) { checks.append(check) }
         self.checks = checks
     }

@@ -16,6 +16,7 @@ enum GuestDevices {
         guard !attached.isEmpty else { return nil }
         let inventory = try host.inventory()
         let links = IPLinkReport.read(root: host.root)
+        let leases = host.leases()
         var devices: [GuestRecord.Device] = []
         for device in attached {
             var spec: PCISpec
@@ -33,6 +34,7 @@ enum GuestDevices {
                 entry.pf = GuestRecord.PFIdentity(address: pfAddress, interface: pf.interfaceName, ids: identity.ids,
                                                   serial: identity.serial, permanentMAC: identity.permanentMAC)
                 entry.index = found.vfIndex
+                entry.lease = Leases.holding(device.address, in: leases)?.name
                 if let interface = pf.interfaceName, let index = found.vfIndex, var settings = links?[interface]?[index] {
                     if settings.mac == VFHandOver.noMAC { settings.mac = nil }
                     entry.settings = settings
@@ -76,14 +78,23 @@ enum GuestDevices {
     /// VF of that PF (found by its hardware when it moved), lowest index first. Throws, naming the device,
     /// when one has nowhere to go.
     static func choose(_ record: GuestRecord, for domain: XenDomain?, inventory: HostInventory, holders: Holders,
-                       library: () -> HardwareIdentityReader) throws(XVFError) -> [PCIDevice] {
+                       leases: [Lease], library: () -> HardwareIdentityReader) throws(XVFError) -> [PCIDevice] {
         var chosen: [PCIDevice] = []
         var taken: Set<PCIAddress> = []
         let reader = library()
         for entry in record.devices {
             let pf = entry.pf.flatMap { physicalFunction($0, inventory: inventory, reader: reader) }
+            // Free for this guest: held by no other domain, and bound to no lease but its own.
             func isFree(_ device: PCIDevice) -> Bool {
-                !taken.contains(device.address) && (holders[device.address] == nil || holders[device.address]?.id == domain?.id)
+                let lease = Leases.holding(device.address, in: leases)?.name
+                return !taken.contains(device.address) && (holders[device.address] == nil || holders[device.address]?.id == domain?.id)
+                    && (lease == nil || lease == entry.lease)
+            }
+            // A leased VF comes back as its lease's VF, wherever `xvf boot` bound the lease since.
+            if let name = entry.lease, let bound = Leases.named(name, in: leases)?.vf, let device = inventory[bound], isFree(device) {
+                chosen.append(device)
+                taken.insert(device.address)
+                continue
             }
             if let same = inventory[entry.address], isFree(same), entry.pf == nil || same.physicalFunction == pf?.address {
                 chosen.append(same)
@@ -101,7 +112,7 @@ enum GuestDevices {
                                + "ids \(recordedPF.ids)), which domain \(record.domain) had a VF of, is not on this host")
             }
             let vf = try VFPool.choose(from: pf, inventory: inventory, holders: holders.filter { $0.value.id != domain?.id },
-                                       taken: taken)
+                                       leases: leases, taken: taken)
             chosen.append(vf)
             taken.insert(vf.address)
         }

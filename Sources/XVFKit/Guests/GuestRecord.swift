@@ -13,7 +13,7 @@ import XenPCI
 ///     # comment
 ///     domain web1 pv
 ///     device 0000:04:10.1 spec=0000:04:10.1,permissive=1 pf=0000:04:00.0 index=1 ids=8086:1521:8086:0001
-///         interface=eno49 serial=- permanent_mac=a0:36:9f:12:34:50 mac=52:54:00:aa:00:01 vlan=10 qos=0 trust=on …
+///         interface=eno49 serial=- permanent_mac=a0:36:9f:12:34:50 lease=web1-nic mac=52:54:00:aa:00:01 vlan=10 …
 ///
 /// (one line in the file). `-` is "none"; a device that is no VF has no `pf=` and goes back to its own
 /// address only. Every value is free of spaces: addresses, specs, ids, MACs and Linux interface names
@@ -33,6 +33,9 @@ struct GuestRecord: Equatable {
         var index: Int?
         /// For a VF: its link as the guest had it (what `ip` said); empty when it could not be read.
         var settings: VFLinkSettings
+        /// The lease the VF was bound to (host config `assignable = [ 'PF,name=LEASE' ]`): the guest gets
+        /// that lease's VF back, whichever VF `xvf boot` bound it to since.
+        var lease: String? = nil
     }
 
     /// A PF as found again after a reboot: the same address with the same hardware, else the hardware
@@ -57,6 +60,7 @@ struct GuestRecord: Equatable {
                           "interface=" + (pf.interface ?? "-"), "serial=" + (pf.serial ?? "-"),
                           "permanent_mac=" + (pf.permanentMAC ?? "-")]
             }
+            if let lease = device.lease { words.append("lease=" + lease) }
             words += device.settings.keyValues
             lines.append(words.joined(separator: " "))
         }
@@ -122,13 +126,15 @@ struct GuestRecord: Equatable {
             index = value("index").flatMap { Int($0) }
             for key in ["ids", "interface", "serial", "permanent_mac", "index"] { values[key] = nil }
         }
+        let lease = values.removeValue(forKey: "lease")
+        if let lease, let why = Leases.nameProblem(lease) { throw bad("lease=\(lease): \(why)") }
         var settings = VFLinkSettings()
         for (key, text) in values.sorted(by: { $0.key < $1.key }) {
             // The zero MAC is a VF's "no MAC set": kept so, never set on a VF.
             if key == "mac" && text == VFHandOver.noMAC { continue }
             do { try settings.set(key, to: text) } catch { throw bad("\(key)=\(text) \(error.reason)") }
         }
-        return Device(address: address, spec: spec, pf: pf, index: index, settings: settings)
+        return Device(address: address, spec: spec, pf: pf, index: index, settings: settings, lease: lease)
     }
 
     /// Why a record cannot be used, by line.

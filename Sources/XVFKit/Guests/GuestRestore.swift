@@ -71,7 +71,8 @@ public enum GuestRestore {
                            + "a second one of that name cannot be restored")
         }
         let devices = try GuestDevices.choose(record, for: nil, inventory: try host.inventory(),
-                                              holders: try toolstack.currentHolders(), library: { host.identityReader })
+                                              holders: try toolstack.currentHolders(), leases: host.leases(),
+                                              library: { host.identityReader })
         return Plan(image: image, record: record, devices: devices)
     }
 

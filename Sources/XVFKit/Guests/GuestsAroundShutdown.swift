@@ -107,6 +107,7 @@ public enum GuestsAroundShutdown {
             var unusable: [String] = []
             var holders = try toolstack.currentHolders()
             let inventory = try host.inventory()
+            let leases = host.leases()
             for name in names {
                 let file = directory + "/" + name
                 let record: GuestRecord
@@ -122,7 +123,7 @@ public enum GuestsAroundShutdown {
                     throw XVFError(.failed, "cannot list Xen domains: \(error)")
                 }
                 let devices = Result { () throws(XVFError) in
-                    try GuestDevices.choose(record, for: domain, inventory: inventory, holders: holders,
+                    try GuestDevices.choose(record, for: domain, inventory: inventory, holders: holders, leases: leases,
                                             library: { host.identityReader })
                 }
                 // Two guests never get the same VF: what one gets is taken for the next.

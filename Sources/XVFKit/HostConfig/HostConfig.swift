@@ -11,6 +11,8 @@ import XenPCI
 /// sriov = [ 'eno49,vfs=7', '0000:81:00.0,vfs=4' ]                # VF count per PF
 /// vf = [ 'eno49/0,mac=52:54:00:00:49:00,vlan=100,trust=on' ]      # VF link settings (ip link … vf N …)
 /// assignable = [ 'eno49/0-5', '0000:81:10.4,name=db-nic' ]       # VFs handed to pciback at boot
+/// assignable = [ 'eno49,name=web1-nic' ]                          # a lease: any free VF of eno49
+/// vf = [ 'web1-nic,mac=52:54:00:aa:00:01,vlan=10' ]               # a lease's link settings
 /// ```
 /// It is checked whole against the host before anything is done: every error names `FILE:LINE`, the key
 /// and the fix, and one error refuses the whole file. A PF that is not on the host is the exception: its
@@ -39,6 +41,18 @@ public struct HostConfig {
         public var line: Int
     }
 
+    /// A lease (`assignable = [ 'eno49,name=web1-nic' ]`): one free VF of the PF, bound to the name at
+    /// boot (`Leases`), with the name's link settings (`vf = [ 'web1-nic,…' ]`).
+    public struct LeaseEntry: Equatable {
+        public var name: String
+        public var pf: PCIAddress
+        /// The PF's interface, which `ip link set dev … vf N` needs; nil when its driver makes none (then
+        /// the lease can have no link settings).
+        public var interface: String?
+        public var settings: VFLinkSettings
+        public var line: Int
+    }
+
     /// An entry naming a PF the host does not have (yet): at boot a PF's interface appears only when its
     /// driver has made it, and one late or missing PF must not stop the others. `xvf boot` reports each
     /// as a failure of its own and applies the rest; `xvf doctor` flags them.
@@ -59,6 +73,11 @@ public struct HostConfig {
     /// One per VF, settings of several entries merged, in PF and index order.
     public private(set) var links: [VFLink]
     public private(set) var assignable: [AssignableVF]
+    /// In file order.
+    public private(set) var leases: [LeaseEntry]
+    /// Every name an `assignable` entry gives, a lease's or a VF's, including entries set aside: what a
+    /// domain config may name (`pci = [ 'name=…' ]`), and the leases whose bindings stay while their PF is away.
+    public private(set) var names: Set<String>
     /// Entries set aside because their PF is not on the host, in file order.
     public private(set) var absent: [AbsentEntry]
 
@@ -70,6 +89,7 @@ public struct HostConfig {
         config.counts = counts.filter { $0.pf == pf }
         config.links = links.filter { $0.pf == pf }
         config.assignable = assignable.filter { $0.pf == pf }
+        config.leases = leases.filter { $0.pf == pf }
         // What was set aside for this PF (its pin did not match) still has to be said.
         config.absent = absent.filter { $0.pf == pf }
         return config
@@ -138,13 +158,17 @@ public struct HostConfig {
         }
         let sriov = try Self.items("sriov", config, layout, filename)
         for item in sriov { try reader.count(item) }
-        for item in try Self.items("vf", config, layout, filename) { try reader.link(item) }
+        // Names before links: a `vf` entry may name a lease.
         for item in try Self.items("assignable", config, layout, filename) { try reader.assignable(item) }
+        for item in try Self.items("vf", config, layout, filename) { try reader.link(item) }
         self.filename = filename
         counts = reader.counts
         links = reader.links.values.sorted { ($0.pf, $0.index) < ($1.pf, $1.index) }
         assignable = reader.assignable.sorted { $0.address < $1.address }
-        absent = reader.absent
+        leases = reader.leases
+        names = reader.declaredNames
+        // In file order, whichever key's items were read first.
+        absent = reader.absent.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element)
     }
 
     /// A key's list items as libxlutil reads them, each with its line (the key's line when the scan and
@@ -177,6 +201,10 @@ private struct ItemReader {
     var macOwners: [String: (String, Int)] = [:]
     var assignable: [HostConfig.AssignableVF] = []
     var names: [String: Int] = [:]
+    var declaredNames: Set<String> = []
+    /// Leases whose PF is not on the host, or failed its pin: their `vf` entries wait with them.
+    var leasesSetAside: Set<String> = []
+    var leases: [HostConfig.LeaseEntry] = []
     var absent: [HostConfig.AbsentEntry] = []
     /// What each PF's hardware says it is (for pins).
     let identify: (PCIDevice) -> HardwareIdentity
@@ -234,6 +262,10 @@ private struct ItemReader {
     /// `PF/INDEX[-LAST],key=value…`.
     mutating func link(_ item: XLStatements.Item) throws(XVFError) {
         let (head, options) = try split("vf", item, allowed: VFLinkSettings.keys)
+        if declaredNames.contains(head) {
+            try leaseLink(item, head, options)
+            return
+        }
         if setAsideIfAbsent("vf", item, head) { return }
         if setAsideIfRefused("vf", item, head) { return }
         let (pf, indices) = try virtualFunctions("vf", item, head)
@@ -280,9 +312,87 @@ private struct ItemReader {
         }
     }
 
-    /// `VF[,name=NAME]`: a VF name (`eno49/0-5`) or a VF's address, existing or to be created.
+    /// `NAME,key=value…` of a lease: its link settings, checked as a VF's are.
+    mutating func leaseLink(_ item: XLStatements.Item, _ name: String, _ options: Options) throws(XVFError) {
+        guard let number = leases.firstIndex(where: { $0.name == name }) else {
+            // A lease set aside with its PF waits with it; a named VF has its link set by its VF.
+            if leasesSetAside.contains(name) { return }
+            throw fail("vf", item, "\(name) names one VF, not a lease; set its link by the VF (PF/INDEX, as its assignable "
+                       + "entry at line \(names[name]!) names it)")
+        }
+        guard leases[number].interface != nil else {
+            throw fail("vf", item, "the PF of lease \(name) has no network interface (its driver makes none), so its VF's "
+                       + "link settings cannot be set; load its network driver")
+        }
+        guard !options.isEmpty else {
+            throw fail("vf", item, "sets nothing; add settings: \(VFLinkSettings.keys.map { $0 + "=…" }.joined(separator: ","))")
+        }
+        var settings = leases[number].settings
+        for (key, value) in options {
+            if settings.keyValues.contains(where: { $0.hasPrefix(key + "=") }) {
+                throw fail("vf", item, "sets \(key) of lease \(name) again; keep one")
+            }
+            do { try settings.set(key, to: value) } catch { throw fail("vf", item, "\(key)=\(value) \(error.reason)") }
+        }
+        if settings.qos != nil && settings.vlan == nil {
+            throw fail("vf", item, "sets qos without vlan; ip sets the priority with the VLAN: add vlan=N")
+        }
+        if let mac = options["mac"], let parsed = settings.mac {
+            if let (owner, line) = macOwners[parsed] {
+                throw fail("vf", item, "mac=\(mac) is already given to \(owner) at line \(line); MACs must differ")
+            }
+            macOwners[parsed] = ("lease \(name)", item.line)
+        }
+        leases[number].settings = settings
+    }
+
+    /// `PF,name=NAME`: a lease, one free VF of the PF under that name (bound by `xvf boot`).
+    mutating func lease(_ item: XLStatements.Item, _ head: String, _ name: String?) throws(XVFError) {
+        if setAsideIfRefused("assignable", item, head) {
+            if let name { leasesSetAside.insert(name) }
+            return
+        }
+        let pf = try physicalFunction("assignable", item, head)
+        guard let name else {
+            throw fail("assignable", item, "names a PF without a lease name; write \(head),name=NAME for one free VF of it, "
+                       + "or name VFs (\(pf.interfaceName ?? head)/0-5)")
+        }
+        if inventory.device(withInterface: name) != nil {
+            throw fail("assignable", item, "the lease name \(name) is an interface of this host; choose another name")
+        }
+        leases.append(HostConfig.LeaseEntry(name: name, pf: pf.address, interface: pf.interfaceName,
+                                            settings: VFLinkSettings(), line: item.line))
+    }
+
+    /// `VF[,name=NAME]`: a VF name (`eno49/0-5`) or a VF's address, existing or to be created; or a PF with
+    /// a name, a lease.
     mutating func assignable(_ item: XLStatements.Item) throws(XVFError) {
         let (head, options) = try split("assignable", item, allowed: ["name"])
+        if let name = options["name"] {
+            if let why = Leases.nameProblem(name) { throw fail("assignable", item, why) }
+            if let earlier = names[name] {
+                throw fail("assignable", item, "the name \(name) is already used at line \(earlier); names must differ")
+            }
+            names[name] = item.line
+            declaredNames.insert(name)
+        }
+        // A PF (its interface, or its address): a lease.
+        if !head.contains("/") {
+            let pf: Bool
+            if head.contains(":") {
+                pf = (try? PCIAddress(parsing: head)).flatMap { inventory[$0] }?.isPhysicalFunction == true
+            } else {
+                if setAsideIfAbsent("assignable", item, head) {
+                    if let name = options["name"] { leasesSetAside.insert(name) }
+                    return
+                }
+                pf = true
+            }
+            if pf {
+                try lease(item, head, options["name"])
+                return
+            }
+        }
         // Only PF/INDEX: a VF's own address is often absent before `sriov` creates it, and is checked below.
         if head.contains("/"), setAsideIfAbsent("assignable", item, head) { return }
         if setAsideIfRefused("assignable", item, head) { return }
@@ -313,10 +423,6 @@ private struct ItemReader {
                 throw fail("assignable", item, "gives one name to \(found.count) VFs; name each VF in its own entry")
             }
             do { _ = try PCISpec(address: nil, name: name) } catch { throw fail("assignable", item, error.reason) }
-            if let earlier = names[name] {
-                throw fail("assignable", item, "the name \(name) is already used at line \(earlier); names must differ")
-            }
-            names[name] = item.line
         }
         for vf in found {
             if let earlier = assignable.first(where: { $0.address == vf.address }) {

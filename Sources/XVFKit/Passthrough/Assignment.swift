@@ -53,9 +53,12 @@ public enum Assignment {
         }
         var source: Source
         var flags: AssignRequest
+        /// The host's leases: a pool never hands out a VF bound to one.
+        var leases: [Lease] = []
 
         init(_ request: AssignRequest, host: Host) throws(XVFError) {
             flags = request
+            leases = host.leases()
             if let pf = request.pf {
                 guard request.target == nil else {
                     throw XVFError(.badInput, "give either a device or --pf \(pf), not both")
@@ -66,6 +69,11 @@ public enum Assignment {
             let inventory = try host.inventory()
             guard let target = request.target else {
                 throw XVFError(.badInput, "name what to assign: a device (05:10.0, eno49/3), a spec, or a PF (eno49 or --pf eno49)")
+            }
+            // A lease's name: the VF bound to it, with the link its lease gave it at boot.
+            if let leased = try Leases.device(target, host: host) {
+                source = .spec(try Self.spec(PCISpec(address: leased.address)))
+                return
             }
             let looksLikeSpec = target.contains(",") || target.contains("@") || target.contains("=") || target.hasSuffix(".*")
             if !looksLikeSpec, let name = try? DeviceName(parsing: target) {
@@ -220,7 +228,7 @@ public enum Assignment {
                             holders: Holders) throws(XVFError) -> [PCIDevice] {
         switch selection.source {
         case .pool(let pf):
-            return [try VFPool.choose(from: pf, inventory: inventory, holders: holders)]
+            return [try VFPool.choose(from: pf, inventory: inventory, holders: holders, leases: selection.leases)]
         case .spec(let spec):
             let address = spec.address!
             guard spec.allFunctions else {

@@ -29,11 +29,19 @@ public enum DeviceRelease {
         /// A VF detached before (by xl, or a release stopped half-way) may still have its settings to put back.
         var onlySettings: Bool
         var spec: PCISpec
+        /// The lease whose VF this is: it goes back to the lease's link and stays assignable under its name.
+        var lease: Lease?
 
         init(_ deviceText: String, domain domainText: String?, toDom0: Bool, toolstack: (any Toolstack)?,
              host: Host) throws(XVFError) {
-            device = try host.device(deviceText)
+            if let leased = try Leases.device(deviceText, host: host) { device = leased } else { device = try host.device(deviceText) }
             let inventory = try host.inventory()
+            let lease = try Self.lease(of: device.address, host: host)
+            self.lease = lease
+            if let lease, toDom0 {
+                throw XVFError(.badInput, "\(inventory.label(device)) is the VF of lease \(lease.name), kept on pciback for its "
+                               + "guests; leave out --to-dom0 (or take the lease out of the host config and run `xvf boot` first)")
+            }
             label = inventory.label(device)
             holders = try toolstack?.currentHolders() ?? [:]
             holder = holders[device.address]
@@ -48,7 +56,7 @@ public enum DeviceRelease {
             let onPciback = inventory[device.address]?.isOnPciback == true
             handOver = VFHandOver(device, inventory: inventory)
             settingsBack = try handOver.flatMap { (handOver) throws(XVFError) in
-                try settingsToPutBack(handOver, host: host, inventory: inventory)
+                try settingsToPutBack(handOver, lease: lease, host: host, inventory: inventory)
             }
             onlySettings = holder == nil && settingsBack != nil && !(toDom0 && onPciback)
             if let holder {
@@ -62,6 +70,15 @@ public enum DeviceRelease {
                                + (onPciback ? "; it is on pciback (add --to-dom0 to give it back to dom0)" : "; nothing to release"))
             }
             do { spec = try PCISpec(address: device.address) } catch { throw XVFError(error) }
+        }
+
+        /// The lease holding `vf` in the bindings file; a file that cannot be used is said, and the VF
+        /// released as any other.
+        static func lease(of vf: PCIAddress, host: Host) throws(XVFError) -> Lease? {
+            do { return Leases.holding(vf, in: try Leases.load(root: host.root)) } catch {
+                Warnings.add(error.message + "; the VF is released as one of no lease")
+                return nil
+            }
         }
 
         func dryRun(domain domainText: String?, force: Bool, toDom0: Bool, withToolstack: Bool, host: Host) -> String {
@@ -111,6 +128,16 @@ public enum DeviceRelease {
                 throw XVFError(.failed, "domain \(holder.id) still lists \(label) after the detach; try --force")
             }
             report += "\(label): detached from domain \(holder.id) (\(holder.name)); it stays on pciback\n"
+            // A lease's VF stays assignable under the lease's name, for the next `xl create` that names it.
+            if let lease = plan.lease,
+               (try? toolstack.assignableList())?.contains(AssignableDevice(address: device.address, name: lease.name)) != true {
+                do { try toolstack.assignableAdd(device.address, name: lease.name, rebind: true) } catch {
+                    throw XVFError(.failed, report.split(separator: "\n").map { $0 + "; " }.joined()
+                                   + "naming it \(lease.name) again failed: \(ErrorAdvice.libxl(error, device: device.address).message); "
+                                   + "`xvf boot` names it")
+                }
+                report += "\(label): assignable as \(lease.name) again\n"
+            }
         }
         if toDom0 {
             // After a detach, a failure here leaves the device detached: the error says so and where the
@@ -153,7 +180,9 @@ public enum DeviceRelease {
     }
 
     /// The step sets what differs from the VF's link now; all of the target when `ip` cannot say.
-    static func settingsToPutBack(_ handOver: VFHandOver, host: Host, inventory: HostInventory) throws(XVFError)
+    /// A lease's VF goes back to the lease's settings (what `xvf boot` gave it), not to what the host
+    /// config says for the VF's index: the index is the lease's only while it holds the VF.
+    static func settingsToPutBack(_ handOver: VFHandOver, lease: Lease?, host: Host, inventory: HostInventory) throws(XVFError)
         -> SettingsBack? {
         var recorded: VFLinkSettings?
         switch handOver.recorded(root: host.root) {
@@ -165,15 +194,18 @@ public enum DeviceRelease {
         case nil: recorded = nil
         }
         var configured: VFLinkSettings?
-        do {
+        if let lease {
+            configured = lease.settings.isEmpty ? nil : lease.settings
+        } else { do {
             let config = try HostConfig.load(path: nil, root: host.root, inventory: inventory, library: host.library)
             configured = config?.links.first { $0.interface == handOver.interface && $0.index == handOver.index }?.settings
         } catch {
             Warnings.add("the host config cannot be read (\(error.message)); \(handOver.label)'s link goes back as it "
                          + "was before the assign")
-        }
+        } }
         guard let target = handOver.target(recorded: recorded, configured: configured) else { return nil }
-        let source = [recorded.map { _ in "as before the assign" }, configured.map { _ in "as the host config says" }]
+        let source = [recorded.map { _ in "as before the assign" },
+                      configured.map { _ in lease.map { "as lease \($0.name) has it" } ?? "as the host config says" }]
             .compactMap { $0 }.joined(separator: ", ")
         let current = handOver.current(root: host.root)
         if current == nil, (try? ProgramGuard.check([.run(["ip"])], root: host.root)) == nil {

@@ -5,9 +5,10 @@ import XenPCI
 enum VFPool {
     /// The first VF, lowest index first, that no domain holds, that dom0 does not depend on, and that is
     /// not on a dom0 driver with an interface up.
-    /// `taken`: VFs already chosen for the same guest (its other devices, given back together).
-    static func choose(from pf: PCIDevice, inventory: HostInventory, holders: Holders, taken: Set<PCIAddress> = [])
-        throws(XVFError) -> PCIDevice
+    /// `taken`: VFs already chosen for the same guest (its other devices, given back together). A VF
+    /// bound to a lease (`leases`) is that lease's: never handed to another guest from the pool.
+    static func choose(from pf: PCIDevice, inventory: HostInventory, holders: Holders, leases: [Lease],
+                       taken: Set<PCIAddress> = []) throws(XVFError) -> PCIDevice
     {
         let name = pf.interfaceName ?? pf.address.description
         let vfs = inventory.virtualFunctions(of: pf)
@@ -22,6 +23,8 @@ enum VFPool {
                 reasons.append("\(index): domain \(holder.id)")
             } else if taken.contains(vf.address) {
                 reasons.append("\(index): chosen for another of the guest's devices")
+            } else if let lease = Leases.holding(vf.address, in: leases) {
+                reasons.append("\(index): lease \(lease.name)")
             } else if safety.reason(for: vf.address) != nil {
                 reasons.append("\(index): dom0 needs it")
             } else if vf.driver != nil, !vf.isOnPciback, let up = vf.interfaces.first(where: { isUp($0.name, inventory.root) }) {

@@ -50,6 +50,8 @@ public struct DeviceReport {
     public var vendorName: String?
     public var deviceName: String?
     public var holder: Holder
+    /// The lease bound to the device (a VF), if any.
+    public var lease: String?
     /// For a VF: its PF's address and first interface.
     public var pf: PCIDevice?
     public var vfs: [HostReport.VF]
@@ -62,7 +64,7 @@ public struct DeviceReport {
     public var warnings: [String]
 
     public init(_ device: PCIDevice, inventory: HostInventory, library: PCILibrary?,
-                holders: Holders = [:]) {
+                holders: Holders = [:], leases: [Lease] = []) {
         var device = device
         if device.numaNode == nil { device.numaNode = inventory.numaNode(of: device.address) }
         self.device = device
@@ -71,8 +73,11 @@ public struct DeviceReport {
         vendorName = names?.vendor
         deviceName = names?.device
         holder = HostReport.holder(of: device, holders: holders)
+        lease = Leases.holding(device.address, in: leases)?.name
         pf = device.physicalFunction.flatMap { inventory[$0] }
-        vfs = inventory.virtualFunctions(of: device).map { HostReport.VF(device: $0, holder: HostReport.holder(of: $0, holders: holders)) }
+        vfs = inventory.virtualFunctions(of: device).map {
+            HostReport.VF(device: $0, holder: HostReport.holder(of: $0, holders: holders), lease: Leases.holding($0.address, in: leases)?.name)
+        }
         if let sriov = device.sriov {
             futureVFs = (sriov.numVFs..<max(sriov.numVFs, sriov.totalVFs)).compactMap { index in
                 sriov.address(ofVF: index, pf: device.address).map { (index, $0) }
@@ -149,6 +154,7 @@ public struct DeviceReport {
         for interface in d.interfaces { lines.append(("interface", interface.name + "  " + (interface.mac ?? "-"))) }
         for representor in d.representors { lines.append(("representor", representor.name + "  " + representor.port)) }
         lines.append(("holder", holderText))
+        if let lease { lines.append(("lease", lease)) }
         if d.isOnPciback { lines.append(("permissive", permissive ? "yes" : "no")) }
         if let group = d.iommuGroup { lines.append(("iommu group", String(group))) }
         if let numa = d.numaNode { lines.append(("numa node", String(numa))) }
@@ -217,6 +223,7 @@ public struct DeviceReport {
         if let pf = d.physicalFunction {
             fields.append(("pf", .string(pf.description)))
             fields.append(("index", .int(d.vfIndex)))
+            fields.append(("lease", .string(lease)))
         }
         if !d.representors.isEmpty {
             fields.append(("representors", .array(d.representors.map {

@@ -15,18 +15,21 @@ public struct HostReport {
     public struct VF {
         public var device: PCIDevice
         public var holder: Holder
+        /// The lease bound to the VF (`Leases`), if any.
+        public var lease: String?
     }
 
     public var pfs: [PF]
 
     /// Builds the report. `library` supplies pci.ids names (nil leaves them out); `holders` turns the
-    /// holder of attached VFs into `domain:<id>`; `identities` reads each PF's serial number and ids.
+    /// holder of attached VFs into `domain:<id>`; `identities` reads each PF's serial number and ids;
+    /// `leases` names the VFs bound to leases.
     public init(_ inventory: HostInventory, library: PCILibrary?, holders: Holders = [:],
-                identities: Bool = false) {
+                identities: Bool = false, leases: [Lease] = []) {
         pfs = inventory.physicalFunctions.map { pf in
             let names = library?.names(vendor: pf.vendorID, device: pf.deviceID)
             let vfs = inventory.virtualFunctions(of: pf).map { vf in
-                VF(device: vf, holder: Self.holder(of: vf, holders: holders))
+                VF(device: vf, holder: Self.holder(of: vf, holders: holders), lease: Leases.holding(vf.address, in: leases)?.name)
             }
             let identity = identities ? HardwareIdentity.read(pf, root: inventory.root, library: library) : nil
             return PF(device: pf, name: names?.device, vfs: vfs, identity: identity)
@@ -93,6 +96,7 @@ extension HostReport.VF {
             ("holder", .string(holder.description)),
         ]
         if case .domain(_, let name) = holder { fields.append(("domain_name", .string(name))) }
+        fields.append(("lease", .string(lease)))
         return .object(fields)
     }
 }

@@ -40,6 +40,8 @@ extension HostReport {
     public func table() -> String {
         if pfs.isEmpty { return "No SR-IOV capable devices (no sriov_totalvfs in sysfs).\n" }
         var out = ""
+        // The LEASE column only on a host with leases: elsewhere the table stays as it always was.
+        let leased = pfs.contains { $0.vfs.contains { $0.lease != nil } }
         for (n, pf) in pfs.enumerated() {
             if n > 0 { out += "\n" }
             let d = pf.device
@@ -49,14 +51,15 @@ extension HostReport {
             if let name = pf.name { line += "  " + name }
             out += line + "\n"
             guard !pf.vfs.isEmpty else { continue }
-            var table = Table(["VF", "BDF", "IFACE", "DRIVER", "MAC", "IOMMU", "HOLDER"], rightAligned: [0, 5],
-                              indent: "  ")
+            var table = Table(["VF", "BDF", "IFACE", "DRIVER", "MAC", "IOMMU", "HOLDER"] + (leased ? ["LEASE"] : []),
+                              rightAligned: [0, 5], indent: "  ")
             for vf in pf.vfs {
                 let v = vf.device
                 var holder = vf.holder.description
                 if case .domain(_, let name?) = vf.holder { holder += " (\(name))" }
                 table.append([v.vfIndex.map(String.init) ?? "?", v.address.description, v.interfaceName ?? "-",
-                              v.driver ?? "-", v.mac ?? "-", v.iommuGroup.map(String.init) ?? "-", holder])
+                              v.driver ?? "-", v.mac ?? "-", v.iommuGroup.map(String.init) ?? "-", holder]
+                             + (leased ? [vf.lease ?? "-"] : []))
             }
             out += table.render()
         }

@@ -43,8 +43,8 @@ public struct VFLinkSettings: Equatable, Sendable {
         return changed
     }
 
-    /// The settings given, as `KEY=VALUE` words in `keys`' order: how xvf's records keep them, and how
-    /// `set(_:to:)` reads them back.
+    /// The settings given, as `KEY=VALUE` words in `keys`' order: how a host config `vf` entry and xvf's
+    /// records write them, and how `set(_:to:)` reads them back.
     var keyValues: [String] {
         var words: [String] = []
         if let mac { words.append("mac=" + mac) }
