@@ -396,7 +396,8 @@ public final class SimulatedToolstack: Toolstack {
     /// - with an empty ssh command, xl runs HOST itself as the receiver, which the simulator takes to be
     ///   `xl migrate-receive` on this host: the domain moves to the next free id here, under its name;
     /// - otherwise HOST is another simulated tree named by a `xen-migrate-host` line, and the domain moves
-    ///   there (next free id there); an unknown HOST fails as ssh does, before anything moved;
+    ///   there (next free id there; a route to this tree itself is this host); an unknown HOST fails as ssh
+    ///   does, before anything moved;
     /// - a domain of that name on the receiver makes the receiver fail its start, and xl resumes the domain
     ///   here ("Migration failed due to problems at target");
     /// - `xen-fail migrate` fails the suspend before the point of no return (the domain runs on here);
@@ -438,6 +439,8 @@ public final class SimulatedToolstack: Toolstack {
                           "migration sender: libxl_domain_suspend failed (rc=-3)",
                           "Migration failed, resuming at sender."])
         }
+        // A route to this very tree is a migration to this host through ssh (to localhost).
+        if let other = receiver, other.root.path("") == root.path("") { receiver = nil }
         let others = (receiver ?? self).simulatedDomains.filter { $0.id != domainID || receiver != nil }
         if others.contains(where: { $0.name == domain.name }) {
             throw failed(["migration target: Domain creation failed (code -3).",

@@ -8,7 +8,8 @@ import XenPCI
 /// target through ssh, with the records on standard input) get the devices their records name, chosen
 /// here as `xvf restore` chooses them: the same address where it is free and of the same PF, else a free
 /// VF of the same PF, with the link the guest had. The records come from another host, whose PFs this one
-/// cannot have: the PF is the one of the same model under the same interface name (`GuestDevices.choose`). What cannot be given stays recorded in
+/// cannot have: the PF is the one of the same model under the same interface name (`GuestDevices.choose`).
+/// What cannot be given (or all of it, when the guest does not run here) stays recorded in
 /// /var/lib/xvf/guests, so that a later `xvf guests attach` on this host finishes it.
 ///
 /// Its dry run is the source's check before anything moves: it fails (exit 1, one line) when a device
@@ -67,7 +68,8 @@ public enum GuestArrival {
             for item in planned {
                 let file = GuestsAroundShutdown.recordPath(item.record.domain)
                 guard let domain = item.domain else {
-                    failures.append("domain \(item.record.domain) does not run on this host; nothing was given to it")
+                    failures.append("domain \(item.record.domain) does not run on this host; " + keep(item.record, in: file, host: host)
+                                    + " once it runs here")
                     continue
                 }
                 let devices: [PCIDevice]

@@ -29,22 +29,29 @@ public enum GuestMigration {
             let planned = try plan(domainText, target: target, toolstack: toolstack, host: host)
             return GuestOutcome(report: planned.dryRun(target: target, host: host), failures: [])
         }
-        return try host.change(plan: { () throws(XVFError) in
+        let planned = try host.change(plan: { () throws(XVFError) in
             try plan(domainText, target: target, toolstack: toolstack, host: host)
-        }, apply: { (planned) throws(XVFError) in
-            guard !planned.guests.isEmpty else {
-                return GuestOutcome(report: "no running guest holds a device; nothing to do (`xl migrate` moves the others)\n",
-                                    failures: [])
-            }
-            var report = planned.checked
-            var failures: [String] = []
-            for (domain, record) in planned.guests {
-                let moved = migrate(domain, record, target: target, toolstack: toolstack, host: host)
-                report += moved.report
-                failures += moved.failures
-            }
-            return GuestOutcome(report: report, failures: failures)
-        })
+        }, apply: { (planned) throws(XVFError) in planned })
+        guard !planned.guests.isEmpty else {
+            return GuestOutcome(report: "no running guest holds a device; nothing to do (`xl migrate` moves the others)\n",
+                                failures: [])
+        }
+        var report = planned.checked
+        var failures: [String] = []
+        for (domain, record) in planned.guests {
+            // This host's part under its lock; the target's xvf takes its own lock after this one is
+            // released, so that a target that is this very host (ssh localhost) does not wait for it.
+            let moved = try host.change(plan: { () throws(XVFError) in () }, apply: { () throws(XVFError) in
+                migrate(domain, record, target: target, toolstack: toolstack, host: host)
+            })
+            report += moved.outcome.report
+            failures += moved.outcome.failures
+            guard moved.arrivesThere else { continue }
+            let there = arrive(domain, record, target: target, host: host)
+            report += there.report
+            failures += there.failures
+        }
+        return GuestOutcome(report: report, failures: failures)
     }
 
     struct Plan {
@@ -136,19 +143,20 @@ public enum GuestMigration {
     }
 
     /// Moves one guest; a failure is one sentence that says where the guest runs and what finishes it.
+    /// `arrivesThere`: the guest left for another host, whose xvf gives it its devices (`arrive`).
     static func migrate(_ domain: XenDomain, _ record: GuestRecord, target: MigrationTarget, toolstack: any Toolstack,
-                        host: Host) -> GuestOutcome {
+                        host: Host) -> (outcome: GuestOutcome, arrivesThere: Bool) {
         let root = host.root
         let label = "domain \(domain.id) (\(domain.name))"
         let file = GuestsAroundShutdown.recordPath(domain.name)
         do { try root.replaceFile(file, with: record.text, mode: 0o600) } catch {
-            return GuestOutcome(report: "", failures: ["\(label) was not migrated and keeps its devices: its record cannot be "
-                                                       + "written: \(error)"])
+            return (GuestOutcome(report: "", failures: ["\(label) was not migrated and keeps its devices: its record cannot be "
+                                                        + "written: \(error)"]), false)
         }
         var report: String
         do { report = try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host) } catch {
             root.undoing { try? root.removeFile(file) }
-            return GuestOutcome(report: "", failures: ["\(label) was not migrated: " + error.message])
+            return (GuestOutcome(report: "", failures: ["\(label) was not migrated: " + error.message]), false)
         }
         do { try toolstack.migrate(domain.id, to: target.host, sshCommand: target.sshCommand) } catch {
             let reason = error.log.first { $0.contains("error:") } ?? error.log.last ?? "it said nothing"
@@ -168,37 +176,47 @@ public enum GuestMigration {
                     failure += back.failures.joined(separator: "; ") + "; what it lacks is recorded in \(root.path(file)), and "
                         + "`xvf guests attach` gives it"
                 }
-                return GuestOutcome(report: report, failures: [failure])
+                return (GuestOutcome(report: report, failures: [failure]), false)
             }
             if let now {
-                return GuestOutcome(report: report, failures: [
+                return (GuestOutcome(report: report, failures: [
                     "`\(target.xlCommand(domain.id))` failed after its point of no return (\(reason)): \(label) is paused here as "
                     + "\(now.name) and may run on \(target.label); check both hosts and keep one (xl: two running copies "
                     + "lose data). Its devices are recorded in \(root.path(file)): here `xvf guests attach` gives them once it "
                     + "runs as \(domain.name) again (xl rename, xl unpause); on \(target.label) "
-                    + "`\(target.command(["guests", "attach", "--record", "-"])) < \(root.path(file))` gives them"])
+                    + "`\(target.command(["guests", "attach", "--record", "-"])) < \(root.path(file))` gives them"]), false)
             }
             report += "xl migrate said it failed (\(reason)), but \(label) is gone from here: it runs on \(target.label)\n"
         }
         report += "migrated \(label) to \(target.label): \(target.xlCommand(domain.id))\n"
-        guard target.remote != nil else { return arrived(domain, record, file: file, report: report, toolstack: toolstack, host: host) }
+        guard target.remote != nil else {
+            return (arrived(domain, record, file: file, report: report, toolstack: toolstack, host: host), false)
+        }
+        return (GuestOutcome(report: report, failures: []), true)
+    }
+
+    /// The target's xvf gives the guest that left its devices (`xvf guests attach --record -` there).
+    static func arrive(_ domain: XenDomain, _ record: GuestRecord, target: MigrationTarget, host: Host) -> GuestOutcome {
+        let root = host.root
+        let file = GuestsAroundShutdown.recordPath(domain.name)
+        var report = ""
         let attach = ["guests", "attach", "--record", "-"]
+        // The record goes from here first: a target that is this very host keeps what it could not give
+        // in the same file.
+        try? root.removeFile(file)
         let result = target.runXVF(attach, input: record.text, root: root)
         host.journal.record(RecordedStep(what: "remote", target: target.host, status: result.status == 0 ? .done : .failed,
                                          detail: target.command(attach),
                                          failure: result.status == 0 ? nil : MigrationTarget.lastLine(result.output)))
         report += result.output.split(separator: "\n").map { "\(target.host): \($0)\n" }.joined()
-        if result.status == 0 {
-            try? root.removeFile(file)
-            return GuestOutcome(report: report, failures: [])
-        }
+        if result.status == 0 { return GuestOutcome(report: report, failures: []) }
         if result.status == XVFError.Kind.failed.rawValue {
             // xvf there ran, gave what it could and recorded the rest there.
-            try? root.removeFile(file)
             return GuestOutcome(report: report, failures: [
                 "\(domain.name) runs on \(target.host) without what its lines above name; "
                 + "`\(target.command(["guests", "attach"]))` gives it once that is fixed"])
         }
+        try? root.replaceFile(file, with: record.text, mode: 0o600)
         return GuestOutcome(report: report, failures: [
             "\(domain.name) runs on \(target.host) without its devices: `\(target.command(attach))` exited \(result.status) "
             + "(\(MigrationTarget.lastLine(result.output))); they are recorded here in \(root.path(file)), and "
@@ -210,7 +228,8 @@ public enum GuestMigration {
                                 host: Host) -> GuestOutcome {
         let root = host.root
         var report = report
-        guard let arrival = try? GuestArrival.plan([record], toolstack: toolstack, host: host, anotherHost: false).first, let domain = arrival.domain else {
+        guard let arrival = try? GuestArrival.plan([record], toolstack: toolstack, host: host, anotherHost: false).first,
+              let domain = arrival.domain else {
             return GuestOutcome(report: report, failures: [
                 "\(old.name) does not run on this host after xl migrate (with --ssh '', xvf gives devices back only here): its "
                 + "devices are recorded in \(root.path(file)); on the host it went to, `xvf guests attach --record - "
