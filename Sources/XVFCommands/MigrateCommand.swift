@@ -9,10 +9,10 @@ struct MigrateCommand: ChangingCommand {
         discussion: """
             Xen refuses to migrate a guest with an assigned device ("Failed to enable logdirty"). xvf first \
             checks that xvf on HOST answers (`SSH HOST xvf --version`) and has a device for each of the guest's \
-            (the same PF identity, a free VF), then records the devices in /var/lib/xvf/guests, detaches them \
-            as `xvf release` does, runs `xl migrate` (with -s SSH when --ssh is given), and has xvf on HOST give \
-            the guest the same devices or VFs of the same PF with the same link (`SSH HOST xvf guests attach \
-            --record -`). If xl fails before the guest leaves, the guest gets its devices back here. After \
+            (a free VF of the PF of the same model under the same interface name), then records the devices in \
+            /var/lib/xvf/guests, detaches them as `xvf release` does, runs `xl migrate` (with -s SSH when --ssh \
+            is given), and has xvf on HOST give the guest those VFs with the link it had (`SSH HOST xvf guests \
+            attach --record -`). If xl fails before the guest leaves, the guest gets its devices back here. After \
             that point the guest runs on HOST, and a device that could not be given is named with the command \
             that gives it (exit status 1). With --ssh '' HOST is xl's receiving command itself, as for xl: \
             `xvf migrate DOM 'xl migrate-receive' --ssh ''` moves the guest to this host under a new id. A \
