@@ -167,6 +167,32 @@ import Testing
         #expect(records(root) == [])
     }
 
+    /// xvf killed after the detach, just before xl migrate: the guest runs on here without its VF, and the
+    /// record written first lets `xvf guests attach` (xvf-guests.service at the next boot, or by hand) give
+    /// it back.
+    @Test func aRunKilledBeforeXLMigrateIsFinishedByGuestsAttach() throws {
+        func prepared() throws -> String {
+            let root = simulatedHost()
+            #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1"]).status == 0)
+            return root
+        }
+        let command = ["migrate", "web1", Self.receiver, "--ssh", ""]
+        let operations = temporaryDirectory("operations") + "/log"
+        #expect(try xvf(["--root", try prepared()] + command, environment: ["XVF_SIM_OPERATIONS": operations]).status == 0)
+        let points = try String(contentsOfFile: operations, encoding: .utf8).split(separator: "\n")
+        let migrateAt = try #require(points.firstIndex { $0.hasSuffix(" migrate") }) + 1
+
+        let root = try prepared()
+        let killed = try xvf(["--root", root] + command, environment: ["XVF_SIM_KILL_AT": "\(migrateAt)"])
+        #expect(killed.status == SIGKILL)
+        #expect(try holders(root) == [])
+        #expect(records(root) == ["web1"])
+        let attach = try xvf(["--root", root, "guests", "attach"])
+        #expect(attach.status == 0, "\(attach.stderr)")
+        #expect(try holders(root) == ["0000:04:11.0 domain:1 (web1)"])
+        #expect(records(root) == [])
+    }
+
     /// Refusals change nothing on either host, byte for byte, and say what to do in one line.
     @Test("refusals change nothing", arguments: ["no route", "no xvf there", "no free VF there", "no device", "unknown domain",
                                                   "host with options", "ssh needing a shell", "no host"])
