@@ -194,7 +194,7 @@ import Testing
     }
 
     /// Refusals change nothing on either host, byte for byte, and say what to do in one line.
-    @Test("refusals change nothing", arguments: ["no route", "no xvf there", "no free VF there", "no device", "unknown domain",
+    @Test("refusals change nothing", arguments: ["no route", "no xvf there", "an older xvf there", "no free VF there", "no device", "unknown domain",
                                                   "host with options", "ssh needing a shell", "no host"])
     func refusalsChangeNothing(_ refusal: String) throws {
         let (a, b) = try hosts()
@@ -212,6 +212,14 @@ import Testing
             arguments = ["migrate", "web1", "dom0-plain"]
             expected = "xvf: cannot reach xvf on dom0-plain: `ssh dom0-plain xvf --version` exited 127 (bash: line 1: xvf: "
                 + "command not found); nothing was changed\n"
+        case "an older xvf there":
+            // An xvf without `guests attach --record`: argument-parser refuses the option (exit 64).
+            try "#!/bin/sh\nif [ \"$3\" = --version ]; then echo 0.0.9; exit 0; fi\necho 'Error: Unknown option' >&2; exit 64\n"
+                .write(toFile: ssh.directory + "/old-xvf", atomically: true, encoding: .utf8)
+            chmod(ssh.directory + "/old-xvf", 0o755)
+            arguments = ["migrate", "web1", "dom0-old", "--ssh", ssh.directory + "/old-xvf"]
+            expected = "xvf: xvf on dom0-old (0.0.9) cannot take guests: it has no `xvf guests attach --record`; install this "
+                + "xvf there; nothing was changed\n"
         case "no free VF there":
             // B's guest holds every VF of eno49 a guest may have.
             while try xvf(["--root", b, "assign", "eno49", "--dom", "other"]).status == 0 {}

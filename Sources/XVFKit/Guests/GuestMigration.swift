@@ -133,6 +133,11 @@ public enum GuestMigration {
         }
         let check = target.runXVF(["guests", "attach", "--record", "-", "--dry-run"], input: records.map(\.text).joined(),
                                   root: host.root)
+        // 64 is argument-parser's usage error: an xvf there from before `xvf migrate`.
+        if check.status == 64 {
+            throw XVFError(.failed, "xvf on \(target.host) (\(MigrationTarget.lastLine(version.output))) cannot take guests: "
+                           + "it has no `xvf guests attach --record`; install this xvf there; nothing was changed")
+        }
         guard check.status == 0 else {
             throw XVFError(.failed, "\(target.host) cannot take the guest's devices: \(MigrationTarget.lastLine(check.output)); "
                            + "nothing was changed")
