@@ -383,6 +383,94 @@ public final class SimulatedToolstack: Toolstack {
         try writeDomains(running + [domain])
     }
 
+    // MARK: migration (xl's)
+
+    /// The marker line that lets a simulated host reach another simulated tree by a host name, as ssh
+    /// reaches another dom0: `xen-migrate-host NAME /path/of/its/root`. It stands for the network and the
+    /// receiving xl; xvf's own commands on that host go through the ssh stand-in tests put on PATH.
+    public static let migrationHostLine = "xen-migrate-host"
+
+    /// As `xl migrate` does (tools/xl/xl_migrate.c):
+    /// - a domain that holds a device fails at once, as Xen refuses log-dirty mode for it (the lab's
+    ///   "Failed to enable logdirty"), and runs on;
+    /// - with an empty ssh command, xl runs HOST itself as the receiver, which the simulator takes to be
+    ///   `xl migrate-receive` on this host: the domain moves to the next free id here, under its name;
+    /// - otherwise HOST is another simulated tree named by a `xen-migrate-host` line, and the domain moves
+    ///   there (next free id there; a route to this tree itself is this host); an unknown HOST fails as ssh
+    ///   does, before anything moved;
+    /// - a domain of that name on the receiver makes the receiver fail its start, and xl resumes the domain
+    ///   here ("Migration failed due to problems at target");
+    /// - `xen-fail migrate` fails the suspend before the point of no return (the domain runs on here);
+    ///   `xen-fail migrate-handshake` fails after it: the domain stays here paused as NAME--migratedaway
+    ///   and the receiver has nothing, the "undefined" state xl asks the user to check at both ends.
+    public func migrate(_ domainID: UInt32, to host: String, sshCommand: String?) throws(ToolstackError) {
+        SimInterruption.operation("migrate")
+        log = []
+        func failed(_ lines: [String]) -> ToolstackError {
+            log += lines
+            return ToolstackError(operation: "xl migrate", code: ToolstackError.fail, log: log)
+        }
+        let running = simulatedDomains
+        guard let domain = running.first(where: { $0.id == domainID }) else {
+            throw failed(["libxl: error: libxl_utils.c:0:libxl_domid_to_name: Domain \(domainID) does not exist"])
+        }
+        var receiver: SimulatedToolstack?
+        if sshCommand != "" {
+            let marker = (root.readText(SimulatedHost.markerFile) ?? "").split(separator: "\n")
+            let route = marker.lazy.map { $0.split(separator: " ").map(String.init) }
+                .first { $0.count == 3 && $0[0] == Self.migrationHostLine && $0[1] == host }
+            guard let route else {
+                throw failed(["ssh: Could not resolve hostname \(host): Name or service not known",
+                              "migration receiver stream: failed to read banner",
+                              "(command run was: exec \(sshCommand ?? "ssh") \(host) xl migrate-receive )"])
+            }
+            receiver = SimulatedToolstack(root: HostRoot(route[2]))
+        }
+        if try !devices(of: domainID).isEmpty {
+            throw failed(["xc: error: Failed to enable logdirty: 22,0,22 (22 = Invalid argument): Internal error",
+                          "libxl: error: libxl_stream_write.c:0:libxl__xc_domain_save_done: Domain \(domainID):saving domain: "
+                          + "domain responded to suspend request: Invalid argument",
+                          "migration sender: libxl_domain_suspend failed (rc=-8)",
+                          "Migration failed, resuming at sender."])
+        }
+        if failureInjected("migrate") {
+            throw failed(["libxl: error: libxl_dom_suspend.c:0:suspend_common_wait_guest_timeout: Domain \(domainID):guest did "
+                          + "not suspend, timed out",
+                          "migration sender: libxl_domain_suspend failed (rc=-3)",
+                          "Migration failed, resuming at sender."])
+        }
+        // A route to this very tree is a migration to this host through ssh (to localhost).
+        if let other = receiver, other.root.path("") == root.path("") { receiver = nil }
+        let others = (receiver ?? self).simulatedDomains.filter { $0.id != domainID || receiver != nil }
+        if others.contains(where: { $0.name == domain.name }) {
+            throw failed(["migration target: Domain creation failed (code -3).",
+                          "libxl: error: libxl_create.c:0:libxl__domain_config_setdefault: Domain \(domain.name) already exists",
+                          "migration sender: Target reports startup failure (status code 1).",
+                          "migration sender: Trying to resume at our end.", "migration sender: Resumed OK.",
+                          "Migration failed due to problems at target."])
+        }
+        log.append("migration sender: Target has acknowledged transfer.")
+        if failureInjected("migrate-handshake") {
+            var away = domain
+            away.name += "--migratedaway"
+            try writeDomains(running.filter { $0.id != domainID } + [away])
+            throw failed(["migration sender: Giving target permission to start.",
+                          "migration receiver stream: unexpected end of file reading success/failure report message",
+                          "** Migration failed during final handshake **", "Domain state is now undefined !"])
+        }
+        log += ["migration sender: Giving target permission to start.", "migration sender: Target reports successful startup.",
+                "Migration successful."]
+        var moved = domain
+        if let receiver {
+            moved.id = (receiver.simulatedDomains.map(\.id).max() ?? 0) + 1
+            try receiver.writeDomains(receiver.simulatedDomains + [moved])
+            try destroy(domainID)
+        } else {
+            moved.id = (running.map(\.id).max() ?? 0) + 1
+            try writeDomains(running.filter { $0.id != domainID } + [moved])
+        }
+    }
+
     /// Destroys a domain as libxl does: its devices stay on pciback, back in quarantine.
     private func destroy(_ domainID: UInt32) throws(ToolstackError) {
         var store = SimXenstore.load(root)

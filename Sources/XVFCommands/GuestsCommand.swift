@@ -31,13 +31,21 @@ struct GuestsCommand: ParsableCommand {
     struct Attach: ChangingCommand {
         static let configuration = CommandConfiguration(
             commandName: "attach",
-            abstract: "Give every recorded guest that runs its devices back (xvf-guests.service's start).")
+            abstract: "Give every recorded guest that runs its devices back (xvf-guests.service's start).",
+            discussion: """
+                With --record, the guests named in that record (`-`: standard input) get their devices instead: \
+                `xvf migrate` runs it on the target host. Its dry run fails when a device has nowhere to go here.
+                """)
 
         @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("Give the guests in this record (`-` for standard input) their devices.",
+                                   valueName: "FILE")) var record: String?
         @OptionGroup var change: ChangeOptions
 
         func run(on host: Host) throws(XVFError) {
-            try report(GuestsAroundShutdown.attach(on: host, dryRun: dryRun))
+            guard let record else { return try report(GuestsAroundShutdown.attach(on: host, dryRun: dryRun)) }
+            try report(GuestArrival.run(recordFile: record, on: host, dryRun: dryRun))
         }
     }
 }
+

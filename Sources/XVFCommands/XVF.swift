@@ -21,7 +21,7 @@ struct XVF: ParsableCommand {
             """,
         version: XVFVersion.text,
         subcommands: [ListCommand.self, ShowCommand.self, VFCountCommand.self, DriverCommand.self, BootLineCommand.self, DomainConfigCommand.self,
-                      AssignableCommand.self, AssignCommand.self, ReleaseCommand.self, SaveCommand.self, RestoreCommand.self,
+                      AssignableCommand.self, AssignCommand.self, ReleaseCommand.self, SaveCommand.self, RestoreCommand.self, MigrateCommand.self,
                       GuestsCommand.self, BootCommand.self, DoctorCommand.self])
 }
 

@@ -17,7 +17,7 @@ public final class LibxlToolstack: Toolstack {
     private let logger: OpaquePointer
     private let log: MemoryStream
     public let libxlRelease: String
-    /// Runs a program (`xl save`, `xl restore`) with an argument vector: its exit status and output.
+    /// Runs a program (`xl save`, `xl restore`, `xl migrate`) with an argument vector: its exit status and output.
     private let runProgram: ([String]) -> (Int32, String)
 
     /// Opens libxl; the error carries libxl's own explanation when it refuses.
@@ -176,6 +176,10 @@ public final class LibxlToolstack: Toolstack {
 
     public func restore(from path: String) throws(ToolstackError) {
         try runXL(["xl", "restore", path], operation: "xl restore")
+    }
+
+    public func migrate(_ domain: UInt32, to host: String, sshCommand: String?) throws(ToolstackError) {
+        try runXL(["xl", "migrate"] + (sshCommand.map { ["-s", $0] } ?? []) + [String(domain), host], operation: "xl migrate")
     }
 
     /// Runs xl with an argument vector (the program runner comes from the command layer, which knows

@@ -39,6 +39,14 @@ public protocol Toolstack: AnyObject {
     /// `xl restore FILE`: the domain saved in `path` runs again, under a new id and its old name.
     func restore(from path: String) throws(ToolstackError)
 
+    /// `xl migrate [-s SSH] DOM HOST`: the domain moves to the xl that `SSH HOST xl migrate-receive` reaches
+    /// (with an empty `sshCommand`, xl runs HOST itself as the receiving side: `xl migrate-receive` is this
+    /// host), where it runs under its name and a new id. nil leaves xl's own default (`ssh`). xl stops
+    /// before its point of no return when the domain cannot be suspended (one holding an assigned device:
+    /// Xen refuses log-dirty mode) or the receiver does not answer, and the domain runs on here; after it,
+    /// the domain is the receiver's. Which happened is read from the domains afterwards, not from xl's words.
+    func migrate(_ domain: UInt32, to host: String, sshCommand: String?) throws(ToolstackError)
+
     /// The release of the libxl in use, as its soname spells it ("4.17").
     var libxlRelease: String { get }
 

@@ -44,7 +44,7 @@ import Testing
     static let commands: [[String]] = [
         [], ["list"], ["show"], ["vfs"], ["driver"], ["bootline"], ["cfg"], ["cfg", "line"], ["cfg", "add"], ["cfg", "remove"],
         ["cfg", "pool"], ["assignable"], ["assignable", "add"], ["assignable", "list"], ["assignable", "remove"],
-        ["assign"], ["release"], ["save"], ["restore"], ["guests"], ["guests", "detach"], ["guests", "attach"], ["boot"],
+        ["assign"], ["release"], ["save"], ["restore"], ["migrate"], ["guests"], ["guests", "detach"], ["guests", "attach"], ["boot"],
         ["doctor"],
     ]
 

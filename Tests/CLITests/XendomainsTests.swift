@@ -63,8 +63,9 @@ import Testing
         try defaults(root, "XENDOMAINS_SAVE=\"\"\nXENDOMAINS_MIGRATE=\"backup-host\"  # at shutdown\n")
         #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1"]).stderr == "")
         #expect(try check(root) == "warn: /etc/default/xendomains has xendomains migrate running guests to backup-host at "
-                + "shutdown; Xen refuses to migrate a guest holding a VF: web1 (domain 1): 0000:04:11.0 | release their VFs "
-                + "(xvf release) before the host shuts down, or shut those guests down")
+                + "shutdown; Xen refuses to migrate a guest holding a VF: web1 (domain 1): 0000:04:11.0 | run `xvf migrate --all "
+                + "backup-host` before the host shuts down: it moves the guests holding VFs, their VFs detached here and given "
+                + "back there, and xendomains migrates the rest; or shut those guests down")
         try defaults(root, "XENDOMAINS_SAVE=\n")
         #expect(try check(root) == "pass: /etc/default/xendomains: xendomains shuts running guests down at shutdown "
                 + "(XENDOMAINS_SAVE is empty) | -")

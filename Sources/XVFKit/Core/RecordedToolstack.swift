@@ -64,6 +64,12 @@ final class RecordedToolstack: Toolstack {
         try recorded("restore", path, Self.restoreDetail(path)) { () throws(ToolstackError) in try inner.restore(from: path) }
     }
 
+    func migrate(_ domain: UInt32, to host: String, sshCommand: String?) throws(ToolstackError) {
+        try recorded("migrate", "\(domain)", Self.migrateDetail(domain: "\(domain)", host: host, sshCommand: sshCommand)) {
+            () throws(ToolstackError) in try inner.migrate(domain, to: host, sshCommand: sshCommand)
+        }
+    }
+
     private func recorded(_ what: String, _ target: String, _ detail: String,
                           _ body: () throws(ToolstackError) -> Void) throws(ToolstackError) {
         do {
@@ -91,6 +97,12 @@ final class RecordedToolstack: Toolstack {
     static func saveDetail(domain: String, path: String) -> String { "xl save \(domain) \(path)" }
 
     static func restoreDetail(_ path: String) -> String { "xl restore \(path)" }
+
+    /// xl's command line, each word quoted as a shell would need it.
+    static func migrateDetail(domain: String, host: String, sshCommand: String?) -> String {
+        (["xl", "migrate"] + (sshCommand.map { ["-s", ShellWords.quote($0)] } ?? []) + [domain, ShellWords.quote(host)])
+            .joined(separator: " ")
+    }
 
     static func detachDetail(_ device: String, domain: String, force: Bool) -> String {
         "\(force ? "libxl_device_pci_destroy" : "libxl_device_pci_remove") \(device) from domain \(domain)"

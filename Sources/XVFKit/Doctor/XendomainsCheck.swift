@@ -32,9 +32,19 @@ extension XendomainsSettings {
             return Doctor.Check(id: "xendomains", status: .warn, message: "\(file) has xendomains migrate running guests to "
                                 + "\(target) at shutdown; Xen refuses to migrate a guest holding a VF: "
                                 + guests.joined(separator: "; "),
-                                fix: "release their VFs (xvf release) before the host shuts down, or shut those guests down")
+                                fix: migrateFix(target))
         }
         return Doctor.Check(id: "xendomains", status: .pass, message: "\(file): xendomains shuts running guests down at "
                             + "shutdown (XENDOMAINS_SAVE is empty)", fix: nil)
+    }
+
+    /// XENDOMAINS_MIGRATE is what xendomains puts after `xl migrate DOMID`: a host name, or xl's options
+    /// and one. Before the shutdown, `xvf migrate --all` moves the guests holding VFs the same way.
+    static func migrateFix(_ target: String) -> String {
+        let words = (try? ShellWords.split(target)) ?? []
+        let command = words.count == 1 && !target.hasPrefix("-") ? "`xvf migrate --all \(target)`"
+            : "`xvf migrate --all HOST` (with --ssh CMD where XENDOMAINS_MIGRATE gives xl -s CMD)"
+        return "run \(command) before the host shuts down: it moves the guests holding VFs, their VFs detached here and "
+            + "given back there, and xendomains migrates the rest; or shut those guests down"
     }
 }

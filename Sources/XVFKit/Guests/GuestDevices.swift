@@ -76,14 +76,19 @@ enum GuestDevices {
     /// The device each recorded one goes to, chosen before anything changes: the same device when it is
     /// there, free (or held by `domain` already) and, for a VF, still of the same PF; else for a VF a free
     /// VF of that PF (found by its hardware when it moved), lowest index first. Throws, naming the device,
-    /// when one has nowhere to go.
+    /// when one has nowhere to go. A record written on `anotherHost` names hardware this host cannot have:
+    /// there the PF is the one of the same model under the same interface name, else at the same address.
     static func choose(_ record: GuestRecord, for domain: XenDomain?, inventory: HostInventory, holders: Holders,
-                       leases: [Lease], library: () -> HardwareIdentityReader) throws(XVFError) -> [PCIDevice] {
+                       leases: [Lease], library: () -> HardwareIdentityReader, anotherHost: Bool = false)
+        throws(XVFError) -> [PCIDevice] {
         var chosen: [PCIDevice] = []
         var taken: Set<PCIAddress> = []
         let reader = library()
         for entry in record.devices {
-            let pf = entry.pf.flatMap { physicalFunction($0, inventory: inventory, reader: reader) }
+            let pf = entry.pf.flatMap {
+                physicalFunction($0, inventory: inventory, reader: reader)
+                    ?? (anotherHost ? sameModel($0, inventory: inventory, reader: reader) : nil)
+            }
             // Free for this guest: held by no other domain, and bound to no lease but its own.
             func isFree(_ device: PCIDevice) -> Bool {
                 let lease = Leases.holding(device.address, in: leases)?.name
@@ -138,6 +143,19 @@ enum GuestDevices {
         if let there = inventory[identity.address], there.isPhysicalFunction, same(there) { return there }
         guard identity.serial != nil || identity.permanentMAC != nil else { return nil }
         return inventory.physicalFunctions.first { $0.address != identity.address && same($0) }
+    }
+
+    /// On another host: the PF of the same model (ids) with the recorded interface name, else at the
+    /// recorded address. Hosts that migrate guests to each other name the NICs on one network alike, as
+    /// they name the bridges of the guests' netfronts alike.
+    static func sameModel(_ identity: GuestRecord.PFIdentity, inventory: HostInventory,
+                          reader: HardwareIdentityReader) -> PCIDevice? {
+        if let interface = identity.interface,
+           let named = inventory.physicalFunctions.first(where: { $0.interfaceName == interface }), reader.read(named).ids == identity.ids {
+            return named
+        }
+        guard let there = inventory[identity.address], there.isPhysicalFunction, reader.read(there).ids == identity.ids else { return nil }
+        return there
     }
 
     /// Gives `domain` its recorded devices on `devices` (from `choose`), each through `xvf assign`'s chain

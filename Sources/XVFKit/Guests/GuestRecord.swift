@@ -148,6 +148,39 @@ struct GuestRecord: Equatable {
 }
 
 extension GuestRecord {
+    /// Several records one after the other (`xvf migrate --all` sends every guest's at once), each from
+    /// its `domain` line on (comments between them are read with the record before).
+    static func records(parsing text: String) throws(RecordError) -> [GuestRecord] {
+        var chunks: [[Substring]] = []
+        var pending: [Substring] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("domain ") || line == "domain" {
+                if !chunks.isEmpty || !pending.isEmpty { chunks.append(pending) }
+                pending = []
+            }
+            pending.append(line)
+        }
+        chunks.append(pending)
+        if chunks.count > 1 && chunks[0].allSatisfy({ $0.isEmpty || $0.hasPrefix("#") }) {
+            // Comments before the first `domain` line go with it.
+            chunks[1] = chunks[0] + chunks[1]
+            chunks.removeFirst()
+        }
+        var records: [GuestRecord] = []
+        var firstLine = 0
+        for chunk in chunks {
+            do { records.append(try GuestRecord(parsing: chunk.joined(separator: "\n"))) } catch {
+                var shifted = error
+                if shifted.line > 0 { shifted.line += firstLine }
+                throw shifted
+            }
+            firstLine += chunk.count
+        }
+        return records
+    }
+}
+
+extension GuestRecord {
     /// The record at `relative` under the host root: nil when there is none; an error naming the file
     /// when it cannot be trusted (root gives devices to guests from it: a regular file only root can
     /// write, in directories only root can write) or read.

@@ -1,0 +1,263 @@
+import SRIOV
+import XenPCI
+
+/// `xvf migrate DOM HOST` and `xvf migrate --all HOST`: live migration of guests that hold devices, which
+/// xl alone cannot do (Xen refuses log-dirty mode for a domain with an assigned device: "Failed to enable
+/// logdirty", at once). Each guest's devices are recorded (in /var/lib/xvf/guests, so an interrupted run is
+/// finished by `xvf guests attach`) and detached as `xvf release` does; xl migrates the guest; on the
+/// target xvf gives it the same devices, or VFs of the same PF identity with the same link, as `xvf
+/// restore` does. A guest whose VF is bonded with a netfront keeps its network through the move.
+///
+/// Everything that can refuse is checked before anything changes: the guest holds devices, the target's
+/// xvf answers, and the target has a device for each (its `xvf guests attach --record - --dry-run`).
+/// xl's point of no return is where it tells the receiver to start the guest: before it, a failure leaves
+/// the guest running here, and xvf gives it its devices back here; after it, the guest runs on the target
+/// (or, when xl's last handshake broke, nowhere for sure), and xvf names what is missing and the command
+/// that finishes it. Which of the two happened is read from the domains after xl returns.
+public enum GuestMigration {
+    public static func run(domain domainText: String?, to hostName: String, sshCommand: String?, on host: Host,
+                           dryRun: Bool) throws(XVFError) -> GuestOutcome {
+        let target = try MigrationTarget(host: hostName, sshCommand: sshCommand)
+        let toolstack = try host.planningToolstack(dryRun: dryRun)
+        guard let toolstack else {
+            let what = domainText.map { "domain \($0)" } ?? "every guest that holds devices"
+            return GuestOutcome(report: "dry run: would migrate \(what) to \(target.label) (\(target.xlCommand(0)) for each, "
+                                + "its devices detached before and given back there after); which guests hold devices and "
+                                + "what \(target.label) has free were not checked; nothing changed\n", failures: [])
+        }
+        if dryRun {
+            let planned = try plan(domainText, target: target, toolstack: toolstack, host: host)
+            return GuestOutcome(report: planned.dryRun(target: target, host: host), failures: [])
+        }
+        let planned = try host.change(plan: { () throws(XVFError) in
+            try plan(domainText, target: target, toolstack: toolstack, host: host)
+        }, apply: { (planned) throws(XVFError) in planned })
+        guard !planned.guests.isEmpty else {
+            return GuestOutcome(report: "no running guest holds a device; nothing to do (`xl migrate` moves the others)\n",
+                                failures: [])
+        }
+        var report = planned.checked
+        var failures: [String] = []
+        for (domain, record) in planned.guests {
+            // This host's part under its lock; the target's xvf takes its own lock after this one is
+            // released, so that a target that is this very host (ssh localhost) does not wait for it.
+            let moved = try host.change(plan: { () throws(XVFError) in () }, apply: { () throws(XVFError) in
+                migrate(domain, record, target: target, toolstack: toolstack, host: host)
+            })
+            report += moved.outcome.report
+            failures += moved.outcome.failures
+            guard moved.arrivesThere else { continue }
+            let there = arrive(domain, record, target: target, host: host)
+            report += there.report
+            failures += there.failures
+        }
+        return GuestOutcome(report: report, failures: failures)
+    }
+
+    struct Plan {
+        var guests: [(XenDomain, GuestRecord)]
+        /// What the target's xvf said when asked (empty for this host).
+        var checked: String
+        /// For this host: where each guest's devices would go.
+        var local: [GuestArrival.Arrival]
+
+        func dryRun(target: MigrationTarget, host: Host) -> String {
+            guard !guests.isEmpty else { return "dry run: no running guest holds a device; nothing changed\n" }
+            var lines = ["dry run: would migrate " + guests.map { "domain \($0.0.id) (\($0.0.name))" }.joined(separator: ", ")
+                         + " to \(target.label); nothing changed"]
+            lines += checked.split(separator: "\n").map { "  " + $0 }
+            var number = 0
+            for (index, (domain, record)) in guests.enumerated() {
+                number += 1
+                lines.append("  \(number). record the devices of domain \(domain.id) (\(domain.name)) in "
+                             + "/\(GuestsAroundShutdown.recordPath(domain.name)): "
+                             + record.devices.map { GuestSave.describe($0) }.joined(separator: "; "))
+                for device in record.devices {
+                    number += 1
+                    host.journal.plan("detach", target: device.address.description,
+                                      detail: RecordedToolstack.detachDetail(device.address.description, domain: "\(domain.id)",
+                                                                             force: false))
+                    lines.append("  \(number). detach \(device.address): libxl_device_pci_remove (the guest lets it go; it "
+                                 + "stays on pciback, its link goes back as `xvf release` puts it)")
+                }
+                number += 1
+                host.journal.plan("migrate", target: "\(domain.id)", detail: target.xlCommand(domain.id))
+                lines.append("  \(number). migrate: \(target.xlCommand(domain.id)); a failure before the guest leaves gives it "
+                             + "its devices back here")
+                number += 1
+                if target.remote == nil, index < local.count, case .success(let devices) = local[index].devices {
+                    lines.append("  \(number). give back " + zip(record.devices, devices)
+                                    .map { "\(GuestSave.describe($0.0)) on \($0.1.address)" }.joined(separator: "; ")
+                                 + " once it runs here under its new id, as `xvf assign` does (link, pciback, attach, verify)")
+                } else {
+                    lines.append("  \(number). on \(target.host): \(target.command(["guests", "attach", "--record", "-"])) "
+                                 + "with the record on its input, which gives them as `xvf assign` does")
+                }
+            }
+            return lines.joined(separator: "\n") + "\n"
+        }
+    }
+
+    /// The guests and the target's answer; throws, before anything changes, what refuses the migration.
+    static func plan(_ domainText: String?, target: MigrationTarget, toolstack: any Toolstack,
+                     host: Host) throws(XVFError) -> Plan {
+        var guests: [(XenDomain, GuestRecord)] = []
+        if let domainText {
+            let domain = try toolstack.resolveDomain(domainText)
+            guard let record = try GuestDevices.record(of: domain, toolstack: toolstack, host: host) else {
+                throw XVFError(.failed, "domain \(domain.id) (\(domain.name)) holds no PCI device: `\(target.xlCommand(domain.id))` "
+                               + "moves it as it is")
+            }
+            guests = [(domain, record)]
+        } else {
+            let domains: [XenDomain]
+            do { domains = try toolstack.domains() } catch { throw XVFError(.failed, "cannot list Xen domains: \(error)") }
+            for domain in domains where domain.id != 0 {
+                if let record = try GuestDevices.record(of: domain, toolstack: toolstack, host: host) { guests.append((domain, record)) }
+            }
+        }
+        guard !guests.isEmpty else { return Plan(guests: [], checked: "", local: []) }
+        let records = guests.map(\.1)
+        guard target.remote != nil else {
+            // The guests' own devices count as free: they are detached before the move.
+            let arrivals = try GuestArrival.plan(records, toolstack: toolstack, host: host, anotherHost: false)
+            for arrival in arrivals {
+                if case .failure(let error) = arrival.devices { throw XVFError(error.kind, error.message + "; nothing was changed") }
+            }
+            return Plan(guests: guests, checked: "", local: arrivals)
+        }
+        let version = target.runXVF(["--version"], root: host.root)
+        guard version.status == 0 else {
+            throw XVFError(.failed, "cannot reach xvf on \(target.host): `\(target.command(["--version"]))` exited "
+                           + "\(version.status) (\(MigrationTarget.lastLine(version.output))); nothing was changed")
+        }
+        let check = target.runXVF(["guests", "attach", "--record", "-", "--dry-run"], input: records.map(\.text).joined(),
+                                  root: host.root)
+        // 64 is argument-parser's usage error: an xvf there from before `xvf migrate`.
+        if check.status == 64 {
+            throw XVFError(.failed, "xvf on \(target.host) (\(MigrationTarget.lastLine(version.output))) cannot take guests: "
+                           + "it has no `xvf guests attach --record`; install this xvf there; nothing was changed")
+        }
+        guard check.status == 0 else {
+            throw XVFError(.failed, "\(target.host) cannot take the guest's devices: \(MigrationTarget.lastLine(check.output)); "
+                           + "nothing was changed")
+        }
+        let checked = "checked on \(target.host) (\(MigrationTarget.lastLine(version.output))):\n"
+            + check.output.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+        return Plan(guests: guests, checked: checked, local: [])
+    }
+
+    /// Moves one guest; a failure is one sentence that says where the guest runs and what finishes it.
+    /// `arrivesThere`: the guest left for another host, whose xvf gives it its devices (`arrive`).
+    static func migrate(_ domain: XenDomain, _ record: GuestRecord, target: MigrationTarget, toolstack: any Toolstack,
+                        host: Host) -> (outcome: GuestOutcome, arrivesThere: Bool) {
+        let root = host.root
+        let label = "domain \(domain.id) (\(domain.name))"
+        let file = GuestsAroundShutdown.recordPath(domain.name)
+        do { try root.replaceFile(file, with: record.text, mode: 0o600) } catch {
+            return (GuestOutcome(report: "", failures: ["\(label) was not migrated and keeps its devices: its record cannot be "
+                                                        + "written: \(error)"]), false)
+        }
+        var report: String
+        do { report = try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host) } catch {
+            root.undoing { try? root.removeFile(file) }
+            return (GuestOutcome(report: "", failures: ["\(label) was not migrated: " + error.message]), false)
+        }
+        do { try toolstack.migrate(domain.id, to: target.host, sshCommand: target.sshCommand) } catch {
+            let reason = error.log.first { $0.contains("error:") } ?? error.log.last ?? "it said nothing"
+            let now = (try? toolstack.domains())?.first { $0.id == domain.id }
+            if now?.name == domain.name {
+                let devices = record.devices.compactMap { host.inventoryDevice($0.address) }
+                let back = root.undoing { GuestDevices.giveBack(record, to: domain, devices: devices, toolstack: toolstack, host: host) }
+                report += back.report
+                var failure = "`\(target.xlCommand(domain.id))` failed before the guest left (\(reason)): \(label) runs here; "
+                if back.missing.isEmpty {
+                    root.undoing { try? root.removeFile(file) }
+                    failure += "it has its devices back"
+                } else {
+                    var rest = record
+                    rest.devices = back.missing
+                    try? root.replaceFile(file, with: rest.text, mode: 0o600)
+                    failure += back.failures.joined(separator: "; ") + "; what it lacks is recorded in \(root.path(file)), and "
+                        + "`xvf guests attach` gives it"
+                }
+                return (GuestOutcome(report: report, failures: [failure]), false)
+            }
+            if let now {
+                return (GuestOutcome(report: report, failures: [
+                    "`\(target.xlCommand(domain.id))` failed after its point of no return (\(reason)): \(label) is paused here as "
+                    + "\(now.name) and may run on \(target.label); check both hosts and keep one (xl: two running copies "
+                    + "lose data). Its devices are recorded in \(root.path(file)): here `xvf guests attach` gives them once it "
+                    + "runs as \(domain.name) again (xl rename, xl unpause); on \(target.label) "
+                    + "`\(target.command(["guests", "attach", "--record", "-"])) < \(root.path(file))` gives them"]), false)
+            }
+            report += "xl migrate said it failed (\(reason)), but \(label) is gone from here: it runs on \(target.label)\n"
+        }
+        report += "migrated \(label) to \(target.label): \(target.xlCommand(domain.id))\n"
+        guard target.remote != nil else {
+            return (arrived(domain, record, file: file, report: report, toolstack: toolstack, host: host), false)
+        }
+        return (GuestOutcome(report: report, failures: []), true)
+    }
+
+    /// The target's xvf gives the guest that left its devices (`xvf guests attach --record -` there).
+    static func arrive(_ domain: XenDomain, _ record: GuestRecord, target: MigrationTarget, host: Host) -> GuestOutcome {
+        let root = host.root
+        let file = GuestsAroundShutdown.recordPath(domain.name)
+        var report = ""
+        let attach = ["guests", "attach", "--record", "-"]
+        // The record goes from here first: a target that is this very host keeps what it could not give
+        // in the same file.
+        try? root.removeFile(file)
+        let result = target.runXVF(attach, input: record.text, root: root)
+        host.journal.record(RecordedStep(what: "remote", target: target.host, status: result.status == 0 ? .done : .failed,
+                                         detail: target.command(attach),
+                                         failure: result.status == 0 ? nil : MigrationTarget.lastLine(result.output)))
+        report += result.output.split(separator: "\n").map { "\(target.host): \($0)\n" }.joined()
+        if result.status == 0 { return GuestOutcome(report: report, failures: []) }
+        if result.status == XVFError.Kind.failed.rawValue {
+            // xvf there ran, gave what it could and recorded the rest there.
+            return GuestOutcome(report: report, failures: [
+                "\(domain.name) runs on \(target.host) without what its lines above name; "
+                + "`\(target.command(["guests", "attach"]))` gives it once that is fixed"])
+        }
+        try? root.replaceFile(file, with: record.text, mode: 0o600)
+        return GuestOutcome(report: report, failures: [
+            "\(domain.name) runs on \(target.host) without its devices: `\(target.command(attach))` exited \(result.status) "
+            + "(\(MigrationTarget.lastLine(result.output))); they are recorded here in \(root.path(file)), and "
+            + "`\(target.command(attach)) < \(root.path(file))` gives them"])
+    }
+
+    /// A guest migrated to this host gets its devices here, under its new id.
+    private static func arrived(_ old: XenDomain, _ record: GuestRecord, file: String, report: String, toolstack: any Toolstack,
+                                host: Host) -> GuestOutcome {
+        let root = host.root
+        var report = report
+        guard let arrival = try? GuestArrival.plan([record], toolstack: toolstack, host: host, anotherHost: false).first,
+              let domain = arrival.domain else {
+            return GuestOutcome(report: report, failures: [
+                "\(old.name) does not run on this host after xl migrate (with --ssh '', xvf gives devices back only here): its "
+                + "devices are recorded in \(root.path(file)); on the host it went to, `xvf guests attach --record - "
+                + "< \(root.path(file))` gives them"])
+        }
+        let devices: [PCIDevice]
+        switch arrival.devices {
+        case .success(let chosen): devices = chosen
+        case .failure(let error):
+            return GuestOutcome(report: report, failures: [
+                "domain \(domain.id) (\(domain.name)) runs here but got none of its devices: \(error.message); they are "
+                + "recorded in \(root.path(file)), and `xvf guests attach` gives them"])
+        }
+        let back = GuestDevices.giveBack(record, to: domain, devices: devices, toolstack: toolstack, host: host)
+        report += back.report
+        guard !back.missing.isEmpty else {
+            try? root.removeFile(file)
+            return GuestOutcome(report: report, failures: [])
+        }
+        var rest = record
+        rest.devices = back.missing
+        try? root.replaceFile(file, with: rest.text, mode: 0o600)
+        return GuestOutcome(report: report, failures: back.failures + [
+            "domain \(domain.id) (\(domain.name)): what it lacks is recorded in \(root.path(file)), and `xvf guests attach` gives it"])
+    }
+}
