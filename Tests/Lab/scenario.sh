@@ -788,42 +788,6 @@ step_save_restore() {
     rm -f /var/lib/xen/save/labs*
 }
 
-# 8b (boot 1). Live migration to the same host (xl runs the receiving side itself with an empty ssh
-# command), first with xl alone (Xen refuses log-dirty for a guest with an assigned device), then with
-# xvf migrate: the guest runs on under a new id, its VF attached again, igbvf bound in it, its MAC back.
-# Figures: how long xvf migrate took beside xl migrate of the same guest without a VF.
-MIGRATE_MAC=52:54:00:4c:47:00
-step_migrate() {
-    reset_xen
-    set_numvfs "$PF1" 2
-    local vf; vf=$(vf_of "$PF1" 0)
-    start_domu labm
-    local t0 t1 rc=0
-    t0=$(date +%s%N)
-    xo xl migrate -s '' labm 'xl migrate-receive' >/dev/null
-    t1=$(date +%s%N)
-    local plain=$(((t1 - t0) / 1000000))
-    check "labm runs after xl migrate" xl domid labm
-    xo "$XVF" assign "$vf" --dom labm --permissive --mac "$MIGRATE_MAC" >/dev/null
-    wait_for "the guest sees the VF" 90 guest_sees labm
-    xl migrate -s '' labm 'xl migrate-receive' >&2 2>&1 || rc=$?
-    echo "xl alone, with the VF attached: exit $rc" >&2
-    check "xl alone refuses (Xen will not migrate a guest with an assigned device)" test "$rc" != 0
-    check "labm still runs with its VF" in_list "$vf" <<<"$(xo xl_attached labm)"
-    local before; before=$(xl domid labm)
-    t0=$(date +%s%N)
-    xo "$XVF" migrate labm 'xl migrate-receive' --ssh '' >/dev/null
-    t1=$(date +%s%N)
-    check "labm runs under a new id" test "$(xl domid labm)" != "$before"
-    check "xl pci-list labm shows $vf" in_list "$vf" <<<"$(xo xl_attached labm)"
-    check "$PF1_IF VF 0 has the guest's MAC (ip link)" bash -c "ip link show $PF1_IF | grep -q 'vf 0 .*link/ether $MIGRATE_MAC'"
-    wait_for "the migrated guest sees the VF with igbvf bound" 90 guest_sees labm
-    check "no record is left" test -z "$(ls -A /var/lib/xvf/guests 2>/dev/null)"
-    figure "xvf migrate to the same host, PV guest with a VF: $(((t1 - t0) / 1000000)) ms (VF away throughout); xl migrate of the same guest without a VF: $plain ms"
-    xo "$XVF" release "$vf" >/dev/null
-    reset_xen
-}
-
 # 6f (boot 1, last). A guest holding a VF is left running for the reboot: xvf-guests.service (enabled
 # and started by the package) detaches and records its VF at shutdown, xendomains saves it (Debian's
 # XENDOMAINS_SAVE), and at boot 2 xendomains restores it and the unit gives it its VF back.
@@ -1018,7 +982,6 @@ if [ "$BOOT" = 1 ]; then
     step 5c "HVM guest: cfg add + xl create, assign hot-plug and release" step_hvm "cfg add" assign release
     step 5d "guests created without passthrough (PV, HVM): xl fails, xvf refuses first" step_no_passthrough assign
     step 8a "save/restore of a PV guest holding a VF: xl alone, then xvf save + restore (MAC kept)" step_save_restore save restore
-    step 8b "live migration to the same host: xl alone refuses, xvf migrate moves the guest with its VF" step_migrate migrate
     step 7 "doctor" step_doctor doctor
     # Last: it changes the boot configuration and asks for the reboot.
     step 6a "bootline --write + persistent max_vfs" step_bootline_write bootline driver
