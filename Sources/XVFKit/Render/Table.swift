@@ -57,9 +57,16 @@ extension HostReport {
                 let v = vf.device
                 var holder = vf.holder.description
                 if case .domain(_, let name?) = vf.holder { holder += " (\(name))" }
-                table.append([v.vfIndex.map(String.init) ?? "?", v.address.description, v.interfaceName ?? "-",
-                              v.driver ?? "-", v.mac ?? "-", v.iommuGroup.map(String.init) ?? "-", holder]
-                             + (leased ? [vf.lease ?? "-"] : []))
+                // Built in steps: one literal with every `??` and the concatenation takes Swift 6.0 too long
+                // to type-check on a loaded machine.
+                var row: [String] = [v.vfIndex.map(String.init) ?? "?", v.address.description]
+                row.append(v.interfaceName ?? "-")
+                row.append(v.driver ?? "-")
+                row.append(v.mac ?? "-")
+                row.append(v.iommuGroup.map(String.init) ?? "-")
+                row.append(holder)
+                if leased { row.append(vf.lease ?? "-") }
+                table.append(row)
             }
             out += table.render()
         }
