@@ -79,15 +79,14 @@ enum GuestDevices {
     /// when one has nowhere to go. A record written on `anotherHost` names hardware this host cannot have:
     /// there the PF is the one of the same model under the same interface name, else at the same address.
     static func choose(_ record: GuestRecord, for domain: XenDomain?, inventory: HostInventory, holders: Holders,
-                       leases: [Lease], library: () -> HardwareIdentityReader, anotherHost: Bool = false)
+                       leases: [Lease], identity: (PCIDevice) -> HardwareIdentity, anotherHost: Bool = false)
         throws(XVFError) -> [PCIDevice] {
         var chosen: [PCIDevice] = []
         var taken: Set<PCIAddress> = []
-        let reader = library()
         for entry in record.devices {
             let pf = entry.pf.flatMap {
-                physicalFunction($0, inventory: inventory, reader: reader)
-                    ?? (anotherHost ? sameModel($0, inventory: inventory, reader: reader) : nil)
+                physicalFunction($0, inventory: inventory, identity: identity)
+                    ?? (anotherHost ? sameModel($0, inventory: inventory, identity: identity) : nil)
             }
             // Free for this guest: held by no other domain, and bound to no lease but its own.
             func isFree(_ device: PCIDevice) -> Bool {
@@ -124,17 +123,12 @@ enum GuestDevices {
         return chosen
     }
 
-    /// Reads a PF's hardware identity (libpci opened only when asked).
-    struct HardwareIdentityReader {
-        var read: (PCIDevice) -> HardwareIdentity
-    }
-
     /// The PF a recorded identity stands for now: at its address when the hardware there is the same,
     /// else wherever its serial number or permanent MAC is.
     static func physicalFunction(_ identity: GuestRecord.PFIdentity, inventory: HostInventory,
-                                 reader: HardwareIdentityReader) -> PCIDevice? {
+                                 identity read: (PCIDevice) -> HardwareIdentity) -> PCIDevice? {
         func same(_ pf: PCIDevice) -> Bool {
-            let now = reader.read(pf)
+            let now = read(pf)
             guard now.ids == identity.ids else { return false }
             if let serial = identity.serial, now.serialKnown { return now.serial == serial }
             if let mac = identity.permanentMAC, let found = now.permanentMAC { return found == mac }
@@ -149,12 +143,12 @@ enum GuestDevices {
     /// recorded address. Hosts that migrate guests to each other name the NICs on one network alike, as
     /// they name the bridges of the guests' netfronts alike.
     static func sameModel(_ identity: GuestRecord.PFIdentity, inventory: HostInventory,
-                          reader: HardwareIdentityReader) -> PCIDevice? {
+                          identity read: (PCIDevice) -> HardwareIdentity) -> PCIDevice? {
         if let interface = identity.interface,
-           let named = inventory.physicalFunctions.first(where: { $0.interfaceName == interface }), reader.read(named).ids == identity.ids {
+           let named = inventory.physicalFunctions.first(where: { $0.interfaceName == interface }), read(named).ids == identity.ids {
             return named
         }
-        guard let there = inventory[identity.address], there.isPhysicalFunction, reader.read(there).ids == identity.ids else { return nil }
+        guard let there = inventory[identity.address], there.isPhysicalFunction, read(there).ids == identity.ids else { return nil }
         return there
     }
 
@@ -207,8 +201,8 @@ extension Host {
         return (try? inventory())?[address]
     }
 
-    /// Reads PF identities with this host's libpci.
-    var identityReader: GuestDevices.HardwareIdentityReader {
-        GuestDevices.HardwareIdentityReader { [self] pf in HardwareIdentity.read(pf, root: root, library: library) }
+    /// A PF's hardware identity as this host reads it (libpci opened only when first asked).
+    func hardwareIdentity(_ pf: PCIDevice) -> HardwareIdentity {
+        HardwareIdentity.read(pf, root: root, library: library)
     }
 }

@@ -72,7 +72,7 @@ public enum GuestRestore {
         }
         let devices = try GuestDevices.choose(record, for: nil, inventory: try host.inventory(),
                                               holders: try toolstack.currentHolders(), leases: host.leases(),
-                                              library: { host.identityReader })
+                                              identity: host.hardwareIdentity)
         return Plan(image: image, record: record, devices: devices)
     }
 
