@@ -87,14 +87,15 @@ ln -sf /etc/systemd/system/xvf-lab.service "$tree/etc/systemd/system/multi-user.
 
 # --- the PV domU: dom0's kernel with a busybox initramfs ---------------------------------------
 # The guest only has to show whether the passed-through VF arrives: xen-pcifront brings the device
-# in, igbvf binds it. Its init prints its PCI state to the console whenever it changes.
+# in, igbvf binds it; xen-netfront and bonding make the migration guest's bond. Its init prints its PCI
+# and network state to the console whenever it changes.
 domu="$work/domu"
 mkdir -p "$domu"/{bin,dev,proc,sys,mods}
 cp "$tree/bin/busybox" "$domu/bin/busybox"
 # One module per modprobe call: a second name would be read as a parameter of the first.
-for m in xen-pcifront igbvf; do chroot "$tree" modprobe --show-depends -S "$kver" "$m"; done |
+for m in xen-pcifront igbvf xen-netfront bonding; do chroot "$tree" modprobe --show-depends -S "$kver" "$m"; done |
     awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++' >"$work/domu-modules"
-[ "$(grep -c . "$work/domu-modules")" -ge 2 ] || { echo "domU modules not found:" >&2; cat "$work/domu-modules" >&2; exit 1; }
+[ "$(grep -c . "$work/domu-modules")" -ge 4 ] || { echo "domU modules not found:" >&2; cat "$work/domu-modules" >&2; exit 1; }
 n=0
 while read -r m; do
     n=$((n + 1))

@@ -11,6 +11,7 @@
 # alone runs only that one. XVF_LAB_SOURCE=DIR builds xvf from another checkout (default: this
 # working tree), e.g. a clean worktree of a commit while the working tree is half-way through a change;
 # the package is made by DIR's `make deb` (by this tree's Makefile where DIR's has no deb target).
+# XVF_LAB_STEPS="i 0 8b" runs only those scenario steps (for working on one step; a full run has none).
 #
 # Every dom0 gets the same package, built on this (bookworm) host: that one binary is meant to run on
 # both Xen releases. Exits non-zero when a step of its own fails (naming it, with the command's output)
@@ -93,6 +94,8 @@ run_dom0() {
     lab_log "dom0 image: $IMAGE ($t_image s)"
 
     cp "$DEB" "$LAB_DIR/scenario.sh" "$RUN_DIR/share/in/"
+    # XVF_LAB_STEPS="i 8b": a developer's quick run of those scenario steps only (no reboot unless asked).
+    printf '%s' "${XVF_LAB_STEPS:-}" >"$RUN_DIR/share/in/steps"
     # The run writes into an overlay so the cached image stays as it was built; the overlay also
     # carries dom0's changes from the first boot into the second.
     lab_step "create the run overlay" qemu-img create -q -f qcow2 -b "$IMAGE/dom0.img" -F raw "$RUN_DIR/dom0.qcow2"

@@ -25,7 +25,7 @@ dom0_debian() { case $1 in bookworm) echo 12 ;; trixie) echo 13 ;; esac; }
 dom0_packages() {
     local xen; xen=$(dom0_xen "$1") || return 1
     echo "xen-hypervisor-$xen-amd64 xen-utils-$xen xenstore-utils linux-image-amd64" \
-        "pciutils pci.ids iproute2 kmod ethtool systemd-sysv udev busybox-static jq qemu-system-xen"
+        "pciutils pci.ids iproute2 iputils-ping kmod ethtool systemd-sysv udev busybox-static jq qemu-system-xen"
 }
 
 # QEMU's CPU for a dom0: HVM guests need Xen to have shadow paging or HAP. Debian's 4.17 has shadow
