@@ -118,6 +118,30 @@ wait_for() {
     echo "  ok: $what (after $((SECONDS - t0)) s)" >&2
 }
 in_list() { grep -qx "$1"; }
+# The name libxl keeps for an assignable device (`pci-assignable-add -n`), empty when none.
+libxl_name() { xenstore-read "/libxl/pci/$(echo "$1" | tr ':.' '--')/name" 2>/dev/null || true; }
+# The VF of PF that libxl has under NAME (none: empty).
+vf_named() {
+    local v
+    for v in $(vfs_of "$1"); do [ "$(libxl_name "$v")" = "$2" ] && { echo "$v"; return 0; }; done
+    return 0
+}
+# The index of VF among its PF's (for `ip link`'s "vf N" lines).
+vf_index() { local i; for i in $(seq 0 $(($(numvfs_of "$1") - 1))); do [ "$(vf_of "$1" "$i")" = "$2" ] && echo "$i"; done; }
+# The leases are bound: each to a VF of PF2 under its name, with its MAC, on pciback; the two differ.
+leases_bound() {
+    local pf=$1 pf_if=$2 i vf links; links=$(ip link show "$pf_if")
+    local seen=()
+    for i in 0 1; do
+        vf=$(vf_named "$pf" "${LEASES[$i]}")
+        check "libxl has a VF of $pf named ${LEASES[$i]} (${vf:-none})" test -n "$vf"
+        check "${LEASES[$i]}'s VF $vf is on pciback" test "$(driver_of "$vf")" = pciback
+        check "${LEASES[$i]}'s VF has MAC ${LEASE_MACS[$i]} (ip link)" grep -q "vf $(vf_index "$pf" "$vf") .*link/ether ${LEASE_MACS[$i]}" <<<"$links"
+        seen+=("$vf")
+    done
+    check "the leases have two VFs" test "${seen[0]}" != "${seen[1]}"
+    echo "${seen[@]}"
+}
 # A measured figure for the lab's report (lab.sh prints them after the step lines).
 figure() { echo "figure: $*" | tee -a "$OUT/figures.log" >&2; }
 
@@ -945,24 +969,25 @@ grub_dom0_args() (
         ${GRUB_CMDLINE_LINUX_XEN_REPLACE_DEFAULT:-$GRUB_CMDLINE_LINUX_DEFAULT}
 )
 
-# 6 (boot 1). A persistent max_vfs and bootline --write for every VF it creates, then a reboot
-# through what was written. Every VF is hidden, so no VF needs igbvf in dom0 after the reboot.
+# 6 (boot 1). A persistent max_vfs (4 VFs a PF) and bootline --write, then a reboot through what was
+# written. Every VF is hidden but PF2's VFs 2 and 3: those stay dom0's until the host config's leases
+# take them at boot (6c); a VF pciback holds from boot is someone's, and no lease takes it.
 step_bootline_write() {
     reset_xen
     # A Debian host with GRUB has this file; the lab's dom0 boots without GRUB, so it gets the stock one.
     [ -f /etc/default/grub ] || printf 'GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=""\nGRUB_CMDLINE_LINUX=""\n' >/etc/default/grub
     local said
-    said=$(xo "$XVF" driver igb --max-vfs 2 --persist)
+    said=$(xo "$XVF" driver igb --max-vfs 4 --persist)
     udevadm settle
-    local vfs; vfs=($(vfs_of "$PF1") $(vfs_of "$PF2"))
-    check "four VFs after 'driver igb --max-vfs 2'" test ${#vfs[@]} = 4
+    check "eight VFs after 'driver igb --max-vfs 4'" test "$(($(numvfs_of "$PF1") + $(numvfs_of "$PF2")))" = 8
+    local vfs; vfs=($(vfs_of "$PF1") $(vf_of "$PF2" 0) $(vf_of "$PF2" 1))
     said+=$'\n'$(xo "$XVF" bootline "${vfs[@]}" --write)
     xo grep -r . /etc/default/grub /etc/default/grub.d /etc/modprobe.d >/dev/null
     local linux; linux=$(grub_dom0_args)
     echo "dom0 Linux arguments update-grub would write: $linux" >&2
     check "the dom0 line hides ${vfs[*]}" grep -qF "xen-pciback.hide=($(IFS='|'; echo "${vfs[*]}" | sed 's/|/)(/g'))" <<<"$linux"
     check "modprobe.d hands the VFs to xen-pciback" bash -c "grep -rqs '^options xen-pciback hide=' /etc/modprobe.d"
-    check "modprobe.d has igb create 2 VFs" bash -c "grep -rqs '^options igb max_vfs=2' /etc/modprobe.d"
+    check "modprobe.d has igb create 4 VFs" bash -c "grep -rqs '^options igb max_vfs=4' /etc/modprobe.d"
     # Do what xvf told the user to do: the drivers load from the initramfs, so it must be rebuilt.
     if grep -q 'update-initramfs -u' <<<"$said"; then
         xo update-initramfs -u >/dev/null
@@ -982,7 +1007,7 @@ step_after_reboot() {
     # predates /etc/modprobe.d/xvf-igb.conf ignores max_vfs.
     lsinitramfs "/boot/initrd.img-$(uname -r)" | grep -E '/igb\.ko|modprobe\.d/' >&2 || true
     dmesg | grep -E 'igb|pciback' | head -n 20 >&2 || true
-    for pf in $PF1 $PF2; do check_is "$pf sriov_numvfs after reboot" 2 "$(numvfs_of "$pf")"; done
+    for pf in $PF1 $PF2; do check_is "$pf sriov_numvfs after reboot" 4 "$(numvfs_of "$pf")"; done
     check_is "domUs running" 0 "$(xl list | awk 'NR > 2' | wc -l)"
     local vf assignable; assignable=$(xo xl_assignable)
     for vf in $(cat "$OUT/boot2-expected-vfs"); do
@@ -992,17 +1017,21 @@ step_after_reboot() {
 }
 
 # 6c (boot 1). The host config for `xvf boot`, run at the next boot by its own systemd unit: PF2's
-# VFs get fixed MACs and go to pciback. (With 6a's max_vfs=2 igb already makes 2 VFs, so the count
-# below changes nothing and xvf boot only has to set MACs and hand the VFs over.)
+# VFs 0 and 1 get fixed MACs and go to pciback; two leases, lab-a and lab-b, each get a free VF of PF2
+# (its VFs 2 and 3, which 6a left to dom0) under its name, with its MAC. (With 6a's max_vfs=4 igb
+# already makes 4 VFs, so the count below changes nothing.)
 MACS=(52:54:00:4c:42:00 52:54:00:4c:42:01)
+LEASES=(lab-a lab-b)
+LEASE_MACS=(52:54:00:4c:48:0a 52:54:00:4c:48:0b)
 step_boot_config() {
     # The unit comes with the package (step i); enabling it is the user's part.
     check "the package's xvf-boot.service runs $XVF" bash -c "systemctl cat xvf-boot.service | grep -qx 'ExecStart=$XVF --wait 90 boot'"
     xo systemctl enable xvf-boot.service >/dev/null
-    printf '%s\n' "# xvf lab: PF2 ($PF2_IF) keeps two VFs with fixed MACs, both ready for guests." \
-        "sriov = [ '$PF2_IF,vfs=2' ]" \
-        "vf = [ '$PF2_IF/0,mac=${MACS[0]}', '$PF2_IF/1,mac=${MACS[1]}' ]" \
-        "assignable = [ '$PF2_IF/0-1' ]" >/etc/xen/xvf.cfg
+    printf '%s\n' "# xvf lab: PF2 ($PF2_IF) keeps four VFs: two with fixed MACs, two leased by name, all for guests." \
+        "sriov = [ '$PF2_IF,vfs=4' ]" \
+        "vf = [ '$PF2_IF/0,mac=${MACS[0]}', '$PF2_IF/1,mac=${MACS[1]}'," \
+        "       '${LEASES[0]},mac=${LEASE_MACS[0]}', '${LEASES[1]},mac=${LEASE_MACS[1]}' ]" \
+        "assignable = [ '$PF2_IF/0-1', '$PF2_IF,name=${LEASES[0]}', '$PF2_IF,name=${LEASES[1]}' ]" >/etc/xen/xvf.cfg
     xo cat /etc/xen/xvf.cfg >/dev/null
     xo "$XVF" boot --dry-run >/dev/null
     echo "$PF2_IF" >"$OUT/boot2-expected-macs-pf"
@@ -1020,11 +1049,12 @@ step_pf_recovery() {
     # Xen lets go of the VFs first, as an operator does before reloading the driver (pciback keeps
     # assigned VFs, and the PF driver refuses to free them).
     local vf
-    for vf in $(vf_of "$pf" 0) $(vf_of "$pf" 1); do xo xl pci-assignable-remove "$vf" >/dev/null; done
+    for vf in $(vfs_of "$pf"); do xo xl pci-assignable-remove "$vf" >/dev/null; done
     xo modprobe -r igb
     xo modprobe igb
     local t=0
-    until [ -e "$(sys "$pf")/virtfn1" ] && [ "$(driver_of "$(vf_of "$pf" 1)")" = pciback ] \
+    until [ -e "$(sys "$pf")/virtfn3" ] && [ "$(driver_of "$(vf_of "$pf" 1)")" = pciback ] \
+        && [ "$(driver_of "$(vf_of "$pf" 3)")" = pciback ] \
         && [ "$(systemctl show -p ActiveState --value "xvf-pf@$pf.service")" != activating ]; do
         [ $t -lt 30 ] || break
         sleep 1
@@ -1042,6 +1072,9 @@ step_pf_recovery() {
         check_is "$vf driver" pciback "$(driver_of "$vf")"
         check "$vf in xl pci-assignable-list" in_list "$vf" <<<"$assignable"
     done
+    if [ -s "$OUT/boot2-lease-vfs" ]; then
+        check_is "the leases' VFs after the reload (sticky)" "$(cat "$OUT/boot2-lease-vfs")" "$(leases_bound "$pf" "$pf_if")"
+    fi
 }
 step_boot_applied() {
     check "boot 1 wrote the host config" test -s "$OUT/boot2-expected-macs-pf"
@@ -1057,6 +1090,39 @@ step_boot_applied() {
     for vf in $(vf_of "$pf" 0) $(vf_of "$pf" 1); do
         check_is "$vf driver" pciback "$(driver_of "$vf")"
         check "$vf in xl pci-assignable-list" in_list "$vf" <<<"$assignable"
+    done
+    local bound; bound=$(leases_bound "$pf" "$pf_if")
+    for vf in $bound; do
+        check "$vf is neither fixed VF" test "$vf" != "$(vf_of "$pf" 0)" -a "$vf" != "$(vf_of "$pf" 1)"
+    done
+    echo "$bound" >"$OUT/boot2-lease-vfs"
+    local listed; listed=$(xo "$XVF" list --json)
+    check "xvf list --json names lease ${LEASES[0]}" test "$(jq -r --arg a "$(vf_named "$pf" "${LEASES[0]}")" '.. | objects | select(.bdf? == $a) | .lease' <<<"$listed" | head -n 1)" = "${LEASES[0]}"
+    xo "$XVF" show "${LEASES[1]}" >/dev/null
+}
+
+# 6g (boot 2). Guests whose configs name a lease (`pci = [ 'name=lab-a' ]`) get its VF from xl create
+# alone (libxl resolves the name), with the lease's MAC; the second lease's guest gets the other VF.
+step_lease_guests() {
+    local pf_if; pf_if=$(cat "$OUT/boot2-expected-macs-pf")
+    local pf; pf=$(basename "$(readlink "/sys/class/net/$pf_if/device")")
+    local i name vf guest
+    for i in 0 1; do
+        name=${LEASES[$i]} guest=labl$i
+        vf=$(vf_named "$pf" "$name")
+        rm -f "$(guest_log "$guest")"
+        write_domu_cfg "$guest" "/root/$guest.cfg" "pci = [ 'name=$name' ]"
+        xo xl create "/root/$guest.cfg" >/dev/null
+        check "xl pci-list $guest shows $name's VF $vf" in_list "$vf" <<<"$(xo xl_attached "$guest")"
+        wait_for "$guest sees its VF with igbvf bound" 120 guest_sees "$guest"
+        wait_for "$guest's VF has the lease's MAC ${LEASE_MACS[$i]} inside the guest" 30 \
+            bash -c "grep -a 'XVFLAB-DOMU net:' '$(guest_log "$guest")' | tail -n 1 | grep -q '=igbvf:${LEASE_MACS[$i]}'"
+    done
+    xo xl destroy labl0 >/dev/null
+    xo xl destroy labl1 >/dev/null
+    for i in 0 1; do
+        vf=$(vf_named "$pf" "${LEASES[$i]}")
+        check "${LEASES[$i]}'s VF $vf is assignable again with its MAC" grep -q "vf $(vf_index "$pf" "$vf") .*link/ether ${LEASE_MACS[$i]}" <<<"$(ip link show "$pf_if")"
     done
 }
 
@@ -1101,6 +1167,7 @@ else
     [ ! -f "$OUT/boot2-guest-vf" ] || step 6f "after reboot: xendomains restored the guest and xvf-guests.service gave it its VF and MAC back" step_reboot_guest_back "guests attach"
     [ ! -f "$OUT/boot2-expected-vfs" ] || step 6b "after reboot: the hidden VFs exist and pciback holds them" step_after_reboot
     [ ! -f "$OUT/boot2-expected-macs-pf" ] || step 6d "after reboot: xvf-boot.service set the MACs and pciback holds the VFs" step_boot_applied
+    [ ! -f "$OUT/boot2-expected-macs-pf" ] || step 6g "after reboot: guests whose configs name a lease get its VF and MAC from xl create alone" step_lease_guests
     [ ! -f "$OUT/boot2-expected-macs-pf" ] || step 6e "igb reloaded: the udev rule and xvf boot --pf bring back MACs and pciback" step_pf_recovery boot
 fi
 # The guest left for the reboot (6f) stays: xendomains saves it at shutdown.
