@@ -854,6 +854,12 @@ migrate_net_down() {
     ip link set "$PF1_IF" down 2>/dev/null || true
 }
 reachable() { ping -n -q -c 1 -W 1 "$MIGRATE_NET.2" >/dev/null 2>&1; }
+# QEMU's igb emulation gives a VF's mailbox its "reset done" bit only when the PF's driver resets the
+# PF (it writes PFRSTD when the interface comes up), where an 82576 gives it after every reset of the VF;
+# and the bit clears when read, so one igbvf probe per PF reset finds it. A guest's igbvf that does not
+# gets no MAC from the PF and no link ("PF still in reset state. Is the PF interface up?"). So the lab
+# resets the PF (down, up) while the VF sits on pciback, before a guest's igbvf probes it.
+pf_reset_done() { ip link set "$1" down; ip link set "$1" up; }
 # ping_during FILE COMMAND…: pings the guest every 0.2 s from before COMMAND until 5 s after it; FILE
 # gets "SENT LOST MS" (MS: how long COMMAND took). COMMAND's own status is returned.
 ping_during() {
@@ -895,6 +901,8 @@ step_migrate() {
     xo xl destroy labn >/dev/null
 
     start_domu labm "vif = [ 'mac=$MIGRATE_MAC,bridge=$MIGRATE_BRIDGE' ]"
+    xo "$XVF" assignable add "$vf" >/dev/null
+    pf_reset_done "$PF1_IF"
     xo "$XVF" assign "$vf" --dom labm --permissive --mac "$MIGRATE_MAC" >/dev/null
     wait_for "the guest sees the VF with igbvf bound" 90 guest_sees labm
     wait_for "the guest's bond carries its traffic on the VF" 60 bond_on_vf labm
@@ -905,7 +913,12 @@ step_migrate() {
     check "xl alone refuses (Xen will not migrate a guest with an assigned device)" test "$rc" != 0
     check "labm still runs with its VF" in_list "$vf" <<<"$(xo xl_attached labm)"
     local before; before=$(xl domid labm)
+    # The PF reset the emulated igb needs (above), once xvf migrate has detached the VF.
+    ( until ! in_list "$vf" <<<"$(xl_attached labm 2>/dev/null)"; do sleep 0.2; done
+      pf_reset_done "$PF1_IF"; echo "lab: $PF1_IF reset while $vf was away" >&2 ) &
+    local resetter=$!
     ping_during /tmp/vf "$XVF" migrate labm 'xl migrate-receive' --ssh ''
+    kill "$resetter" 2>/dev/null || true
     local moved; read -r -a moved </tmp/vf
     check "labm runs under a new id" test "$(xl domid labm)" != "$before"
     check "xl pci-list labm shows $vf" in_list "$vf" <<<"$(xo xl_attached labm)"
@@ -1107,6 +1120,9 @@ step_lease_guests() {
     local pf_if; pf_if=$(cat "$OUT/boot2-expected-macs-pf")
     local pf; pf=$(basename "$(readlink "/sys/class/net/$pf_if/device")")
     local i name vf guest
+    # A guest's igbvf gets its MAC from the PF's driver, which answers only while the PF is up (and
+    # the emulated igb's reset-done bit, see pf_reset_done, comes with bringing it up).
+    pf_reset_done "$pf_if"
     for i in 0 1; do
         name=${LEASES[$i]} guest=labl$i
         vf=$(vf_named "$pf" "$name")
