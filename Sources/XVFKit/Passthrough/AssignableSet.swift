@@ -103,30 +103,12 @@ public enum AssignableSet {
         }
     }
 
-    public static func list(on host: Host, json: Bool) throws(XVFError) -> String {
+    /// `xvf assignable list`: what libxl has on pciback that no domain holds.
+    public static func list(on host: Host) throws(XVFError) -> AssignableReport {
         let toolstack = try host.openToolstack()
         let assignable: [AssignableDevice]
         do { assignable = try toolstack.assignableList() } catch { throw ErrorAdvice.libxl(error, device: nil) }
-        let inventory = try host.inventory()
-        func deviceName(_ address: PCIAddress) -> String? {
-            guard let device = inventory[address] else { return nil }
-            if let pf = device.physicalFunction, let index = device.vfIndex {
-                return "\(inventory[pf]?.interfaceName ?? pf.description)/\(index)"
-            }
-            return device.interfaceName
-        }
-        if json {
-            return JSON.object([("assignable", .array(assignable.map {
-                .object([("bdf", .string($0.address.description)), ("device", .string(deviceName($0.address))),
-                         ("name", .string($0.name))])
-            }))]).serialized() + "\n"
-        }
-        if assignable.isEmpty { return "No assignable devices (none on pciback that a domain does not hold).\n" }
-        var table = Table(["BDF", "DEVICE", "NAME"])
-        for device in assignable {
-            table.append([device.address.description, deviceName(device.address) ?? "-", device.name ?? "-"])
-        }
-        return table.render()
+        return AssignableReport(assignable, inventory: try host.inventory())
     }
 
     public static func remove(_ names: [String], rebind: Bool, on host: Host, dryRun: Bool) throws(XVFError) -> String {
