@@ -35,7 +35,8 @@ struct AssignableCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run(on host: Host) throws(XVFError) {
-            print(try AssignableSet.list(on: host, json: json), terminator: "")
+            let report = try AssignableSet.list(on: host)
+            output(json ? report.json.serialized() + "\n" : report.table())
         }
     }
 

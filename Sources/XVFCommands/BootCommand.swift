@@ -41,7 +41,7 @@ struct BootCommand: ChangingCommand {
         for note in outcome.notes { say(note) }
         // Under --json the failures are the result's error, one sentence each.
         if !Output.capturing { for failure in outcome.failures { printError("xvf: " + failure) } }
-        say(outcome.summary)
+        if let summary = outcome.summary { say(summary) }
         if !outcome.succeeded {
             throw Output.capturing ? XVFError(.failed, outcome.failures.joined(separator: "; ")) : .alreadyReported(.failed)
         }

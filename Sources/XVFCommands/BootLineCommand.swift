@@ -42,10 +42,7 @@ struct BootLineCommand: ChangingCommand {
             say(step)
             if dryRun, case .replaceFile(_, let content) = step { say(content.indented) }
         }
-        if dryRun {
-            say("dry run: nothing was changed")
-            return
-        }
+        if dryRun { return }
         for line in line.followUp(after: steps) { say(line) }
     }
 }

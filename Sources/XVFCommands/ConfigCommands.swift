@@ -71,10 +71,7 @@ struct DomainConfigAdd: ChangingCommand {
             return
         }
         say(XLSecrets.masking(change.edit.diff))
-        if dryRun {
-            say("dry run: nothing was changed")
-            return
-        }
+        if dryRun { return }
         say("wrote \(change.edit.filename): pci = [ "
               + change.edit.after.map { "'\($0)'" }.joined(separator: ", ") + " ]")
     }

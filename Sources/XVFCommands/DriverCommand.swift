@@ -28,7 +28,7 @@ struct DriverCommand: ChangingCommand {
             say(step)
             if dryRun, case .replaceFile(_, let content) = step { say(content.indented) }
         }
-        say(summary)
+        if let summary { say(summary) }
     }
 }
 

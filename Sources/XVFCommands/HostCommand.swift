@@ -43,9 +43,12 @@ extension HostCommand {
             host = opened
             try refuseForeignToolstack(opened)
             try run(on: opened)
+            sayDryRunEnd()
             printLog(of: opened)
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
         } catch {
+            // A partial failure said its failures already, after the plan it printed.
+            if error.message.isEmpty { sayDryRunEnd() }
             if let host { printLog(of: host) }
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
             if !error.message.isEmpty { printError("xvf: " + error.message) }
@@ -66,6 +69,7 @@ extension HostCommand {
             host = opened
             try refuseForeignToolstack(opened)
             try run(on: opened)
+            sayDryRunEnd()
         } catch {
             failure = error
         }
@@ -74,6 +78,11 @@ extension HostCommand {
                                      messages: Output.captured, error: failure)
         output(result.json(withContent: options.showContent).serialized() + "\n")
         if let failure { throw ExitCode(failure.exitCode) }
+    }
+
+    /// Ends a dry run's text with the one line every dry run ends with.
+    func sayDryRunEnd() {
+        if let changing = self as? any ChangingCommand, changing.dryRun { say(ChangeOptions.dryRunEnd) }
     }
 
     /// With -v, libxl's messages of the run (its log is otherwise only quoted in errors).

@@ -18,6 +18,8 @@ struct VFCountCommand: ChangingCommand {
     @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
-        say(try VFCountChange.run(pf: device, count: count, force: force, on: host, dryRun: dryRun) { say($0) })
+        if let summary = try VFCountChange.run(pf: device, count: count, force: force, on: host, dryRun: dryRun, log: { say($0) }) {
+            say(summary)
+        }
     }
 }

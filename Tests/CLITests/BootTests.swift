@@ -97,7 +97,7 @@ import Testing
             echo 1 > /sys/bus/pci/devices/0000:04:00.3/sriov_drivers_autoprobe
             echo 0000:04:10.7 > /sys/bus/pci/drivers_probe
             echo 0000:04:11.3 > /sys/bus/pci/drivers_probe
-            dry run: 7 steps planned; nothing was changed
+            dry run: nothing was changed
 
             """)
         #expect(changes(from: before, to: snapshot(root)) == [])
@@ -265,7 +265,7 @@ import Testing
             echo 0000:04:11.6 > /sys/bus/pci/drivers/igbvf/unbind
             echo 0000:04:11.6 > /sys/bus/pci/drivers_probe
             echo > /sys/bus/pci/devices/0000:04:11.6/driver_override
-            dry run: 1 step planned; nothing was changed
+            dry run: nothing was changed
 
             """)
         let result = try xvf(["--root", root, "boot"])

@@ -86,9 +86,10 @@ import Testing
         #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "db1"]).status == 0)
         let restore = try xvf(["--root", root, "restore", "/var/lib/xen/save/web1", "--dry-run"])
         #expect(restore.stdout == """
-            dry run: would restore domain web1 from /var/lib/xen/save/web1; nothing changed
+            would restore domain web1 from /var/lib/xen/save/web1
               1. restore: xl restore /var/lib/xen/save/web1
               2. give back 0000:04:11.0 (VF 2 of eno49) on 0000:04:10.0, as `xvf assign` does (link, pciback, attach, verify)
+            dry run: nothing was changed
 
             """)
         #expect(try xvf(["--root", root, "restore", "/var/lib/xen/save/web1"]).status == 0)

@@ -63,7 +63,7 @@ import Testing
             echo > /sys/bus/pci/devices/0000:04:10.7/driver_override
             echo 1 > /sys/bus/pci/devices/0000:04:00.3/sriov_drivers_autoprobe
             echo 0000:04:11.3 > /sys/bus/pci/drivers_probe
-            dry run: 8 steps planned; nothing was changed
+            dry run: nothing was changed
 
             """)
         #expect(changes(from: before, to: snapshot(root)) == [])
@@ -268,10 +268,11 @@ import Testing
         let (root, ip) = try bootedHost()
         let dry = try xvf(["--root", root, "assign", "web1-nic", "--dom", "web1", "--dry-run"], environment: ip.environment)
         #expect(dry.stdout == """
-            dry run: would assign eno52/0 (0000:04:10.3) to domain 1 (web1); nothing changed
+            would assign eno52/0 (0000:04:10.3) to domain 1 (web1)
               1. checked: not behind /, not the default-route or management interface, not a busy PF, not attached elsewhere
               2. attach: libxl_device_pci_add 0000:04:10.3 to domain 1 (web1)
               3. verify: the domain lists it; on failure, detach it again
+            dry run: nothing was changed
 
             """, "\(dry.stderr)")
         let assign = try xvf(["--root", root, "assign", "web1-nic", "--dom", "web1"], environment: ip.environment)

@@ -125,9 +125,10 @@ import Testing
         #expect(migrate.status == 0 && migrate.stderr == "", "\(migrate.stderr)")
         #expect(migrate.stdout == """
             checked on dom0-b (\(version)):
-              dry run: would give domain web1 (not running here yet) 0000:04:11.0 (VF 2 of eno49, mac 52:54:00:aa:00:02, trust on) \
-            on 0000:04:10.0; nothing changed
-              dry run: would give domain db1 (not running here yet) 0000:04:11.4@04 (VF 3 of eno49) on 0000:04:11.4; nothing changed
+              would give domain web1 (not running here yet) 0000:04:11.0 (VF 2 of eno49, mac 52:54:00:aa:00:02, trust on) \
+            on 0000:04:10.0
+              would give domain db1 (not running here yet) 0000:04:11.4@04 (VF 3 of eno49) on 0000:04:11.4
+              dry run: nothing was changed
             eno49/2 (0000:04:11.0): detached from domain 1 (web1); it stays on pciback
             eno49/2: link put back (as before the assign): ip link set dev eno49 vf 2 mac 00:00:00:00:00:00 trust off
             migrated domain 1 (web1) to dom0-b: xl migrate 1 dom0-b
@@ -345,16 +346,17 @@ import Testing
         let version = try xvf(["--version"]).stdout.dropLast()
         #expect(plan.status == 0 && plan.stderr == "", "\(plan.stderr)")
         #expect(plan.stdout == """
-            dry run: would migrate domain 1 (web1) to dom0-b; nothing changed
+            would migrate domain 1 (web1) to dom0-b
               checked on dom0-b (\(version)):
-                dry run: would give domain web1 (not running here yet) 0000:04:11.0,permissive=1 (VF 2 of eno49) on 0000:04:11.0; \
-            nothing changed
+                would give domain web1 (not running here yet) 0000:04:11.0,permissive=1 (VF 2 of eno49) on 0000:04:11.0
+                dry run: nothing was changed
               1. record the devices of domain 1 (web1) in /var/lib/xvf/guests/web1: 0000:04:11.0,permissive=1 (VF 2 of eno49)
               2. detach 0000:04:11.0: libxl_device_pci_remove (the guest lets it go; it stays on pciback, its link goes back as \
             `xvf release` puts it)
               3. migrate: xl migrate -s 'ssh -p 2222' 1 dom0-b; a failure before the guest leaves gives it its devices back here
               4. on dom0-b: ssh -p 2222 dom0-b xvf guests attach --record - with the record on its input, which gives them as \
             `xvf assign` does
+            dry run: nothing was changed
 
             """)
         #expect(ssh.runs() == ["ARGV -p 2222 dom0-b xvf --version", "ARGV -p 2222 dom0-b xvf guests attach --record - --dry-run"])

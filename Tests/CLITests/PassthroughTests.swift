@@ -160,7 +160,7 @@ import Testing
         try HostRoot(root).replaceFile("sys/class/net/eno49v2/flags", with: "0x1003\n")
         #expect(try assign() == "0000:04:11.4")
         let plan = try xvf(["--root", root, "assign", "--pf", "eno49", "--dom", "web1", "--dry-run"])
-        #expect(plan.stdout.hasPrefix("dry run: would assign eno49/4 (0000:04:12.0) to domain 1 (web1)"))
+        #expect(plan.stdout.hasPrefix("would assign eno49/4 (0000:04:12.0) to domain 1 (web1)"))
     }
 
     @Test func twoConcurrentAssignsGetTwoVFs() throws {

@@ -4,10 +4,10 @@ import XenPCI
 /// `xvf boot [--config FILE] [--dry-run]`: reads the host config, checks it whole against the host,
 /// plans what differs and applies it (see `BootPlan` for the order, `BootRun` for partial failure).
 public enum HostBoot {
-    /// What a run came to: the lines to print after the steps, the failures (one line each) and whether
-    /// everything was done.
+    /// What a run came to: the line to print after the steps (none after a dry run's: its steps say it),
+    /// the failures (one line each) and whether everything was done.
     public struct Outcome {
-        public var summary: String
+        public var summary: String?
         public var failures: [String]
         public var notes: [String]
         public var succeeded: Bool { failures.isEmpty }
@@ -19,24 +19,19 @@ public enum HostBoot {
     {
         let only = try pf.map { text throws(XVFError) in try host.physicalFunction(text).address }
         let filename = HostConfig.displayPath(configPath, root: host.root)
-        if dryRun {
-            let (plan, _) = try prepare(configPath: configPath, only: only, filename: filename, dryRun: true, on: host)
-            if plan.isEmpty {
-                return Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: [])
-            }
+        // A bad config, or a program that must not run for this root, is refused by the plan, before
+        // anything changes.
+        return try host.change(dryRun: dryRun, plan: { () throws(XVFError) in
+            try prepare(configPath: configPath, only: only, filename: filename, dryRun: dryRun, on: host)
+        }, unchanged: { planned in
+            planned.0.isEmpty ? Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: []) : nil
+        }, planned: { planned in
+            let plan = planned.0
             for action in plan.actions {
                 for line in action.lines { log(line) }
                 action.plan(into: host.journal)
             }
-            return Outcome(summary: "dry run: \(plan.actions.count) step\(plan.actions.count == 1 ? "" : "s") planned; "
-                           + "nothing was changed", failures: plan.problems.map(\.message), notes: [])
-        }
-        // A bad config, or a program that must not run for this root, is refused by the plan, before
-        // anything changes.
-        return try host.change(plan: { () throws(XVFError) in
-            try prepare(configPath: configPath, only: only, filename: filename, dryRun: false, on: host)
-        }, unchanged: { planned in
-            planned.0.isEmpty ? Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: []) : nil
+            return Outcome(summary: nil, failures: plan.problems.map(\.message), notes: [])
         }, apply: { planned in
             var run = planned.1
             run.apply(log: log)

@@ -46,15 +46,11 @@ public enum HostConfigInstall {
         }
         let unchanged = Outcome(lines: ["\(shown) already holds \(file); nothing to change"], changed: false)
 
-        if dryRun {
-            let planned = try plan()
-            guard planned.changes else { return unchanged }
+        return try host.change(dryRun: dryRun, plan: plan, unchanged: { $0.changes ? nil : unchanged },
+                               planned: { planned in
             host.journal.plan(.replaceFile(path: target, content: text))
-            return Outcome(lines: ["would install \(file) as \(shown); then \(applying(planned.steps))",
-                                   "dry run: nothing was changed"], changed: true)
-        }
-        return try host.change(plan: plan, unchanged: { $0.changes ? nil : unchanged },
-                               apply: { (planned) throws(XVFError) in
+            return Outcome(lines: ["would install \(file) as \(shown); then \(applying(planned.steps))"], changed: true)
+        }, apply: { (planned) throws(XVFError) in
             do { try host.root.replaceFile(target, with: text) } catch { throw XVFError(.failed, "\(error)") }
             return Outcome(lines: ["installed \(file) as \(shown); \(applying(planned.steps))"], changed: true)
         })

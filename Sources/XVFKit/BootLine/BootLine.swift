@@ -221,13 +221,13 @@ public struct BootLine {
             let line = try BootLine(names, inventory: inventory, safety: HostSafety(inventory), force: force)
             return Outcome(line: line, steps: try line.fileSteps())
         }
-        guard write && !dryRun else {
-            let planned = try plan()
-            if dryRun { for step in planned.steps { host.journal.plan(step) } }
+        // Printing the line alone changes nothing, and takes no lock.
+        guard write || dryRun else { return try plan() }
+        return try host.change(dryRun: dryRun, plan: plan, unchanged: { $0.steps.isEmpty ? $0 : nil },
+                               planned: { planned in
+            for step in planned.steps { host.journal.plan(step) }
             return planned
-        }
-        return try host.change(plan: plan, unchanged: { $0.steps.isEmpty ? $0 : nil },
-                               apply: { (planned) throws(XVFError) in
+        }, apply: { (planned) throws(XVFError) in
             try planned.line.write(planned.steps)
             return planned
         })

@@ -29,13 +29,11 @@ public struct DomainConfigChange {
             case .remove(let devices): try remove(devices, from: file, host: host)
             }
         }
-        if dryRun {
-            let change = try plan()
-            if change.changes { host.journal.plan(.replaceFile(path: change.path, content: change.edit.edited)) }
+        return try host.change(dryRun: dryRun, plan: plan, unchanged: { $0.changes ? nil : $0 },
+                               planned: { change in
+            host.journal.plan(.replaceFile(path: change.path, content: change.edit.edited))
             return change
-        }
-        return try host.change(plan: plan, unchanged: { $0.changes ? nil : $0 },
-                               apply: { (change) throws(XVFError) in
+        }, apply: { (change) throws(XVFError) in
             do { try host.root.replaceFile(change.path, with: change.edit.edited) } catch {
                 throw XVFError(.failed, "\(error)")
             }

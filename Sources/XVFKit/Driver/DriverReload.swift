@@ -104,10 +104,11 @@ public struct DriverReload {
     }
 
     /// `xvf driver`: plans the reload and performs it (`Host.change`), or with `dryRun` only logs its
-    /// steps; returns what to tell the user. The reload destroys the driver's VFs, and the plan made under
-    /// the host lock is the one carried out, so a concurrent `xvf assign` cannot be attaching one of them.
+    /// steps; returns what to tell the user (nil for a dry run: its steps say it). The reload destroys the
+    /// driver's VFs, and the plan made under the host lock is the one carried out, so a concurrent
+    /// `xvf assign` cannot be attaching one of them.
     public static func run(driver: String, maxVFs: String, persist: Bool, force: Bool, on host: Host, dryRun: Bool,
-                           log: (HostStep) -> Void) throws(XVFError) -> String {
+                           log: (HostStep) -> Void) throws(XVFError) -> String? {
         // On a dom0 the toolstack says which VFs domains hold; dry runs plan without it when it cannot be
         // opened.
         let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
@@ -117,14 +118,13 @@ public struct DriverReload {
                                     holders: try toolstack?.currentHolders() ?? [:], safety: HostSafety(inventory),
                                     force: force)
         }
-        if dryRun {
-            for step in try plan().steps {
+        return try host.change(dryRun: dryRun, plan: plan, planned: { reload in
+            for step in reload.steps {
                 log(step)
                 host.journal.plan(step)
             }
-            return "dry run: nothing was changed"
-        }
-        return try host.change(plan: plan, apply: { (reload) throws(XVFError) in
+            return nil
+        }, apply: { (reload) throws(XVFError) in
             try reload.apply(to: host.root, log: log)
             host.reload()
             return reload.summary

@@ -40,13 +40,15 @@ public enum GuestArrival {
             throw XVFError(.badInput, "the record in \(source) does not parse: \(error.description); give what `xvf migrate` "
                            + "or `xvf guests detach` wrote")
         }
-        let toolstack = try host.planningToolstack(dryRun: dryRun)
-        guard let toolstack else {
-            return GuestOutcome(report: "dry run: would give " + records.map { "domain \($0.domain) its devices" }.joined(separator: ", ")
-                                + "; which devices are free was not checked; nothing changed\n", failures: [])
-        }
-        if dryRun {
-            let planned = try plan(records, toolstack: toolstack, host: host, anotherHost: true)
+        // Nil in a dry run that cannot use libxl.
+        return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) -> [Arrival]? in
+            guard let toolstack else { return nil }
+            return try plan(records, toolstack: toolstack, host: host, anotherHost: true)
+        }, planned: { (planned) throws(XVFError) in
+            guard let planned else {
+                return GuestOutcome(report: "would give " + records.map { "domain \($0.domain) its devices" }.joined(separator: ", ")
+                                    + "; which devices are free was not checked\n", failures: [])
+            }
             var lines: [String] = []
             for item in planned {
                 let devices: [PCIDevice]
@@ -55,17 +57,16 @@ public enum GuestArrival {
                 case .failure(let error): throw error
                 }
                 let label = item.domain.map { "domain \($0.id) (\($0.name))" } ?? "domain \(item.record.domain) (not running here yet)"
-                lines.append("dry run: would give \(label) "
+                lines.append("would give \(label) "
                              + zip(item.record.devices, devices).map { "\(GuestSave.describe($0.0)) on \($0.1.address)" }
-                                .joined(separator: "; ") + "; nothing changed")
+                                .joined(separator: "; "))
             }
             return GuestOutcome(report: lines.joined(separator: "\n") + "\n", failures: [])
-        }
-        return try host.change(plan: { () throws(XVFError) in try plan(records, toolstack: toolstack, host: host, anotherHost: true) },
-                               apply: { (planned) throws(XVFError) in
+        }, apply: { (planned, toolstack) throws(XVFError) in
             var report = ""
             var failures: [String] = []
-            for item in planned {
+            // A real run planned with the toolstack it has.
+            for item in planned ?? [] {
                 let file = GuestsAroundShutdown.recordPath(item.record.domain)
                 guard let domain = item.domain else {
                     failures.append("domain \(item.record.domain) does not run on this host; " + keep(item.record, in: file, host: host)

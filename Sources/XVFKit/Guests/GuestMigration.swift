@@ -18,24 +18,24 @@ public enum GuestMigration {
     public static func run(domain domainText: String?, to hostName: String, sshCommand: String?, on host: Host,
                            dryRun: Bool) throws(XVFError) -> GuestOutcome {
         let target = try MigrationTarget(host: hostName, sshCommand: sshCommand)
-        let toolstack = try host.planningToolstack(dryRun: dryRun)
-        guard let toolstack else {
-            let what = domainText.map { "domain \($0)" } ?? "every guest that holds devices"
-            return GuestOutcome(report: "dry run: would migrate \(what) to \(target.label) (\(target.xlCommand(0)) for each, "
-                                + "its devices detached before and given back there after); which guests hold devices and "
-                                + "what \(target.label) has free were not checked; nothing changed\n", failures: [])
+        // The plan is made under the lock; the moves take it again one guest at a time (below).
+        let next = try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
+            guard let toolstack else {
+                return Plan(guests: [], checked: "", local: [],
+                            unchecked: domainText.map { "domain \($0)" } ?? "every guest that holds devices")
+            }
+            return try plan(domainText, target: target, toolstack: toolstack, host: host)
+        }, planned: { planned in
+            Next.said(GuestOutcome(report: planned.dryRun(target: target, host: host), failures: []))
+        }, apply: { (planned, toolstack) throws(XVFError) in
+            Next.move(planned, toolstack)
+        })
+        let (planned, toolstack): (Plan, any Toolstack)
+        switch next {
+        case .said(let outcome): return outcome
+        case .move(let plan, let opened): (planned, toolstack) = (plan, opened)
         }
-        if dryRun {
-            let planned = try plan(domainText, target: target, toolstack: toolstack, host: host)
-            return GuestOutcome(report: planned.dryRun(target: target, host: host), failures: [])
-        }
-        let planned = try host.change(plan: { () throws(XVFError) in
-            try plan(domainText, target: target, toolstack: toolstack, host: host)
-        }, apply: { (planned) throws(XVFError) in planned })
-        guard !planned.guests.isEmpty else {
-            return GuestOutcome(report: "no running guest holds a device; nothing to do (`xl migrate` moves the others)\n",
-                                failures: [])
-        }
+        guard !planned.guests.isEmpty else { return GuestOutcome(report: Plan.noGuests, failures: []) }
         var report = planned.checked
         var failures: [String] = []
         for (domain, record) in planned.guests {
@@ -54,17 +54,33 @@ public enum GuestMigration {
         return GuestOutcome(report: report, failures: failures)
     }
 
+    /// What the planning gives the rest of the run: a dry run's text, or the plan to carry out.
+    enum Next {
+        case said(GuestOutcome)
+        case move(Plan, any Toolstack)
+    }
+
     struct Plan {
         var guests: [(XenDomain, GuestRecord)]
         /// What the target's xvf said when asked (empty for this host).
         var checked: String
         /// For this host: where each guest's devices would go.
         var local: [GuestArrival.Arrival]
+        /// What a dry run that could not use libxl would migrate, unchecked; nil when the guests were read.
+        var unchecked: String? = nil
+
+        /// What a run with no guest to move says, real or dry.
+        static let noGuests = "no running guest holds a device; nothing to do (`xl migrate` moves the others)\n"
 
         func dryRun(target: MigrationTarget, host: Host) -> String {
-            guard !guests.isEmpty else { return "dry run: no running guest holds a device; nothing changed\n" }
-            var lines = ["dry run: would migrate " + guests.map { "domain \($0.0.id) (\($0.0.name))" }.joined(separator: ", ")
-                         + " to \(target.label); nothing changed"]
+            if let unchecked {
+                return "would migrate \(unchecked) to \(target.label) (\(target.xlCommand(0)) for each, its devices "
+                    + "detached before and given back there after); which guests hold devices and what \(target.label) "
+                    + "has free were not checked\n"
+            }
+            guard !guests.isEmpty else { return Self.noGuests }
+            var lines = ["would migrate " + guests.map { "domain \($0.0.id) (\($0.0.name))" }.joined(separator: ", ")
+                         + " to \(target.label)"]
             lines += checked.split(separator: "\n").map { "  " + $0 }
             var number = 0
             for (index, (domain, record)) in guests.enumerated() {

@@ -11,14 +11,12 @@ import XenPCI
 /// named with the command that gives it, and the others still go.
 public enum GuestRestore {
     public static func run(from file: String, on host: Host, dryRun: Bool) throws(XVFError) -> GuestOutcome {
-        let toolstack = try host.planningToolstack(dryRun: dryRun)
         let image = try GuestSave.imagePath(file)
-        guard let toolstack, !dryRun else {
-            return GuestOutcome(report: try plan(image: image, host: host, toolstack: toolstack).dryRun(host: host), failures: [])
-        }
-        return try host.change(plan: { () throws(XVFError) in
+        return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             try plan(image: image, host: host, toolstack: toolstack)
-        }, apply: { (planned) throws(XVFError) in
+        }, planned: { planned in
+            GuestOutcome(report: planned.dryRun(host: host), failures: [])
+        }, apply: { (planned, toolstack) throws(XVFError) in
             try restore(planned, toolstack: toolstack, host: host)
         })
     }
@@ -30,7 +28,7 @@ public enum GuestRestore {
         var devices: [PCIDevice]
 
         func dryRun(host: Host) -> String {
-            var lines = ["dry run: would restore domain \(record.domain) from /\(image); nothing changed"]
+            var lines = ["would restore domain \(record.domain) from /\(image)"]
             host.journal.plan("restore", target: "/" + image, detail: RecordedToolstack.restoreDetail("/" + image))
             lines.append("  1. restore: xl restore /\(image)")
             var number = 1

@@ -11,15 +11,12 @@ import XenPCI
 /// record and the temporary are removed.
 public enum GuestSave {
     public static func run(domain domainText: String, to file: String, on host: Host, dryRun: Bool) throws(XVFError) -> String {
-        let toolstack = try host.planningToolstack(dryRun: dryRun)
         let image = try imagePath(file)
-        guard let toolstack else {
-            return try plan(domain: domainText, image: image, host: host, toolstack: nil).dryRun(host: host)
-        }
-        if dryRun { return try plan(domain: domainText, image: image, host: host, toolstack: toolstack).dryRun(host: host) }
-        return try host.change(plan: { () throws(XVFError) in
+        return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             try plan(domain: domainText, image: image, host: host, toolstack: toolstack)
-        }, apply: { (planned) throws(XVFError) in
+        }, planned: { planned in
+            planned.dryRun(host: host)
+        }, apply: { (planned, toolstack) throws(XVFError) in
             try save(planned, toolstack: toolstack, host: host)
         })
     }
@@ -56,7 +53,7 @@ public enum GuestSave {
         func dryRun(host: Host) -> String {
             let domainLabel = domain.map { "domain \($0.id) (\($0.name))" }
                 ?? "domain \(domainText) (not checked: \(host.isXenDom0 ? "libxl cannot be used" : "not a Xen dom0"))"
-            var lines = ["dry run: would save \(domainLabel) to /\(image); nothing changed"]
+            var lines = ["would save \(domainLabel) to /\(image)"]
             let devices = record?.devices ?? []
             lines.append("  1. record its devices in /\(recordFile)" + (resumed ? " (taking up what an interrupted save recorded)" : "")
                          + ": " + (devices.isEmpty ? "(not read)" : devices.map { GuestSave.describe($0) }.joined(separator: "; ")))

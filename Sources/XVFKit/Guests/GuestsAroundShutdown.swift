@@ -32,24 +32,30 @@ public enum GuestsAroundShutdown {
                                             + "there is no xendomains): their devices stay with them; nothing to do\n", failures: [])
             }
         }
-        let toolstack = try host.planningToolstack(dryRun: dryRun)
-        guard let toolstack else {
-            return GuestOutcome(report: "dry run: would detach and record the devices of every running guest in "
-                                        + "/\(directory); which guests hold devices was not checked; nothing changed\n", failures: [])
+        /// The running guests that hold devices; not read (`checked` false) in a dry run that cannot use libxl.
+        struct Guests {
+            var found: [(XenDomain, GuestRecord)] = []
+            var checked = true
         }
-        func guests() throws(XVFError) -> [(XenDomain, GuestRecord)] {
+        return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
+            guard let toolstack else { return Guests(checked: false) }
             let domains: [XenDomain]
             do { domains = try toolstack.domains() } catch { throw XVFError(.failed, "cannot list Xen domains: \(error)") }
-            var found: [(XenDomain, GuestRecord)] = []
+            var guests = Guests()
             for domain in domains where domain.id != 0 {
-                if let record = try GuestDevices.record(of: domain, toolstack: toolstack, host: host) { found.append((domain, record)) }
+                if let record = try GuestDevices.record(of: domain, toolstack: toolstack, host: host) { guests.found.append((domain, record)) }
             }
-            return found
-        }
-        if dryRun {
-            let found = try guests()
-            guard !found.isEmpty else { return GuestOutcome(report: "dry run: no running guest holds a device; nothing changed\n", failures: []) }
-            var lines = ["dry run: would detach the devices of \(found.count) guest\(found.count == 1 ? "" : "s"); nothing changed"]
+            return guests
+        }, unchanged: { guests in
+            guests.checked && guests.found.isEmpty
+                ? GuestOutcome(report: "no running guest holds a device; nothing to do\n", failures: []) : nil
+        }, planned: { guests in
+            guard guests.checked else {
+                return GuestOutcome(report: "would detach and record the devices of every running guest in /\(directory); "
+                                            + "which guests hold devices was not checked\n", failures: [])
+            }
+            let found = guests.found
+            var lines = ["would detach the devices of \(found.count) guest\(found.count == 1 ? "" : "s")"]
             for (domain, record) in found {
                 for device in record.devices {
                     host.journal.plan("detach", target: device.address.description,
@@ -59,9 +65,8 @@ public enum GuestsAroundShutdown {
                              + record.devices.map { GuestSave.describe($0) }.joined(separator: "; "))
             }
             return GuestOutcome(report: lines.joined(separator: "\n") + "\n", failures: [])
-        }
-        return try host.change(plan: guests, apply: { (found) throws(XVFError) in
-            guard !found.isEmpty else { return GuestOutcome(report: "no running guest holds a device; nothing to do\n", failures: []) }
+        }, apply: { (guests, toolstack) throws(XVFError) in
+            let found = guests.found
             var report = ""
             var failures: [String] = []
             for (domain, record) in found {
@@ -88,13 +93,7 @@ public enum GuestsAroundShutdown {
     public static func attach(on host: Host, dryRun: Bool) throws(XVFError) -> GuestOutcome {
         let names = host.root.list(directory).filter { !$0.hasPrefix(".") }.sorted()
         guard !names.isEmpty else {
-            return GuestOutcome(report: (dryRun ? "dry run: " : "") + "no guest's devices are recorded in /\(directory); "
-                                        + "nothing to do\n", failures: [])
-        }
-        let toolstack = try host.planningToolstack(dryRun: dryRun)
-        guard let toolstack else {
-            return GuestOutcome(report: "dry run: would give \(names.count) recorded guest\(names.count == 1 ? "" : "s") "
-                                        + "their devices back; which run was not checked; nothing changed\n", failures: [])
+            return GuestOutcome(report: "no guest's devices are recorded in /\(directory); nothing to do\n", failures: [])
         }
         struct Pending {
             var file: String
@@ -102,7 +101,9 @@ public enum GuestsAroundShutdown {
             var domain: XenDomain?
             var devices: Result<[PCIDevice], XVFError>
         }
-        func pending() throws(XVFError) -> ([Pending], [String]) {
+        /// The records and where each guest's devices go; nil in a dry run that cannot use libxl.
+        func pending(_ toolstack: (any Toolstack)?) throws(XVFError) -> ([Pending], [String])? {
+            guard let toolstack else { return nil }
             var found: [Pending] = []
             var unusable: [String] = []
             var holders = try toolstack.currentHolders()
@@ -132,10 +133,14 @@ public enum GuestsAroundShutdown {
             }
             return (found, unusable)
         }
-        if dryRun {
-            let (found, unusable) = try pending()
+        return try host.change(dryRun: dryRun, plan: pending, planned: { planned in
+            guard let planned else {
+                return GuestOutcome(report: "would give \(names.count) recorded guest\(names.count == 1 ? "" : "s") "
+                                            + "their devices back; which run was not checked\n", failures: [])
+            }
+            let (found, unusable) = planned
             for line in unusable { Warnings.add(line) }
-            var lines = ["dry run: would give \(found.count) recorded guest\(found.count == 1 ? "" : "s") their devices back; nothing changed"]
+            var lines = ["would give \(found.count) recorded guest\(found.count == 1 ? "" : "s") their devices back"]
             for item in found {
                 guard let domain = item.domain else {
                     lines.append("  \(item.record.domain): not running; its record would be removed")
@@ -151,9 +156,9 @@ public enum GuestsAroundShutdown {
                 }
             }
             return GuestOutcome(report: lines.joined(separator: "\n") + "\n", failures: [])
-        }
-        return try host.change(plan: pending, apply: { (planned) throws(XVFError) in
-            let (found, unusable) = planned
+        }, apply: { (planned, toolstack) throws(XVFError) in
+            // A real run read the records with the toolstack it has.
+            let (found, unusable) = planned ?? ([], [])
             for line in unusable { Warnings.add(line) }
             var report = ""
             var failures: [String] = []

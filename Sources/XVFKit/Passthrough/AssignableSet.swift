@@ -8,23 +8,19 @@ public enum AssignableSet {
         if let name {
             do { _ = try PCISpec(address: nil, name: name) } catch { throw XVFError(error) }
         }
-        let toolstack = try host.planningToolstack(dryRun: dryRun)
-        func plan() throws(XVFError) -> AddPlan {
+        return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             try AddPlan(names, name: name, toolstack: toolstack, host: host)
-        }
-        guard let toolstack, !dryRun else {
-            let planned = try plan()
+        }, planned: { planned in
             for device in planned.devices where !planned.alreadyDone(device) {
                 host.journal.plan("assignable_add", target: device.address.description,
                                   detail: RecordedToolstack.assignableAddDetail(device.address, name: name, rebind: rebind))
             }
-            return "dry run: nothing changed\n" + planned.devices.map { device in
-                "  libxl_device_pci_assignable_add \(device.address) rebind=\(rebind ? 1 : 0)"
+            return planned.devices.map { device in
+                "libxl_device_pci_assignable_add \(device.address) rebind=\(rebind ? 1 : 0)"
                     + (name.map { " name=\($0)" } ?? "")
                     + (device.isOnPciback ? " (already on pciback)" : " (unbind from \(device.driver ?? "no driver"), bind to pciback)")
             }.joined(separator: "\n") + "\n"
-        }
-        return try host.change(plan: plan, apply: { (planned) throws(XVFError) in
+        }, apply: { (planned, toolstack) throws(XVFError) in
             try planned.apply(rebind: rebind, toolstack: toolstack, root: host.root)
         })
     }
@@ -107,46 +103,26 @@ public enum AssignableSet {
         }
     }
 
-    public static func list(on host: Host, json: Bool) throws(XVFError) -> String {
+    /// `xvf assignable list`: what libxl has on pciback that no domain holds.
+    public static func list(on host: Host) throws(XVFError) -> AssignableReport {
         let toolstack = try host.openToolstack()
         let assignable: [AssignableDevice]
         do { assignable = try toolstack.assignableList() } catch { throw ErrorAdvice.libxl(error, device: nil) }
-        let inventory = try host.inventory()
-        func deviceName(_ address: PCIAddress) -> String? {
-            guard let device = inventory[address] else { return nil }
-            if let pf = device.physicalFunction, let index = device.vfIndex {
-                return "\(inventory[pf]?.interfaceName ?? pf.description)/\(index)"
-            }
-            return device.interfaceName
-        }
-        if json {
-            return JSON.object([("assignable", .array(assignable.map {
-                .object([("bdf", .string($0.address.description)), ("device", .string(deviceName($0.address))),
-                         ("name", .string($0.name))])
-            }))]).serialized() + "\n"
-        }
-        if assignable.isEmpty { return "No assignable devices (none on pciback that a domain does not hold).\n" }
-        var table = Table(["BDF", "DEVICE", "NAME"])
-        for device in assignable {
-            table.append([device.address.description, deviceName(device.address) ?? "-", device.name ?? "-"])
-        }
-        return table.render()
+        return AssignableReport(assignable, inventory: try host.inventory())
     }
 
     public static func remove(_ names: [String], rebind: Bool, on host: Host, dryRun: Bool) throws(XVFError) -> String {
-        let toolstack = try host.planningToolstack(dryRun: dryRun)
-        func plan() throws(XVFError) -> RemovePlan { try RemovePlan(names, toolstack: toolstack, host: host) }
-        guard let toolstack, !dryRun else {
-            let planned = try plan()
+        return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
+            try RemovePlan(names, toolstack: toolstack, host: host)
+        }, planned: { planned in
             for (reference, _, address) in planned.targets {
                 host.journal.plan("assignable_remove", target: address.description,
                                   detail: RecordedToolstack.assignableRemoveDetail(reference, rebind: rebind))
             }
-            return "dry run: nothing changed\n" + planned.targets.map {
-                "  libxl_device_pci_assignable_remove \($0.0) rebind=\(rebind ? 1 : 0)"
+            return planned.targets.map {
+                "libxl_device_pci_assignable_remove \($0.0) rebind=\(rebind ? 1 : 0)"
             }.joined(separator: "\n") + "\n"
-        }
-        return try host.change(plan: plan, apply: { (planned) throws(XVFError) in
+        }, apply: { (planned, toolstack) throws(XVFError) in
             try planned.apply(rebind: rebind, toolstack: toolstack, root: host.root)
         })
     }

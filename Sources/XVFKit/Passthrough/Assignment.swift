@@ -30,17 +30,15 @@ public struct AssignRequest: Sendable {
 /// read back and verify → report. A failure after "make assignable" gives the device back to its driver.
 /// The choice of device and the changes happen under the host lock, on a fresh reading of the host.
 public enum Assignment {
-    /// Carries the request out (or, with `dryRun`, prints the plan) and returns the report.
+    /// Carries the request out (or, with `dryRun`, only plans it) and returns the report.
     public static func run(_ request: AssignRequest, on host: Host, dryRun: Bool) throws(XVFError) -> String {
-        let toolstack = try host.planningToolstack(dryRun: dryRun)
-        guard let toolstack, !dryRun else {
-            return try plan(try Selection(request, host: host), request, host: host, toolstack: toolstack)
-        }
-        return try host.change(plan: { () throws(XVFError) in
+        try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             let selection = try Selection(request, host: host)
             let inventory = try host.inventory()
             return (try choose(selection, request, inventory: inventory, toolstack: toolstack), inventory)
-        }, apply: { (planned) throws(XVFError) in
+        }, planned: { planned in
+            described(planned.0, request, inventory: planned.1, host: host)
+        }, apply: { (planned, toolstack) throws(XVFError) in
             try perform(planned.0, inventory: planned.1, toolstack: toolstack, root: host.root)
         })
     }
@@ -147,33 +145,43 @@ public enum Assignment {
     }
 
     struct Choice {
+        /// Where the device comes from: named, or picked from a PF's pool.
+        var source: Selection.Source
         var devices: [PCIDevice]
         var spec: PCISpec
-        var domain: XenDomain
+        /// Nil only in a dry run that could not use libxl: the domain is then not checked.
+        var domain: XenDomain?
+        /// The domain as the report names it.
+        var domainText: String
         var holders: Holders
         /// The VF's link settings across guests; nil for a device that is no VF of a PF with an interface.
         var handOver: VFHandOver?
         var settings: VFLinkSettings
     }
 
-    /// Resolves the domain, picks the device, and refuses what must not be assigned.
+    /// Resolves the domain, picks the device, and refuses what must not be assigned. `toolstack` is nil
+    /// only in a dry run that cannot use libxl (`planningToolstack`), which then checks neither the
+    /// domain nor which domains hold which devices.
     static func choose(_ selection: Selection, _ request: AssignRequest, inventory: HostInventory,
-                       toolstack: any Toolstack) throws(XVFError) -> Choice {
-        let domain = try toolstack.resolveDomain(request.domain)
-        let holders = try toolstack.currentHolders()
+                       toolstack: (any Toolstack)?) throws(XVFError) -> Choice {
+        let domain = try toolstack?.resolveDomain(request.domain)
+        let holders = try toolstack?.currentHolders() ?? [:]
         let devices = try pickDevices(selection, inventory: inventory, holders: holders)
         let safety = HostSafety(inventory)
         for device in devices {
             try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders, except: domain,
                                          action: "assign", force: request.force)
-            try PVHDom0.refuseAssign(device, to: domain, label: inventory.label(device), root: inventory.root)
+            if let domain { try PVHDom0.refuseAssign(device, to: domain, label: inventory.label(device), root: inventory.root) }
         }
-        try toolstack.requirePassthrough(in: domain, for: devices[0].address)
-        ForeignToolstack.warnIfLibvirt(domain, root: inventory.root)
+        if let toolstack, let domain { try toolstack.requirePassthrough(in: domain, for: devices[0].address) }
+        if let domain { ForeignToolstack.warnIfLibvirt(domain, root: inventory.root) }
         let handOver = devices.count == 1 ? VFHandOver(devices[0], inventory: inventory) : nil
         try checkSettings(request, handOver: handOver, label: inventory.label(devices[0]), root: inventory.root)
-        return Choice(devices: devices, spec: try selection.spec(for: devices[0].address), domain: domain, holders: holders,
-                      handOver: handOver, settings: request.settings)
+        // On a dom0 the toolstack is missing only when libxl cannot be used; a warning says why.
+        let domainText = domain.map { "domain \($0.id) (\($0.name))" }
+            ?? "domain \(request.domain) (not checked: \(XenHost.isControlDomain(inventory.root) ? "libxl cannot be used" : "not a Xen dom0"))"
+        return Choice(source: selection.source, devices: devices, spec: try selection.spec(for: devices[0].address),
+                      domain: domain, domainText: domainText, holders: holders, handOver: handOver, settings: request.settings)
     }
 
     /// Spec options that do nothing for this guest's type, as libxl 4.17–4.20 passes them on: for a PV
@@ -250,10 +258,14 @@ public enum Assignment {
 
     static func perform(_ choice: Choice, inventory: HostInventory, toolstack: any Toolstack,
                         root: HostRoot) throws(XVFError) -> String {
-        let domainText = "domain \(choice.domain.id) (\(choice.domain.name))"
+        // A real run resolved the domain through the toolstack it plans and works with.
+        guard let domain = choice.domain else {
+            throw XVFError(.unavailable, "\(choice.domainText): the domain was not resolved through libxl; nothing was changed")
+        }
+        let domainText = choice.domainText
         let primary = choice.devices[0]
         let label = inventory.label(primary)
-        if choice.holders[primary.address]?.id == choice.domain.id {
+        if choice.holders[primary.address]?.id == domain.id {
             // Settings asked for on a VF the guest already has are set on the running VF, after keeping
             // what it had for `xvf release` (unless an earlier assign kept it: the oldest record wins).
             if let handOver = choice.handOver, !choice.settings.isEmpty {
@@ -267,7 +279,7 @@ public enum Assignment {
             }
             return "\(label) is already attached to \(domainText); nothing to do\n"
         }
-        if let note = ineffectiveOptions(choice.spec, domain: choice.domain) { Warnings.add(note) }
+        if let note = ineffectiveOptions(choice.spec, domain: domain) { Warnings.add(note) }
         var report = ""
         var madeAssignable: [(PCIAddress, String?)] = []
         var settingsBack: HostStep?
@@ -317,7 +329,7 @@ public enum Assignment {
                 if let note = try PcibackState.makeAssignable(
                     device.address, name: nil, rebind: true, override: PcibackState.needsOverride(device, inventory: inventory),
                     toolstack: toolstack, root: root,
-                    explain: { ErrorAdvice.libxl($0, device: device.address, domain: choice.domain, holders: choice.holders) }) {
+                    explain: { ErrorAdvice.libxl($0, device: device.address, domain: domain, holders: choice.holders) }) {
                     Warnings.add(note)
                 }
                 madeAssignable.append((device.address, device.driver))
@@ -334,17 +346,17 @@ public enum Assignment {
         }
         // 2. attach
         do {
-            try toolstack.attach(choice.spec, to: choice.domain.id)
+            try toolstack.attach(choice.spec, to: domain.id)
         } catch {
             let undone = undo()
-            let failure = ErrorAdvice.libxl(error, device: primary.address, domain: choice.domain, holders: choice.holders)
+            let failure = ErrorAdvice.libxl(error, device: primary.address, domain: domain, holders: choice.holders)
             throw XVFError(failure.kind, failure.message + (undone.isEmpty ? "" : "; " + undone))
         }
         // 3. read back and verify
-        let listed = (try? toolstack.devices(of: choice.domain.id)) ?? []
-        let problems = verify(choice, listed: listed, root: root)
+        let listed = (try? toolstack.devices(of: domain.id)) ?? []
+        let problems = verify(choice, in: domain, listed: listed, root: root)
         if !problems.isEmpty {
-            root.undoing { try? toolstack.detach(choice.spec, from: choice.domain.id, force: true) }
+            root.undoing { try? toolstack.detach(choice.spec, from: domain.id, force: true) }
             let undone = undo()
             throw XVFError(.failed, "attaching \(label) to \(domainText) did not take: \(problems.joined(separator: "; ")); "
                            + "detached it again" + (undone.isEmpty ? "" : "; " + undone))
@@ -361,13 +373,13 @@ public enum Assignment {
 
     /// What the host says after the attach (`listed`: the domain's devices as libxl reads them back),
     /// against what was asked.
-    static func verify(_ choice: Choice, listed devices: [AttachedDevice], root: HostRoot) -> [String] {
+    static func verify(_ choice: Choice, in domain: XenDomain, listed devices: [AttachedDevice], root: HostRoot) -> [String] {
         var problems: [String] = []
         let listed = Set(devices.map(\.address))
         let permissive = PcibackState.permissiveDevices(root)
         for device in choice.devices {
             if !listed.contains(device.address) {
-                problems.append("domain \(choice.domain.id) does not list \(device.address)")
+                problems.append("domain \(domain.id) does not list \(device.address)")
             }
             if choice.spec.permissive == true && !permissive.contains(device.address) {
                 problems.append("pciback does not show \(device.address) permissive")
@@ -378,35 +390,14 @@ public enum Assignment {
 
     // MARK: dry run
 
-    static func plan(_ selection: Selection, _ request: AssignRequest, host: Host,
-                     toolstack: (any Toolstack)?) throws(XVFError) -> String {
-        let inventory = try host.inventory()
-        // On a dom0 the toolstack is missing only when libxl cannot be used; a warning says why.
-        var domainText = "domain \(request.domain) (not checked: \(host.isXenDom0 ? "libxl cannot be used" : "not a Xen dom0"))"
-        var holders: Holders = [:]
-        var domain: XenDomain?
-        if let toolstack {
-            let found = try toolstack.resolveDomain(request.domain)
-            domain = found
-            domainText = "domain \(found.id) (\(found.name))"
-            holders = try toolstack.currentHolders()
-        }
-        let devices = try pickDevices(selection, inventory: inventory, holders: holders)
-        let safety = HostSafety(inventory)
-        for device in devices {
-            try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders, except: domain,
-                                         action: "assign", force: request.force)
-            if let domain { try PVHDom0.refuseAssign(device, to: domain, label: inventory.label(device), root: host.root) }
-        }
-        if let toolstack, let domain { try toolstack.requirePassthrough(in: domain, for: devices[0].address) }
-        if let domain { ForeignToolstack.warnIfLibvirt(domain, root: host.root) }
-        let spec = try selection.spec(for: devices[0].address)
+    /// What a dry run says it would do, the journal given the same steps as planned.
+    static func described(_ choice: Choice, _ request: AssignRequest, inventory: HostInventory,
+                          host: Host) -> String {
+        let (devices, spec, domain, domainText) = (choice.devices, choice.spec, choice.domain, choice.domainText)
         if let domain, let note = ineffectiveOptions(spec, domain: domain) { Warnings.add(note) }
         let label = inventory.label(devices[0])
-        let handOver = devices.count == 1 ? VFHandOver(devices[0], inventory: inventory) : nil
-        try checkSettings(request, handOver: handOver, label: label, root: host.root)
-        var lines = ["dry run: would assign \(label) to \(domainText); nothing changed"]
-        if case .pool(let pf) = selection.source {
+        var lines = ["would assign \(label) to \(domainText)"]
+        if case .pool(let pf) = choice.source {
             lines.append("  chose VF \(devices[0].vfIndex.map(String.init) ?? "?") of \(pf.interfaceName ?? pf.address.description): "
                          + "the lowest index not attached, not needed by dom0, not on an interface that is up")
         }
@@ -414,7 +405,8 @@ public enum Assignment {
         var step = 1
         lines.append("  \(step). checked: not behind /, not the default-route or management interface, not a busy PF, "
                      + "not attached elsewhere")
-        if let handOver, !request.settings.isEmpty, let set = handOver.step(request.settings, from: handOver.current(root: host.root)) {
+        if let handOver = choice.handOver, !choice.settings.isEmpty,
+           let set = handOver.step(choice.settings, from: handOver.current(root: host.root)) {
             step += 1
             journal.plan(set)
             lines.append("  \(step). set the VF's link for the guest: \(set) (what it had is kept in "

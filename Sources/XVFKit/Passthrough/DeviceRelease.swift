@@ -6,14 +6,11 @@ import XenPCI
 public enum DeviceRelease {
     public static func run(_ deviceText: String, domain domainText: String?, force: Bool, toDom0: Bool,
                            on host: Host, dryRun: Bool) throws(XVFError) -> String {
-        let toolstack = try host.planningToolstack(dryRun: dryRun)
-        func plan() throws(XVFError) -> Plan {
+        return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             try Plan(deviceText, domain: domainText, toDom0: toDom0, toolstack: toolstack, host: host)
-        }
-        guard let toolstack, !dryRun else {
-            return try plan().dryRun(domain: domainText, force: force, toDom0: toDom0, withToolstack: toolstack != nil, host: host)
-        }
-        return try host.change(plan: plan, apply: { (planned) throws(XVFError) in
+        }, planned: { planned in
+            planned.dryRun(domain: domainText, force: force, toDom0: toDom0, host: host)
+        }, apply: { (planned, toolstack) throws(XVFError) in
             try release(planned, force: force, toDom0: toDom0, toolstack: toolstack, host: host)
         })
     }
@@ -24,6 +21,8 @@ public enum DeviceRelease {
         var label: String
         var holders: Holders
         var holder: XenDomain?
+        /// Whether the toolstack said who holds what (a dry run may plan without it).
+        var holdersKnown: Bool
         var handOver: VFHandOver?
         var settingsBack: SettingsBack?
         /// A VF detached before (by xl, or a release stopped half-way) may still have its settings to put back.
@@ -44,6 +43,7 @@ public enum DeviceRelease {
             }
             label = inventory.label(device)
             holders = try toolstack?.currentHolders() ?? [:]
+            holdersKnown = toolstack != nil
             holder = holders[device.address]
             if let domainText, let toolstack {
                 let wanted = try toolstack.resolveDomain(domainText)
@@ -81,10 +81,10 @@ public enum DeviceRelease {
             }
         }
 
-        func dryRun(domain domainText: String?, force: Bool, toDom0: Bool, withToolstack: Bool, host: Host) -> String {
-            var lines = ["dry run: would release \(label); nothing changed"]
+        func dryRun(domain domainText: String?, force: Bool, toDom0: Bool, host: Host) -> String {
+            var lines = ["would release \(label)"]
             let from = holder.map { "domain \($0.id) (\($0.name))" } ?? domainText.map { "domain \($0)" } ?? "the domain that holds it"
-            if !onlySettings && (holder != nil || !withToolstack) {
+            if !onlySettings && (holder != nil || !holdersKnown) {
                 host.journal.plan("detach", target: device.address.description,
                                   detail: RecordedToolstack.detachDetail(device.address.description,
                                                                          domain: holder.map { "\($0.id)" } ?? domainText ?? "?", force: force))

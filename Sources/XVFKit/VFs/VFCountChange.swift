@@ -103,10 +103,11 @@ public struct VFCountChange {
     }
 
     /// `xvf vfs`: plans the change and applies it (`Host.change`), or with `dryRun` only logs its steps;
-    /// returns what to tell the user. The change destroys VFs, and the plan made under the host lock is
-    /// the one carried out, so a concurrent `xvf assign` cannot be attaching a VF it destroys.
+    /// returns what to tell the user (nil for a dry run: its steps say it). The change destroys VFs, and
+    /// the plan made under the host lock is the one carried out, so a concurrent `xvf assign` cannot be
+    /// attaching a VF it destroys.
     public static func run(pf: String, count: String, force: Bool, on host: Host, dryRun: Bool,
-                           log: (Step) -> Void) throws(XVFError) -> String {
+                           log: (Step) -> Void) throws(XVFError) -> String? {
         // On a dom0 the toolstack says which VFs domains hold and which libxl has made assignable; dry
         // runs plan without it when it cannot be opened.
         let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
@@ -124,17 +125,15 @@ public struct VFCountChange {
                                      holders: try toolstack?.currentHolders() ?? [:],
                                      assignable: assignable, safety: HostSafety(inventory), force: force)
         }
-        if dryRun {
-            let first = try plan()
-            for step in first.steps {
+        return try host.change(dryRun: dryRun, plan: plan,
+                               unchanged: { $0.steps.isEmpty ? $0.summary : nil },
+                               planned: { change in
+            for step in change.steps {
                 log(step)
                 host.journal.plan(step)
             }
-            return first.steps.isEmpty ? first.summary : "dry run: nothing was changed"
-        }
-        return try host.change(plan: plan,
-                               unchanged: { $0.steps.isEmpty ? $0.summary : nil },
-                               apply: { (change) throws(XVFError) in
+            return nil
+        }, apply: { (change) throws(XVFError) in
             try change.apply(to: host.root, toolstack: toolstack, log: log)
             host.reload()
             return change.summary
