@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// `xvf boot` on the simulated host, kernel and toolstack (the demo DL360: eno49 7 VFs, 0-1 on pciback;
 /// eno50 7 VFs, autoprobe off; eno51 4 VFs; eno52 (0000:04:00.3) no VFs yet; web1 = domain 1).
@@ -62,10 +63,6 @@ import Testing
     func writeConfig(_ root: String, _ text: String) throws {
         try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
         try text.write(toFile: root + "/etc/xen/xvf.cfg", atomically: true, encoding: .utf8)
-    }
-
-    func driver(_ root: String, _ bdf: String) -> String? {
-        HostRoot(root).linkTarget("sys/bus/pci/devices/\(bdf)/driver")
     }
 
     static let eno52Config = """

@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// Today's NIC families on one simulated host (`SimLayout.families`: ConnectX-5 on mlx5_core for PF and
 /// VFs, E810 and X710 whose VFs share iavf, BCM57414 on bnxt_en). What each command decides there: a

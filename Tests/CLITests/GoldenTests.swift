@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// Whole outputs, compared byte for byte with the files in Golden/ (as swift-argument-parser tests its
 /// example CLIs): every command's --help, --version, dry-run plans and a doctor report on the demo host.

@@ -2,14 +2,11 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// `xvf assign`, `release` and `assignable` on the simulated host and toolstack (the demo DL360: eno49's
 /// VFs 0-1 on pciback, 2-6 on igbvf; web1 = domain 1 (PV), db1 = 2 (HVM), legacy = 3 (PV, no passthrough)).
 @Suite struct PassthroughTests {
-    func driver(_ root: String, _ bdf: String) -> String? {
-        HostRoot(root).linkTarget("sys/bus/pci/devices/\(bdf)/driver")
-    }
-
     @Test func assignRunsTheWholeChain() throws {
         let root = simulatedHost()
         let result = try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1", "--permissive"])

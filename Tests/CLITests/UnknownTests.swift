@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// What xvf could not read is said as unknown, never as zero or as absent: sysfs trees from real machines
 /// lack files, cut config space short (an unprivileged read gets 64 bytes), or miss a bridge or an entry.

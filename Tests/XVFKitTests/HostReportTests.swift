@@ -3,13 +3,13 @@ import SRIOV
 import SimHost
 import SimXen
 import Testing
+import TestSupport
 import XenPCI
 import XVFKit
 
 @Suite struct HostReportTests {
     @Test func jsonCarriesEveryFieldOfTheSchemaInOrder() throws {
-        let path = NSTemporaryDirectory() + "xvf-report-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = temporaryDirectory("report")
         SimulatedHost.build(.dl360(), at: path)
         let host = try Host(rootPath: path, backends: .simulated)
         let report = HostReport(try host.inventory(), library: host.library,
