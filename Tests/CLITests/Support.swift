@@ -15,3 +15,15 @@ func expectRefusal(_ arguments: [String], status: Int32, message: String,
     #expect(result.stderr.split(separator: "\n").count == 1, sourceLocation: sourceLocation)
     #expect(changes(from: before, to: snapshot(root)) == [], sourceLocation: sourceLocation)
 }
+
+/// `expectRefusal` with the whole output compared: exit code, standard output and the one line on standard
+/// error are Golden/NAME.txt, and the host tree is left byte-identical.
+func expectRefusal(_ arguments: [String], golden name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let root = simulatedHost()
+    let before = snapshot(root)
+    let result = try xvf(["--root", root] + arguments)
+    try Golden.check(name, result, root: root, sourceLocation: sourceLocation)
+    #expect(result.status != 0, sourceLocation: sourceLocation)
+    #expect(result.stderr.split(separator: "\n").count == 1, sourceLocation: sourceLocation)
+    #expect(changes(from: before, to: snapshot(root)) == [], sourceLocation: sourceLocation)
+}
