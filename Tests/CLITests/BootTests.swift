@@ -153,7 +153,7 @@ import TestSupport
         var settings: [String] = []
         var assignable: [String] = []
         for pf in 0..<pfs {
-            for vf in 0..<vfs { settings.append("'ens\(pf)f0/\(vf),mac=52:54:00:\(hex(pf)):\(hex(vf)):01,spoofchk=off'") }
+            for vf in 0..<vfs { settings.append("'ens\(pf)f0/\(vf),mac=52:54:00:\(hex(pf, width: 2)):\(hex(vf, width: 2)):01,spoofchk=off'") }
             assignable.append("'ens\(pf)f0/0-\(vfs / 2 - 1)'")
         }
         try writeConfig(root, """
@@ -170,8 +170,6 @@ import TestSupport
         #expect(runs.last!.count - 1 == pfs * vfs)
         #expect(driver(root, "0000:10:00.1") == "pciback")
     }
-
-    func hex(_ value: Int) -> String { String(format: "%02x", value) }
 
     @Test func aPFThatCannotChangeIsReportedAndTheRestIsApplied() throws {
         // web1 holds eno49/2: eno49's count cannot change, eno52's can. Releasing the VF fixes the cause.
