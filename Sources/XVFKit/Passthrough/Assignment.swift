@@ -161,8 +161,8 @@ public enum Assignment {
                        toolstack: any Toolstack) throws(XVFError) -> Choice {
         let domain = try toolstack.resolveDomain(request.domain)
         let holders = try toolstack.currentHolders()
+        let devices = try pickDevices(selection, inventory: inventory, holders: holders)
         let safety = HostSafety(inventory)
-        let devices = try pickDevices(selection, inventory: inventory, safety: safety, holders: holders)
         for device in devices {
             try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders, except: domain,
                                          action: "assign", force: request.force)
@@ -224,11 +224,12 @@ public enum Assignment {
         try ProgramGuard.check([.run(["ip"])], root: root)
     }
 
-    static func pickDevices(_ selection: Selection, inventory: HostInventory, safety: HostSafety,
+    static func pickDevices(_ selection: Selection, inventory: HostInventory,
                             holders: Holders) throws(XVFError) -> [PCIDevice] {
         switch selection.source {
         case .pool(let pf):
-            return [try VFPool.choose(from: pf, inventory: inventory, safety: safety, holders: holders, leases: selection.leases)]
+            return [try VFPool.choose(from: pf, inventory: inventory, safety: HostSafety(inventory), holders: holders,
+                                      leases: selection.leases)]
         case .spec(let spec):
             let address = spec.address!
             guard spec.allFunctions else {
@@ -391,8 +392,8 @@ public enum Assignment {
             domainText = "domain \(found.id) (\(found.name))"
             holders = try toolstack.currentHolders()
         }
+        let devices = try pickDevices(selection, inventory: inventory, holders: holders)
         let safety = HostSafety(inventory)
-        let devices = try pickDevices(selection, inventory: inventory, safety: safety, holders: holders)
         for device in devices {
             try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders, except: domain,
                                          action: "assign", force: request.force)
