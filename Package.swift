@@ -56,9 +56,12 @@ let package = Package(
         // Fuzz targets for the parsers (make fuzz builds it with -sanitize=fuzzer); in no product.
         .executableTarget(name: "xvf-fuzz", dependencies: ["XVFKit", "XenPCI", "SRIOV", "SimHost"]),
 
-        .testTarget(name: "SRIOVTests", dependencies: ["SRIOV", "CSystem", "SimHost", "SimXen", "LibPCI", "XVFKit"]),
-        .testTarget(name: "XVFKitTests", dependencies: ["XVFKit", "SimHost", "SimXen", "SRIOV", "LibPCI"]),
-        .testTarget(name: "XenPCITests", dependencies: ["XenPCI", "SimXen", "SRIOV", "SimHost"]),
-        .testTarget(name: "CLITests", dependencies: ["SimHost", "SRIOV"]),
+        // What the test targets share (running the binaries, temporary trees, snapshots); in no product.
+        .target(name: "TestSupport", dependencies: ["SRIOV", "SimHost"], path: "Tests/TestSupport"),
+        .testTarget(name: "SRIOVTests", dependencies: ["SRIOV", "CSystem", "SimHost", "SimXen", "LibPCI", "XVFKit", "TestSupport"]),
+        .testTarget(name: "XVFKitTests", dependencies: ["XVFKit", "SimHost", "SimXen", "SRIOV", "LibPCI", "TestSupport"]),
+        .testTarget(name: "XenPCITests", dependencies: ["XenPCI", "SimXen", "SRIOV", "SimHost", "TestSupport"]),
+        // Golden/ holds the whole outputs the tests compare with, read from the source tree.
+        .testTarget(name: "CLITests", dependencies: ["SimHost", "SRIOV", "TestSupport"], exclude: ["Golden"]),
     ]
 )

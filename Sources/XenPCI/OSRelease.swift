@@ -22,11 +22,11 @@ public struct OSRelease: Equatable, Sendable {
         var values: [String: String] = [:]
         for line in text.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "="), !line.hasPrefix("#") else { continue }
-            var value = line[line.index(after: equals)...].trimmingSpaces
+            var value = Substring(line[line.index(after: equals)...].trimming())
             if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
                 value = value.dropFirst().dropLast()
             }
-            values[String(line[..<equals].trimmingSpaces)] = String(value)
+            values[line[..<equals].trimming()] = String(value)
         }
         id = values["ID"] ?? ""
         versionID = values["VERSION_ID"]
@@ -37,13 +37,5 @@ public struct OSRelease: Equatable, Sendable {
     /// Whether this distribution is `other` or says it derives from it (`ID_LIKE`).
     public func isLike(_ other: String) -> Bool {
         id == other || like.contains(other)
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let start = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else { return "" }
-        return self[start...last]
     }
 }

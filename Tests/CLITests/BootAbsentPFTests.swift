@@ -1,6 +1,7 @@
 import Foundation
 import SRIOV
 import Testing
+import TestSupport
 
 /// At boot a PF's interface may not exist yet: its entries fail alone and the other PFs are set up.
 @Suite struct BootAbsentPFTests {

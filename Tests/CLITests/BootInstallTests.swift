@@ -1,6 +1,7 @@
 import Foundation
 import SimHost
 import Testing
+import TestSupport
 
 /// `xvf boot --install NEW` on the demo host (no /etc/xen yet): the whole output of an install, a dry
 /// run, a config the check refuses and a file the host already has, compared with Golden/; and what the

@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// `xvf bootline` on the simulated DL360: the text the lab proved works, the files, idempotence, refusals.
 @Suite struct BootLineTests {

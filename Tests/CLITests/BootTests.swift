@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// `xvf boot` on the simulated host, kernel and toolstack (the demo DL360: eno49 7 VFs, 0-1 on pciback;
 /// eno50 7 VFs, autoprobe off; eno51 4 VFs; eno52 (0000:04:00.3) no VFs yet; web1 = domain 1).
@@ -64,10 +65,6 @@ import Testing
         try text.write(toFile: root + "/etc/xen/xvf.cfg", atomically: true, encoding: .utf8)
     }
 
-    func driver(_ root: String, _ bdf: String) -> String? {
-        HostRoot(root).linkTarget("sys/bus/pci/devices/\(bdf)/driver")
-    }
-
     static let eno52Config = """
         # eno52 gets 3 VFs: VF 0 for the database guest, the others stay with dom0
         sriov = [ 'eno52,vfs=3' ]
@@ -107,11 +104,10 @@ import Testing
 
     @Test func appliesTheConfigThenHasNothingToChange() throws {
         let root = simulatedHost()
+        let run = Golden.Transcript(root: root)
         try writeConfig(root, Self.eno52Config)
         let ip = try FakeIP()
-        let first = try xvf(["--root", root, "boot"], environment: ip.environment)
-        #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.hasSuffix("done: the host matches \(root)/etc/xen/xvf.cfg\n"))
+        try run.xvf(["boot"], environment: ip.environment)
         // VF 0 went to pciback with autoprobe off (no igbvf ever had it), the others to igbvf.
         #expect(driver(root, "0000:04:10.3") == "pciback")
         #expect(driver(root, "0000:04:10.7") == "igbvf")
@@ -119,21 +115,20 @@ import Testing
         let base = root + "/sys/bus/pci/devices/"
         #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.3/sriov_drivers_autoprobe") == "1")
         #expect(try String(contentsOfFile: base + "0000:04:10.3/driver_override", encoding: .utf8) == "(null)\n")
-        let assignable = try xvf(["--root", root, "assignable", "list"])
-        #expect(assignable.stdout.contains("0000:04:10.3  eno52/0  db-nic"))
+        try run.xvf(["assignable", "list"])
         #expect(ip.runs() == [["ARGV -force -batch -", "link set dev eno52 vf 0 mac 52:54:00:00:52:00 vlan 100 spoofchk off",
                                "link set dev eno52 vf 1 trust on"]])
 
         // The NIC now reports what was set: a second run changes nothing, and says so.
         try ip.report(["eno52": [(0, "52:54:00:00:52:00", 100, false, false), (1, "02:00:04:10:07:01", 0, true, true),
                                  (2, "02:00:04:11:03:02", 0, true, false)]])
+        run.note("ip reports the VF settings now")
         let before = snapshot(root)
-        let second = try xvf(["--root", root, "boot"], environment: ip.environment)
-        #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stdout == "nothing to change: the host matches \(root)/etc/xen/xvf.cfg\n")
+        try run.xvf(["boot"], environment: ip.environment)
         #expect(changes(from: before, to: snapshot(root)) == [])
         #expect(ip.runs().count == 2)
         #expect(ip.runs().last == ["ARGV -json link show"])
+        try run.check("Boot/apply-then-nothing-to-change")
     }
 
     @Test func onlySettingsTheNICLacksAreApplied() throws {
@@ -147,8 +142,7 @@ import Testing
         let ip = try FakeIP()
         try ip.report(["eno49": [(0, "52:54:00:00:49:00", 100, true, false), (1, "52:54:00:00:49:01", 0, true, false),
                                  (2, "00:00:00:00:00:00", 0, true, true), (3, "00:00:00:00:00:00", 0, true, false)]])
-        let result = try xvf(["--root", root, "boot"], environment: ip.environment)
-        #expect(result.status == 0, "\(result.stderr)")
+        try Golden.check("Boot/only-missing-settings", try xvf(["--root", root, "boot"], environment: ip.environment), root: root)
         #expect(ip.runs() == [["ARGV -json link show"],
                               ["ARGV -force -batch -", "link set dev eno49 vf 1 spoofchk off", "link set dev eno49 vf 3 trust on"]])
     }
@@ -159,7 +153,7 @@ import Testing
         var settings: [String] = []
         var assignable: [String] = []
         for pf in 0..<pfs {
-            for vf in 0..<vfs { settings.append("'ens\(pf)f0/\(vf),mac=52:54:00:\(hex(pf)):\(hex(vf)):01,spoofchk=off'") }
+            for vf in 0..<vfs { settings.append("'ens\(pf)f0/\(vf),mac=52:54:00:\(hex(pf, width: 2)):\(hex(vf, width: 2)):01,spoofchk=off'") }
             assignable.append("'ens\(pf)f0/0-\(vfs / 2 - 1)'")
         }
         try writeConfig(root, """
@@ -177,12 +171,11 @@ import Testing
         #expect(driver(root, "0000:10:00.1") == "pciback")
     }
 
-    func hex(_ value: Int) -> String { String(format: "%02x", value) }
-
     @Test func aPFThatCannotChangeIsReportedAndTheRestIsApplied() throws {
         // web1 holds eno49/2: eno49's count cannot change, eno52's can. Releasing the VF fixes the cause.
         let root = simulatedHost()
-        #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1"]).status == 0)
+        let run = Golden.Transcript(root: root)
+        try run.xvf(["assign", "eno49/2", "--dom", "web1"])
         try writeConfig(root, """
             sriov = [ 'eno49,vfs=5', 'eno52,vfs=2' ]
             vf = [ 'eno49/0,mac=52:54:00:00:49:00', 'eno52/1,mac=52:54:00:00:52:01' ]
@@ -190,26 +183,23 @@ import Testing
 
             """)
         let ip = try FakeIP()
-        let first = try xvf(["--root", root, "boot"], environment: ip.environment)
-        #expect(first.status == 1)
-        #expect(first.stderr == "xvf: refusing to change the VF count of eno49 (0000:04:00.0): VF 2 (0000:04:11.0) is attached "
-                + "to domain web1 (1); detach it (xvf release 0000:04:11.0)\n")
-        #expect(first.stdout.contains("steps done, 1 failed; fix the causes above and run `xvf boot` again"))
+        try run.xvf(["boot"], environment: ip.environment)
         #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.0/sriov_numvfs") == "7")
         #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == "2")
         #expect(driver(root, "0000:04:10.3") == "pciback")
         // eno49's settings were skipped with it; eno52's went through.
         #expect(ip.runs().last == ["ARGV -force -batch -", "link set dev eno52 vf 1 mac 52:54:00:00:52:01"])
 
-        #expect(try xvf(["--root", root, "release", "eno49/2"]).status == 0)
+        try run.xvf(["release", "eno49/2"])
         try ip.report(["eno52": [(0, "00:00:00:00:00:00", 0, true, false), (1, "52:54:00:00:52:01", 0, true, false)]])
-        let second = try xvf(["--root", root, "boot"], environment: ip.environment)
-        #expect(second.status == 0, "\(second.stderr)")
+        run.note("ip reports eno52's settings now")
+        try run.xvf(["boot"], environment: ip.environment)
         #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.0/sriov_numvfs") == "5")
         #expect(driver(root, "0000:04:10.0") == "pciback")
         #expect(driver(root, "0000:04:10.4") == "pciback")
         #expect(driver(root, "0000:04:11.0") == "igbvf")
         #expect(ip.runs().last == ["ARGV -force -batch -", "link set dev eno49 vf 0 mac 52:54:00:00:49:00"])
+        try run.check("Boot/pf-that-cannot-change")
     }
 
     @Test func aFailedStepIsReportedPerItemAndARerunConverges() throws {
@@ -218,6 +208,7 @@ import Testing
         let eno52 = layout.functions.firstIndex { $0.interface == "eno52" }!
         layout.functions[eno52].sriov!.mmioShortage = true
         let root = simulatedHost(layout)
+        let run = Golden.Transcript(root: root)
         try writeConfig(root, """
             sriov = [ 'eno52,vfs=2',
                       'eno51,vfs=2' ]
@@ -226,15 +217,8 @@ import Testing
 
             """)
         let ip = try FakeIP(failing: "vlan 5")
-        let first = try xvf(["--root", root, "boot"], environment: ip.environment)
-        #expect(first.status == 1)
-        let failures = first.stderr.split(separator: "\n").map(String.init)
-        #expect(failures.count == 2, "\(first.stderr)")
-        #expect(failures[0].hasPrefix("xvf: "))
-        #expect(failures[0].contains("0000:04:00.3") && failures[0].contains("MMIO"))
-        #expect(failures[0].hasSuffix("its VF settings and pciback hand-over were skipped"))
-        #expect(failures[1] == "xvf: eno51/1: `ip link set dev eno51 vf 1 mac 52:54:00:00:51:01 vlan 5` failed: "
-                + "RTNETLINK answers: Invalid argument")
+        run.note("eno52 without MMIO space; ip fails on vlan 5")
+        try run.xvf(["boot"], environment: ip.environment)
         #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == "0")
         #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.3/sriov_drivers_autoprobe") == "1")
         #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.2/sriov_numvfs") == "2")
@@ -248,12 +232,13 @@ import Testing
         try (kept.joined(separator: "\n") + "\n").write(toFile: marker, atomically: true, encoding: .utf8)
         let fixed = try FakeIP()
         try fixed.report(["eno51": [(0, "52:54:00:00:51:00", 0, true, false), (1, "52:54:00:00:51:01", 0, true, false)]])
-        let second = try xvf(["--root", root, "boot"], environment: fixed.environment)
-        #expect(second.status == 0, "\(second.stderr)")
+        run.note("the causes fixed")
+        try run.xvf(["boot"], environment: fixed.environment)
         #expect(fixed.runs().last == ["ARGV -force -batch -", "link set dev eno51 vf 1 vlan 5"])
         #expect(HostRoot(root).readText("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == "2")
         #expect(driver(root, "0000:04:10.3") == "pciback")
         #expect(driver(root, "0000:04:10.7") == "igbvf")
+        try run.check("Boot/failed-step-then-rerun")
     }
 
     @Test func offADom0TheVFsGoToPcibackThroughDriverOverride() throws {
@@ -295,60 +280,59 @@ import Testing
 
     // MARK: config errors
 
-    @Test("config errors name FILE:LINE and the key, and change nothing", arguments: [
-        ("sriov = [ 'eno49,vfs=7' ]\nfoo = 1\n", 2, "unknown key `foo'; a host config sets sriov, vf and assignable"),
-        ("sriov = [ 'eno49,vfs=7'\n", 1, "config parsing error near"),
-        ("sriov = 'eno49,vfs=7'\n", 1, "`sriov' must be a list of strings"),
-        ("sriov = [ 'eno49,vfs=7',\n          'eno52,vfs=9' ]\n", 2,
-         "sriov 'eno52,vfs=9': vfs=9 is above the 7 VFs eno52 (0000:04:00.3) supports (sriov_totalvfs); use 0-7"),
-        ("sriov = [ 'eno1,vfs=2' ]\n", 1, "is not SR-IOV capable"),
-        ("sriov = [ 'eno49' ]\n", 1, "says no count; write eno49,vfs=N (0-7)"),
-        ("sriov = [ 'eno49,vfs=3', 'eno49,vfs=4' ]\n", 1, "already has a count at line 1"),
-        ("vf = [ 'eno49/0,mac=52:54:00:00:49:00',\n       'eno49/1,mac=01:54:00:00:49:01' ]\n", 2,
-         "vf 'eno49/1,mac=01:54:00:00:49:01': mac=01:54:00:00:49:01 is a multicast address"),
-        ("vf = [ 'eno49/0,mac=52:54:00:zz:49:00' ]\n", 1, "is not a MAC address"),
-        ("vf = [ 'eno49/0,mac=52:54:00:00:49:00',\n  'eno49/1,mac=52:54:00:00:49:00' ]\n", 2,
-         "is already given to eno49/0 at line 1"),
-        ("vf = [ 'eno49/0-1,mac=52:54:00:00:49:00' ]\n", 1, "gives one MAC to 2 VFs"),
-        ("vf = [ 'eno49/0,vlan=4096' ]\n", 1, "vlan=4096 is not a VLAN id 0-4095"),
-        ("vf = [ 'eno49/0,qos=3' ]\n", 1, "sets qos without vlan"),
-        ("vf = [ 'eno49/0,speed=10' ]\n", 1, "unknown setting 'speed'; vf takes mac, vlan, qos, spoofchk, trust, state"),
-        ("vf = [ 'eno49/0,trust=yes' ]\n", 1, "trust=yes is neither on nor off"),
-        ("vf = [ 'eno49/0,trust=on', 'eno49/0-2,trust=off' ]\n", 1, "sets trust of eno49/0 again (first at line 1)"),
-        ("vf = [ 'eno49,trust=on' ]\n", 1, "'eno49' is not a VF"),
-        ("sriov = [ 'eno52,vfs=2' ]\nassignable = [\n  'eno52/0',\n  'eno52/2' ]\n", 4,
-         "assignable 'eno52/2': VF 2 is beyond the 2 VFs eno52 (0000:04:00.3) gets (sriov at line 1)"),
-        ("vf = [ 'eno51/4,trust=on' ]\n", 1, "VF 4 is beyond the 4 VFs eno51 (0000:04:00.2) has, and no sriov entry sets"),
-        ("assignable = [ '0000:04:00.0' ]\n", 1, "names a PF without a lease name; write 0000:04:00.0,name=NAME for one free VF of it"),
-        ("assignable = [ 'eno49/0-1,name=web' ]\n", 1, "gives one name to 2 VFs"),
-        ("assignable = [ 'eno49/0,name=a b' ]\n", 1, "assignable 'eno49/0,name=a b'"),
-        ("assignable = [ 'eno49/0,name=web', 'eno49/1,name=web' ]\n", 1, "the name web is already used at line 1"),
-        ("assignable = [ 'eno49/0', '0000:04:10.0' ]\n", 1, "0000:04:10.0 is already listed at line 1"),
-    ])
-    func configErrors(text: String, line: Int, message: String) throws {
-        let root = simulatedHost()
-        try writeConfig(root, text)
-        let before = snapshot(root)
-        let ip = try FakeIP()
-        let result = try xvf(["--root", root, "boot"], environment: ip.environment)
-        #expect(result.status == 2)
-        #expect(result.stderr.hasPrefix("xvf: \(root)/etc/xen/xvf.cfg:\(line): "), "\(result.stderr)")
-        #expect(result.stderr.contains(message), "\(result.stderr)")
-        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
-        #expect(result.stdout.isEmpty)
-        #expect(changes(from: before, to: snapshot(root)) == [])
-        #expect(ip.runs().isEmpty)
+    /// Config errors name FILE:LINE and the key, in one line, and change nothing (Golden/Boot/config-errors.txt
+    /// has each config and what `xvf boot` said of it).
+    static let badConfigs = [
+        "sriov = [ 'eno49,vfs=7' ]\nfoo = 1\n",
+        "sriov = [ 'eno49,vfs=7'\n",
+        "sriov = 'eno49,vfs=7'\n",
+        "sriov = [ 'eno49,vfs=7',\n          'eno52,vfs=9' ]\n",
+        "sriov = [ 'eno1,vfs=2' ]\n",
+        "sriov = [ 'eno49' ]\n",
+        "sriov = [ 'eno49,vfs=3', 'eno49,vfs=4' ]\n",
+        "vf = [ 'eno49/0,mac=52:54:00:00:49:00',\n       'eno49/1,mac=01:54:00:00:49:01' ]\n",
+        "vf = [ 'eno49/0,mac=52:54:00:zz:49:00' ]\n",
+        "vf = [ 'eno49/0,mac=52:54:00:00:49:00',\n  'eno49/1,mac=52:54:00:00:49:00' ]\n",
+        "vf = [ 'eno49/0-1,mac=52:54:00:00:49:00' ]\n",
+        "vf = [ 'eno49/0,vlan=4096' ]\n",
+        "vf = [ 'eno49/0,qos=3' ]\n",
+        "vf = [ 'eno49/0,speed=10' ]\n",
+        "vf = [ 'eno49/0,trust=yes' ]\n",
+        "vf = [ 'eno49/0,trust=on', 'eno49/0-2,trust=off' ]\n",
+        "vf = [ 'eno49,trust=on' ]\n",
+        "sriov = [ 'eno52,vfs=2' ]\nassignable = [\n  'eno52/0',\n  'eno52/2' ]\n",
+        "vf = [ 'eno51/4,trust=on' ]\n",
+        "assignable = [ '0000:04:00.0' ]\n",
+        "assignable = [ 'eno49/0-1,name=web' ]\n",
+        "assignable = [ 'eno49/0,name=a b' ]\n",
+        "assignable = [ 'eno49/0,name=web', 'eno49/1,name=web' ]\n",
+        "assignable = [ 'eno49/0', '0000:04:10.0' ]\n",
+    ]
+
+    @Test func configErrors() throws {
+        var transcript = ""
+        for text in Self.badConfigs {
+            let root = simulatedHost()
+            let run = Golden.Transcript(root: root)
+            try writeConfig(root, text)
+            let before = snapshot(root)
+            let ip = try FakeIP()
+            run.note("xvf.cfg:\n" + text)
+            let result = try run.xvf(["boot"], environment: ip.environment)
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            #expect(changes(from: before, to: snapshot(root)) == [])
+            #expect(ip.runs().isEmpty)
+            transcript += run.text
+        }
+        try Golden.check("Boot/config-errors", transcript)
     }
 
     @Test func aMissingConfigIsNamed() throws {
         let root = simulatedHost()
-        let result = try xvf(["--root", root, "boot"])
-        #expect(result.status == 2)
-        #expect(result.stderr == "xvf: \(root)/etc/xen/xvf.cfg does not exist: write the host config there "
-                + "(xlcfg/xvf.cfg is a commented example) or name one with --config FILE\n")
-        let named = try xvf(["--root", root, "boot", "--config", root + "/nosuch.cfg"])
-        #expect(named.status == 2)
-        #expect(named.stderr.hasPrefix("xvf: \(root)/nosuch.cfg: cannot be read (No such file or directory)"))
+        let run = Golden.Transcript(root: root)
+        try run.xvf(["boot"])
+        try run.xvf(["boot", "--config", root + "/nosuch.cfg"])
+        try run.check("Boot/missing-config")
     }
 
     /// Off a dom0 pciback is reached through sysfs, where a VF cannot be named: said, not dropped.
@@ -366,8 +350,8 @@ import Testing
         let root = simulatedHost()
         try writeConfig(root, Self.eno52Config)
         let empty = temporaryDirectory("no-ip")
-        let result = try xvf(["--root", root, "boot"], environment: ["PATH": empty, "XVF_FAKE_BIN": empty])
-        #expect(result.stderr.contains("ip is not on PATH; install it (Debian: iproute2) or fix PATH"), "\(result.stderr)")
+        try Golden.check("Boot/missing-ip", try xvf(["--root", root, "boot"], environment: ["PATH": empty, "XVF_FAKE_BIN": empty]),
+                         root: root)
     }
 
     /// After `modprobe -r igb; modprobe igb` a PF comes back with no VFs: `xvf boot --pf` (what the udev rule
@@ -411,14 +395,14 @@ import Testing
     /// that PF's entries, one line saying what was expected and found, and the other PFs are applied.
     @Test func aPinnedPFThatIsNotTheSameHardwareIsSkipped() throws {
         let root = simulatedHost()
+        let run = Golden.Transcript(root: root)
         let ip = try FakeIP()
-        let list = try xvf(["--root", root, "list", "--json"])
-        #expect(list.stdout.contains("\"bdf\":\"0000:04:00.3\""))
-        #expect(list.stdout.contains("\"ids\":\"8086:1521:8086:0000\",\"serial\":\"a0-36-9f-ff-ff-12-34-53\""), "\(list.stdout)")
+        try run.xvf(["list", "--json"])
 
         // The right card: the pin holds and the entries are applied.
         try writeConfig(root, "sriov = [ 'eno52,vfs=3,serial=a0-36-9f-ff-ff-12-34-53,ids=8086:1521' ]\n")
-        #expect(try xvf(["--root", root, "boot"], environment: ip.environment).status == 0)
+        run.note("xvf.cfg pins eno52's serial and ids")
+        try run.xvf(["boot"], environment: ip.environment)
         #expect(HostRoot(root).readInteger("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == 3)
 
         // Another card in that slot (or eno52 renamed onto another port): nothing of its entries is done.
@@ -427,52 +411,46 @@ import Testing
             assignable = [ 'eno52/0' ]
 
             """)
+        run.note("xvf.cfg pins another serial on eno52")
         let before = HostRoot(root).readInteger("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs")
-        let boot = try xvf(["--root", root, "boot"], environment: ip.environment)
-        #expect(boot.status == 1)
-        #expect(boot.stderr.contains(":1: sriov 'eno52,vfs=5,serial=a0-36-9f-ff-ff-99-99-99': eno52 (0000:04:00.3) is not the "
-                                     + "device this entry pins: expected serial=a0-36-9f-ff-ff-99-99-99, found "
-                                     + "serial=a0-36-9f-ff-ff-12-34-53; its entries are skipped"), "\(boot.stderr)")
-        #expect(boot.stderr.contains(":2: assignable 'eno52/0': skipped: its PF does not match the pin at line 1"))
+        try run.xvf(["boot"], environment: ip.environment)
         #expect(HostRoot(root).readInteger("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == before)
         #expect(HostRoot(root).readInteger("sys/bus/pci/devices/0000:04:00.2/sriov_numvfs") == 2, "eno51's pin holds")
-        let doctor = try xvf(["--root", root, "doctor", "--json"])
-        #expect(doctor.stdout.contains("\"id\":\"host-config\",\"status\":\"warn\""), "\(doctor.stdout)")
-        #expect(doctor.stdout.contains("expected serial=a0-36-9f-ff-ff-99-99-99"))
+        try run.xvf(["doctor", "--json"])
 
         // The udev rule's run for that PF alone says it too, rather than finding nothing to do.
-        let onePF = try xvf(["--root", root, "boot", "--pf", "eno52"], environment: ip.environment)
-        #expect(onePF.status == 1)
-        #expect(onePF.stderr.contains("expected serial=a0-36-9f-ff-ff-99-99-99"), "\(onePF.stderr)")
+        try run.xvf(["boot", "--pf", "eno52"], environment: ip.environment)
         try writeConfig(root, "sriov = [ 'eno52,vfs=3,ids=8086:10fb' ]\n")
-        let model = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
-        #expect(model.stderr.contains("expected ids=8086:10fb, found ids=8086:1521"), "\(model.stderr)")
+        run.note("xvf.cfg pins another model on eno52")
+        try run.xvf(["boot", "--dry-run"], environment: ip.environment)
+        try run.check("Boot/pinned-pf")
     }
 
     /// Without a serial number the PF's permanent MAC tells one card of a model from another; sysfs shows
     /// it only while the interface keeps the address it came with (`addr_assign_type` 0).
     @Test func aPFCanBePinnedByItsPermanentMAC() throws {
         let root = simulatedHost()
+        let run = Golden.Transcript(root: root)
         let ip = try FakeIP()
-        let list = try xvf(["--root", root, "list", "--json"])
-        #expect(list.stdout.contains("\"serial\":\"a0-36-9f-ff-ff-12-34-53\",\"permanent_mac\":\"a0:36:9f:12:34:53\""), "\(list.stdout)")
+        try run.xvf(["list", "--json"])
         try writeConfig(root, "sriov = [ 'eno52,vfs=3,mac=A0:36:9F:12:34:53' ]\n")
-        #expect(try xvf(["--root", root, "boot"], environment: ip.environment).status == 0)
+        run.note("xvf.cfg pins eno52's permanent MAC")
+        try run.xvf(["boot"], environment: ip.environment)
         #expect(HostRoot(root).readInteger("sys/bus/pci/devices/0000:04:00.3/sriov_numvfs") == 3)
 
         try writeConfig(root, "sriov = [ 'eno52,vfs=2,mac=a0:36:9f:12:34:99' ]\n")
-        let other = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
-        #expect(other.stderr.contains("expected mac=a0:36:9f:12:34:99, found mac=a0:36:9f:12:34:53"), "\(other.stderr)")
+        run.note("xvf.cfg pins another MAC")
+        try run.xvf(["boot", "--dry-run"], environment: ip.environment)
 
         // The MAC was changed (ip link set … address): the permanent one is unknown, and the pin says so.
         try HostRoot(root).replaceFile("sys/class/net/eno52/addr_assign_type", with: "3\n")
-        let unknown = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
-        #expect(unknown.stderr.contains("its permanent MAC cannot be read"), "\(unknown.stderr)")
-        #expect(try xvf(["--root", root, "list", "--json"]).stdout.contains("\"permanent_mac\":null"))
+        run.note("eno52's MAC changed (addr_assign_type 3)")
+        try run.xvf(["boot", "--dry-run"], environment: ip.environment)
+        try run.xvf(["list", "--json"])
 
         try writeConfig(root, "sriov = [ 'eno52,vfs=2,mac=01:00:5e:00:00:01' ]\n")
-        let bad = try xvf(["--root", root, "boot", "--dry-run"], environment: ip.environment)
-        #expect(bad.status == 2)
-        #expect(bad.stderr.contains("mac=01:00:5e:00:00:01 is a multicast address"), "\(bad.stderr)")
+        run.note("xvf.cfg pins a multicast MAC")
+        try run.xvf(["boot", "--dry-run"], environment: ip.environment)
+        try run.check("Boot/pinned-pf-by-mac")
     }
 }

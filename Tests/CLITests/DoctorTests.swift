@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// `xvf doctor` on simulated hosts built to pass and to fail each check.
 @Suite struct DoctorTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `xvf cfg line|add|remove` as users run them: the diff, the file written in place, refusals that leave
 /// the file byte-identical.

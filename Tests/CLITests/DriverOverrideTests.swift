@@ -1,6 +1,7 @@
 import Foundation
 import SRIOV
 import Testing
+import TestSupport
 
 /// A VF's `driver_override` is its own (the demo's eno49/2 is 0000:04:11.0): discovery reads it for VFs
 /// as for PFs, and `xvf show` says it.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Every input the fuzzers found (Tests/Fuzz/crashes/TARGET) and every seed (Tests/Fuzz/corpus/TARGET),
 /// run once through its target in the plain build of xvf-fuzz: what once crashed must now just return.

@@ -2,43 +2,15 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
-/// Whole outputs, compared byte for byte with the files in Golden/ (as swift-argument-parser tests its
-/// example CLIs): every command's --help, --version, dry-run plans and a doctor report on the demo host.
-/// A change to any of them shows as a diff of the file. `XVF_GOLDEN_UPDATE=1 swift test --filter
-/// GoldenTests` writes the files anew and fails for each one it changed; review them with `git diff`.
+/// Every command's --help, --version, dry-run plans and a doctor report on the demo host, whole (Golden).
 @Suite struct GoldenTests {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
     /// A fixed width: argument-parser wraps help to the terminal, which a test has not.
     static let environment = ["COLUMNS": "100"]
 
-    /// The output with the host root (a temporary directory) written as ROOT.
-    func normalized(_ text: String, root: String?) -> String {
-        guard let root else { return text }
-        return text.replacingOccurrences(of: root, with: "ROOT")
-    }
-
     func check(_ name: String, _ text: String) throws {
-        let file = Self.directory.appendingPathComponent(name + ".txt")
-        if ProcessInfo.processInfo.environment["XVF_GOLDEN_UPDATE"] == "1" {
-            let old = try? String(contentsOf: file, encoding: .utf8)
-            try text.write(to: file, atomically: true, encoding: .utf8)
-            // A run that records proves nothing: it fails, as argument-parser's "Recorded new baseline" does.
-            if old != text { Issue.record("recorded a new baseline in Golden/\(name).txt; review it with git diff and run again") }
-            return
-        }
-        let expected = try String(contentsOf: file, encoding: .utf8)
-        if text != expected {
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            let wanted = expected.split(separator: "\n", omittingEmptySubsequences: false)
-            let first = zip(lines, wanted).enumerated().first { $0.element.0 != $0.element.1 }?.offset
-                ?? min(lines.count, wanted.count)
-            let got = first < lines.count ? String(lines[first]) : "(end)"
-            let want = first < wanted.count ? String(wanted[first]) : "(end)"
-            let message = "Golden/\(name).txt differs at line \(first + 1): got '\(got)', expected '\(want)' "
-                + "(XVF_GOLDEN_UPDATE=1 rewrites it)"
-            Issue.record(Comment(rawValue: message))
-        }
+        try Golden.check(name, text)
     }
 
     static let commands: [[String]] = [
@@ -81,6 +53,14 @@ import Testing
         try check(name, whole(result, root: root))
     }
 
+    /// Every field of `list --json`, in order, with each kind of holder: pciback, a domain (eno49/3 assigned
+    /// to web1) and dom0's drivers. A field added, dropped or moved shows as a diff.
+    @Test func listJSON() throws {
+        let root = simulatedHost()
+        #expect(try xvf(["--root", root, "assign", "eno49/3", "--dom", "web1"]).status == 0)
+        try check("list-json", whole(try xvf(["--root", root, "list", "--json"]), root: root))
+    }
+
     /// A dom0 whose libxl cannot be used: the shipped xvf on a simulated dom0's tree, where libxl (which
     /// works on the running host only) cannot be opened. A dry run still plans, and says in one warning
     /// what it did not ask Xen; nothing changes.
@@ -97,8 +77,7 @@ import Testing
         #expect(snapshot(root) == before)
     }
 
-    /// Exit code, standard output and standard error, as one golden file holds them.
     func whole(_ result: CommandResult, root: String) -> String {
-        normalized("exit \(result.status)\n--- stdout\n\(result.stdout)--- stderr\n\(result.stderr)", root: root)
+        Golden.whole(result, root: root)
     }
 }

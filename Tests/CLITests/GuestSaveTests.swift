@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// `xvf save` / `xvf restore` and `xvf guests detach|attach` on the demo DL360 (web1 = domain 1, PV; db1 =
 /// domain 2, HVM; legacy = domain 3, created without passthrough). Xen cannot save a guest that holds a
@@ -21,15 +22,6 @@ import Testing
     func failing(_ root: String, _ line: String) throws {
         let marker = root + "/" + SimulatedHost.markerFile
         try (String(contentsOfFile: marker, encoding: .utf8) + line + "\n").write(toFile: marker, atomically: true, encoding: .utf8)
-    }
-
-    func holders(_ root: String) throws -> [String] {
-        // The BDF, then the holder `domain:N (NAME)` wherever its column is (a LEASE column may follow it).
-        try xvf(["--root", root, "list"]).stdout.split(separator: "\n").filter { $0.contains("domain:") }
-            .map { $0.split(separator: " ").filter { !$0.isEmpty } }.map { words in
-                let at = words.firstIndex { $0.hasPrefix("domain:") }!
-                return "\(words[1]) \(words[at]) \(words[at + 1])"
-            }
     }
 
     func domains(_ root: String) -> [String] {

@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// `xvf vfs`, `xvf driver` and `xvf bootline` on the simulated DL360 (eno49: 7 VFs, 0-1 on pciback;
 /// eno50: 7 VFs, autoprobe off; eno51: 4 VFs on igbvf; eno52: none; ens1f0: 4 ixgbevf VFs; eno1 on tg3
@@ -9,10 +10,6 @@ import Testing
 @Suite struct HostSetupTests {
     func numvfs(_ root: String, _ pf: String) -> Int? {
         HostRoot(root).readInteger("sys/bus/pci/devices/\(pf)/sriov_numvfs")
-    }
-
-    func driver(_ root: String, _ bdf: String) -> String? {
-        HostRoot(root).linkTarget("sys/bus/pci/devices/\(bdf)/driver")
     }
 
     // MARK: xvf vfs

@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// xvf killed (SIGKILL) at every step of a command, then run again, leaves the host as one
 /// uninterrupted run does. The kill points are the simulator's: every simulated kernel write and every

@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// `--json` on the commands that change a host: one JSON object on standard output, whether the command
 /// succeeded, was a dry run or was refused, with the steps the host actually went through (the simulated
@@ -33,10 +34,6 @@ import Testing
         return Result(changed: object["changed"] as! Bool, dryRun: object["dry_run"] as! Bool, steps: steps,
                       warnings: object["warnings"] as! [String], messages: object["messages"] as! [String],
                       error: object["error"] as? [String: Any], status: result.status, stderr: result.stderr)
-    }
-
-    func driver(_ root: String, _ bdf: String) -> String? {
-        HostRoot(root).linkTarget("sys/bus/pci/devices/\(bdf)/driver")
     }
 
     @Test func assignReportsItsStepsAndASecondRunChangesNothing() throws {

@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// Leases on the simulated DL360 (eno52 = 0000:04:00.3, no VFs yet; its VF i is at 04:10.3, 04:10.7,
 /// 04:11.3 …; web1 = domain 1): `xvf boot` binds each lease to a VF, and every other command takes the

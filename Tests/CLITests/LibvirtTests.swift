@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `cfg line --libvirt` and `cfg pool` for Xen hosts run by libvirt's libxl driver: the XML is held to
 /// libvirt's own schema with virt-xml-validate (Debian's libvirt-clients, which `make test` installs).

@@ -1,6 +1,7 @@
 import Foundation
 import SimHost
 import Testing
+import TestSupport
 
 /// `xvf list` and `xvf show` as a user runs them: exact output, exit codes, one-line errors.
 @Suite struct ListShowTests {

@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// `xvf migrate` on simulated DL360s (web1 = domain 1, PV; db1 = domain 2, HVM; legacy = domain 3, created
 /// without passthrough). The simulated `xl migrate` does what the lab saw: a guest holding a device fails
@@ -62,11 +63,6 @@ import Testing
     func marker(_ root: String, _ line: String) throws {
         let marker = root + "/" + SimulatedHost.markerFile
         try (String(contentsOfFile: marker, encoding: .utf8) + line + "\n").write(toFile: marker, atomically: true, encoding: .utf8)
-    }
-
-    func holders(_ root: String, _ environment: [String: String] = [:]) throws -> [String] {
-        try xvf(["--root", root, "list"], environment: environment).stdout.split(separator: "\n").filter { $0.contains("domain:") }
-            .map { $0.split(separator: " ").filter { !$0.isEmpty } }.map { "\($0[1]) \($0[$0.count - 2]) \($0[$0.count - 1])" }
     }
 
     func domains(_ root: String) -> [String] {

@@ -1,6 +1,7 @@
 import Foundation
 import SimHost
 import Testing
+import TestSupport
 
 /// Hosts where xvf must not do what it does on a plain xl dom0: an xapi host (XCP-ng, XenServer), a host
 /// whose domains libvirt's libxl driver manages, a PVH dom0, and a libxl with XSA-476's hole. Every

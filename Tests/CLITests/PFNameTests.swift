@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Every command that acts on a PF (`xvf vfs`, `xvf assign --pf`, the host config's `sriov`) names it the
 /// same way and refuses VFs, a VF and functions without SR-IOV with the same words (the demo DL360:

@@ -1,14 +1,11 @@
 import Foundation
 import SRIOV
 import Testing
+import TestSupport
 
 /// A command over several steps or devices that fails half-way says what it had done, or undoes it
 /// (the demo DL360: eno51's VFs 0 and 1 are 0000:04:10.2 and 0000:04:10.6 on igbvf; web1 = domain 1).
 @Suite struct PartialFailureTests {
-    func driver(_ root: String, _ bdf: String) -> String? {
-        HostRoot(root).linkTarget("sys/bus/pci/devices/\(bdf)/driver")
-    }
-
     /// Points libxl's remembered driver of a device at a driver that will not bind it.
     func breakRememberedDriver(_ root: String, _ bdf: String) throws {
         let path = root + "/xvf-simulated-xenstore"

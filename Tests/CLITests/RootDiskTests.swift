@@ -1,6 +1,7 @@
 import Foundation
 import SimHost
 import Testing
+import TestSupport
 
 /// The disk behind `/` is found however `/` is mounted (the demo's disk controller is 0000:02:00.0),
 /// and when it cannot be found commands and `xvf doctor` say so instead of staying silent.

@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// The attacks of a local user and the accidents of an operator, played against the command line on
 /// simulated trees: each must do no harm, and where xvf refuses, the tree stays byte-identical.

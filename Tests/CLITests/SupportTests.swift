@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The harness itself: a child's output is read whatever its size, and trees go in one scratch directory.
 @Suite struct SupportTests {

@@ -1,6 +1,7 @@
 import Foundation
 import SRIOV
 import Testing
+import TestSupport
 
 /// On a dom0, `xvf vfs` takes the VFs libxl made assignable off pciback through libxl (rebind=0), so
 /// Xen de-quarantines them and libxl forgets their names; raw sysfs writes left both behind for the next

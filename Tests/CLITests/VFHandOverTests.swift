@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 /// A VF's link settings across guests: `assign --mac …` sets them through the PF before the attach, and
 /// `release` puts back what the VF had before its first guest, with the host config's vf entries over it

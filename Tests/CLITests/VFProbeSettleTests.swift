@@ -1,6 +1,7 @@
 import Foundation
 import SRIOV
 import Testing
+import TestSupport
 
 /// New VFs with autoprobe on get their driver through udev after `sriov_numvfs` is written: `xvf vfs`
 /// waits for udev (`udevadm settle`) so that the next command does not race the probe. `udevadm` is a

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// VF ranges are checked against the PF's VFs before a list of indices is built: a range as wide as Int
 /// once trapped (Array(0...Int.max)) or allocated gigabytes. The demo's eno49 has 7 VFs of 7.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Debian's xendomains saves running guests at dom0 shutdown and restores them at boot; in the lab a PV
 /// guest saved while it held a VF crashed right after its restore in 5 of 7 tries. `doctor` fails that

@@ -2,13 +2,14 @@ import CSystem
 import Foundation
 import SRIOV
 import Testing
+import TestSupport
 
 /// `HostRoot.replaceFile` played against by a local attacker and an unlucky operator: planted links for
 /// the temporary's name, directories other users can write, ACLs and other extended attributes, bytes
 /// that are not UTF-8. Tests that need a second uid need root and say so.
 @Suite struct FileReplacementTests {
     final class Tree {
-        let base = NSTemporaryDirectory() + "xvf-replace-\(UUID().uuidString)"
+        let base = temporaryDirectory("replace")
         var root: String { base + "/root" }
         var config: String { root + "/etc/xen/web1.cfg" }
         var victim: String { base + "/victim" }
@@ -17,7 +18,6 @@ import Testing
             try Data("name = \"web1\"\n".utf8).write(to: URL(fileURLWithPath: config))
             try Data("root's own file\n".utf8).write(to: URL(fileURLWithPath: victim))
         }
-        deinit { try? FileManager.default.removeItem(atPath: base) }
         func bytes(_ path: String) -> [UInt8] { Array((try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()) }
     }
 

@@ -1,13 +1,14 @@
 import Foundation
 import SRIOV
 import Testing
+import TestSupport
 
 /// `HostRoot.replaceFile` and `contained`: writes stay inside the root, go through links, and keep the
 /// file's mode and owner. Every tree is a temporary directory: `outside/` beside `root/` stands for the
 /// machine's own files, which nothing may reach.
 @Suite struct HostRootTests {
     final class Tree {
-        let base = NSTemporaryDirectory() + "xvf-hostroot-\(UUID().uuidString)"
+        let base = temporaryDirectory("hostroot")
         var root: String { base + "/root" }
         var outside: String { base + "/outside/web1.cfg" }
         init() throws {
@@ -16,7 +17,6 @@ import Testing
             try "name = \"web1\"\n".write(toFile: root + "/etc/xen/web1.cfg", atomically: false, encoding: .utf8)
             try "mine\n".write(toFile: outside, atomically: false, encoding: .utf8)
         }
-        deinit { try? FileManager.default.removeItem(atPath: base) }
         func text(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
     }
 

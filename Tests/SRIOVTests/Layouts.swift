@@ -1,6 +1,7 @@
 import Foundation
 import SRIOV
 import SimHost
+import TestSupport
 
 /// Hosts that differ from the demo in the ways real ones do: a second PCI domain, a PF without a driver,
 /// VFs that land on the next bus, a PF with no VFs yet.
@@ -37,18 +38,15 @@ enum TestLayouts {
     }
 }
 
-/// A simulated host in a fresh temporary directory, removed when the value goes away.
+/// A simulated host in a fresh temporary directory (inside `testScratch`, removed when the tests end).
 final class TemporaryHost {
     let path: String
     let root: HostRoot
 
     init(_ layout: SimLayout = .dl360()) {
-        let base = NSTemporaryDirectory() + "xvf-test-\(UUID().uuidString)"
-        path = base + "/root"
+        path = temporaryDirectory("test") + "/root"
         root = SimulatedHost.build(layout, at: path)
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: String(path.dropLast(5))) }
 
     func inventory() throws -> HostInventory { try HostInventory.discover(root) }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 @testable import XVFKit
 
 /// `xvf boot` hands a VF to pciback through `driver_override` and clears the override afterwards; an
@@ -19,8 +20,7 @@ import Testing
     }
 
     @Test func anOverrideThatCannotBeClearedIsANote() throws {
-        let path = NSTemporaryDirectory() + "xvf-override-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = temporaryDirectory("override")
         SimulatedHost.build(.dl360(), at: path)
         try FileManager.default.createDirectory(atPath: path + "/etc/xen", withIntermediateDirectories: true)
         try "assignable = [ 'eno49/2' ]\n".write(toFile: path + "/etc/xen/xvf.cfg", atomically: true, encoding: .utf8)

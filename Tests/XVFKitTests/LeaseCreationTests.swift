@@ -3,6 +3,7 @@ import SRIOV
 import SimHost
 import SimXen
 import Testing
+import TestSupport
 import XenPCI
 import XVFKit
 
@@ -11,7 +12,7 @@ import XVFKit
 @Suite struct LeaseCreationTests {
     /// The DL360 (guests web1, db1 and legacy running) after `xvf boot` of two leases of eno52 (its VFs 0 and 1: 04:10.3, 04:10.7).
     func bootedHost() throws -> XVFKit.Host {
-        let path = NSTemporaryDirectory() + "xvf-leases-\(UUID().uuidString)"
+        let path = temporaryDirectory("leases")
         SimulatedHost.build(.dl360(), at: path)
         try FileManager.default.createDirectory(atPath: path + "/etc/xen", withIntermediateDirectories: true)
         try "sriov = [ 'eno52,vfs=2' ]\nassignable = [ 'eno52,name=web1-nic', 'eno52,name=db1-nic' ]\n"

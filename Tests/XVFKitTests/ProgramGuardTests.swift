@@ -1,19 +1,19 @@
 import Foundation
 import SRIOV
 import Testing
+import TestSupport
 @testable import XVFKit
 
 /// With a host tree as the root, only declared stand-ins run: wherever `PATH` finds a program, what
 /// counts is the file it really is.
 @Suite struct ProgramGuardTests {
     final class Directories {
-        let base = NSTemporaryDirectory() + "xvf-guard-\(UUID().uuidString)"
+        let base = temporaryDirectory("guard")
         var home: String { base + "/home-bin" }
         var fakes: String { base + "/fakes" }
         init() throws {
             for dir in [home, fakes] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         }
-        deinit { try? FileManager.default.removeItem(atPath: base) }
         func script(_ path: String) {
             FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\nexit 0\n".utf8),
                                            attributes: [.posixPermissions: 0o755])

@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 @testable import XVFKit
 
 /// The driver a PF's VFs get at boot decides what `xvf bootline` keeps off them; a wrong one blacklists a
@@ -10,8 +11,7 @@ import Testing
     /// A kernel without `sriov_vf_device`: a PF with no VFs yet gets the driver of its own kind's VFs (the
     /// same PF device id), not of another family's from the same vendor.
     @Test func withoutTheVFDeviceIdAPFsKindIsItsOwnDeviceId() throws {
-        let path = NSTemporaryDirectory() + "xvf-vfdrivers-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = temporaryDirectory("vfdrivers")
         let root = SimulatedHost.build(.dl360(), at: path)
         for pf in ["0000:04:00.0", "0000:04:00.1", "0000:04:00.2", "0000:04:00.3", "0000:05:00.0", "0000:05:00.1"] {
             try FileManager.default.removeItem(atPath: path + "/sys/bus/pci/devices/\(pf)/sriov_vf_device")

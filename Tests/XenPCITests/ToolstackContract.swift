@@ -3,6 +3,7 @@ import SRIOV
 import SimHost
 import SimXen
 import Testing
+import TestSupport
 import XenPCI
 
 /// What both toolstacks must do, written once: run against the simulated toolstack on a simulated host
@@ -102,7 +103,7 @@ struct ToolstackContract {
 
 /// A simulated host in a temporary directory.
 func simulatedRoot(_ layout: SimLayout = .dl360()) -> HostRoot {
-    let path = NSTemporaryDirectory() + "xenpci-\(UUID().uuidString)"
+    let path = temporaryDirectory("xenpci")
     return SimulatedHost.build(layout, at: path)
 }
 

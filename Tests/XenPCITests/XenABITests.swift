@@ -2,6 +2,7 @@ import CXenLight
 import Foundation
 import SRIOV
 import Testing
+import TestSupport
 @testable import XenPCI
 
 /// One binary runs against every libxl release xvf takes, so the layouts it was built with must be the ones
@@ -53,8 +54,7 @@ import Testing
     }
 
     @Test func theRunningReleaseIsReadWhereLinuxGivesIt() throws {
-        let sysfs = NSTemporaryDirectory() + "xvf-hypervisor-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: sysfs) }
+        let sysfs = temporaryDirectory("hypervisor")
         func write(_ path: String, _ text: String) throws {
             let full = sysfs + "/hypervisor/" + path
             try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
@@ -96,7 +96,6 @@ import Testing
     ])
     func theInstallHintNamesTheDistributionsPackage(osRelease: String, hint: String) throws {
         let tree = try TemporaryTree()
-        defer { tree.remove() }
         try tree.write("usr/lib/os-release", osRelease)
         try tree.link("etc/os-release", to: "../usr/lib/os-release")
         let before = tree.snapshot()
@@ -108,7 +107,6 @@ import Testing
 
     @Test func withoutOSReleaseTheHintIsGeneric() throws {
         let tree = try TemporaryTree()
-        defer { tree.remove() }
         #expect(XenLibraries.installHint(OSRelease(HostRoot(tree.path))).hasPrefix("install your distribution's package"))
     }
 
@@ -138,7 +136,6 @@ import Testing
           arguments: ["4.21", "4.22"])
     func theNewReleasesLoad(release: String) throws {
         let tree = try Self.librariesNamed(release)
-        defer { tree.remove() }
         let loaded = try XenLibraries.load(from: tree.path, running: nil, installed: [],
                                            osRelease: OSRelease(text: "")).get()
         #expect(loaded.release == release)
@@ -148,7 +145,6 @@ import Testing
           .enabled(if: realLibraries != nil, "no libxenlight here"))
     func theRunningReleaseWinsOverNewerOnes() throws {
         let tree = try Self.librariesNamed("4.21")
-        defer { tree.remove() }
         for stem in ["libxenlight", "libxlutil", "libxenctrl"] {
             try tree.link("\(stem).so.4.22", to: "\(stem).so.4.21")
         }
@@ -162,7 +158,6 @@ import Testing
           arguments: ["4.16", "4.23"])
     func releasesOutsideTheRangeAreRefused(release: String) throws {
         let tree = try Self.librariesNamed(release)
-        defer { tree.remove() }
         let before = tree.snapshot()
         let result = XenLibraries.load(from: tree.path, running: release,
                                        installed: XenLibraries.installedReleases(in: [tree.path]),
@@ -187,8 +182,7 @@ struct TemporaryTree {
     let path: String
 
     init() throws {
-        path = NSTemporaryDirectory() + "xvf-abi-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        path = temporaryDirectory("abi")
     }
 
     func write(_ relative: String, _ text: String) throws {
@@ -218,6 +212,4 @@ struct TemporaryTree {
         }
         return entries
     }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

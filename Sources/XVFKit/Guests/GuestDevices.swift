@@ -83,6 +83,8 @@ enum GuestDevices {
         throws(XVFError) -> [PCIDevice] {
         var chosen: [PCIDevice] = []
         var taken: Set<PCIAddress> = []
+        // What dom0 depends on: read at the first VF taken from a pool, and once for all of them.
+        var safety: HostSafety?
         for entry in record.devices {
             let pf = entry.pf.flatMap {
                 physicalFunction($0, inventory: inventory, identity: identity)
@@ -115,8 +117,10 @@ enum GuestDevices {
                 throw XVFError(.failed, "the PF of \(entry.address) (\(recordedPF.interface ?? recordedPF.address.description), "
                                + "ids \(recordedPF.ids)), which domain \(record.domain) had a VF of, is not on this host")
             }
-            let vf = try VFPool.choose(from: pf, inventory: inventory, holders: holders.filter { $0.value.id != domain?.id },
-                                       leases: leases, taken: taken)
+            let read = safety ?? HostSafety(inventory)
+            safety = read
+            let vf = try VFPool.choose(from: pf, inventory: inventory, safety: read,
+                                       holders: holders.filter { $0.value.id != domain?.id }, leases: leases, taken: taken)
             chosen.append(vf)
             taken.insert(vf.address)
         }

@@ -236,7 +236,8 @@ public enum Assignment {
                             holders: Holders) throws(XVFError) -> [PCIDevice] {
         switch selection.source {
         case .pool(let pf):
-            return [try VFPool.choose(from: pf, inventory: inventory, holders: holders, leases: selection.leases)]
+            return [try VFPool.choose(from: pf, inventory: inventory, safety: HostSafety(inventory), holders: holders,
+                                      leases: selection.leases)]
         case .spec(let spec):
             let address = spec.address!
             guard spec.allFunctions else {

@@ -7,7 +7,8 @@ enum VFPool {
     /// not on a dom0 driver with an interface up.
     /// `taken`: VFs already chosen for the same guest (its other devices, given back together). A VF
     /// bound to a lease (`leases`) is that lease's: never handed to another guest from the pool.
-    static func choose(from pf: PCIDevice, inventory: HostInventory, holders: Holders, leases: [Lease],
+    /// `safety`: read once by the command, not again for every device it chooses.
+    static func choose(from pf: PCIDevice, inventory: HostInventory, safety: HostSafety, holders: Holders, leases: [Lease],
                        taken: Set<PCIAddress> = []) throws(XVFError) -> PCIDevice
     {
         let name = pf.interfaceName ?? pf.address.description
@@ -15,7 +16,6 @@ enum VFPool {
         guard !vfs.isEmpty else {
             throw XVFError(.failed, "\(name) has no VFs; create them with `xvf vfs \(name) N`")
         }
-        let safety = HostSafety(inventory)
         var reasons: [String] = []
         for vf in vfs {
             let index = vf.vfIndex.map(String.init) ?? "?"
