@@ -32,9 +32,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-# Under TCG boot 1 with the whole scenario, its HVM guest included, takes 12-17 minutes on a lightly
-# loaded 2-core host and up to 20 while compilers share the cores; this only bounds a hung boot.
-BOOT_TIMEOUT=${XVF_LAB_BOOT_TIMEOUT:-1500}
+# Under TCG boot 1 with the whole scenario (its HVM guest, save/restore and the migration guests
+# included) takes 16-22 minutes on a lightly loaded 2-core host and more while compilers share the
+# cores; this only bounds a hung boot.
+BOOT_TIMEOUT=${XVF_LAB_BOOT_TIMEOUT:-2400}
 XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1536M,max:1536M dom0_max_vcpus=2 iommu=verbose"
 DOM0_ARGS="root=/dev/vda rw console=hvc0 xvflab.run"
 
