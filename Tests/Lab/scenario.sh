@@ -216,10 +216,11 @@ guest_net() {
 }
 # The guest's igbvf interface (empty when it has none), whether it has link, whether its bond holds
 # it, and whether the bond sends over it.
-guest_vf_if() { guest_net "$1" | grep -o ' [a-z0-9]*=igbvf:' | tr -d ' =:' | head -n 1; }
-guest_vf_link() { local i; i=$(guest_vf_if "$1"); [ -n "$i" ] && guest_net "$1" | grep -q " $i=igbvf:[0-9a-f:]*:1\b"; }
-bond_holds_vf() { local i; i=$(guest_vf_if "$1"); [ -n "$i" ] && guest_net "$1" | grep -Eq "bond0-slaves=([a-z0-9]*,)*$i(,| )"; }
-bond_on_vf() { local i; i=$(guest_vf_if "$1"); [ -n "$i" ] && guest_net "$1" | grep -q "bond0-active=$i\b"; }
+guest_net_fields() { guest_net "$1" | tr ' ' '\n'; }
+guest_vf_if() { guest_net_fields "$1" | sed -n '/^[a-z0-9]*=igbvf:/{s/=.*//p;q}'; }
+guest_vf_link() { local i; i=$(guest_vf_if "$1"); [ -n "$i" ] && guest_net_fields "$1" | grep -q "^$i=igbvf:.*:1\$"; }
+bond_holds_vf() { local i; i=$(guest_vf_if "$1"); [ -n "$i" ] && guest_net_fields "$1" | sed -n 's/^bond0-slaves=//p' | tr ',' '\n' | grep -qx "$i"; }
+bond_on_vf() { local i; i=$(guest_vf_if "$1"); [ -n "$i" ] && guest_net_fields "$1" | grep -qx "bond0-active=$i"; }
 # The bond holds the guest's VF, and sends over it whenever the VF has link.
 bond_ready() { bond_holds_vf "$1" && { ! guest_vf_link "$1" || bond_on_vf "$1"; }; }
 
