@@ -45,7 +45,12 @@ sriov_pfs() { for d in /sys/bus/pci/devices/*; do [ -e "$d/sriov_totalvfs" ] && 
 xl_assignable() { xl pci-assignable-list | awk '{ print $1 }'; }
 xl_attached() { xl pci-list "$1" | awk 'NR > 1 { print $2 }'; }
 lspci_driver() { lspci -D -k -s "$1" | sed -n 's/^[[:space:]]*Kernel driver in use: //p'; }
-guest_log() { echo "$CONSOLE_DIR/guest-$1.log"; }
+# A guest migrated to this host writes its console to guest-NAME--incoming.log (xenconsoled keeps the
+# name the domain had when it opened the file); the newer of the two is the guest's.
+guest_log() {
+    local log="$CONSOLE_DIR/guest-$1.log" incoming="$CONSOLE_DIR/guest-$1--incoming.log"
+    if [ -f "$incoming" ] && [ "$incoming" -nt "$log" ]; then echo "$incoming"; else echo "$log"; fi
+}
 # The PCI state the PV guest printed last (its init prints it whenever it changes).
 # Only whole lines: a console file can end in a line its writer has not finished.
 guest_pci() {
@@ -198,7 +203,7 @@ EOF
 start_domu() {
     local name=$1 cfg=/root/$1.cfg
     shift
-    rm -f "$(guest_log "$name")"
+    rm -f "$CONSOLE_DIR/guest-$name.log" "$CONSOLE_DIR/guest-$name--incoming.log"
     # A PV domain created with neither a pci= line nor passthrough refuses a later attach.
     write_domu_cfg "$name" "$cfg" "$(printf '%s\n' 'passthrough = "enabled"' "$@")"
     xo xl create "$cfg" >/dev/null
