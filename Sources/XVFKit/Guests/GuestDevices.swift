@@ -57,7 +57,8 @@ enum GuestDevices {
                 host.reload()
                 let plan = try DeviceRelease.Plan(device.address.description, domain: String(domain.id), toDom0: false,
                                                   toolstack: toolstack, host: host)
-                report += try DeviceRelease.release(plan, force: false, toDom0: false, toolstack: toolstack, host: host)
+                let released = try DeviceRelease.release(plan, force: false, toDom0: false, toolstack: toolstack, host: host)
+                report += released.lines.map { $0 + "\n" }.joined()
                 detached.append(device)
             } catch {
                 guard !detached.isEmpty else { throw error }
