@@ -175,7 +175,8 @@ enum GuestDevices {
                 let selection = try Assignment.Selection(request, host: host)
                 let inventory = try host.inventory()
                 let choice = try Assignment.choose(selection, request, inventory: inventory, toolstack: toolstack)
-                report += try Assignment.perform(choice, inventory: inventory, toolstack: toolstack, root: host.root)
+                let given = try Assignment.perform(choice, inventory: inventory, toolstack: toolstack, root: host.root)
+                report += given.lines.map { $0 + "\n" }.joined()
             } catch {
                 let instead = device.address == entry.address ? "" : " (instead of \(entry.address))"
                 failures.append("\(device.address)\(instead) was not given back to domain \(domain.id) "
