@@ -57,6 +57,7 @@ struct AssignCommand: ChangingCommand {
                 throw XVFError(.badInput, "--\(key) \(value) \(error.reason)")
             }
         }
-        say(try Assignment.run(request, on: host, dryRun: dryRun), terminator: "")
+        let report = try Assignment.run(request, on: host, dryRun: dryRun)
+        say(report)
     }
 }

@@ -22,8 +22,8 @@ struct AssignableCommand: ParsableCommand {
         @OptionGroup var change: ChangeOptions
 
         func run(on host: Host) throws(XVFError) {
-            say(try AssignableSet.add(devices, name: name, rebind: !noRebind, on: host, dryRun: dryRun),
-                  terminator: "")
+            let report = try AssignableSet.add(devices, name: name, rebind: !noRebind, on: host, dryRun: dryRun)
+            say(report)
         }
     }
 
@@ -51,7 +51,8 @@ struct AssignableCommand: ParsableCommand {
         @OptionGroup var change: ChangeOptions
 
         func run(on host: Host) throws(XVFError) {
-            say(try AssignableSet.remove(devices, rebind: rebind, on: host, dryRun: dryRun), terminator: "")
+            let report = try AssignableSet.remove(devices, rebind: rebind, on: host, dryRun: dryRun)
+            say(report)
         }
     }
 }

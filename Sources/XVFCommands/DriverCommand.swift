@@ -23,12 +23,12 @@ struct DriverCommand: ChangingCommand {
     @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
-        let summary = try DriverReload.run(driver: driver, maxVFs: maxVfs, persist: persist, force: force, on: host,
-                                           dryRun: dryRun) { step in
+        let report = try DriverReload.run(driver: driver, maxVFs: maxVfs, persist: persist, force: force, on: host,
+                                          dryRun: dryRun) { step in
             say(step)
             if dryRun, case .replaceFile(_, let content) = step { say(content.indented) }
         }
-        if let summary { say(summary) }
+        say(report)
     }
 }
 

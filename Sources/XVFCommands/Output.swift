@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SRIOV
+import XVFKit
 
 /// Where a command's text goes: the terminal, or (under `--json`) the result's `messages`.
 enum Output {
@@ -11,6 +12,12 @@ enum Output {
 
 /// A step (or any value) as its text, printed or kept.
 func say(_ value: some CustomStringConvertible) { say(value.description) }
+
+/// What a changing command reports once it is over: each line printed, or one of the JSON result's
+/// `messages`.
+func say(_ report: ChangeReport) {
+    for line in report.lines { say(line) }
+}
 
 /// A command's text for the user: printed, or kept for the JSON result.
 func say(_ text: String, terminator: String = "\n") {

@@ -19,7 +19,7 @@ struct ReleaseCommand: ChangingCommand {
     @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
-        say(try DeviceRelease.run(device, domain: dom, force: force, toDom0: toDom0, on: host, dryRun: dryRun),
-              terminator: "")
+        let report = try DeviceRelease.run(device, domain: dom, force: force, toDom0: toDom0, on: host, dryRun: dryRun)
+        say(report)
     }
 }

@@ -20,6 +20,7 @@ struct SaveCommand: ChangingCommand {
     @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
-        say(try GuestSave.run(domain: domain, to: file, on: host, dryRun: dryRun), terminator: "")
+        let report = try GuestSave.run(domain: domain, to: file, on: host, dryRun: dryRun)
+        say(report)
     }
 }

@@ -18,8 +18,7 @@ struct VFCountCommand: ChangingCommand {
     @OptionGroup var change: ChangeOptions
 
     func run(on host: Host) throws(XVFError) {
-        if let summary = try VFCountChange.run(pf: device, count: count, force: force, on: host, dryRun: dryRun, log: { say($0) }) {
-            say(summary)
-        }
+        let report = try VFCountChange.run(pf: device, count: count, force: force, on: host, dryRun: dryRun, log: { say($0) })
+        say(report)
     }
 }

@@ -104,11 +104,11 @@ public struct DriverReload {
     }
 
     /// `xvf driver`: plans the reload and performs it (`Host.change`), or with `dryRun` only logs its
-    /// steps; returns what to tell the user (nil for a dry run: its steps say it). The reload destroys the
+    /// steps; returns what to tell the user (nothing for a dry run: its steps say it). The reload destroys the
     /// driver's VFs, and the plan made under the host lock is the one carried out, so a concurrent
     /// `xvf assign` cannot be attaching one of them.
     public static func run(driver: String, maxVFs: String, persist: Bool, force: Bool, on host: Host, dryRun: Bool,
-                           log: (HostStep) -> Void) throws(XVFError) -> String? {
+                           log: (HostStep) -> Void) throws(XVFError) -> ChangeReport {
         // On a dom0 the toolstack says which VFs domains hold; dry runs plan without it when it cannot be
         // opened.
         let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
@@ -123,11 +123,11 @@ public struct DriverReload {
                 log(step)
                 host.journal.plan(step)
             }
-            return nil
+            return .none
         }, apply: { (reload) throws(XVFError) in
             try reload.apply(to: host.root, log: log)
             host.reload()
-            return reload.summary
+            return reload.report
         })
     }
 
@@ -175,7 +175,7 @@ public struct DriverReload {
     }
 
     /// What to tell the user once the reload is done.
-    public var summary: String {
+    public var report: ChangeReport {
         var lines = ["\(driver) reloaded with max_vfs=\(maxVFs.map(String.init).joined(separator: ","))"]
         if let persistPath {
             lines.append("/\(persistPath) loads \(driver) with these VFs at every boot")
@@ -183,6 +183,6 @@ public struct DriverReload {
                 lines.append("\(driver) may load from the initramfs: run `update-initramfs -u` so the boot uses it")
             }
         }
-        return lines.joined(separator: "\n")
+        return ChangeReport(lines)
     }
 }

@@ -47,17 +47,17 @@ enum GuestDevices {
 
     /// Detaches every device of `record` from `domain`, as `xvf release` does (the guest lets it go; a VF's
     /// link goes back to what it had before its first guest). When one fails, those already detached are
-    /// given back, and the error says what happened to each.
+    /// given back, and the error says what happened to each. Returns the lines each release reported.
     static func takeAway(_ record: GuestRecord, from domain: XenDomain, toolstack: any Toolstack,
-                         host: Host) throws(XVFError) -> String {
-        var report = ""
+                         host: Host) throws(XVFError) -> [String] {
+        var report: [String] = []
         var detached: [GuestRecord.Device] = []
         for device in record.devices {
             do {
                 host.reload()
                 let plan = try DeviceRelease.Plan(device.address.description, domain: String(domain.id), toDom0: false,
                                                   toolstack: toolstack, host: host)
-                report += try DeviceRelease.release(plan, force: false, toDom0: false, toolstack: toolstack, host: host)
+                report += try DeviceRelease.release(plan, force: false, toDom0: false, toolstack: toolstack, host: host).lines
                 detached.append(device)
             } catch {
                 guard !detached.isEmpty else { throw error }
@@ -174,7 +174,8 @@ enum GuestDevices {
                 let selection = try Assignment.Selection(request, host: host)
                 let inventory = try host.inventory()
                 let choice = try Assignment.choose(selection, request, inventory: inventory, toolstack: toolstack)
-                report += try Assignment.perform(choice, inventory: inventory, toolstack: toolstack, root: host.root)
+                let given = try Assignment.perform(choice, inventory: inventory, toolstack: toolstack, root: host.root)
+                report += given.lines.map { $0 + "\n" }.joined()
             } catch {
                 let instead = device.address == entry.address ? "" : " (instead of \(entry.address))"
                 failures.append("\(device.address)\(instead) was not given back to domain \(domain.id) "

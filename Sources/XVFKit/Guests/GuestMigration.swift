@@ -175,7 +175,10 @@ public enum GuestMigration {
                                                         + "written: \(error)"]), false)
         }
         var report: String
-        do { report = try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host) } catch {
+        do {
+            let released = try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host)
+            report = released.map { $0 + "\n" }.joined()
+        } catch {
             root.undoing { try? root.removeFile(file) }
             return (GuestOutcome(report: "", failures: ["\(label) was not migrated: " + error.message]), false)
         }

@@ -10,7 +10,7 @@ import XenPCI
 /// only once it is whole. A failure puts back what was done: the devices go back to the guest and the
 /// record and the temporary are removed.
 public enum GuestSave {
-    public static func run(domain domainText: String, to file: String, on host: Host, dryRun: Bool) throws(XVFError) -> String {
+    public static func run(domain domainText: String, to file: String, on host: Host, dryRun: Bool) throws(XVFError) -> ChangeReport {
         let image = try imagePath(file)
         return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             try plan(domain: domainText, image: image, host: host, toolstack: toolstack)
@@ -50,7 +50,7 @@ public enum GuestSave {
 
         var recordFile: String { GuestSave.recordPath(ofImage: image) }
 
-        func dryRun(host: Host) -> String {
+        func dryRun(host: Host) -> ChangeReport {
             let domainLabel = domain.map { "domain \($0.id) (\($0.name))" }
                 ?? "domain \(domainText) (not checked: \(host.isXenDom0 ? "libxl cannot be used" : "not a Xen dom0"))"
             var lines = ["would save \(domainLabel) to /\(image)"]
@@ -71,7 +71,7 @@ public enum GuestSave {
                               detail: RecordedToolstack.saveDetail(domain: domain.map { "\($0.id)" } ?? domainText, path: "/" + image))
             lines.append("  \(number). save: xl save \(domain.map { "\($0.id)" } ?? domainText) into a temporary beside /\(image), "
                          + "named /\(image) once whole; on failure the devices go back to the guest")
-            return lines.joined(separator: "\n") + "\n"
+            return ChangeReport(lines)
         }
     }
 
@@ -125,14 +125,14 @@ public enum GuestSave {
                     attached: now?.devices ?? [])
     }
 
-    static func save(_ plan: Plan, toolstack: any Toolstack, host: Host) throws(XVFError) -> String {
-        guard let domain = plan.domain, let record = plan.record else { return "" }
+    static func save(_ plan: Plan, toolstack: any Toolstack, host: Host) throws(XVFError) -> ChangeReport {
+        guard let domain = plan.domain, let record = plan.record else { return .none }
         let root = host.root
         let domainLabel = "domain \(domain.id) (\(domain.name))"
         do { try root.replaceFile(plan.recordFile, with: record.text, mode: 0o600) } catch {
             throw XVFError(.failed, "cannot write the record of \(domainLabel)'s devices: \(error); nothing was changed")
         }
-        var report = plan.resumed ? "taking up the save an interrupted xvf left (\(root.path(plan.recordFile)))\n" : ""
+        var report = plan.resumed ? ["taking up the save an interrupted xvf left (\(root.path(plan.recordFile)))"] : []
         var attached = record
         attached.devices = plan.attached
         do {
@@ -169,9 +169,9 @@ public enum GuestSave {
             throw XVFError(.failed, "\(domainLabel) is saved, but its image stays at \(root.path(newFile.temporary)) "
                            + "(\(error)): rename it to \(root.path(plan.image)); its devices are recorded in \(root.path(plan.recordFile))")
         }
-        report += "saved \(domainLabel) to \(root.path(plan.image)); its devices are recorded in \(root.path(plan.recordFile)), "
-            + "and `xvf restore \(root.path(plan.image))` gives them back\n"
-        return report
+        report.append("saved \(domainLabel) to \(root.path(plan.image)); its devices are recorded in \(root.path(plan.recordFile)), "
+                      + "and `xvf restore \(root.path(plan.image))` gives them back")
+        return ChangeReport(report)
     }
 
     /// After `xl save` failed: the guest, when it still runs, gets its devices back, and the record goes.

@@ -76,7 +76,8 @@ public enum GuestsAroundShutdown {
                     continue
                 }
                 do throws(XVFError) {
-                    report += try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host)
+                    let released = try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host)
+                    report += released.map { $0 + "\n" }.joined()
                     report += "domain \(domain.id) (\(domain.name)): devices recorded in \(host.root.path(file))\n"
                 } catch {
                     host.root.undoing { try? host.root.removeFile(file) }

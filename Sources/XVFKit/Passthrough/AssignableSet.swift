@@ -4,7 +4,7 @@ import XenPCI
 /// `xvf assignable add|list|remove`: xl's pci-assignable steps, through the toolstack, with xvf's checks.
 public enum AssignableSet {
     public static func add(_ names: [String], name: String?, rebind: Bool, on host: Host,
-                           dryRun: Bool) throws(XVFError) -> String {
+                           dryRun: Bool) throws(XVFError) -> ChangeReport {
         if let name {
             do { _ = try PCISpec(address: nil, name: name) } catch { throw XVFError(error) }
         }
@@ -15,11 +15,11 @@ public enum AssignableSet {
                 host.journal.plan("assignable_add", target: device.address.description,
                                   detail: RecordedToolstack.assignableAddDetail(device.address, name: name, rebind: rebind))
             }
-            return planned.devices.map { device in
+            return ChangeReport(planned.devices.map { device in
                 "libxl_device_pci_assignable_add \(device.address) rebind=\(rebind ? 1 : 0)"
                     + (name.map { " name=\($0)" } ?? "")
                     + (device.isOnPciback ? " (already on pciback)" : " (unbind from \(device.driver ?? "no driver"), bind to pciback)")
-            }.joined(separator: "\n") + "\n"
+            })
         }, apply: { (planned, toolstack) throws(XVFError) in
             try planned.apply(rebind: rebind, toolstack: toolstack, root: host.root)
         })
@@ -62,15 +62,15 @@ public enum AssignableSet {
             return name == nil || current == name
         }
 
-        func apply(rebind: Bool, toolstack: any Toolstack, root: HostRoot) throws(XVFError) -> String {
-            var report = ""
+        func apply(rebind: Bool, toolstack: any Toolstack, root: HostRoot) throws(XVFError) -> ChangeReport {
+            var report: [String] = []
             // The devices this run moved to pciback, with the driver each had: a later failure gives them back,
             // so that `assignable add A B` either does all of it or none of it.
             var moved: [(PCIAddress, String?)] = []
             for device in devices {
                 let label = inventory.label(device)
                 if alreadyDone(device) {
-                    report += "\(label): already on pciback; assignable\n"
+                    report.append("\(label): already on pciback; assignable")
                     continue
                 }
                 do {
@@ -95,11 +95,11 @@ public enum AssignableSet {
                     throw XVFError(error.kind, error.message + (undone.isEmpty ? "" : "; " + undone.joined(separator: "; ")))
                 }
                 if !device.isOnPciback { moved.append((device.address, device.driver)) }
-                report += device.isOnPciback
-                    ? "\(label): already on pciback; assignable\n"
-                    : "\(label): assignable (was on \(device.driver ?? "no driver")\(rebind ? ", remembered for remove --rebind" : ""))\n"
+                report.append(device.isOnPciback
+                    ? "\(label): already on pciback; assignable"
+                    : "\(label): assignable (was on \(device.driver ?? "no driver")\(rebind ? ", remembered for remove --rebind" : ""))")
             }
-            return report
+            return ChangeReport(report)
         }
     }
 
@@ -111,7 +111,7 @@ public enum AssignableSet {
         return AssignableReport(assignable, inventory: try host.inventory())
     }
 
-    public static func remove(_ names: [String], rebind: Bool, on host: Host, dryRun: Bool) throws(XVFError) -> String {
+    public static func remove(_ names: [String], rebind: Bool, on host: Host, dryRun: Bool) throws(XVFError) -> ChangeReport {
         return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             try RemovePlan(names, toolstack: toolstack, host: host)
         }, planned: { planned in
@@ -119,9 +119,7 @@ public enum AssignableSet {
                 host.journal.plan("assignable_remove", target: address.description,
                                   detail: RecordedToolstack.assignableRemoveDetail(reference, rebind: rebind))
             }
-            return planned.targets.map {
-                "libxl_device_pci_assignable_remove \($0.0) rebind=\(rebind ? 1 : 0)"
-            }.joined(separator: "\n") + "\n"
+            return ChangeReport(planned.targets.map { "libxl_device_pci_assignable_remove \($0.0) rebind=\(rebind ? 1 : 0)" })
         }, apply: { (planned, toolstack) throws(XVFError) in
             try planned.apply(rebind: rebind, toolstack: toolstack, root: host.root)
         })
@@ -157,15 +155,15 @@ public enum AssignableSet {
             }
         }
 
-        func apply(rebind: Bool, toolstack: any Toolstack, root: HostRoot) throws(XVFError) -> String {
-            var report = ""
+        func apply(rebind: Bool, toolstack: any Toolstack, root: HostRoot) throws(XVFError) -> ChangeReport {
+            var report: [String] = []
             let assignableNow = Set(((try? toolstack.assignableList()) ?? []).map(\.address))
             for (_, text, address) in targets {
                 let driverNow = root.driver(of: address)
                 // Nothing of it on pciback or in libxl: already given back (a second run), unless a remove that
                 // was interrupted left it without the driver --rebind asks for.
                 if !assignableNow.contains(address), !PcibackState.has(address, root: root), !(rebind && driverNow == nil) {
-                    report += "\(text): not assignable (\(driverNow.map { "on \($0)" } ?? "no driver")); nothing to do\n"
+                    report.append("\(text): not assignable (\(driverNow.map { "on \($0)" } ?? "no driver")); nothing to do")
                     continue
                 }
                 let driver: String?
@@ -175,13 +173,13 @@ public enum AssignableSet {
                 } catch {
                     // Those removed before stay removed (putting them back would need their names and drivers
                     // again): the error names them, so the user knows where the host stands.
-                    let done = report.split(separator: "\n").joined(separator: "; ")
+                    let done = report.joined(separator: "; ")
                     throw XVFError(error.kind, error.message + (done.isEmpty ? "" : "; done before the failure: " + done))
                 }
-                report += "\(text): no longer assignable; " + (driver.map { "on \($0)" } ?? "no driver"
-                    + (rebind ? " (none was remembered)" : " (add --rebind to give it back to its driver)")) + "\n"
+                report.append("\(text): no longer assignable; " + (driver.map { "on \($0)" } ?? "no driver"
+                    + (rebind ? " (none was remembered)" : " (add --rebind to give it back to its driver)")))
             }
-            return report
+            return ChangeReport(report)
         }
     }
 }

@@ -31,7 +31,7 @@ public struct AssignRequest: Sendable {
 /// The choice of device and the changes happen under the host lock, on a fresh reading of the host.
 public enum Assignment {
     /// Carries the request out (or, with `dryRun`, only plans it) and returns the report.
-    public static func run(_ request: AssignRequest, on host: Host, dryRun: Bool) throws(XVFError) -> String {
+    public static func run(_ request: AssignRequest, on host: Host, dryRun: Bool) throws(XVFError) -> ChangeReport {
         try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             let selection = try Selection(request, host: host)
             let inventory = try host.inventory()
@@ -258,7 +258,7 @@ public enum Assignment {
     // MARK: the chain
 
     static func perform(_ choice: Choice, inventory: HostInventory, toolstack: any Toolstack,
-                        root: HostRoot) throws(XVFError) -> String {
+                        root: HostRoot) throws(XVFError) -> ChangeReport {
         // A real run resolved the domain through the toolstack it plans and works with.
         guard let domain = choice.domain else {
             throw XVFError(.unavailable, "\(choice.domainText): the domain was not resolved through libxl; nothing was changed")
@@ -272,16 +272,16 @@ public enum Assignment {
             if let handOver = choice.handOver, !choice.settings.isEmpty {
                 let before = handOver.current(root: root)
                 guard let step = handOver.step(choice.settings, from: before) else {
-                    return "\(label) is already attached to \(domainText) with that link; nothing to do\n"
+                    return ChangeReport(["\(label) is already attached to \(domainText) with that link; nothing to do"])
                 }
                 if let before { _ = try handOver.record(before, domain: domainText, root: root) }
                 do { try step.perform(on: root) } catch { throw XVFError(.failed, "\(label): setting its link failed: \(error)") }
-                return "\(label) is already attached to \(domainText); its link is set: \(step)\n"
+                return ChangeReport(["\(label) is already attached to \(domainText); its link is set: \(step)"])
             }
-            return "\(label) is already attached to \(domainText); nothing to do\n"
+            return ChangeReport(["\(label) is already attached to \(domainText); nothing to do"])
         }
         if let note = ineffectiveOptions(choice.spec, domain: domain) { Warnings.add(note) }
-        var report = ""
+        var report: [String] = []
         var madeAssignable: [(PCIAddress, String?)] = []
         var settingsBack: HostStep?
         var recordWritten = false
@@ -321,7 +321,7 @@ public enum Assignment {
                                    + (undone.isEmpty ? "; nothing was changed" : "; " + undone))
                 }
                 if let before { settingsBack = handOver.undoing(choice.settings.changes(from: before), to: before) }
-                report += "\(label): link set for the guest: \(step)\n"
+                report.append("\(label): link set for the guest: \(step)")
             }
         }
         // 1. make assignable, remembering each device's driver
@@ -334,8 +334,8 @@ public enum Assignment {
                     Warnings.add(note)
                 }
                 madeAssignable.append((device.address, device.driver))
-                report += "\(inventory.label(device)): made assignable "
-                    + "(\(device.driver.map { "was on \($0)" } ?? "had no driver"), now on pciback)\n"
+                report.append("\(inventory.label(device)): made assignable "
+                              + "(\(device.driver.map { "was on \($0)" } ?? "had no driver"), now on pciback)")
             } catch {
                 // libxl leaves a device it could not quarantine on pciback: give that one back as well.
                 if root.driver(of: device.address) == PCIDevice.pcibackDriver {
@@ -365,11 +365,11 @@ public enum Assignment {
         if choice.devices.contains(where: { $0.physicalFunction != nil }), let warning = XendomainsSettings.assignWarning(root: root) {
             Warnings.add(warning)
         }
-        report += "\(label): attached to \(domainText) as \(choice.spec.canonical)\n"
+        report.append("\(label): attached to \(domainText) as \(choice.spec.canonical)")
         let slot = listed.first { $0.address == primary.address }?.guestSlot
-        report += "verified: \(domainText) lists \(primary.address)" + (slot.map { " at guest slot \($0)" } ?? "")
-            + (choice.spec.permissive == true ? "; pciback shows it permissive" : "") + "\n"
-        return report
+        report.append("verified: \(domainText) lists \(primary.address)" + (slot.map { " at guest slot \($0)" } ?? "")
+                      + (choice.spec.permissive == true ? "; pciback shows it permissive" : ""))
+        return ChangeReport(report)
     }
 
     /// What the host says after the attach (`listed`: the domain's devices as libxl reads them back),
@@ -393,7 +393,7 @@ public enum Assignment {
 
     /// What a dry run says it would do, the journal given the same steps as planned.
     static func described(_ choice: Choice, _ request: AssignRequest, inventory: HostInventory,
-                          host: Host) -> String {
+                          host: Host) -> ChangeReport {
         let (devices, spec, domain, domainText) = (choice.devices, choice.spec, choice.domain, choice.domainText)
         if let domain, let note = ineffectiveOptions(spec, domain: domain) { Warnings.add(note) }
         let label = inventory.label(devices[0])
@@ -431,6 +431,6 @@ public enum Assignment {
             ? "; /sys/bus/pci/drivers/pciback/permissive lists it" : "")
             + (devices[0].isOnPciback ? "; on failure, detach it again"
                 : "; on failure, give it back to \(devices[0].driver ?? "no driver")"))
-        return lines.joined(separator: "\n") + "\n"
+        return ChangeReport(lines)
     }
 }

@@ -5,7 +5,7 @@ import XenPCI
 /// (it stays on pciback, ready for another guest) and, with `toDom0`, give it back to its dom0 driver.
 public enum DeviceRelease {
     public static func run(_ deviceText: String, domain domainText: String?, force: Bool, toDom0: Bool,
-                           on host: Host, dryRun: Bool) throws(XVFError) -> String {
+                           on host: Host, dryRun: Bool) throws(XVFError) -> ChangeReport {
         return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             try Plan(deviceText, domain: domainText, toDom0: toDom0, toolstack: toolstack, host: host)
         }, planned: { planned in
@@ -81,7 +81,7 @@ public enum DeviceRelease {
             }
         }
 
-        func dryRun(domain domainText: String?, force: Bool, toDom0: Bool, host: Host) -> String {
+        func dryRun(domain domainText: String?, force: Bool, toDom0: Bool, host: Host) -> ChangeReport {
             var lines = ["would release \(label)"]
             let from = holder.map { "domain \($0.id) (\($0.name))" } ?? domainText.map { "domain \($0)" } ?? "the domain that holds it"
             if !onlySettings && (holder != nil || !holdersKnown) {
@@ -108,15 +108,15 @@ public enum DeviceRelease {
                 lines.append("  \(number). put \(handOver.label)'s link back: " + (settingsBack.step.map { "\($0)" } ?? "it has it already")
                              + " (" + settingsBack.source + ")")
             }
-            return lines.joined(separator: "\n") + "\n"
+            return ChangeReport(lines)
         }
     }
 
     static func release(_ plan: Plan, force: Bool, toDom0: Bool, toolstack: any Toolstack,
-                        host: Host) throws(XVFError) -> String {
+                        host: Host) throws(XVFError) -> ChangeReport {
         let (device, label, holder, holders, handOver, settingsBack, spec) =
             (plan.device, plan.label, plan.holder, plan.holders, plan.handOver, plan.settingsBack, plan.spec)
-        var report = ""
+        var report: [String] = []
         if let holder {
             do {
                 try toolstack.detach(spec, from: holder.id, force: force)
@@ -127,16 +127,16 @@ public enum DeviceRelease {
             if (try? toolstack.devices(of: holder.id))?.contains(where: { $0.address == device.address }) == true {
                 throw XVFError(.failed, "domain \(holder.id) still lists \(label) after the detach; try --force")
             }
-            report += "\(label): detached from domain \(holder.id) (\(holder.name)); it stays on pciback\n"
+            report.append("\(label): detached from domain \(holder.id) (\(holder.name)); it stays on pciback")
             // A lease's VF stays assignable under the lease's name, for the next `xl create` that names it.
             if let lease = plan.lease,
                (try? toolstack.assignableList())?.contains(AssignableDevice(address: device.address, name: lease.name)) != true {
                 do { try toolstack.assignableAdd(device.address, name: lease.name, rebind: true) } catch {
-                    throw XVFError(.failed, report.split(separator: "\n").map { $0 + "; " }.joined()
+                    throw XVFError(.failed, report.map { $0 + "; " }.joined()
                                    + "naming it \(lease.name) again failed: \(ErrorAdvice.libxl(error, device: device.address).message); "
                                    + "`xvf boot` names it")
                 }
-                report += "\(label): assignable as \(lease.name) again\n"
+                report.append("\(label): assignable as \(lease.name) again")
             }
         }
         if toDom0 {
@@ -155,21 +155,21 @@ public enum DeviceRelease {
             } catch {
                 throw XVFError(error.kind, detached() + error.message)
             }
-            report += "\(label): back with dom0, " + (driver.map { "on \($0)" } ?? "without a driver (none claims it)") + "\n"
+            report.append("\(label): back with dom0, " + (driver.map { "on \($0)" } ?? "without a driver (none claims it)"))
         }
         // Last, once no guest has the VF: its link as it was before its first guest, or as the host config says.
         if let settingsBack, let handOver {
             if let step = settingsBack.step {
                 do { try step.perform(on: host.root) } catch {
-                    throw XVFError(.failed, report.split(separator: "\n").map { $0 + "; " }.joined()
+                    throw XVFError(.failed, report.map { $0 + "; " }.joined()
                                    + "putting \(handOver.label)'s link back failed: \(error); "
                                    + "`xvf release \(handOver.label)` tries again")
                 }
-                report += "\(handOver.label): link put back (\(settingsBack.source)): \(step)\n"
+                report.append("\(handOver.label): link put back (\(settingsBack.source)): \(step)")
             }
             try handOver.forget(root: host.root)
         }
-        return report.isEmpty ? "\(label): not attached, and its link is as before; nothing to do\n" : report
+        return ChangeReport(report.isEmpty ? ["\(label): not attached, and its link is as before; nothing to do"] : report)
     }
 
     /// What a released VF's link goes back to, and the step that does it (nil when it has it already).

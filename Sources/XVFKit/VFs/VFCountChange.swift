@@ -103,11 +103,11 @@ public struct VFCountChange {
     }
 
     /// `xvf vfs`: plans the change and applies it (`Host.change`), or with `dryRun` only logs its steps;
-    /// returns what to tell the user (nil for a dry run: its steps say it). The change destroys VFs, and
+    /// returns what to tell the user (nothing for a dry run: its steps say it). The change destroys VFs, and
     /// the plan made under the host lock is the one carried out, so a concurrent `xvf assign` cannot be
     /// attaching a VF it destroys.
     public static func run(pf: String, count: String, force: Bool, on host: Host, dryRun: Bool,
-                           log: (Step) -> Void) throws(XVFError) -> String? {
+                           log: (Step) -> Void) throws(XVFError) -> ChangeReport {
         // On a dom0 the toolstack says which VFs domains hold and which libxl has made assignable; dry
         // runs plan without it when it cannot be opened.
         let toolstack = try host.planningToolstack(dryRun: dryRun, needs: false)
@@ -126,17 +126,17 @@ public struct VFCountChange {
                                      assignable: assignable, safety: HostSafety(inventory), force: force)
         }
         return try host.change(dryRun: dryRun, plan: plan,
-                               unchanged: { $0.steps.isEmpty ? $0.summary : nil },
+                               unchanged: { $0.steps.isEmpty ? $0.report : nil },
                                planned: { change in
             for step in change.steps {
                 log(step)
                 host.journal.plan(step)
             }
-            return nil
+            return .none
         }, apply: { (change) throws(XVFError) in
             try change.apply(to: host.root, toolstack: toolstack, log: log)
             host.reload()
-            return change.summary
+            return change.report
         })
     }
 
@@ -267,14 +267,14 @@ public struct VFCountChange {
     }
 
     /// What to tell the user once the change is made.
-    public var summary: String {
-        guard requested != current else { return "\(label) already has \(current) VFs; nothing to do" }
-        var text = "\(label): \(requested) VFs (was \(current))"
+    public var report: ChangeReport {
+        guard requested != current else { return ChangeReport(["\(label) already has \(current) VFs; nothing to do"]) }
+        var lines = ["\(label): \(requested) VFs (was \(current))"]
         if !releasedFromPciback.isEmpty {
-            text += "\n\(releasedFromPciback.map(\.description).joined(separator: " ")) left pciback with the old VFs; "
-                + "hand the new ones to pciback with `xvf assignable add`"
+            lines.append("\(releasedFromPciback.map(\.description).joined(separator: " ")) left pciback with the old VFs; "
+                         + "hand the new ones to pciback with `xvf assignable add`")
         }
-        return text
+        return ChangeReport(lines)
     }
 
     static func numvfsPath(_ pf: PCIDevice) -> String { "sys/bus/pci/devices/\(pf.address)/sriov_numvfs" }
