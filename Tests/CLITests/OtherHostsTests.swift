@@ -91,7 +91,7 @@ import TestSupport
 
     static let libvirtWarning = "xvf: warning: libvirt manages domain 1 (web1) (ROOT/run/libvirt/libxl/web1.xml): its "
         + "view of the domain's devices goes stale; to let libvirt do it, put the device in the domain's XML (`xvf cfg "
-        + "line --libvirt DEVICE`, or `xvf cfg pool --libvirt PF` for a VF pool) and use virsh attach-device / detach-device"
+        + "line --libvirt DEVICE`, or `xvf cfg pool PF` for a VF pool) and use virsh attach-device / detach-device"
 
     @Test func assignAndReleaseWarnThatLibvirtsViewGoesStale() throws {
         let root = host { $0.toolstack = .libvirt }

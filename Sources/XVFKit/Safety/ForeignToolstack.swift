@@ -27,7 +27,7 @@ public enum ForeignToolstack {
         guard XenHost.libvirtManages(domain, root: root) else { return }
         Warnings.add("libvirt manages domain \(domain.id) (\(domain.name)) (\(root.path(XenHost.libvirtLibxlState))/"
                      + "\(domain.name).xml): its view of the domain's devices goes stale; to let libvirt do it, put the "
-                     + "device in the domain's XML (`xvf cfg line --libvirt DEVICE`, or `xvf cfg pool --libvirt PF` for "
+                     + "device in the domain's XML (`xvf cfg line --libvirt DEVICE`, or `xvf cfg pool PF` for "
                      + "a VF pool) and use virsh attach-device / detach-device")
     }
 }
