@@ -277,8 +277,13 @@ step() {
     # A developer's run of some steps only (XVF_LAB_STEPS on the host): the others are left out silently.
     if [ -s /lab/in/steps ] && ! grep -qw -- "$id" /lab/in/steps; then return 0; fi
     local t0=$SECONDS rc=0
+    rm -f "$STEPS/$id.na"
     ( set -eo pipefail; shopt -s inherit_errexit; "$fn" ) >"$STEPS/$id.log" 2>&1 || rc=$?
-    if [ $rc = 0 ]; then
+    if [ $rc = 0 ] && [ -s "$STEPS/$id.na" ]; then
+        # The step found that this dom0 cannot do what it tests, for a reason of the dom0's own.
+        echo "N/A $id $title: $(cat "$STEPS/$id.na")"
+        SKIPPED=$((SKIPPED + 1))
+    elif [ $rc = 0 ]; then
         echo "PASS $id $title ($((SECONDS - t0)) s)"
         PASSED=$((PASSED + 1))
     else
@@ -895,7 +900,17 @@ step_migrate() {
     # The same guest without a VF (its bond holds the netfront alone), moved by xl alone.
     start_domu labn "vif = [ 'mac=$MIGRATE_MAC,bridge=$MIGRATE_BRIDGE' ]"
     wait_for "the guest without a VF answers ping" 90 reachable
-    ping_during /tmp/plain xl migrate -s '' labn 'xl migrate-receive'
+    local plain_rc=0
+    ping_during /tmp/plain xl migrate -s '' labn 'xl migrate-receive' 2>/tmp/plain.err || plain_rc=$?
+    cat /tmp/plain.err >&2
+    # Xen moves a PV guest's memory with log-dirty mode, which for PV needs shadow paging: a Xen built
+    # without it (Debian 13's 4.20) migrates no PV guest at all ("Failed to enable logdirty: 95", 95 =
+    # EOPNOTSUPP), with or without a VF.
+    if [ $plain_rc != 0 ] && grep -q 'Failed to enable logdirty: 95' /tmp/plain.err; then
+        echo "this Xen cannot live-migrate a PV guest even without a VF (log-dirty: EOPNOTSUPP, no shadow paging)" >"$STEPS/8b.na"
+        return 0
+    fi
+    check "xl migrate of the guest without a VF succeeds" test $plain_rc = 0
     check "labn runs after xl migrate" xl domid labn
     wait_for "labn answers ping after the move" 30 reachable
     local plain; read -r -a plain </tmp/plain
