@@ -278,7 +278,10 @@ step() {
     if [ -s /lab/in/steps ] && ! grep -qw -- "$id" /lab/in/steps; then return 0; fi
     local t0=$SECONDS rc=0
     rm -f "$STEPS/$id.na"
-    ( set -eo pipefail; shopt -s inherit_errexit; "$fn" ) >"$STEPS/$id.log" 2>&1 || rc=$?
+    # In the background and waited for: bash ignores -e inside a compound command that is part of a
+    # || list, so `( set -e; … ) || rc=$?` would let an unchecked failing command pass.
+    ( set -eo pipefail; shopt -s inherit_errexit; "$fn" ) >"$STEPS/$id.log" 2>&1 </dev/null &
+    wait $! || rc=$?
     if [ $rc = 0 ] && [ -s "$STEPS/$id.na" ]; then
         # The step found that this dom0 cannot do what it tests, for a reason of the dom0's own.
         echo "N/A $id $title: $(cat "$STEPS/$id.na")"
