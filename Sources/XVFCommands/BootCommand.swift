@@ -34,14 +34,23 @@ struct BootCommand: ChangingCommand {
     /// Exits 1 after a partial failure, whose failures were already reported one a line.
     func run(on host: Host) throws(XVFError) {
         if let install {
-            for line in try HostConfigInstall.run(install, dryRun: dryRun, on: host).lines { say(line) }
+            let report = try HostConfigInstall.run(install, dryRun: dryRun, on: host)
+            say(report)
             return
         }
         let outcome = try HostBoot.run(configPath: config, pf: pf, dryRun: dryRun, on: host) { say($0) }
         for note in outcome.notes { say(note) }
         // Under --json the failures are the result's error, one sentence each.
         if !Output.capturing { for failure in outcome.failures { printError("xvf: " + failure) } }
-        if let summary = outcome.summary { say(summary) }
+        switch outcome.end {
+        case .unchanged: say("nothing to change: the host matches \(outcome.filename)")
+        // A dry run's steps say what it would do.
+        case .planned: break
+        case .applied(let done):
+            say(outcome.succeeded ? "done: the host matches \(outcome.filename)"
+                : "\(done) step\(done == 1 ? "" : "s") done, \(outcome.failures.count) failed; fix the causes above and run "
+                    + "`xvf boot` again (it applies only what is still missing)")
+        }
         if !outcome.succeeded {
             throw Output.capturing ? XVFError(.failed, outcome.failures.joined(separator: "; ")) : .alreadyReported(.failed)
         }

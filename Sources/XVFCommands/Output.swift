@@ -19,6 +19,17 @@ func say(_ report: ChangeReport) {
     for line in report.lines { say(line) }
 }
 
+/// What a guests command (restore, migrate, guests) did: its report, then each failure on its own line,
+/// and exit status 1 after any.
+func report(_ outcome: GuestOutcome) throws(XVFError) {
+    say(outcome.report)
+    guard !outcome.failures.isEmpty else { return }
+    // Under --json the failures are the result's error, one sentence each.
+    if Output.capturing { throw XVFError(.failed, outcome.failures.joined(separator: "; ")) }
+    for failure in outcome.failures { printError("xvf: " + failure) }
+    throw .alreadyReported(.failed)
+}
+
 /// A command's text for the user: printed, or kept for the JSON result.
 func say(_ text: String, terminator: String = "\n") {
     let text = text.escapingControlCharactersButNewlines

@@ -22,13 +22,3 @@ struct RestoreCommand: ChangingCommand {
         try report(GuestRestore.run(from: file, on: host, dryRun: dryRun))
     }
 }
-
-/// Prints what a guests command did, then each failure on its own line, and exits 1 after any.
-func report(_ outcome: GuestOutcome) throws(XVFError) {
-    say(outcome.report, terminator: "")
-    guard !outcome.failures.isEmpty else { return }
-    // Under --json the failures are the result's error, one sentence each.
-    if Output.capturing { throw XVFError(.failed, outcome.failures.joined(separator: "; ")) }
-    for failure in outcome.failures { printError("xvf: " + failure) }
-    throw .alreadyReported(.failed)
-}

@@ -117,6 +117,19 @@ import TestSupport
         #expect(snapshot(root) == before)
     }
 
+    /// `bootline` whole, as text and `--json`: the lines alone, the plan of the files, the write, and a
+    /// write with nothing to do.
+    @Test func bootlineWholeOutputs() throws {
+        let root = simulatedHost()
+        let run = Golden.Transcript(root: root)
+        try run.xvf(["bootline", "eno49/0-1", "--json"])
+        try run.xvf(["bootline", "eno49/0-1", "--write", "--dry-run"])
+        try run.xvf(["bootline", "eno49/0-1", "--write", "--json"])
+        try run.xvf(["bootline", "eno49/0-1", "--write"])
+        try run.xvf(["bootline", "eno49/0-1", "--write", "--json"])
+        try run.check("Families/bootline-write")
+    }
+
     @Test func theInitramfsNeedsAnUpdateWhenTheVFDriverIsInIt() throws {
         let root = simulatedHost()
         try FileManager.default.createDirectory(atPath: root + "/etc/initramfs-tools", withIntermediateDirectories: true)

@@ -131,6 +131,34 @@ import TestSupport
         try run.check("Boot/apply-then-nothing-to-change")
     }
 
+    /// `boot --json`, whole: the plan, the run, a run with nothing to change, and a run whose step fails
+    /// (the firmware left eno52 no MMIO space: its failure is the result's error, eno51 still gets its VFs).
+    @Test func bootsJSONResultsWhole() throws {
+        let root = simulatedHost()
+        let run = Golden.Transcript(root: root)
+        try writeConfig(root, Self.eno52Config)
+        let ip = try FakeIP()
+        try run.xvf(["boot", "--dry-run", "--json"], environment: ip.environment)
+        try run.xvf(["boot", "--json"], environment: ip.environment)
+        try ip.report(["eno52": [(0, "52:54:00:00:52:00", 100, false, false), (1, "02:00:04:10:07:01", 0, true, true),
+                                 (2, "02:00:04:11:03:02", 0, true, false)]])
+        run.note("ip reports the VF settings now")
+        try run.xvf(["boot", "--json"], environment: ip.environment)
+        try run.check("Boot/json")
+
+        var layout = SimLayout.dl360()
+        let eno52 = layout.functions.firstIndex { $0.interface == "eno52" }!
+        layout.functions[eno52].sriov!.mmioShortage = true
+        let short = simulatedHost(layout)
+        try writeConfig(short, "sriov = [ 'eno52,vfs=2', 'eno51,vfs=2' ]\n")
+        let failing = Golden.Transcript(root: short)
+        try failing.xvf(["boot", "--json"])
+        try writeConfig(short, "sriov = [ 'eno52,vfs=3' ]\n")
+        failing.note("the config asks eno52 for 3 VFs")
+        try failing.xvf(["boot"])
+        try failing.check("Boot/json-failed-step")
+    }
+
     @Test func onlySettingsTheNICLacksAreApplied() throws {
         let root = simulatedHost()
         try writeConfig(root, """

@@ -58,6 +58,26 @@ import TestSupport
                 == "# web1\nname = \"web1\"\npci = [ '0000:04:10.4,permissive=1' ] # nic\n")
     }
 
+    /// `cfg` whole, as text and `--json`: the line, libvirt's elements and pool, an add planned and made,
+    /// an add with nothing to do, and a remove.
+    @Test func cfgWholeOutputs() throws {
+        let root = simulatedHost()
+        try FileManager.default.createDirectory(atPath: root + "/etc/xen", withIntermediateDirectories: true)
+        try "# web1\nname = \"web1\"\npci = [ '0000:04:10.0' ] # nic\n".write(toFile: root + "/etc/xen/web1.cfg", atomically: true,
+                                                                            encoding: .utf8)
+        let run = Golden.Transcript(root: root)
+        try run.xvf(["cfg", "line", "4:10.0,permissive=1", "eno49/2-3,seize=1"])
+        try run.xvf(["cfg", "line", "--libvirt", "eno49/2"])
+        try run.xvf(["cfg", "pool", "eno49"])
+        try run.xvf(["cfg", "add", "/etc/xen/web1.cfg", "eno49/2,permissive=1", "--dry-run", "--json"])
+        try run.xvf(["cfg", "add", "/etc/xen/web1.cfg", "eno49/2,permissive=1"])
+        try run.xvf(["cfg", "add", "/etc/xen/web1.cfg", "eno49/2", "--json"])
+        try run.xvf(["cfg", "add", "/etc/xen/web1.cfg", "eno49/2"])
+        try run.xvf(["cfg", "remove", "/etc/xen/web1.cfg", "04:10.0", "--dry-run"])
+        try run.xvf(["cfg", "remove", "/etc/xen/web1.cfg", "04:10.0", "--json"])
+        try run.check("DomainConfig/cfg")
+    }
+
     @Test("refusals leave the file byte-identical", arguments: [
         ("pci = [ '04:10.0' \nname = \"x\"\n", ["add", "04:11.0"], "config parsing error"),
         ("pci = [ '04:10.0,permissive=yes' ]\n", ["add", "04:11.0"], "write '0000:04:10.0,permissive=1'"),

@@ -180,6 +180,31 @@ import TestSupport
         #expect(domains(root).last == "domain 4 web1 pv passthrough")
     }
 
+    /// Whole outputs of `restore` and `guests`, as text and as `--json`: the plan, a run, a run that gives a
+    /// device back only in part (named with the command that gives it, exit 1), and runs with nothing to do.
+    @Test func restoreAndGuestsWholeOutputs() throws {
+        let root = try host()
+        let run = Golden.Transcript(root: root)
+        try run.xvf(["assign", "eno49/2", "--dom", "web1", "--permissive"])
+        try run.xvf(["save", "web1", "/var/lib/xen/save/web1"])
+        try run.xvf(["restore", "/var/lib/xen/save/web1", "--dry-run"])
+        try run.xvf(["restore", "/var/lib/xen/save/web1", "--dry-run", "--json"])
+        try run.xvf(["restore", "/var/lib/xen/save/web1", "--json"])
+        try run.xvf(["save", "4", "/var/lib/xen/save/web1-again"])
+        try failing(root, "xen-fail attach 0000:04:11.0")
+        run.note("xen-fail attach 0000:04:11.0")
+        try run.xvf(["restore", "/var/lib/xen/save/web1-again", "--json"])
+
+        try run.xvf(["assign", "eno49/0", "--dom", "db1"])
+        try run.xvf(["guests", "detach", "--dry-run"])
+        try run.xvf(["guests", "detach", "--json"])
+        try run.xvf(["guests", "detach"])
+        try run.xvf(["guests", "attach", "--dry-run"])
+        try run.xvf(["guests", "attach"])
+        try run.xvf(["guests", "attach", "--json"])
+        try run.check("Guests/restore-and-guests")
+    }
+
     /// What xendomains does around a reboot, with xvf-guests.service's stop and start around it: the
     /// devices (an HVM guest's in the same guest slot) are recorded and detached, then given back, and the
     /// records go; a record whose guest does not run again is removed with a warning naming what it held.

@@ -396,6 +396,28 @@ import TestSupport
         #expect(changes(from: before.1, to: snapshot(b)) == [])
     }
 
+    /// Whole outputs of a same-host migration, as text and as `--json`: the plan, a run that fails before
+    /// the guest leaves (it gets its VF back here, exit 1), a run, and `--all` with no guest to move.
+    @Test func aSameHostMigrationsWholeOutputs() throws {
+        let root = simulatedHost()
+        let run = Golden.Transcript(root: root)
+        try run.xvf(["assign", "eno49/2", "--dom", "web1", "--permissive"])
+        try run.xvf(["migrate", "web1", Self.receiver, "--ssh", "", "--dry-run"])
+        try run.xvf(["migrate", "web1", Self.receiver, "--ssh", "", "--dry-run", "--json"])
+        try marker(root, "xen-fail migrate")
+        run.note("xen-fail migrate")
+        try run.xvf(["migrate", "web1", Self.receiver, "--ssh", "", "--json"])
+        try String(contentsOfFile: root + "/" + SimulatedHost.markerFile, encoding: .utf8)
+            .replacingOccurrences(of: "xen-fail migrate\n", with: "")
+            .write(toFile: root + "/" + SimulatedHost.markerFile, atomically: true, encoding: .utf8)
+        run.note("xen-fail migrate removed")
+        try run.xvf(["migrate", "web1", Self.receiver, "--ssh", "", "--json"])
+        try run.xvf(["release", "eno49/2"])
+        try run.xvf(["migrate", "--all", Self.receiver, "--ssh", ""])
+        try run.xvf(["migrate", "--all", Self.receiver, "--ssh", "", "--json"])
+        try run.check("Guests/migrate-same-host")
+    }
+
     /// --json on a real run: the steps the host went through, the remote one included.
     @Test func jsonListsTheStepsOfAMigration() throws {
         let (a, b) = try hosts()

@@ -4,12 +4,24 @@ import XenPCI
 /// `xvf boot [--config FILE] [--dry-run]`: reads the host config, checks it whole against the host,
 /// plans what differs and applies it (see `BootPlan` for the order, `BootRun` for partial failure).
 public enum HostBoot {
-    /// What a run came to: the line to print after the steps (none after a dry run's: its steps say it),
-    /// the failures (one line each) and whether everything was done.
-    public struct Outcome {
-        public var summary: String?
-        public var failures: [String]
-        public var notes: [String]
+    /// What a run came to, for the command line to say after the steps: how it ended, the failures (one
+    /// sentence each), the notes, and whether everything was done.
+    public struct Outcome: Sendable, Equatable {
+        /// How a run ended.
+        public enum End: Sendable, Equatable {
+            /// The host matched the config already: nothing was planned.
+            case unchanged
+            /// A dry run: its steps say what it would do, and its failures what the config cannot do.
+            case planned
+            /// The steps were taken: `done` of them went through, and each failure is one of `failures`.
+            case applied(done: Int)
+        }
+
+        public var end: End
+        /// The host config as the user names it.
+        public var filename: String
+        public var failures: [String] = []
+        public var notes: [String] = []
         public var succeeded: Bool { failures.isEmpty }
     }
 
@@ -24,23 +36,19 @@ public enum HostBoot {
         return try host.change(dryRun: dryRun, plan: { () throws(XVFError) in
             try prepare(configPath: configPath, only: only, filename: filename, dryRun: dryRun, on: host)
         }, unchanged: { planned in
-            planned.0.isEmpty ? Outcome(summary: "nothing to change: the host matches \(filename)", failures: [], notes: []) : nil
+            planned.0.isEmpty ? Outcome(end: .unchanged, filename: filename) : nil
         }, planned: { planned in
             let plan = planned.0
             for action in plan.actions {
                 for line in action.lines { log(line) }
                 action.plan(into: host.journal)
             }
-            return Outcome(summary: nil, failures: plan.problems.map(\.message), notes: [])
+            return Outcome(end: .planned, filename: filename, failures: plan.problems.map(\.message))
         }, apply: { planned in
             var run = planned.1
             run.apply(log: log)
             host.reload()
-            let summary = run.failures.isEmpty
-                ? "done: the host matches \(filename)"
-                : "\(run.done) step\(run.done == 1 ? "" : "s") done, \(run.failures.count) failed; fix the causes above "
-                    + "and run `xvf boot` again (it applies only what is still missing)"
-            return Outcome(summary: summary, failures: run.failures, notes: run.notes)
+            return Outcome(end: .applied(done: run.done), filename: filename, failures: run.failures, notes: run.notes)
         })
     }
 

@@ -9,15 +9,9 @@ import SRIOV
 /// host config (the Ansible collection) neither races a running `xvf boot` nor drops what the old file
 /// carried (its owner, mode, a link to where it really lives).
 public enum HostConfigInstall {
-    /// What a run printed and whether the file was (or, in a dry run, would be) replaced.
-    public struct Outcome {
-        public var lines: [String]
-        public var changed: Bool
-    }
-
     /// `file` is read once, here, as the user named it (not under the root): what was checked is what
     /// gets written, and nothing that can block is read while the lock is held.
-    public static func run(_ file: String, dryRun: Bool, on host: Host) throws(XVFError) -> Outcome {
+    public static func run(_ file: String, dryRun: Bool, on host: Host) throws(XVFError) -> ChangeReport {
         // Regular files only, every byte kept (`HostText`): what was checked is what gets written.
         let read: String?
         do { read = try HostRoot.editableText(atPath: file) } catch {
@@ -44,15 +38,15 @@ public enum HostConfigInstall {
         func applying(_ steps: Int) -> String {
             steps == 0 ? "the host already matches it" : "`xvf boot` applies it (\(steps) step\(steps == 1 ? "" : "s"))"
         }
-        let unchanged = Outcome(lines: ["\(shown) already holds \(file); nothing to change"], changed: false)
+        let unchanged = ChangeReport(["\(shown) already holds \(file); nothing to change"])
 
         return try host.change(dryRun: dryRun, plan: plan, unchanged: { $0.changes ? nil : unchanged },
                                planned: { planned in
             host.journal.plan(.replaceFile(path: target, content: text))
-            return Outcome(lines: ["would install \(file) as \(shown); then \(applying(planned.steps))"], changed: true)
+            return ChangeReport(["would install \(file) as \(shown); then \(applying(planned.steps))"])
         }, apply: { (planned) throws(XVFError) in
             do { try host.root.replaceFile(target, with: text) } catch { throw XVFError(.failed, "\(error)") }
-            return Outcome(lines: ["installed \(file) as \(shown); \(applying(planned.steps))"], changed: true)
+            return ChangeReport(["installed \(file) as \(shown); \(applying(planned.steps))"])
         })
     }
 }

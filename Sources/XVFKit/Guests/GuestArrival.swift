@@ -46,8 +46,8 @@ public enum GuestArrival {
             return try plan(records, toolstack: toolstack, host: host, anotherHost: true)
         }, planned: { (planned) throws(XVFError) in
             guard let planned else {
-                return GuestOutcome(report: "would give " + records.map { "domain \($0.domain) its devices" }.joined(separator: ", ")
-                                    + "; which devices are free was not checked\n", failures: [])
+                return GuestOutcome(["would give " + records.map { "domain \($0.domain) its devices" }.joined(separator: ", ")
+                                     + "; which devices are free was not checked"])
             }
             var lines: [String] = []
             for item in planned {
@@ -61,9 +61,9 @@ public enum GuestArrival {
                              + zip(item.record.devices, devices).map { "\(GuestSave.describe($0.0)) on \($0.1.address)" }
                                 .joined(separator: "; "))
             }
-            return GuestOutcome(report: lines.joined(separator: "\n") + "\n", failures: [])
+            return GuestOutcome(lines)
         }, apply: { (planned, toolstack) throws(XVFError) in
-            var report = ""
+            var lines: [String] = []
             var failures: [String] = []
             // A real run planned with the toolstack it has.
             for item in planned ?? [] {
@@ -82,7 +82,7 @@ public enum GuestArrival {
                     continue
                 }
                 let back = GuestDevices.giveBack(item.record, to: domain, devices: devices, toolstack: toolstack, host: host)
-                report += back.report
+                lines += back.lines
                 if !back.missing.isEmpty {
                     var rest = item.record
                     rest.devices = back.missing
@@ -90,7 +90,7 @@ public enum GuestArrival {
                     failures.append("domain \(domain.id) (\(domain.name)): " + keep(rest, in: file, host: host))
                 }
             }
-            return GuestOutcome(report: report, failures: failures)
+            return GuestOutcome(report: ChangeReport(lines), failures: failures)
         })
     }
 

@@ -160,8 +160,8 @@ enum GuestDevices {
     /// with its options and link; one that fails is undone by that chain and named with the command that
     /// finishes it, and the others still go.
     static func giveBack(_ record: GuestRecord, to domain: XenDomain, devices: [PCIDevice], toolstack: any Toolstack,
-                         host: Host) -> (report: String, failures: [String], missing: [GuestRecord.Device]) {
-        var report = ""
+                         host: Host) -> (lines: [String], failures: [String], missing: [GuestRecord.Device]) {
+        var lines: [String] = []
         var failures: [String] = []
         var missing: [GuestRecord.Device] = []
         for (entry, device) in zip(record.devices, devices) {
@@ -175,7 +175,7 @@ enum GuestDevices {
                 let inventory = try host.inventory()
                 let choice = try Assignment.choose(selection, request, inventory: inventory, toolstack: toolstack)
                 let given = try Assignment.perform(choice, inventory: inventory, toolstack: toolstack, root: host.root)
-                report += given.lines.map { $0 + "\n" }.joined()
+                lines += given.lines
             } catch {
                 let instead = device.address == entry.address ? "" : " (instead of \(entry.address))"
                 failures.append("\(device.address)\(instead) was not given back to domain \(domain.id) "
@@ -184,7 +184,7 @@ enum GuestDevices {
                 missing.append(entry)
             }
         }
-        return (report, failures, missing)
+        return (lines, failures, missing)
     }
 
     /// The `xvf assign` arguments that give the guest the device by hand.

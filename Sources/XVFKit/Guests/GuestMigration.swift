@@ -21,12 +21,12 @@ public enum GuestMigration {
         // The plan is made under the lock; the moves take it again one guest at a time (below).
         let next = try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             guard let toolstack else {
-                return Plan(guests: [], checked: "", local: [],
+                return Plan(guests: [], checked: [], local: [],
                             unchecked: domainText.map { "domain \($0)" } ?? "every guest that holds devices")
             }
             return try plan(domainText, target: target, toolstack: toolstack, host: host)
         }, planned: { planned in
-            Next.said(GuestOutcome(report: planned.dryRun(target: target, host: host), failures: []))
+            Next.said(GuestOutcome(report: planned.dryRun(target: target, host: host)))
         }, apply: { (planned, toolstack) throws(XVFError) in
             Next.move(planned, toolstack)
         })
@@ -35,26 +35,22 @@ public enum GuestMigration {
         case .said(let outcome): return outcome
         case .move(let plan, let opened): (planned, toolstack) = (plan, opened)
         }
-        guard !planned.guests.isEmpty else { return GuestOutcome(report: Plan.noGuests, failures: []) }
-        var report = planned.checked
-        var failures: [String] = []
+        guard !planned.guests.isEmpty else { return GuestOutcome([Plan.noGuests]) }
+        var outcome = GuestOutcome(planned.checked)
         for (domain, record) in planned.guests {
             // This host's part under its lock; the target's xvf takes its own lock after this one is
             // released, so that a target that is this very host (ssh localhost) does not wait for it.
             let moved = try host.change(plan: { () throws(XVFError) in () }, apply: { () throws(XVFError) in
                 migrate(domain, record, target: target, toolstack: toolstack, host: host)
             })
-            report += moved.outcome.report
-            failures += moved.outcome.failures
+            outcome.append(moved.outcome)
             guard moved.arrivesThere else { continue }
-            let there = arrive(domain, record, target: target, host: host)
-            report += there.report
-            failures += there.failures
+            outcome.append(arrive(domain, record, target: target, host: host))
         }
-        return GuestOutcome(report: report, failures: failures)
+        return outcome
     }
 
-    /// What the planning gives the rest of the run: a dry run's text, or the plan to carry out.
+    /// What the planning gives the rest of the run: a dry run's report, or the plan to carry out.
     enum Next {
         case said(GuestOutcome)
         case move(Plan, any Toolstack)
@@ -62,26 +58,26 @@ public enum GuestMigration {
 
     struct Plan {
         var guests: [(XenDomain, GuestRecord)]
-        /// What the target's xvf said when asked (empty for this host).
-        var checked: String
+        /// What the target's xvf said when asked, one line each (empty for this host).
+        var checked: [String]
         /// For this host: where each guest's devices would go.
         var local: [GuestArrival.Arrival]
         /// What a dry run that could not use libxl would migrate, unchecked; nil when the guests were read.
         var unchecked: String? = nil
 
         /// What a run with no guest to move says, real or dry.
-        static let noGuests = "no running guest holds a device; nothing to do (`xl migrate` moves the others)\n"
+        static let noGuests = "no running guest holds a device; nothing to do (`xl migrate` moves the others)"
 
-        func dryRun(target: MigrationTarget, host: Host) -> String {
+        func dryRun(target: MigrationTarget, host: Host) -> ChangeReport {
             if let unchecked {
-                return "would migrate \(unchecked) to \(target.label) (\(target.xlCommand(0)) for each, its devices "
-                    + "detached before and given back there after); which guests hold devices and what \(target.label) "
-                    + "has free were not checked\n"
+                return ChangeReport(["would migrate \(unchecked) to \(target.label) (\(target.xlCommand(0)) for each, its "
+                                     + "devices detached before and given back there after); which guests hold devices and "
+                                     + "what \(target.label) has free were not checked"])
             }
-            guard !guests.isEmpty else { return Self.noGuests }
+            guard !guests.isEmpty else { return ChangeReport([Self.noGuests]) }
             var lines = ["would migrate " + guests.map { "domain \($0.0.id) (\($0.0.name))" }.joined(separator: ", ")
                          + " to \(target.label)"]
-            lines += checked.split(separator: "\n").map { "  " + $0 }
+            lines += checked.map { "  " + $0 }
             var number = 0
             for (index, (domain, record)) in guests.enumerated() {
                 number += 1
@@ -110,7 +106,7 @@ public enum GuestMigration {
                                  + "with the record on its input, which gives them as `xvf assign` does")
                 }
             }
-            return lines.joined(separator: "\n") + "\n"
+            return ChangeReport(lines)
         }
     }
 
@@ -145,7 +141,7 @@ public enum GuestMigration {
                 if let record = try GuestDevices.record(of: domain, toolstack: toolstack, host: host) { guests.append((domain, record)) }
             }
         }
-        guard !guests.isEmpty else { return Plan(guests: [], checked: "", local: []) }
+        guard !guests.isEmpty else { return Plan(guests: [], checked: [], local: []) }
         try refuseWithoutLogDirty(guests.map(\.0), toolstack: toolstack)
         let records = guests.map(\.1)
         guard target.remote != nil else {
@@ -154,7 +150,7 @@ public enum GuestMigration {
             for arrival in arrivals {
                 if case .failure(let error) = arrival.devices { throw XVFError(error.kind, error.message + "; nothing was changed") }
             }
-            return Plan(guests: guests, checked: "", local: arrivals)
+            return Plan(guests: guests, checked: [], local: arrivals)
         }
         let version = target.runXVF(["--version"], root: host.root)
         guard version.status == 0 else {
@@ -172,8 +168,8 @@ public enum GuestMigration {
             throw XVFError(.failed, "\(target.host) cannot take the guest's devices: \(MigrationTarget.lastLine(check.output)); "
                            + "nothing was changed")
         }
-        let checked = "checked on \(target.host) (\(MigrationTarget.lastLine(version.output))):\n"
-            + check.output.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+        let checked = ["checked on \(target.host) (\(MigrationTarget.lastLine(version.output))):"]
+            + check.output.split(separator: "\n").map { "  " + $0 }
         return Plan(guests: guests, checked: checked, local: [])
     }
 
@@ -185,16 +181,15 @@ public enum GuestMigration {
         let label = "domain \(domain.id) (\(domain.name))"
         let file = GuestsAroundShutdown.recordPath(domain.name)
         do { try root.replaceFile(file, with: record.text, mode: 0o600) } catch {
-            return (GuestOutcome(report: "", failures: ["\(label) was not migrated and keeps its devices: its record cannot be "
+            return (GuestOutcome(failures: ["\(label) was not migrated and keeps its devices: its record cannot be "
                                                         + "written: \(error)"]), false)
         }
-        var report: String
+        var lines: [String]
         do {
-            let released = try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host)
-            report = released.map { $0 + "\n" }.joined()
+            lines = try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host)
         } catch {
             root.undoing { try? root.removeFile(file) }
-            return (GuestOutcome(report: "", failures: ["\(label) was not migrated: " + error.message]), false)
+            return (GuestOutcome(failures: ["\(label) was not migrated: " + error.message]), false)
         }
         do { try toolstack.migrate(domain.id, to: target.host, sshCommand: target.sshCommand) } catch {
             let reason = error.log.first { $0.contains("error:") } ?? error.log.last ?? "it said nothing"
@@ -202,7 +197,7 @@ public enum GuestMigration {
             if now?.name == domain.name {
                 let devices = record.devices.compactMap { host.inventoryDevice($0.address) }
                 let back = root.undoing { GuestDevices.giveBack(record, to: domain, devices: devices, toolstack: toolstack, host: host) }
-                report += back.report
+                lines += back.lines
                 var failure = "`\(target.xlCommand(domain.id))` failed before the guest left (\(reason)): \(label) runs here; "
                 if back.missing.isEmpty {
                     root.undoing { try? root.removeFile(file) }
@@ -214,30 +209,30 @@ public enum GuestMigration {
                     failure += back.failures.joined(separator: "; ") + "; what it lacks is recorded in \(root.path(file)), and "
                         + "`xvf guests attach` gives it"
                 }
-                return (GuestOutcome(report: report, failures: [failure]), false)
+                return (GuestOutcome(report: ChangeReport(lines), failures: [failure]), false)
             }
             if let now {
-                return (GuestOutcome(report: report, failures: [
+                return (GuestOutcome(report: ChangeReport(lines), failures: [
                     "`\(target.xlCommand(domain.id))` failed after its point of no return (\(reason)): \(label) is paused here as "
                     + "\(now.name) and may run on \(target.label); check both hosts and keep one (xl: two running copies "
                     + "lose data). Its devices are recorded in \(root.path(file)): here `xvf guests attach` gives them once it "
                     + "runs as \(domain.name) again (xl rename, xl unpause); on \(target.label) "
                     + "`\(target.command(["guests", "attach", "--record", "-"])) < \(root.path(file))` gives them"]), false)
             }
-            report += "xl migrate said it failed (\(reason)), but \(label) is gone from here: it runs on \(target.label)\n"
+            lines.append("xl migrate said it failed (\(reason)), but \(label) is gone from here: it runs on \(target.label)")
         }
-        report += "migrated \(label) to \(target.label): \(target.xlCommand(domain.id))\n"
+        lines.append("migrated \(label) to \(target.label): \(target.xlCommand(domain.id))")
         guard target.remote != nil else {
-            return (arrived(domain, record, file: file, report: report, toolstack: toolstack, host: host), false)
+            return (arrived(domain, record, file: file, lines: lines, toolstack: toolstack, host: host), false)
         }
-        return (GuestOutcome(report: report, failures: []), true)
+        return (GuestOutcome(report: ChangeReport(lines), failures: []), true)
     }
 
     /// The target's xvf gives the guest that left its devices (`xvf guests attach --record -` there).
     static func arrive(_ domain: XenDomain, _ record: GuestRecord, target: MigrationTarget, host: Host) -> GuestOutcome {
         let root = host.root
         let file = GuestsAroundShutdown.recordPath(domain.name)
-        var report = ""
+        var lines: [String] = []
         let attach = ["guests", "attach", "--record", "-"]
         // The record goes from here first: a target that is this very host keeps what it could not give
         // in the same file.
@@ -246,29 +241,29 @@ public enum GuestMigration {
         host.journal.record(RecordedStep(what: "remote", target: target.host, status: result.status == 0 ? .done : .failed,
                                          detail: target.command(attach),
                                          failure: result.status == 0 ? nil : MigrationTarget.lastLine(result.output)))
-        report += result.output.split(separator: "\n").map { "\(target.host): \($0)\n" }.joined()
-        if result.status == 0 { return GuestOutcome(report: report, failures: []) }
+        lines += result.output.split(separator: "\n").map { "\(target.host): \($0)" }
+        if result.status == 0 { return GuestOutcome(report: ChangeReport(lines), failures: []) }
         if result.status == XVFError.Kind.failed.rawValue {
             // xvf there ran, gave what it could and recorded the rest there.
-            return GuestOutcome(report: report, failures: [
+            return GuestOutcome(report: ChangeReport(lines), failures: [
                 "\(domain.name) runs on \(target.host) without what its lines above name; "
                 + "`\(target.command(["guests", "attach"]))` gives it once that is fixed"])
         }
         try? root.replaceFile(file, with: record.text, mode: 0o600)
-        return GuestOutcome(report: report, failures: [
+        return GuestOutcome(report: ChangeReport(lines), failures: [
             "\(domain.name) runs on \(target.host) without its devices: `\(target.command(attach))` exited \(result.status) "
             + "(\(MigrationTarget.lastLine(result.output))); they are recorded here in \(root.path(file)), and "
             + "`\(target.command(attach)) < \(root.path(file))` gives them"])
     }
 
     /// A guest migrated to this host gets its devices here, under its new id.
-    private static func arrived(_ old: XenDomain, _ record: GuestRecord, file: String, report: String, toolstack: any Toolstack,
+    private static func arrived(_ old: XenDomain, _ record: GuestRecord, file: String, lines: [String], toolstack: any Toolstack,
                                 host: Host) -> GuestOutcome {
         let root = host.root
-        var report = report
+        var lines = lines
         guard let arrival = try? GuestArrival.plan([record], toolstack: toolstack, host: host, anotherHost: false).first,
               let domain = arrival.domain else {
-            return GuestOutcome(report: report, failures: [
+            return GuestOutcome(report: ChangeReport(lines), failures: [
                 "\(old.name) does not run on this host after xl migrate (with --ssh '', xvf gives devices back only here): its "
                 + "devices are recorded in \(root.path(file)); on the host it went to, `xvf guests attach --record - "
                 + "< \(root.path(file))` gives them"])
@@ -277,20 +272,20 @@ public enum GuestMigration {
         switch arrival.devices {
         case .success(let chosen): devices = chosen
         case .failure(let error):
-            return GuestOutcome(report: report, failures: [
+            return GuestOutcome(report: ChangeReport(lines), failures: [
                 "domain \(domain.id) (\(domain.name)) runs here but got none of its devices: \(error.message); they are "
                 + "recorded in \(root.path(file)), and `xvf guests attach` gives them"])
         }
         let back = GuestDevices.giveBack(record, to: domain, devices: devices, toolstack: toolstack, host: host)
-        report += back.report
+        lines += back.lines
         guard !back.missing.isEmpty else {
             try? root.removeFile(file)
-            return GuestOutcome(report: report, failures: [])
+            return GuestOutcome(report: ChangeReport(lines), failures: [])
         }
         var rest = record
         rest.devices = back.missing
         try? root.replaceFile(file, with: rest.text, mode: 0o600)
-        return GuestOutcome(report: report, failures: back.failures + [
+        return GuestOutcome(report: ChangeReport(lines), failures: back.failures + [
             "domain \(domain.id) (\(domain.name)): what it lacks is recorded in \(root.path(file)), and `xvf guests attach` gives it"])
     }
 }

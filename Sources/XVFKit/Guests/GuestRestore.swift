@@ -15,7 +15,7 @@ public enum GuestRestore {
         return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             try plan(image: image, host: host, toolstack: toolstack)
         }, planned: { planned in
-            GuestOutcome(report: planned.dryRun(host: host), failures: [])
+            GuestOutcome(report: planned.dryRun(host: host))
         }, apply: { (planned, toolstack) throws(XVFError) in
             try restore(planned, toolstack: toolstack, host: host)
         })
@@ -27,7 +27,7 @@ public enum GuestRestore {
         /// Where each recorded device goes; empty when the toolstack could not be asked (a dry run).
         var devices: [PCIDevice]
 
-        func dryRun(host: Host) -> String {
+        func dryRun(host: Host) -> ChangeReport {
             var lines = ["would restore domain \(record.domain) from /\(image)"]
             host.journal.plan("restore", target: "/" + image, detail: RecordedToolstack.restoreDetail("/" + image))
             lines.append("  1. restore: xl restore /\(image)")
@@ -44,7 +44,7 @@ public enum GuestRestore {
                 lines.append("  \(number). give back \(GuestSave.describe(entry)) on \(target), as `xvf assign` does "
                              + "(link, pciback, attach, verify)")
             }
-            return lines.joined(separator: "\n") + "\n"
+            return ChangeReport(lines)
         }
     }
 
@@ -88,9 +88,8 @@ public enum GuestRestore {
             throw XVFError(.failed, "xl restored \(path), but domain \(plan.record.domain) is not running (it died at once: "
                            + "`xl dmesg` says why); its devices were not given back")
         }
-        var report = "restored domain \(domain.id) (\(domain.name)) from \(path)\n"
         let back = GuestDevices.giveBack(plan.record, to: domain, devices: plan.devices, toolstack: toolstack, host: host)
-        report += back.report
-        return GuestOutcome(report: report, failures: back.failures)
+        return GuestOutcome(report: ChangeReport(["restored domain \(domain.id) (\(domain.name)) from \(path)"] + back.lines),
+                            failures: back.failures)
     }
 }

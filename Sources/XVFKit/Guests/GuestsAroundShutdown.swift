@@ -28,8 +28,8 @@ public enum GuestsAroundShutdown {
     public static func detach(onlyForXendomains: Bool, on host: Host, dryRun: Bool) throws(XVFError) -> GuestOutcome {
         if onlyForXendomains {
             guard let settings = XendomainsSettings(root: host.root), settings.saveDirectory != nil else {
-                return GuestOutcome(report: "xendomains does not save guests at shutdown (XENDOMAINS_SAVE is empty or "
-                                            + "there is no xendomains): their devices stay with them; nothing to do\n", failures: [])
+                return GuestOutcome(["xendomains does not save guests at shutdown (XENDOMAINS_SAVE is empty or there is no "
+                                     + "xendomains): their devices stay with them; nothing to do"])
             }
         }
         /// The running guests that hold devices; not read (`checked` false) in a dry run that cannot use libxl.
@@ -48,11 +48,11 @@ public enum GuestsAroundShutdown {
             return guests
         }, unchanged: { guests in
             guests.checked && guests.found.isEmpty
-                ? GuestOutcome(report: "no running guest holds a device; nothing to do\n", failures: []) : nil
+                ? GuestOutcome(["no running guest holds a device; nothing to do"]) : nil
         }, planned: { guests in
             guard guests.checked else {
-                return GuestOutcome(report: "would detach and record the devices of every running guest in /\(directory); "
-                                            + "which guests hold devices was not checked\n", failures: [])
+                return GuestOutcome(["would detach and record the devices of every running guest in /\(directory); "
+                                     + "which guests hold devices was not checked"])
             }
             let found = guests.found
             var lines = ["would detach the devices of \(found.count) guest\(found.count == 1 ? "" : "s")"]
@@ -64,10 +64,10 @@ public enum GuestsAroundShutdown {
                 lines.append("  domain \(domain.id) (\(domain.name)): record in /\(recordPath(domain.name)), then detach "
                              + record.devices.map { GuestSave.describe($0) }.joined(separator: "; "))
             }
-            return GuestOutcome(report: lines.joined(separator: "\n") + "\n", failures: [])
+            return GuestOutcome(lines)
         }, apply: { (guests, toolstack) throws(XVFError) in
             let found = guests.found
-            var report = ""
+            var lines: [String] = []
             var failures: [String] = []
             for (domain, record) in found {
                 let file = recordPath(domain.name)
@@ -76,15 +76,14 @@ public enum GuestsAroundShutdown {
                     continue
                 }
                 do throws(XVFError) {
-                    let released = try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host)
-                    report += released.map { $0 + "\n" }.joined()
-                    report += "domain \(domain.id) (\(domain.name)): devices recorded in \(host.root.path(file))\n"
+                    lines += try GuestDevices.takeAway(record, from: domain, toolstack: toolstack, host: host)
+                    lines.append("domain \(domain.id) (\(domain.name)): devices recorded in \(host.root.path(file))")
                 } catch {
                     host.root.undoing { try? host.root.removeFile(file) }
                     failures.append("domain \(domain.id) (\(domain.name)): " + error.message)
                 }
             }
-            return GuestOutcome(report: report, failures: failures)
+            return GuestOutcome(report: ChangeReport(lines), failures: failures)
         })
     }
 
@@ -94,7 +93,7 @@ public enum GuestsAroundShutdown {
     public static func attach(on host: Host, dryRun: Bool) throws(XVFError) -> GuestOutcome {
         let names = host.root.list(directory).filter { !$0.hasPrefix(".") }.sorted()
         guard !names.isEmpty else {
-            return GuestOutcome(report: "no guest's devices are recorded in /\(directory); nothing to do\n", failures: [])
+            return GuestOutcome(["no guest's devices are recorded in /\(directory); nothing to do"])
         }
         struct Pending {
             var file: String
@@ -136,8 +135,8 @@ public enum GuestsAroundShutdown {
         }
         return try host.change(dryRun: dryRun, plan: pending, planned: { planned in
             guard let planned else {
-                return GuestOutcome(report: "would give \(names.count) recorded guest\(names.count == 1 ? "" : "s") "
-                                            + "their devices back; which run was not checked\n", failures: [])
+                return GuestOutcome(["would give \(names.count) recorded guest\(names.count == 1 ? "" : "s") "
+                                     + "their devices back; which run was not checked"])
             }
             let (found, unusable) = planned
             for line in unusable { Warnings.add(line) }
@@ -156,12 +155,12 @@ public enum GuestsAroundShutdown {
                     lines.append("  domain \(domain.id) (\(domain.name)): cannot: \(error.message)")
                 }
             }
-            return GuestOutcome(report: lines.joined(separator: "\n") + "\n", failures: [])
+            return GuestOutcome(lines)
         }, apply: { (planned, toolstack) throws(XVFError) in
             // A real run read the records with the toolstack it has.
             let (found, unusable) = planned ?? ([], [])
             for line in unusable { Warnings.add(line) }
-            var report = ""
+            var lines: [String] = []
             var failures: [String] = []
             for item in found {
                 guard let domain = item.domain else {
@@ -180,7 +179,7 @@ public enum GuestsAroundShutdown {
                     continue
                 }
                 let back = GuestDevices.giveBack(item.record, to: domain, devices: devices, toolstack: toolstack, host: host)
-                report += back.report
+                lines += back.lines
                 if back.missing.isEmpty {
                     try? host.root.removeFile(item.file)
                 } else {
@@ -191,7 +190,7 @@ public enum GuestsAroundShutdown {
                     failures += back.failures
                 }
             }
-            return GuestOutcome(report: report, failures: failures)
+            return GuestOutcome(report: ChangeReport(lines), failures: failures)
         })
     }
 }
