@@ -43,7 +43,7 @@ struct BootCommand: ChangingCommand {
         if !Output.capturing { for failure in outcome.failures { printError("xvf: " + failure) } }
         if let summary = outcome.summary { say(summary) }
         if !outcome.succeeded {
-            throw Output.capturing ? XVFError(.failed, outcome.failures.joined(separator: "; ")) : .alreadyReported(.failed)
+            throw Output.capturing ? XVFError(.stepsFailed(outcome.failures)) : .reported(.failed)
         }
     }
 }

@@ -28,7 +28,7 @@ func report(_ outcome: GuestOutcome) throws(XVFError) {
     say(outcome.report, terminator: "")
     guard !outcome.failures.isEmpty else { return }
     // Under --json the failures are the result's error, one sentence each.
-    if Output.capturing { throw XVFError(.failed, outcome.failures.joined(separator: "; ")) }
+    if Output.capturing { throw XVFError(.stepsFailed(outcome.failures)) }
     for failure in outcome.failures { printError("xvf: " + failure) }
-    throw .alreadyReported(.failed)
+    throw .reported(.failed)
 }

@@ -1,0 +1,414 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SRIOV
+import XenPCI
+
+extension XVFError {
+    /// What failed, with what its sentence names. Each code's sentence and exit code are written once,
+    /// here; the lower-level error a sentence quotes is the error's `underlying`.
+    public enum Code: Equatable, Sendable {
+        // MARK: The command line and the whole run
+        /// Already said, step by step: only the exit code is left.
+        case reported(Kind)
+        /// Steps of `xvf boot` or `xvf restore` failed; each says which and why.
+        case stepsFailed([String])
+        /// A value given to an option is not one (`--vlan x`); `reason` says what is wrong with it.
+        case badOption(option: String, value: String, reason: String)
+        /// An address, device name or PCI spec the user wrote (the underlying `InputError` says which).
+        case input
+        /// The root has no `sys/bus/pci` (the underlying `DiscoveryError`).
+        case noPCIBus
+        /// A change below failed, in the lower layer's own words (the underlying error).
+        case changeFailed
+        /// A file could not be read; nothing was changed.
+        case unreadable
+
+        // MARK: The host lock
+        case lockDirectory(path: String, errno: Int32)
+        case lockUntrusted(path: String, why: String)
+        case lockOpen(path: String, errno: Int32)
+        case lockFileUnsafe(path: String)
+        case lock(path: String, errno: Int32)
+        case lockBusy(path: String, holder: String, seconds: Int)
+
+        // MARK: Names of devices and domains
+        case namesSeveral(name: String, count: Int)
+        case notCreatedYet(name: String)
+        case notCreatedYetAt(name: String, address: PCIAddress)
+        case domainNotFound(name: String)
+        case domainIsDom0(name: String)
+        case cannotListDomains
+        case cannotReadHolders
+
+        // MARK: Xen and libxl
+        case notDom0(capabilities: String)
+        case libxlNeedsRunningHost(root: String)
+        /// Xen's libraries cannot be loaded (the underlying error says which and why).
+        case xenLibraries
+        case libxlCannotStart(ToolstackError)
+        case physinfo
+        case attached(PCIAddress, to: XenDomain)
+        case notAssignable(String)
+        case pcibackNotLoaded
+        case needsVirtualSlot(String)
+        case domainNotRunning(String)
+        case noAssignableNamed
+        case notAttachedTo(String, domain: String)
+        case libxlRefused(ToolstackError)
+        case createdWithoutPassthrough(XenDomain, device: PCIAddress?, libxlSaid: String?)
+        case noIOMMU(PCIAddress?, nothingChanged: Bool)
+        case noQuarantine(PCIAddress)
+        case driverOverride(PCIAddress)
+        /// A step of a command failed after an earlier one had been done (the underlying `XVFError`),
+        /// told after `done`.
+        case giveBackAfterDetach(label: String, domain: XenDomain, now: String)
+
+        // MARK: Programs and files xvf uses
+        case programMissing(String, package: String?)
+        case programWouldChangeHost(path: String, tree: String, real: String?)
+        case unterminatedBlock(file: String, name: String, end: String)
+        case notSimulated(root: String, marker: String)
+
+        // MARK: Hosts and devices xvf must leave alone
+        case xapiHost(inventory: String)
+        case pvhDom0VFs(guestType: String, what: String)
+        case pvhDom0VF(guestType: String, label: String)
+        case pvhDom0PVGuest(guestType: String, domain: XenDomain, label: String)
+        case unsafeDevice(action: String, PCIAddress, reason: String)
+        case pfOfVFsInUse(action: String, PCIAddress, inUse: [PCIAddress], name: String)
+
+        // MARK: Passthrough
+        case nameNeedsOneDevice(count: Int)
+        case attachedReleaseFirst(PCIAddress, to: XenDomain)
+        case deviceAndPF(pf: String)
+        case nothingToAssign
+        case severalVFs(String)
+        case vfNotCreatedYet(String)
+        case specWithoutAddress(String)
+        case notAPCIDevice(name: String?, PCIAddress)
+        case contradictsSpec(flag: String, spec: String)
+        case badRDMPolicy(String)
+        case linkSettingsNeedVF(label: String)
+        case qosWithoutVLAN
+        case noFunctions(String)
+        case domainNotResolved(String)
+        case linkSetting(label: String)
+        case guestLinkSetting(label: String)
+        case attachDidNotTake(label: String, domain: String, problems: [String])
+        case leaseVFToDom0(label: String, lease: String)
+        case attachedToOther(label: String, holder: XenDomain, named: XenDomain)
+        case notAttachedToDomain(label: String, XenDomain)
+        case notAttachedToAny(label: String, onPciback: Bool)
+        case stillListed(label: String, domain: UInt32)
+        case leaseRename(lease: String)
+        case linkRestore(label: String)
+        case noVFs(pf: String)
+        case noFreeVF(pf: String, reasons: [String])
+
+        // MARK: VFs
+        /// The kernel refused a VF count; `advice` is ErrorAdvice.sriovCount's reading of its errno.
+        case vfCountRefused(advice: String)
+        case fewerVFs(label: String, enabled: Int, requested: Int, why: String)
+        case notSRIOV(label: String, firmware: String?)
+        case badVFCount(String, total: Int, label: String)
+        case vfCountAboveTotal(Int, total: Int, label: String)
+        case vfCountAttached(label: String, vf: PCIAddress, index: Int?, domain: XenDomain)
+        case vfCountUnsafe(label: String, vf: PCIAddress, index: Int?, reason: String)
+        case noToolstackForPciback(PCIAddress)
+        case recordNotRegular(path: String)
+        case recordUntrusted(path: String, why: String)
+        case recordUnreadable
+        case recordUnparsable(path: String, line: Int, text: String, reason: String)
+        case keepSettings(label: String)
+        case recordStays(label: String)
+
+        // MARK: Driver reloads
+        case notModuleName(String)
+        case noMaxVFs(driver: String)
+        case badMaxVFs(String)
+        case inTreeOneValue(driver: String, max: Int)
+        case maxVFsAboveTotal(Int, total: Int, label: String)
+        case reloadUnsafe(driver: String, PCIAddress, reason: String)
+        case reloadAttached(driver: String, vf: PCIAddress, domain: XenDomain)
+
+        // MARK: The host config
+        case configUntrusted(why: String)
+        case configUnreadable
+        case configMissing(path: String)
+        /// libxlutil, which reads xl syntax, cannot be used (the underlying `XLConfigError`).
+        case xlParserUnavailable
+        case configSyntax
+        case unknownConfigKey(file: String, line: Int, key: String)
+        case configKeyNotList(file: String, line: Int?, key: String)
+        case configItem(file: String, line: Int, key: String, value: String, reason: String)
+
+        // MARK: Leases
+        case bindingsNotRegular(path: String)
+        case bindingsUntrusted(path: String, why: String)
+        case bindingsUnreadable
+        case bindingsUnparsable(path: String, line: Int, text: String, reason: String)
+        case leaseWithoutVF(String)
+        case leaseVFMissing(String, vf: PCIAddress)
+
+        /// A message written where it is thrown, by the folders not yet given codes.
+        case prose(Kind, String)
+    }
+
+    /// Xen's words for what a PVH dom0 lacks (SUPPORT.md, CHANGELOG 4.21).
+    static let pvhSRIOVUnsupported = "SR-IOV capability usage is not yet supported on PVH dom0"
+    /// How to get a dom0 that can: boot it as PV.
+    static let bootDom0AsPV = "boot dom0 as PV: add dom0=pv to Xen's command line (GRUB_CMDLINE_XEN_DEFAULT in "
+        + "/etc/default/grub), run update-grub and reboot"
+    /// The start of every refusal on a PVH dom0, naming the file that says so.
+    static func pvhDom0(_ guestType: String) -> String { "dom0 runs as a PVH guest (\(guestType) says PVH)" }
+    /// The start of the refusal on an xapi host, naming the file that shows it.
+    static func xapiOwns(_ inventory: String) -> String {
+        "xapi manages this host's domains and devices (\(inventory) is there)"
+    }
+}
+
+extension XVFError.Code {
+    func kind(_ underlying: (any Error)?) -> XVFError.Kind {
+        switch self {
+        case .reported(let kind), .prose(let kind, _): kind
+        case .giveBackAfterDetach: (underlying as? XVFError)?.kind ?? .failed
+        case .badOption, .input, .namesSeveral, .notCreatedYet, .notCreatedYetAt, .domainNotFound, .domainIsDom0,
+             .needsVirtualSlot, .domainNotRunning, .noAssignableNamed, .nameNeedsOneDevice, .deviceAndPF, .nothingToAssign,
+             .severalVFs, .vfNotCreatedYet, .specWithoutAddress, .notAPCIDevice, .contradictsSpec, .badRDMPolicy,
+             .linkSettingsNeedVF, .qosWithoutVLAN, .noFunctions, .leaseVFToDom0, .notSRIOV, .badVFCount,
+             .vfCountAboveTotal, .notModuleName, .noMaxVFs, .badMaxVFs, .inTreeOneValue, .maxVFsAboveTotal,
+             .configUnreadable, .configMissing, .configSyntax, .unknownConfigKey, .configKeyNotList, .configItem:
+            .badInput
+        case .noPCIBus, .notDom0, .libxlNeedsRunningHost, .xenLibraries, .libxlCannotStart, .pcibackNotLoaded,
+             .programMissing, .notSimulated, .xapiHost, .pvhDom0VFs, .pvhDom0VF, .pvhDom0PVGuest, .domainNotResolved,
+             .xlParserUnavailable:
+            .unavailable
+        case .lockBusy: .busy
+        default: .failed
+        }
+    }
+
+    // The sentences, each written once. `cause` is the underlying error in its own words.
+    func sentence(_ underlying: (any Error)?) -> String {
+        let cause = underlying.map { "\($0)" } ?? ""
+        func says(_ code: Int32) -> String { String(cString: strerror(code)) }
+        switch self {
+        case .reported: return ""
+        case .prose(_, let message): return message
+        case .stepsFailed(let failures): return failures.joined(separator: "; ")
+        case .badOption(let option, let value, let reason): return "--\(option) \(value) \(reason)"
+        case .input, .noPCIBus, .changeFailed: return cause
+        case .unreadable: return "\(cause); nothing was changed"
+
+        case .lockDirectory(let path, let code): return "cannot make \(path) for xvf's lock: \(says(code))"
+        case .lockUntrusted(let path, let why): return "refusing to lock through \(path): \(why); make it writable by root only"
+        case .lockOpen(let path, let code): return "cannot open \(path) to lock the host: \(says(code))"
+        case .lockFileUnsafe(let path):
+            return "refusing to lock through \(path): it is not a regular file only root can write; "
+                + "remove it (xvf makes it again)"
+        case .lock(let path, let code): return "cannot lock \(path): \(says(code))"
+        case .lockBusy(let path, let holder, let seconds):
+            return "the xvf lock (\(path)) is still held by \(holder) after \(seconds) s; "
+                + "nothing was changed; try again when it is done, or wait longer with --wait SECONDS"
+
+        case .namesSeveral(let name, let count): return "'\(name)' names \(count) devices; name one"
+        case .notCreatedYet(let name): return "'\(name)' does not exist yet"
+        case .notCreatedYetAt(let name, let address): return "'\(name)': \(address) does not exist yet"
+        case .domainNotFound(let name): return "domain '\(name)' is not running; `xl list` shows the domains by name and id"
+        case .domainIsDom0(let name): return "domain '\(name)' is Domain-0 itself; name a guest (xl list)"
+        case .cannotListDomains: return "cannot list Xen domains: \(cause)"
+        case .cannotReadHolders: return "cannot read the domains' devices: \(cause)"
+
+        case .notDom0(let capabilities):
+            return "not a Xen dom0: \(capabilities) does not say control_d; "
+                + "boot the host under Xen (nothing was changed; --dry-run shows the plan)"
+        case .libxlNeedsRunningHost(let root):
+            return "libxl works on the running host only: --root \(root) is not /; "
+                + "nothing was changed (--dry-run shows the plan)"
+        case .xenLibraries: return cause + "; nothing was changed"
+        case .libxlCannotStart(let error):
+            return "libxl cannot start (\(error.reason ?? error.codeName)): run xvf as root in a "
+                + "Xen dom0 with xenstored running"
+        case .physinfo: return "libxl_get_physinfo: \(cause)"
+        case .attached(let device, let holder):
+            return "\(device) is attached to domain \(holder.id) (\(holder.name)); release it "
+                + "first with `xvf release \(device)`"
+        case .notAssignable(let subject):
+            return "\(subject) is not assignable (not on pciback); `xvf assignable add \(subject)` "
+                + "makes it so, or let `xvf assign` do it"
+        case .pcibackNotLoaded: return "xen-pciback is not loaded: run `modprobe xen-pciback` and try again"
+        case .needsVirtualSlot(let subject):
+            return "all functions of a slot (\(subject.dropLast())*) need a guest slot: add @VS (e.g. @05) or --vslot"
+        case .domainNotRunning(let domain): return "\(domain) is not running; `xl list` shows the domains"
+        case .noAssignableNamed: return "no assignable device has that name; `xvf assignable list` shows the names"
+        case .notAttachedTo(let subject, let domain): return "\(subject) is not attached to \(domain); `xvf list` shows who holds it"
+        case .libxlRefused(let error):
+            return "libxl refused (\(error.operation), \(error.codeName))" + (error.reason.map { ": " + $0 } ?? "")
+        case .createdWithoutPassthrough(let domain, let device, let libxlSaid):
+            return "domain \(domain.id) (\(domain.name)) refuses hot-attach: it was created without PCI passthrough "
+                + "(Xen gives a guest its IOMMU context only at creation). Add passthrough = \"enabled\" (or a "
+                + "pci = [ '\(device?.description ?? "BDF")' ] line) to its xl config and recreate it (xl shutdown, then xl create)"
+                + (libxlSaid.map { "; libxl said: \($0)" } ?? "; nothing was changed")
+        case .noIOMMU(let device, let nothingChanged):
+            return "Xen could not take \(device?.description ?? "the device") for passthrough: there is no IOMMU, or it "
+                + "is off. Enable VT-d/AMD-Vi in the firmware and check `xl dmesg | grep -i iommu`"
+                + (nothingChanged ? "; nothing was changed" : "")
+        case .noQuarantine(let address):
+            return "Xen has no quarantine of \(address), and taking it off pciback failed: \(cause)"
+        case .driverOverride(let address):
+            return "\(address) needs driver_override=pciback for pciback to take it: \(cause)"
+        case .giveBackAfterDetach(let label, let domain, let now):
+            return "\(label) was detached from domain \(domain.id) (\(domain.name)) and \(now); "
+                + "giving it back to dom0 failed: \(cause)"
+
+        case .programMissing(let program, let package):
+            return "\(program) is not on PATH; install it\(package.map { " (Debian: \($0))" } ?? "") or fix PATH"
+        case .programWouldChangeHost(let path, let tree, let real):
+            return "refusing to run \(path) for the host tree \(tree): it would "
+                + "change this machine, not the tree\(real.map { " (\(path) is \($0))" } ?? ""); "
+                + "run without --root on the host itself (stand-ins for a tree go in a directory named "
+                + "by \(ProgramGuard.fakeBinVariable))"
+        case .unterminatedBlock(let file, let name, let end):
+            return "/\(file) has the line '# BEGIN \(name)' without its '\(end)'; put the end line "
+                + "back where xvf's block ends (or remove the block), then run again; nothing was changed"
+        case .notSimulated(let root, let marker):
+            return "\(root) is not a simulated host (no \(marker)); "
+                + "write one with `xvf-sim DIR`, or run the real xvf on a real host"
+
+        case .xapiHost(let inventory):
+            return XVFError.xapiOwns(inventory) + "; xvf changes nothing here: use xapi's own commands, "
+                + "`xe network-sriov-create` for VFs and `xe vm-param-set uuid=… other-config:pci=0/0000:BB:DD.F` "
+                + "for passthrough (list and show still work)"
+        case .pvhDom0VFs(let guestType, let what):
+            return "\(XVFError.pvhDom0(guestType)): \(XVFError.pvhSRIOVUnsupported), so \(what) would give guests nothing; "
+                + "\(XVFError.bootDom0AsPV); nothing was changed"
+        case .pvhDom0VF(let guestType, let label):
+            return "\(XVFError.pvhDom0(guestType)): \(XVFError.pvhSRIOVUnsupported), so \(label) cannot go to a guest; "
+                + "\(XVFError.bootDom0AsPV); nothing was changed"
+        case .pvhDom0PVGuest(let guestType, let domain, let label):
+            return "\(XVFError.pvhDom0(guestType)): Xen passes devices through from a PVH dom0 to HVM guests only, "
+                + "and domain \(domain.id) (\(domain.name)) is PV; give \(label) to an HVM guest, or "
+                + "\(XVFError.bootDom0AsPV); nothing was changed"
+        case .unsafeDevice(let action, let address, let reason):
+            return "refusing to \(action) \(address): it \(reason); pass --force to do it anyway"
+        case .pfOfVFsInUse(let action, let address, let busy, let name):
+            return "refusing to \(action) \(address): it is the PF of \(busy.count) VF"
+                + "\(busy.count == 1 ? "" : "s") in use (\(busy.map(\.description).joined(separator: ", "))); "
+                + "assign a VF instead (`xvf assign \(name) --dom …` picks one) or remove the VFs (`xvf vfs \(name) 0`)"
+
+        case .nameNeedsOneDevice(let count): return "--name gives one device a name; \(count) devices were named"
+        case .attachedReleaseFirst(let address, let holder):
+            return "\(address) is attached to domain \(holder.id) (\(holder.name)); `xvf release \(address)` first"
+        case .deviceAndPF(let pf): return "give either a device or --pf \(pf), not both"
+        case .nothingToAssign: return "name what to assign: a device (05:10.0, eno49/3), a spec, or a PF (eno49 or --pf eno49)"
+        case .severalVFs(let target): return "'\(target)' names several VFs; assign one (eno49/3) or a PF to pick a free one (eno49)"
+        case .vfNotCreatedYet(let target): return "'\(target)' does not exist yet; create the VFs with `xvf vfs`"
+        case .specWithoutAddress(let target):
+            return "'\(target)' names a device by name only; give its address (xvf assignable list shows it)"
+        case .notAPCIDevice(let name, let address):
+            return (name.map { "'\($0)': " } ?? "") + "\(address) is not a PCI device on this host; `xvf list` shows the devices"
+        case .contradictsSpec(let flag, let spec): return "\(flag) contradicts \(spec) in the spec; give one"
+        case .badRDMPolicy(let text): return "--rdm-policy \(text): write strict or relaxed"
+        case .linkSettingsNeedVF(let label):
+            return "--mac, --vlan, --qos, --spoofchk, --trust and --state set a VF's link through its "
+                + "PF's interface; \(label) is not one VF of a PF with an interface"
+        case .qosWithoutVLAN: return "--qos without --vlan: ip sets the priority with the VLAN; add --vlan N"
+        case .noFunctions(let device): return "\(device) has no functions on this host"
+        case .domainNotResolved(let domain): return "\(domain): the domain was not resolved through libxl; nothing was changed"
+        case .linkSetting(let label): return "\(label): setting its link failed: \(cause)"
+        case .guestLinkSetting(let label): return "\(label): setting its link for the guest failed: \(cause)"
+        case .attachDidNotTake(let label, let domain, let problems):
+            return "attaching \(label) to \(domain) did not take: \(problems.joined(separator: "; ")); detached it again"
+        case .leaseVFToDom0(let label, let lease):
+            return "\(label) is the VF of lease \(lease), kept on pciback for its guests; leave out --to-dom0 "
+                + "(or take the lease out of the host config and run `xvf boot` first)"
+        case .attachedToOther(let label, let holder, let named):
+            return "\(label) is attached to domain \(holder.id) (\(holder.name)), not to domain "
+                + "\(named.id) (\(named.name)); leave out --dom or name that domain"
+        case .notAttachedToDomain(let label, let domain):
+            return "\(label) is not attached to domain \(domain.id) (\(domain.name))"
+        case .notAttachedToAny(let label, let onPciback):
+            return "\(label) is not attached to any domain"
+                + (onPciback ? "; it is on pciback (add --to-dom0 to give it back to dom0)" : "; nothing to release")
+        case .stillListed(let label, let domain): return "domain \(domain) still lists \(label) after the detach; try --force"
+        case .leaseRename(let lease): return "naming it \(lease) again failed: \(cause); `xvf boot` names it"
+        case .linkRestore(let label): return "putting \(label)'s link back failed: \(cause); `xvf release \(label)` tries again"
+        case .noVFs(let pf): return "\(pf) has no VFs; create them with `xvf vfs \(pf) N`"
+        case .noFreeVF(let pf, let reasons):
+            return "no free VF on \(pf): \(reasons.joined(separator: ", ")); "
+                + "release one (`xvf release`) or create more (`xvf vfs \(pf) N`)"
+
+        case .vfCountRefused(let advice): return advice
+        case .fewerVFs(let label, let enabled, let requested, let why):
+            return "\(label): the driver enabled \(enabled) of the \(requested) VFs asked for; \(why)"
+        case .notSRIOV(let label, let firmware):
+            return "\(label) is not SR-IOV capable (no sriov_totalvfs)" + (firmware.map { ": " + $0 } ?? "")
+        case .badVFCount(let text, let total, let label):
+            return "'\(text)' is not a VF count; write a whole number 0-\(total) for \(label)"
+        case .vfCountAboveTotal(let count, let total, let label):
+            return "\(count) is above the \(total) VFs \(label) supports (sriov_totalvfs); use 0-\(total)"
+        case .vfCountAttached(let label, let vf, let index, let domain):
+            return "refusing to change the VF count of \(label): VF \(index.map(String.init) ?? "?") (\(vf)) is attached to "
+                + "domain \(domain.name) (\(domain.id)); detach it (xvf release \(vf)) or pass --force"
+        case .vfCountUnsafe(let label, let vf, let index, let reason):
+            return "refusing to change the VF count of \(label): VF \(index.map(String.init) ?? "?") (\(vf)) \(reason); "
+                + "pass --force to do it anyway"
+        case .noToolstackForPciback(let vf): return "\(vf) is libxl's to take off pciback, and no toolstack was given"
+        case .recordNotRegular(let path): return "the record \(path) is not a regular file and is not used"
+        case .recordUntrusted(let path, let why): return "the record \(path) is not used: \(why)"
+        case .recordUnreadable: return "the record cannot be read (\(cause)); it is not used"
+        case .recordUnparsable(let path, let line, let text, let reason):
+            return "the record \(path) does not parse at line \(line) ('\(text)'): \(reason); it is not used"
+        case .keepSettings(let label): return "cannot keep \(label)'s settings before the assign: \(cause); nothing was changed"
+        case .recordStays(let label): return "\(label): its settings are back, but its record stays: \(cause)"
+
+        case .notModuleName(let driver):
+            return "'\(driver)' is not a kernel module name (letters, digits, _ and -), e.g. igb or ixgbe"
+        case .noMaxVFs(let driver):
+            return "\(driver) has no max_vfs parameter (igb and ixgbe do); set the VF count of each "
+                + "of its PFs with `xvf vfs DEVICE COUNT`"
+        case .badMaxVFs(let text): return "'\(text)' is not a max_vfs value; write a VF count (7) or one per port (7,7,0)"
+        case .inTreeOneValue(let driver, let max):
+            return "the in-tree \(driver) takes one max_vfs value for all its ports; write "
+                + "--max-vfs \(max) or set ports one by one with `xvf vfs DEVICE COUNT`"
+        case .maxVFsAboveTotal(let value, let total, let label):
+            return "max_vfs \(value) is above the \(total) VFs \(label) supports (sriov_totalvfs)"
+        case .reloadUnsafe(let driver, let address, let reason):
+            return "refusing to reload \(driver): \(address) \(reason), and "
+                + "reloading \(driver) takes it down; pass --force to do it anyway"
+        case .reloadAttached(let driver, let vf, let domain):
+            return "refusing to reload \(driver): VF \(vf) is attached to domain "
+                + "\(domain.name) (\(domain.id)), and the reload destroys it; detach it (xvf release "
+                + "\(vf)) or pass --force"
+
+        case .configUntrusted(let why): return why
+        case .configUnreadable: return "\(cause); name an existing host config with --config FILE"
+        case .configMissing(let path):
+            return "\(path): cannot be read (\(says(ENOENT))); name an existing host config with --config FILE"
+        case .xlParserUnavailable: return cause
+        case .configSyntax: return cause + " (the host config is in xl syntax: key = [ 'item', … ])"
+        case .unknownConfigKey(let file, let line, let key):
+            return "\(file):\(line): unknown key `\(key)'; a host config sets sriov, vf and assignable (see xlcfg/xvf.cfg)"
+        case .configKeyNotList(let file, let line, let key):
+            return "\(file)\(line.map { ":\($0)" } ?? ""): `\(key)' must be a list of strings: \(key) = [ '…', '…' ]"
+        case .configItem(let file, let line, let key, let value, let reason):
+            return "\(file):\(line): \(key) '\(value)': \(reason)"
+
+        case .bindingsNotRegular(let path): return "the lease bindings \(path) are not a regular file and are not used"
+        case .bindingsUntrusted(let path, let why): return "the lease bindings \(path) are not used: \(why)"
+        case .bindingsUnreadable: return "the lease bindings cannot be read (\(cause)); they are not used"
+        case .bindingsUnparsable(let path, let line, let text, let reason):
+            return "the lease bindings \(path) do not parse at line \(line) ('\(text)'): \(reason); they are not used"
+        case .leaseWithoutVF(let name):
+            return "lease \(name) has no VF: at the last `xvf boot` its PF had none free (`xvf boot --dry-run` says why)"
+        case .leaseVFMissing(let name, let vf):
+            return "lease \(name)'s VF \(vf) is not on this host (its PF's VFs are not created yet?); run `xvf boot`"
+        }
+    }
+}
+
+extension XVFError {
+    /// A message written where it is thrown (the folders not yet given codes).
+    public init(_ kind: Kind, _ message: String) { self.init(.prose(kind, message)) }
+}
