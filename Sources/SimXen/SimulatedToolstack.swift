@@ -392,7 +392,8 @@ public final class SimulatedToolstack: Toolstack {
 
     /// As `xl migrate` does (tools/xl/xl_migrate.c):
     /// - a domain that holds a device fails at once, as Xen refuses log-dirty mode for it (the lab's
-    ///   "Failed to enable logdirty"), and runs on;
+    ///   "Failed to enable logdirty"), and runs on; so does a PV domain on a Xen without shadow paging
+    ///   (`xen-no-shadow`), with or without a device, as Debian 13's 4.20 does in the lab;
     /// - with an empty ssh command, xl runs HOST itself as the receiver, which the simulator takes to be
     ///   `xl migrate-receive` on this host: the domain moves to the next free id here, under its name;
     /// - otherwise HOST is another simulated tree named by a `xen-migrate-host` line, and the domain moves
@@ -430,6 +431,15 @@ public final class SimulatedToolstack: Toolstack {
             throw failed(["xc: error: Failed to enable logdirty: 22,0,22 (22 = Invalid argument): Internal error",
                           "libxl: error: libxl_stream_write.c:0:libxl__xc_domain_save_done: Domain \(domainID):saving domain: "
                           + "domain responded to suspend request: Invalid argument",
+                          "migration sender: libxl_domain_suspend failed (rc=-8)",
+                          "Migration failed, resuming at sender."])
+        }
+        let shadow = try capabilities().shadow
+        if domain.kind == .pv && !shadow {
+            throw failed(["xc: error: Failed to enable logdirty: 95,22,0 (22 = Invalid argument): Internal error",
+                          "xc: error: Save failed (22 = Invalid argument): Internal error",
+                          "libxl: error: libxl_stream_write.c:0:libxl__xc_domain_save_done: Domain \(domainID):saving domain: "
+                          + "domain did not respond to suspend request: Invalid argument",
                           "migration sender: libxl_domain_suspend failed (rc=-8)",
                           "Migration failed, resuming at sender."])
         }

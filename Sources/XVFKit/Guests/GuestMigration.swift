@@ -114,6 +114,19 @@ public enum GuestMigration {
         }
     }
 
+    /// Xen moves a live guest's memory in log-dirty mode, which for a PV guest is shadow paging's: a Xen
+    /// built without it (Debian 13's 4.20) fails every PV migration at once, with or without a device
+    /// ("Failed to enable logdirty: 95"). Refused before the guests' devices leave them for nothing. A Xen
+    /// that cannot say keeps the attempt (xl's failure then gives the devices back).
+    static func refuseWithoutLogDirty(_ domains: [XenDomain], toolstack: any Toolstack) throws(XVFError) {
+        let pv = domains.filter { $0.kind == .pv }
+        guard !pv.isEmpty, let capabilities = try? toolstack.capabilities(), !capabilities.shadow else { return }
+        let named = pv.map { "domain \($0.id) (\($0.name))" }.joined(separator: ", ")
+        throw XVFError(.unavailable, "\(named): this Xen has no shadow paging, which a PV guest's live migration needs "
+                       + "(`xl migrate` fails: 'Failed to enable logdirty'); nothing was changed; move \(pv.count == 1 ? "it" : "them") "
+                       + "stopped with `xvf save` and `xvf restore`")
+    }
+
     /// The guests and the target's answer; throws, before anything changes, what refuses the migration.
     static func plan(_ domainText: String?, target: MigrationTarget, toolstack: any Toolstack,
                      host: Host) throws(XVFError) -> Plan {
@@ -133,6 +146,7 @@ public enum GuestMigration {
             }
         }
         guard !guests.isEmpty else { return Plan(guests: [], checked: "", local: []) }
+        try refuseWithoutLogDirty(guests.map(\.0), toolstack: toolstack)
         let records = guests.map(\.1)
         guard target.remote != nil else {
             // The guests' own devices count as free: they are detached before the move.
