@@ -11,7 +11,8 @@ extension XVFError {
         // MARK: The command line and the whole run
         /// Already said, step by step: only the exit code is left.
         case reported(Kind)
-        /// Steps of `xvf boot` or `xvf restore` failed; each says which and why.
+        /// Steps of `xvf boot` or `xvf restore` failed, or problems stop `xvf boot --install`; each says
+        /// which and why.
         case stepsFailed([String])
         /// A value given to an option is not one (`--vlan x`); `reason` says what is wrong with it.
         case badOption(option: String, value: String, reason: String)
@@ -151,8 +152,67 @@ extension XVFError {
         case leaseWithoutVF(String)
         case leaseVFMissing(String, vf: PCIAddress)
 
-        /// A message written where it is thrown, by the folders not yet given codes.
-        case prose(Kind, String)
+        // MARK: Guests: records, save, restore, migration
+        case recordFileUnreadable(path: String, errno: Int32)
+        case recordInputUnparsable(source: String)
+        case standardInputUnreadable(errno: Int32)
+        case standardInputTooLarge
+        case cannotReadDevices(XenDomain)
+        /// A step on one device failed (the underlying `XVFError`).
+        case deviceStep(PCIAddress)
+        case cannotStandIn(PCIAddress, domain: String, present: Bool, holder: XenDomain?)
+        case recordedPFMissing(PCIAddress, pf: String, ids: String, domain: String)
+        case migrateWithoutDevices(XenDomain, xlCommand: String)
+        case noShadowPaging([XenDomain])
+        case targetUnreachable(host: String, command: String, status: Int32, said: String)
+        case targetTooOld(host: String, version: String)
+        case targetRefuses(host: String, said: String)
+        case guestRecordNotRegular(path: String)
+        case guestRecordUnreadable
+        case guestRecordUnparsable(path: String)
+        case noSavedImage(path: String)
+        case imageWithoutRecord(image: String, record: String)
+        case alreadyRunning(name: String, id: UInt32)
+        case xlRestore(path: String, said: String?)
+        case restoredUnlisted(path: String)
+        case restoredDied(path: String, domain: String)
+        case noFileName(String)
+        case relativeWithoutDirectory(String)
+        case imageExists(path: String)
+        case notADirectory(path: String)
+        case imageUnsafe(path: String, why: String)
+        case recordExists(path: String, domain: String)
+        case saveWithoutDevices(XenDomain, image: String)
+        case recordWrite(XenDomain)
+        case xlSave(XenDomain, said: String?)
+        case imageNotMade
+        case imageStaysTemporary(XenDomain, temporary: String, image: String, record: String)
+        case emptyTargetHost
+        case sshUnsplittable(command: String, reason: String)
+        case sshEmpty
+        case badHostName(String)
+
+        // MARK: Boot, the boot line, domain configs
+        case noHostConfig(path: String)
+        case newConfigUnreadable
+        case newConfigMissing(path: String)
+        case driverNameUnwritable(PCIAddress, driver: String)
+        case hideListTooLong(needs: Int, room: Int)
+        case hideListMalformed(String, at: String)
+        case hideEntry(String, in: String, why: String)
+        case domainConfigRefused
+        case specWithoutAddressToRemove(String)
+        case noWorkingDirectory(errno: Int32)
+        case outsideRoot(file: String, root: String)
+        case leadsOutsideRoot(file: String, root: String)
+        case domainConfigUnreadable(file: String, reason: String?)
+        case domainConfigMissing(file: String)
+        case notOneDevice(String)
+        case libvirtLacks(String, key: String)
+        case noInterface(label: String)
+        case interfaceNameNotXML(label: String, name: String)
+        case unknownName(String)
+
     }
 
     /// Xen's words for what a PVH dom0 lacks (SUPPORT.md, CHANGELOG 4.21).
@@ -171,18 +231,24 @@ extension XVFError {
 extension XVFError.Code {
     func kind(_ underlying: (any Error)?) -> XVFError.Kind {
         switch self {
-        case .reported(let kind), .prose(let kind, _): kind
-        case .giveBackAfterDetach: (underlying as? XVFError)?.kind ?? .failed
+        case .reported(let kind): kind
+        case .giveBackAfterDetach, .deviceStep: (underlying as? XVFError)?.kind ?? .failed
         case .badOption, .input, .namesSeveral, .notCreatedYet, .notCreatedYetAt, .domainNotFound, .domainIsDom0,
              .needsVirtualSlot, .domainNotRunning, .noAssignableNamed, .nameNeedsOneDevice, .deviceAndPF, .nothingToAssign,
              .severalVFs, .vfNotCreatedYet, .specWithoutAddress, .notAPCIDevice, .contradictsSpec, .badRDMPolicy,
              .linkSettingsNeedVF, .qosWithoutVLAN, .noFunctions, .leaseVFToDom0, .notSRIOV, .badVFCount,
              .vfCountAboveTotal, .notModuleName, .noMaxVFs, .badMaxVFs, .inTreeOneValue, .maxVFsAboveTotal,
-             .configUnreadable, .configMissing, .configSyntax, .unknownConfigKey, .configKeyNotList, .configItem:
+             .configUnreadable, .configMissing, .configSyntax, .unknownConfigKey, .configKeyNotList, .configItem,
+             .recordFileUnreadable, .recordInputUnparsable, .standardInputUnreadable, .standardInputTooLarge, .noSavedImage,
+             .imageWithoutRecord, .noFileName, .relativeWithoutDirectory, .imageExists, .notADirectory, .recordExists,
+             .emptyTargetHost, .sshUnsplittable, .sshEmpty, .badHostName, .noHostConfig, .newConfigUnreadable,
+             .newConfigMissing, .hideListTooLong, .hideListMalformed, .hideEntry, .domainConfigRefused,
+             .specWithoutAddressToRemove, .outsideRoot, .leadsOutsideRoot, .domainConfigUnreadable, .domainConfigMissing,
+             .notOneDevice, .libvirtLacks, .noInterface, .unknownName:
             .badInput
         case .noPCIBus, .notDom0, .libxlNeedsRunningHost, .xenLibraries, .libxlCannotStart, .pcibackNotLoaded,
              .programMissing, .notSimulated, .xapiHost, .pvhDom0VFs, .pvhDom0VF, .pvhDom0PVGuest, .domainNotResolved,
-             .xlParserUnavailable:
+             .xlParserUnavailable, .noShadowPaging:
             .unavailable
         case .lockBusy: .busy
         default: .failed
@@ -195,7 +261,6 @@ extension XVFError.Code {
         func says(_ code: Int32) -> String { String(cString: strerror(code)) }
         switch self {
         case .reported: return ""
-        case .prose(_, let message): return message
         case .stepsFailed(let failures): return failures.joined(separator: "; ")
         case .badOption(let option, let value, let reason): return "--\(option) \(value) \(reason)"
         case .input, .noPCIBus, .changeFailed: return cause
@@ -404,11 +469,114 @@ extension XVFError.Code {
             return "lease \(name) has no VF: at the last `xvf boot` its PF had none free (`xvf boot --dry-run` says why)"
         case .leaseVFMissing(let name, let vf):
             return "lease \(name)'s VF \(vf) is not on this host (its PF's VFs are not created yet?); run `xvf boot`"
+
+        case .recordFileUnreadable(let path, let code):
+            return "cannot read the record \(path) (\(says(code))); name the file "
+                + "`xvf migrate` or `xvf guests detach` wrote, or - for standard input"
+        case .recordInputUnparsable(let source):
+            return "the record in \(source) does not parse: \(cause); give what `xvf migrate` or `xvf guests detach` wrote"
+        case .standardInputUnreadable(let code): return "cannot read the record from standard input: \(says(code))"
+        case .standardInputTooLarge: return "standard input holds more than 1 MiB, which is no record of xvf's"
+        case .cannotReadDevices(let domain): return "cannot read the devices of domain \(domain.id) (\(domain.name)): \(cause)"
+        case .deviceStep(let address): return "\(address): \(cause)"
+        case .cannotStandIn(let address, let domain, let present, let holder):
+            let why = !present ? "is not on this host" : holder.map { "is attached to domain \($0.id) (\($0.name))" } ?? "is taken"
+            return "\(address), which domain \(domain) had, \(why); it is no VF, so no other device can stand in for it"
+        case .recordedPFMissing(let address, let pf, let ids, let domain):
+            return "the PF of \(address) (\(pf), ids \(ids)), which domain \(domain) had a VF of, is not on this host"
+        case .migrateWithoutDevices(let domain, let command):
+            return "domain \(domain.id) (\(domain.name)) holds no PCI device: `\(command)` moves it as it is"
+        case .noShadowPaging(let domains):
+            return domains.map { "domain \($0.id) (\($0.name))" }.joined(separator: ", ")
+                + ": this Xen has no shadow paging, which a PV guest's live migration needs "
+                + "(`xl migrate` fails: 'Failed to enable logdirty'); nothing was changed; move \(domains.count == 1 ? "it" : "them") "
+                + "stopped with `xvf save` and `xvf restore`"
+        case .targetUnreachable(let host, let command, let status, let said):
+            return "cannot reach xvf on \(host): `\(command)` exited \(status) (\(said)); nothing was changed"
+        case .targetTooOld(let host, let version):
+            return "xvf on \(host) (\(version)) cannot take guests: "
+                + "it has no `xvf guests attach --record`; install this xvf there; nothing was changed"
+        case .targetRefuses(let host, let said): return "\(host) cannot take the guest's devices: \(said); nothing was changed"
+        case .guestRecordNotRegular(let path): return "the record \(path) is not a regular file; it is not used"
+        case .guestRecordUnreadable: return "the record cannot be read: \(cause)"
+        case .guestRecordUnparsable(let path): return "the record \(path) does not parse: \(cause); it is not used"
+        case .noSavedImage(let path): return "\(path) is no saved image (no such regular file); name the file xvf save wrote"
+        case .imageWithoutRecord(let image, let record):
+            return "\(image) has no record of its devices (\(record)): `xl restore \(image)` restores it as it is"
+        case .alreadyRunning(let name, let id):
+            return "domain \(name) is running already (domain \(id)); a second one of that name cannot be restored"
+        case .xlRestore(let path, let said): return "xl restore \(path) failed: \(said ?? "it said nothing"); nothing else was changed"
+        case .restoredUnlisted(let path):
+            return "xl restored \(path), but the domains cannot be listed (\(cause)); its devices were not "
+                + "given back: run `xvf guests attach` once it runs"
+        case .restoredDied(let path, let domain):
+            return "xl restored \(path), but domain \(domain) is not running (it died at once: "
+                + "`xl dmesg` says why); its devices were not given back"
+        case .noFileName(let text): return "'\(text)' is no file name; name the image's file"
+        case .relativeWithoutDirectory(let text):
+            return "'\(text)' is relative and the working directory cannot be read; give an absolute path"
+        case .imageExists(let path): return "\(path) exists; xvf save never replaces an image: name a new file"
+        case .notADirectory(let path): return "\(path) is not a directory; make it first"
+        case .imageUnsafe(let path, let why):
+            return "\(path) cannot be written safely as root: \(why); save into a directory "
+                + "only root can write (such as /var/lib/xen/save)"
+        case .recordExists(let path, let domain):
+            return "\(path) exists, a record of domain \(domain)'s devices; xvf save never replaces one: name a new file"
+        case .saveWithoutDevices(let domain, let image):
+            return "domain \(domain.id) (\(domain.name)) holds no PCI device: `xl save \(domain.id) \(image)` saves it as it is"
+        case .recordWrite(let domain):
+            return "cannot write the record of domain \(domain.id) (\(domain.name))'s devices: \(cause); nothing was changed"
+        case .xlSave(let domain, let said):
+            return "xl save of domain \(domain.id) (\(domain.name)) failed: \(said ?? "it said nothing")"
+        case .imageNotMade: return "the image cannot be made: \(cause)"
+        case .imageStaysTemporary(let domain, let temporary, let image, let record):
+            return "domain \(domain.id) (\(domain.name)) is saved, but its image stays at \(temporary) "
+                + "(\(cause)): rename it to \(image); its devices are recorded in \(record)"
+        case .emptyTargetHost: return "the target host is empty; name the host the guest goes to"
+        case .sshUnsplittable(let command, let reason):
+            return "--ssh '\(command)' cannot be split into words without a shell (\(reason)); "
+                + "give a command and its options, or name a script that does the rest"
+        case .sshEmpty: return "--ssh holds no command; give one (ssh), or '' for this host"
+        case .badHostName(let host):
+            return "'\(host)' is no host name (one word, such as dom0-b or root@dom0-b); ssh's options go in --ssh"
+
+        case .noHostConfig(let path):
+            return "\(path) does not exist: write the host config there (xlcfg/xvf.cfg is a "
+                + "commented example) or name one with --config FILE"
+        case .newConfigUnreadable: return "\(cause); name the new host config as a readable regular file"
+        case .newConfigMissing(let path): return "\(path): cannot be read (\(says(ENOENT))); name the new host config as a readable file"
+        case .driverNameUnwritable(let address, let driver):
+            return "\(address)'s driver is named '\(driver.escapingControlCharacters)', which is no "
+                + "kernel module name; xvf writes no such name into boot files; nothing was changed"
+        case .hideListTooLong(let needs, let room):
+            return "the hide list needs \(needs) characters, but the dom0 command "
+                + "line has room for \(room) (2048 in all): hide fewer devices, or hand VFs to pciback "
+                + "at boot with `xvf boot`"
+        case .hideListMalformed(let text, let rest):
+            return "hide list '\(text)' is malformed at '\(rest)': each entry is (DDDD:BB:DD.F); xen-pciback would refuse to load"
+        case .hideEntry(let body, let text, let why):
+            return "hide entry '(\(body))' in '\(text)' \(why); xen-pciback would refuse to load"
+        case .domainConfigRefused: return cause
+        case .specWithoutAddressToRemove(let spec): return "'\(spec)' names no device address; name the device by BDF"
+        case .noWorkingDirectory(let code): return "cannot tell the current directory: \(says(code))"
+        case .outsideRoot(let file, let root): return "\(file) is outside the host root \(root); name it by its path on the host"
+        case .leadsOutsideRoot(let file, let root): return "\(file) leads outside the host root \(root); name a file inside it"
+        case .domainConfigUnreadable(let file, let reason): return "\(file): \(reason ?? "cannot be read as a file (\(cause))")"
+        case .domainConfigMissing(let file): return "\(file) does not exist; create the domain config first (see xlcfg/ for examples)"
+        case .notOneDevice(let spec):
+            return "'\(spec)' names no single device; libvirt's <hostdev> takes one function by address (0000:04:10.0)"
+        case .libvirtLacks(let spec, let key):
+            return "'\(spec)': libvirt's <hostdev> has no \(key); leave it out for "
+                + "libvirt (it applies libxl's default), or use an xl config (xvf cfg line)"
+        case .noInterface(let label):
+            return "\(label) has no network interface (no driver bound?); libvirt names the PF of a "
+                + "hostdev pool by its interface: bind its driver first"
+        case .interfaceNameNotXML(let label, let name):
+            return "\(label)'s interface is named '\(name.escapingControlCharacters)', which XML "
+                + "cannot hold; rename the interface (ip link set dev NAME name NEW) first"
+        case .unknownName(let head):
+            return "'\(head)' is neither a network interface here nor a name the host config gives "
+                + "(assignable = [ 'PF,name=\(head)' ]); `xvf list` shows the interfaces"
         }
     }
-}
-
-extension XVFError {
-    /// A message written where it is thrown (the folders not yet given codes).
-    public init(_ kind: Kind, _ message: String) { self.init(.prose(kind, message)) }
 }
