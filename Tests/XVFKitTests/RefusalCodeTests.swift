@@ -75,6 +75,34 @@ import XenPCI
         #expect(refusal("igb", "seven")?.code == .badMaxVFs("seven"))
     }
 
+    @Test func migrationTargetRefusals() {
+        func refusal(_ host: String, ssh: String? = nil) -> XVFError? {
+            #expect(throws: XVFError.self) { try MigrationTarget(host: host, sshCommand: ssh) }
+        }
+        #expect(refusal("")?.code == .emptyTargetHost)
+        #expect(refusal("dom0-b", ssh: " ")?.code == .sshEmpty)
+        #expect(refusal("dom0-b; reboot")?.code == .badHostName("dom0-b; reboot"))
+        #expect(refusal("-oProxyCommand=x")?.code == .badHostName("-oProxyCommand=x"))
+        let unsplit = refusal("dom0-b", ssh: "ssh 'unclosed")
+        guard case .sshUnsplittable(let command, _)? = unsplit?.code else {
+            Issue.record("not a refusal of --ssh: \(String(describing: unsplit))")
+            return
+        }
+        #expect(command == "ssh 'unclosed")
+        #expect(unsplit?.underlying != nil)
+    }
+
+    @Test func saveAndLibvirtRefusals() throws {
+        let image = #expect(throws: XVFError.self) { try GuestSave.imagePath("/var/lib/xen/save/") }
+        #expect(image?.code == .noFileName("/var/lib/xen/save/"))
+        let spec = try PCISpec(address: PCIAddress(bus: 4, device: 0x10, function: 0), seize: true)
+        let libvirt = #expect(throws: XVFError.self) { try LibvirtXML.hostdevs([spec]) }
+        #expect(libvirt?.code == .libvirtLacks(spec.canonical, key: "seize"))
+        let whole = try PCISpec(address: PCIAddress(bus: 4, device: 0x10, function: 0), allFunctions: true)
+        let slot = #expect(throws: XVFError.self) { try LibvirtXML.hostdevs([whole]) }
+        #expect(slot?.code == .notOneDevice(whole.canonical))
+    }
+
     /// What the command line reads from an error: the exit code of each kind, the "already reported"
     /// flag, and the message with what was done before and after the failure.
     @Test func theErrorItself() {
