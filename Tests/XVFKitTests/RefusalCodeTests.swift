@@ -111,9 +111,11 @@ import XenPCI
         #expect(!XVFError(.qosWithoutVLAN).isReported)
         #expect(XVFError(.lockBusy(path: "/run/xvf.lock", holder: "pid 7", seconds: 30)).exitCode == 75)
         #expect(XVFError(.pcibackNotLoaded).exitCode == 3)
-        let failed = XVFError(.noVFs(pf: "eno49")).after("eno50: on pciback").followed(by: "put back: 7 VFs")
+        let failed = XVFError(.noVFs(pf: "eno49")).after("eno50: on pciback").followed(by: .report("put back: 7 VFs"))
         #expect(failed.message == "eno50: on pciback; eno49 has no VFs; create them with `xvf vfs eno49 N`; put back: 7 VFs")
         #expect(failed.code == .noVFs(pf: "eno49"))
+        #expect(failed.afterwards == [.report("put back: 7 VFs")])
+        #expect(XVFError(.qosWithoutVLAN).followed(by: .report("")).followed(by: nil).afterwards == [])
         let wrapped = XVFError(.giveBackAfterDetach(label: "eno49/2", domain: XenDomain(id: 1, name: "web1", kind: .pv),
                                                     now: "has no driver"), underlying: XVFError(.pcibackNotLoaded))
         #expect(wrapped.exitCode == 3)

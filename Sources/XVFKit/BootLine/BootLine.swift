@@ -251,7 +251,7 @@ public struct BootLine {
                     }
                 }
                 throw XVFError(.changeFailed, underlying: error)
-                    .followed(by: undo.isEmpty ? XVFError.nothingChanged : undo.joined(separator: "; "))
+                    .followed(by: undo.isEmpty ? .nothingChanged : .report(undo.joined(separator: "; ")))
             }
         }
     }

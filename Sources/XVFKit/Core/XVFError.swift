@@ -24,7 +24,7 @@ public struct XVFError: Error, CustomStringConvertible {
     public private(set) var done: [String] = []
     /// What followed the failure (the steps undone, the state left, the way round), said last, each
     /// clause after "; ".
-    public private(set) var afterwards: [String] = []
+    public private(set) var afterwards: [Aftermath] = []
 
     public init(_ code: Code, underlying: (any Error)? = nil) {
         self.code = code
@@ -36,7 +36,7 @@ public struct XVFError: Error, CustomStringConvertible {
 
     /// The line xvf prints after "xvf: ".
     public var message: String {
-        done.map { $0 + "; " }.joined() + code.sentence(underlying) + afterwards.map { "; " + $0 }.joined()
+        done.map { $0 + "; " }.joined() + code.sentence(underlying) + afterwards.map { "; " + $0.sentence }.joined()
     }
     public var description: String { message }
 
@@ -48,13 +48,10 @@ public struct XVFError: Error, CustomStringConvertible {
         return false
     }
 
-    /// The clause that ends a failure that left the host as it was.
-    static let nothingChanged = "nothing was changed"
-
-    /// The same failure with what followed it said after it; an empty clause adds nothing.
-    func followed(by clause: String) -> XVFError {
+    /// The same failure with what followed it said after it; nil, or an empty report, adds nothing.
+    func followed(by aftermath: Aftermath?) -> XVFError {
         var error = self
-        if !clause.isEmpty { error.afterwards.append(clause) }
+        if let aftermath, aftermath != .report("") { error.afterwards.append(aftermath) }
         return error
     }
 

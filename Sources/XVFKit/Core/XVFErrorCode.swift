@@ -215,6 +215,35 @@ extension XVFError {
 
     }
 
+    /// What followed a failure, said after it.
+    public enum Aftermath: Equatable, Sendable {
+        /// What an undo did, or could not do, in its own words ("put back: 7 VFs").
+        case report(String)
+        case nothingChanged
+        /// What `xvf assignable remove` had done to the devices before the one that failed.
+        case doneBeforeFailure(String)
+        case forceDetaches
+        case gaveBackDetached(XenDomain)
+        case gaveBackInterrupted
+        case gaveDevicesBack(domain: String)
+        case domainGone(UInt32)
+        case notSaved(domain: String)
+
+        var sentence: String {
+            switch self {
+            case .report(let text): text
+            case .nothingChanged: "nothing was changed"
+            case .doneBeforeFailure(let done): "done before the failure: " + done
+            case .forceDetaches: "--force detaches without the guest's help"
+            case .gaveBackDetached(let domain): "gave domain \(domain.id) (\(domain.name)) back what was detached"
+            case .gaveBackInterrupted: "gave back what the interrupted save had detached"
+            case .gaveDevicesBack(let domain): "gave \(domain) its devices back"
+            case .domainGone(let id): "domain \(id) is gone, so its devices stay on pciback; the record is removed"
+            case .notSaved(let domain): "\(domain) was not saved"
+            }
+        }
+    }
+
     /// Xen's words for what a PVH dom0 lacks (SUPPORT.md, CHANGELOG 4.21).
     static let pvhSRIOVUnsupported = "SR-IOV capability usage is not yet supported on PVH dom0"
     /// How to get a dom0 that can: boot it as PV.

@@ -139,7 +139,7 @@ public struct DriverReload {
             } catch {
                 let undo = root.undoing { putBack(done, root: root) }
                 throw XVFError(.changeFailed, underlying: error)
-                    .followed(by: undo.isEmpty ? XVFError.nothingChanged : undo.joined(separator: "; "))
+                    .followed(by: undo.isEmpty ? .nothingChanged : .report(undo.joined(separator: "; ")))
             }
         }
     }

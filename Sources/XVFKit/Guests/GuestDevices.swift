@@ -66,8 +66,8 @@ enum GuestDevices {
                 let back = giveBack(partial, to: domain, devices: detached.compactMap { host.inventoryDevice($0.address) },
                                     toolstack: toolstack, host: host)
                 throw XVFError(.deviceStep(device.address), underlying: error)
-                    .followed(by: back.failures.isEmpty ? "gave domain \(domain.id) (\(domain.name)) back what was detached"
-                              : back.failures.joined(separator: "; "))
+                    .followed(by: back.failures.isEmpty ? .gaveBackDetached(domain)
+                              : .report(back.failures.joined(separator: "; ")))
             }
         }
         return report

@@ -148,7 +148,7 @@ public enum GuestMigration {
             // The guests' own devices count as free: they are detached before the move.
             let arrivals = try GuestArrival.plan(records, toolstack: toolstack, host: host, anotherHost: false)
             for arrival in arrivals {
-                if case .failure(let error) = arrival.devices { throw error.followed(by: XVFError.nothingChanged) }
+                if case .failure(let error) = arrival.devices { throw error.followed(by: .nothingChanged) }
             }
             return Plan(guests: guests, checked: "", local: arrivals)
         }

@@ -144,11 +144,11 @@ public enum GuestSave {
                     GuestDevices.giveBack(detachedBefore, to: domain, devices: detachedBefore.devices.compactMap { host.inventoryDevice($0.address) },
                                           toolstack: toolstack, host: host)
                 }
-                undone = error.followed(by: back.failures.isEmpty ? "gave back what the interrupted save had detached"
-                                        : back.failures.joined(separator: "; "))
+                undone = error.followed(by: back.failures.isEmpty ? .gaveBackInterrupted
+                                        : .report(back.failures.joined(separator: "; ")))
             }
             root.undoing { try? root.removeFile(plan.recordFile) }
-            throw undone.followed(by: "\(domain.name) was not saved")
+            throw undone.followed(by: .notSaved(domain: domain.name))
         }
         let newFile: NewFile
         do {
@@ -177,11 +177,11 @@ public enum GuestSave {
                                 host: Host) -> XVFError {
         host.root.undoing { try? host.root.removeFile(plan.recordFile) }
         guard let running = try? toolstack.domain(named: domain.name), running.id == domain.id else {
-            return failure.followed(by: "domain \(domain.id) is gone, so its devices stay on pciback; the record is removed")
+            return failure.followed(by: .domainGone(domain.id))
         }
         let devices = record.devices.compactMap { host.inventoryDevice($0.address) }
         let back = host.root.undoing { GuestDevices.giveBack(record, to: domain, devices: devices, toolstack: toolstack, host: host) }
-        return failure.followed(by: back.failures.isEmpty ? "gave \(domain.name) its devices back"
-                                : back.failures.joined(separator: "; "))
+        return failure.followed(by: back.failures.isEmpty ? .gaveDevicesBack(domain: domain.name)
+                                : .report(back.failures.joined(separator: "; ")))
     }
 }

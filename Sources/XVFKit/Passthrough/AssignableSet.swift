@@ -92,7 +92,7 @@ public enum AssignableSet {
                             AssignableUndo.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
                         }
                     }
-                    throw error.followed(by: undone.joined(separator: "; "))
+                    throw error.followed(by: .report(undone.joined(separator: "; ")))
                 }
                 if !device.isOnPciback { moved.append((device.address, device.driver)) }
                 report.append(device.isOnPciback
@@ -173,7 +173,7 @@ public enum AssignableSet {
                     // Those removed before stay removed (putting them back would need their names and drivers
                     // again): the error names them, so the user knows where the host stands.
                     let done = report.joined(separator: "; ")
-                    throw error.followed(by: done.isEmpty ? "" : "done before the failure: " + done)
+                    throw error.followed(by: done.isEmpty ? nil : .doneBeforeFailure(done))
                 }
                 report.append("\(text): no longer assignable; " + (driver.map { "on \($0)" } ?? "no driver"
                     + (rebind ? " (none was remembered)" : " (add --rebind to give it back to its driver)")))

@@ -317,7 +317,7 @@ public enum Assignment {
                 } catch {
                     let undone = undo()
                     throw XVFError(.guestLinkSetting(label: label), underlying: error)
-                        .followed(by: undone.isEmpty ? XVFError.nothingChanged : undone)
+                        .followed(by: undone.isEmpty ? .nothingChanged : .report(undone))
                 }
                 if let before { settingsBack = handOver.undoing(choice.settings.changes(from: before), to: before) }
                 report.append("\(label): link set for the guest: \(step)")
@@ -341,7 +341,7 @@ public enum Assignment {
                     madeAssignable.append((device.address, device.driver))
                 }
                 let undone = undo()
-                throw error.followed(by: undone)
+                throw error.followed(by: .report(undone))
             }
         }
         // 2. attach
@@ -350,7 +350,7 @@ public enum Assignment {
         } catch {
             let undone = undo()
             throw ErrorAdvice.libxl(error, device: primary.address, domain: domain, holders: choice.holders)
-                .followed(by: undone)
+                .followed(by: .report(undone))
         }
         // 3. read back and verify
         let listed = (try? toolstack.devices(of: domain.id)) ?? []
@@ -358,7 +358,7 @@ public enum Assignment {
         if !problems.isEmpty {
             root.undoing { try? toolstack.detach(choice.spec, from: domain.id, force: true) }
             let undone = undo()
-            throw XVFError(.attachDidNotTake(label: label, domain: domainText, problems: problems)).followed(by: undone)
+            throw XVFError(.attachDidNotTake(label: label, domain: domainText, problems: problems)).followed(by: .report(undone))
         }
         if choice.devices.contains(where: { $0.physicalFunction != nil }), let warning = XendomainsSettings.assignWarning(root: root) {
             Warnings.add(warning)

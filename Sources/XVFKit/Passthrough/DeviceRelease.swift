@@ -119,7 +119,7 @@ public enum DeviceRelease {
                 try toolstack.detach(spec, from: holder.id, force: force)
             } catch {
                 throw ErrorAdvice.libxl(error, device: device.address, domain: holder, holders: holders)
-                    .followed(by: force ? "" : "--force detaches without the guest's help")
+                    .followed(by: force ? nil : .forceDetaches)
             }
             if (try? toolstack.devices(of: holder.id))?.contains(where: { $0.address == device.address }) == true {
                 throw XVFError(.stillListed(label: label, domain: holder.id))

@@ -147,7 +147,7 @@ public struct VFCountChange {
                 }
             } catch {
                 let restored = root.undoing { restore(root, toolstack: toolstack, throughLibxl: throughLibxl) }
-                throw error.followed(by: restored)
+                throw error.followed(by: .report(restored))
             }
         }
         settleNewVFs(root)
