@@ -297,7 +297,7 @@ step() {
         FAILED=$((FAILED + 1))
         # What the guests printed explains most passthrough failures.
         local g
-        for g in "$CONSOLE_DIR"/guest-*.log; do
+        for g in "$CONSOLE_DIR"/guest-*.log "$CONSOLE_DIR"/serial-*.log /var/log/xen/qemu-dm-*.log; do
             [ -e "$g" ] || continue
             echo "---- $g (last 30 lines) ----"
             tail -n 30 "$g" | sed 's/^/    /'
@@ -973,25 +973,47 @@ step_migrate() {
 }
 
 # 8c. The same move for an HVM guest (the only guests Debian 13's Xen can migrate: HAP, no shadow
-# paging). Its VF comes back at the guest slot it had, and the figure beside it is the same guest,
-# its VF released, moved by xl alone (one HVM boot is two minutes under TCG).
+# paging), beside the same guest without a VF moved by xl alone. The VF comes back at its guest slot.
+# Each guest has its own serial file: the receiving device model opens the config's file again
+# (truncating it), and xenconsoled's log of the guest's unused PV console keeps the guest-NAME names.
+# A netfront alone (type=vif: no emulated NIC) on the lab's bridge; passthrough for the VF hot-plugged.
+write_hvm_migration_cfg() { # NAME FILE SERIAL-FILE
+    write_hvm_cfg "$1" "$2" "$3"
+    sed -i "s|^extra = \"console=ttyS0 quiet\"|extra = \"console=ttyS0 quiet xvflab.ip=$MIGRATE_NET.2/24\"|" "$2"
+    printf '%s\n' "vif = [ 'mac=$MIGRATE_MAC,bridge=$MIGRATE_BRIDGE,type=vif' ]" 'passthrough = "enabled"' >>"$2"
+    check "$1's kernel line carries its address" grep -q "xvflab.ip=$MIGRATE_NET.2/24" "$2"
+    rm -f "$3"
+    xo xl create "$2" >/dev/null
+    # Under TCG an HVM guest has once stayed silent after its firmware (seen on Debian 13 with two
+    # builds beside the lab): it gets one more start, after its serial output and device model's log.
+    if ! timeout 300 bash -c "until grep -aq 'XVFLAB-DOMU ready' '$3' 2>/dev/null; do sleep 2; done"; then
+        echo "note: $1 did not boot in 300 s; its serial output and device model's log, then one more start:" >&2
+        tail -n 20 "$3" /var/log/xen/qemu-dm-"$1".log 2>&1 | sed 's/^/    /' >&2 || true
+        xo xl destroy "$1" >/dev/null
+        rm -f "$3"
+        xo xl create "$2" >/dev/null
+    fi
+    wait_for "the HVM guest $1 booted" 300 grep -aq 'XVFLAB-DOMU ready' "$3"
+}
 step_hvm_migrate() {
     reset_xen
     set_numvfs "$PF1" 2
     local vf; vf=$(vf_of "$PF1" 0)
     trap migrate_net_down EXIT
     migrate_net_up
-    # Its own serial file: the receiving device model opens the config's file again (truncating it),
-    # and xenconsoled's log of the guest's unused PV console keeps the guest-NAME names.
-    local cfg=/root/labhm.cfg log="$CONSOLE_DIR/serial-labhm.log"
-    write_hvm_cfg labhm "$cfg" "$log"
-    sed -i "s|^extra = \"console=ttyS0 quiet\"|extra = \"console=ttyS0 quiet xvflab.ip=$MIGRATE_NET.2/24\"|" "$cfg"
-    # A netfront alone (type=vif: no emulated NIC), and passthrough for the VF hot-plugged later.
-    printf '%s\n' "vif = [ 'mac=$MIGRATE_MAC,bridge=$MIGRATE_BRIDGE,type=vif' ]" 'passthrough = "enabled"' >>"$cfg"
-    check "the guest's kernel line carries its address" grep -q "xvflab.ip=$MIGRATE_NET.2/24" "$cfg"
-    rm -f "$log"
-    xo xl create "$cfg" >/dev/null
-    wait_for "the HVM guest booted" 300 grep -aq 'XVFLAB-DOMU ready' "$log"
+
+    # (A second move of the guest below, once its VF was released, failed on Debian 13's Xen: the
+    # device model did not answer the log-dirty switch and the domain vanished. So its own guest.)
+    write_hvm_migration_cfg labhn /root/labhn.cfg "$CONSOLE_DIR/serial-labhn.log"
+    wait_for "the guest without a VF answers ping" 60 reachable
+    ping_during /tmp/hvm-plain xl migrate -s '' labhn 'xl migrate-receive'
+    local plain; read -r -a plain </tmp/hvm-plain
+    check "labhn runs after xl migrate" xl domid labhn
+    wait_for "labhn answers ping after the move" 30 reachable
+    xo xl destroy labhn >/dev/null
+
+    local log="$CONSOLE_DIR/serial-labhm.log"
+    write_hvm_migration_cfg labhm /root/labhm.cfg "$log"
     xo "$XVF" assign "$vf" --dom labhm --permissive --mac "$MIGRATE_MAC" >/dev/null
     local slot; slot=$(xo xl_slot labhm "$vf")
     check "xl pci-list labhm shows $vf (at ${slot:-no slot})" test -n "$slot"
@@ -1016,13 +1038,8 @@ step_hvm_migrate() {
     echo "after the move: $(guest_net "$log")" >&2
     check "the guest answers ping" reachable
     check "no record is left" test -z "$(ls -A /var/lib/xvf/guests 2>/dev/null)"
-
+    figure "live migration to the same host, ping every 0.2 s: HVM guest with a VF+netfront bond, xvf migrate: ${moved[1]} of ${moved[0]} lost, ${moved[2]} ms (the VF had link: $vf_link); the same guest without a VF, xl migrate: ${plain[1]} of ${plain[0]} lost, ${plain[2]} ms"
     xo "$XVF" release "$vf" >/dev/null
-    wait_for "the guest no longer sees its VF" 90 guest_sees_none "$log"
-    ping_during /tmp/hvm-plain xl migrate -s '' labhm 'xl migrate-receive'
-    local plain; read -r -a plain </tmp/hvm-plain
-    wait_for "the guest answers ping after xl's move" 30 reachable
-    figure "live migration to the same host, ping every 0.2 s: HVM guest with a VF+netfront bond, xvf migrate: ${moved[1]} of ${moved[0]} lost, ${moved[2]} ms (the VF had link: $vf_link); the same guest, its VF released, xl migrate: ${plain[1]} of ${plain[0]} lost, ${plain[2]} ms"
     reset_xen
 }
 
