@@ -11,8 +11,7 @@ extension HostBackends {
         root: { path throws(XVFError) in
             let plain = HostRoot(path)
             guard SimulatedHost.isSimulated(plain) else {
-                throw XVFError(.unavailable, "\(plain.displayPath) is not a simulated host (no \(SimulatedHost.markerFile)); "
-                               + "write one with `xvf-sim DIR`, or run the real xvf on a real host")
+                throw XVFError(.notSimulated(root: plain.displayPath, marker: SimulatedHost.markerFile))
             }
             // A simulated write a killed process left half-done is undone before xvf reads the tree.
             SimKernelJournal.recover(plain)

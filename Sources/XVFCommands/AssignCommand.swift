@@ -54,7 +54,7 @@ struct AssignCommand: ChangingCommand {
                              ("state", state)] {
             guard let value else { continue }
             do { try request.settings.set(key, to: value) } catch {
-                throw XVFError(.badInput, "--\(key) \(value) \(error.reason)")
+                throw XVFError(.badOption(option: key, value: value, reason: error.reason), underlying: error)
             }
         }
         let report = try Assignment.run(request, on: host, dryRun: dryRun)

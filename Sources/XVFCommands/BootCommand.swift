@@ -52,7 +52,7 @@ struct BootCommand: ChangingCommand {
                     + "`xvf boot` again (it applies only what is still missing)")
         }
         if !outcome.succeeded {
-            throw Output.capturing ? XVFError(.failed, outcome.failures.joined(separator: "; ")) : .alreadyReported(.failed)
+            throw Output.capturing ? XVFError(.stepsFailed(outcome.failures)) : .reported(.failed)
         }
     }
 }

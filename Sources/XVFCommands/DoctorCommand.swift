@@ -16,6 +16,6 @@ struct DoctorCommand: HostCommand {
     func run(on host: Host) throws(XVFError) {
         let doctor = try Doctor(host: host, configPath: config)
         output(json ? doctor.json() : doctor.text())
-        if doctor.failed { throw .alreadyReported(.failed) }
+        if doctor.failed { throw .reported(.failed) }
     }
 }

@@ -48,10 +48,10 @@ extension HostCommand {
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
         } catch {
             // A partial failure said its failures already, after the plan it printed.
-            if error.message.isEmpty { sayDryRunEnd() }
+            if error.isReported { sayDryRunEnd() }
             if let host { printLog(of: host) }
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
-            if !error.message.isEmpty { printError("xvf: " + error.message) }
+            if !error.isReported { printError("xvf: " + error.message) }
             throw ExitCode(error.exitCode)
         }
     }

@@ -25,9 +25,9 @@ func report(_ outcome: GuestOutcome) throws(XVFError) {
     say(outcome.report)
     guard !outcome.failures.isEmpty else { return }
     // Under --json the failures are the result's error, one sentence each.
-    if Output.capturing { throw XVFError(.failed, outcome.failures.joined(separator: "; ")) }
+    if Output.capturing { throw XVFError(.stepsFailed(outcome.failures)) }
     for failure in outcome.failures { printError("xvf: " + failure) }
-    throw .alreadyReported(.failed)
+    throw .reported(.failed)
 }
 
 /// A command's text for the user: printed, or kept for the JSON result.

@@ -15,11 +15,21 @@ import Testing
     }
 
     @Test("refuses what would stop the module loading", arguments: [
-        "(04:10)", "(04:20.0)", "(04:10.8)", "04:10.0", "(04:10.0", "(04:10.0)x", "(04:*.1)", "(0:0:04:10.0)",
-        "(10000:04:10.0)", "(04:10.0),(04:10.4)",
+        ("(04:10)", XVFError.Code.hideEntry("04:10", in: "(04:10)", why: "has no '.F' function part")),
+        ("(04:20.0)", .hideEntry("04:20.0", in: "(04:20.0)", why: "has slot 0x20 above 0x1f")),
+        ("(04:10.8)", .hideEntry("04:10.8", in: "(04:10.8)", why: "has function 0x8 above 0x7")),
+        ("04:10.0", .hideListMalformed("04:10.0", at: "04:10.0")),
+        ("(04:10.0", .hideListMalformed("(04:10.0", at: "(04:10.0")),
+        ("(04:10.0)x", .hideListMalformed("(04:10.0)x", at: "x")),
+        ("(04:*.1)", .hideEntry("04:*.1", in: "(04:*.1)", why: "has a wildcard slot but a fixed function (write *.*)")),
+        ("(0:0:04:10.0)", .hideEntry("0:0:04:10.0", in: "(0:0:04:10.0)", why: "is not (DDDD:BB:DD.F) or (BB:DD.F)")),
+        ("(10000:04:10.0)", .hideEntry("10000:04:10.0", in: "(10000:04:10.0)", why: "has domain 0x10000 above 0xffff")),
+        ("(04:10.0),(04:10.4)", .hideListMalformed("(04:10.0),(04:10.4)", at: ",(04:10.4)")),
     ])
-    func refuses(text: String) {
-        #expect(throws: XVFError.self) { try PcibackHideList.parse(text) }
+    func refuses(text: String, code: XVFError.Code) {
+        let error = #expect(throws: XVFError.self) { try PcibackHideList.parse(text) }
+        #expect(error?.code == code)
+        #expect(error?.exitCode == 2)
     }
 
     @Test func formatsWholeSlotsAsWildcards() throws {
@@ -33,9 +43,14 @@ import Testing
         // /bin/sh stands for modprobe: with a tree as the root, a program from the system's directories
         // would act on this machine.
         let root = HostRoot("/tmp/some-tree")
-        #expect(throws: XVFError.self) {
+        let error = #expect(throws: XVFError.self) {
             try ProgramGuard.check([.run(["sh", "-c", "exit 0"])], root: root, searchPath: "/usr/bin:/bin")
         }
+        guard case .programWouldChangeHost(_, let tree, _)? = error?.code else {
+            Issue.record("not a refusal to run a system program: \(String(describing: error))")
+            return
+        }
+        #expect(tree == "/tmp/some-tree")
         #expect(throws: Never.self) {
             try ProgramGuard.check([.run(["sh"])], root: HostRoot("/"), searchPath: "/usr/bin:/bin")
         }

@@ -26,22 +26,40 @@ import TestSupport
         // ~/bin/ip -> /bin/sh: the PATH directory is the user's, the program is the system's.
         let dirs = try Directories()
         try FileManager.default.createSymbolicLink(atPath: dirs.home + "/ip", withDestinationPath: "/bin/sh")
-        #expect(throws: XVFError.self) {
+        let refusal = XVFError.Code.programWouldChangeHost(path: dirs.home + "/ip", tree: "/tmp/some-tree",
+                                                           real: ProgramGuard.canonical("/bin/sh"))
+        let undeclared = #expect(throws: XVFError.self) {
             try ProgramGuard.check([.run(["ip", "link"])], root: tree, searchPath: dirs.home, fakeDirectories: "")
         }
+        #expect(undeclared?.code == refusal)
         // Declaring the directory does not help: the link leads out of it.
-        #expect(throws: XVFError.self) {
+        let declared = #expect(throws: XVFError.self) {
             try ProgramGuard.check([.run(["ip", "link"])], root: tree, searchPath: dirs.home, fakeDirectories: dirs.home)
         }
+        #expect(declared?.code == refusal)
     }
 
     @Test func anUndeclaredProgramOutsideTheSystemsDirectoriesIsRefused() throws {
         // A copy of the real program in $HOME, /snap/bin, /nix/store: none is a stand-in unless declared.
         let dirs = try Directories()
         dirs.script(dirs.home + "/modprobe")
-        #expect(throws: XVFError.self) {
+        let error = #expect(throws: XVFError.self) {
             try ProgramGuard.check([.run(["modprobe", "igb"])], root: tree, searchPath: dirs.home, fakeDirectories: dirs.fakes)
         }
+        let copy = dirs.home + "/modprobe"
+        #expect(error?.code == .programWouldChangeHost(path: copy, tree: "/tmp/some-tree",
+                                                       real: ProgramGuard.canonical(copy).flatMap { $0 == copy ? nil : $0 }))
+        #expect(error?.kind == .failed)
+    }
+
+    @Test func aProgramNotOnPathIsUnavailable() throws {
+        let dirs = try Directories()
+        let error = #expect(throws: XVFError.self) {
+            try ProgramGuard.check([.run(["ip", "link"])], root: tree, searchPath: dirs.home, fakeDirectories: dirs.fakes)
+        }
+        #expect(error?.code == .programMissing("ip", package: "iproute2"))
+        #expect(error?.exitCode == 3)
+        #expect(error?.message == "ip is not on PATH; install it (Debian: iproute2) or fix PATH")
     }
 
     @Test func aDeclaredStandInRuns() throws {

@@ -59,8 +59,7 @@ public enum HostBoot {
         let inventory = try host.inventory()
         guard let whole = try HostConfig.load(path: configPath, root: host.root, inventory: inventory,
                                              library: host.library) else {
-            throw XVFError(.badInput, "\(filename) does not exist: write the host config there (xlcfg/xvf.cfg is a "
-                           + "commented example) or name one with --config FILE")
+            throw XVFError(.noHostConfig(path: filename))
         }
         return try prepare(only.map { whole.only($0) } ?? whole, inventory: inventory, dryRun: dryRun, on: host)
     }

@@ -15,11 +15,10 @@ public enum HostConfigInstall {
         // Regular files only, every byte kept (`HostText`): what was checked is what gets written.
         let read: String?
         do { read = try HostRoot.editableText(atPath: file) } catch {
-            throw XVFError(.badInput, "\(error); name the new host config as a readable regular file")
+            throw XVFError(.newConfigUnreadable, underlying: error)
         }
         guard let text = read else {
-            throw XVFError(.badInput, "\(file): cannot be read (\(String(cString: strerror(ENOENT)))); "
-                           + "name the new host config as a readable file")
+            throw XVFError(.newConfigMissing(path: file))
         }
         let target = HostConfig.defaultPath
         let shown = HostConfig.displayPath(nil, root: host.root)
@@ -31,7 +30,7 @@ public enum HostConfigInstall {
             let (boot, _) = try HostBoot.prepare(config, inventory: inventory, dryRun: true, on: host)
             // What would make `xvf boot --dry-run --config NEW` fail refuses the file here.
             if !boot.problems.isEmpty {
-                throw XVFError(.failed, boot.problems.map(\.message).joined(separator: "; "))
+                throw XVFError(.stepsFailed(boot.problems.map(\.message)))
             }
             return (try host.root.existingText(target) != text, boot.actions.count)
         }
@@ -45,7 +44,7 @@ public enum HostConfigInstall {
             host.journal.plan(.replaceFile(path: target, content: text))
             return ChangeReport(["would install \(file) as \(shown); then \(applying(planned.steps))"])
         }, apply: { (planned) throws(XVFError) in
-            do { try host.root.replaceFile(target, with: text) } catch { throw XVFError(.failed, "\(error)") }
+            do { try host.root.replaceFile(target, with: text) } catch { throw XVFError(.changeFailed, underlying: error) }
             return ChangeReport(["installed \(file) as \(shown); \(applying(planned.steps))"])
         })
     }

@@ -50,8 +50,7 @@ public struct BootLine {
         // Driver names come from the host (sysfs links, modules.alias) and go into modprobe.d and the GRUB
         // defaults file, which update-grub sources as shell.
         if let odd = devices.first(where: { !($0.driver?.isKernelModuleName ?? true) }) {
-            throw XVFError(.failed, "\(odd.address)'s driver is named '\(odd.driver!.escapingControlCharacters)', which is no "
-                           + "kernel module name; xvf writes no such name into boot files; nothing was changed")
+            throw XVFError(.driverNameUnwritable(odd.address, driver: odd.driver!))
         }
         try safety.check(devices.map(\.address), action: "hide", force: force)
 
@@ -76,9 +75,7 @@ public struct BootLine {
             .joined(separator: " ")
         let room = Self.commandLineSize - rest.utf8.count - 1
         if parameters.utf8.count > room {
-            throw XVFError(.badInput, "the hide list needs \(parameters.utf8.count) characters, but the dom0 command "
-                           + "line has room for \(room) (2048 in all): hide fewer devices, or hand VFs to pciback "
-                           + "at boot with `xvf boot`")
+            throw XVFError(.hideListTooLong(needs: parameters.utf8.count, room: room))
         }
     }
 
@@ -253,7 +250,8 @@ public struct BootLine {
                         }
                     }
                 }
-                throw XVFError(.failed, "\(error)" + (undo.isEmpty ? "; nothing was changed" : "; " + undo.joined(separator: "; ")))
+                throw XVFError(.changeFailed, underlying: error)
+                    .followed(by: undo.isEmpty ? .nothingChanged : .report(undo.joined(separator: "; ")))
             }
         }
     }

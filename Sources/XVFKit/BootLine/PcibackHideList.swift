@@ -46,8 +46,7 @@ public enum PcibackHideList {
         skipSpace()
         while !rest.isEmpty {
             guard rest.first == "(", let close = rest.firstIndex(of: ")") else {
-                throw XVFError(.badInput, "hide list '\(text)' is malformed at '\(rest.prefix(20))': each entry is "
-                               + "(DDDD:BB:DD.F); xen-pciback would refuse to load")
+                throw XVFError(.hideListMalformed(text, at: String(rest.prefix(20))))
             }
             let body = String(rest[rest.index(after: rest.startIndex)..<close])
             entries.append(try parseEntry(body, in: text))
@@ -59,7 +58,7 @@ public enum PcibackHideList {
 
     static func parseEntry(_ body: String, in text: String) throws(XVFError) -> Entry {
         func bad(_ why: String) -> XVFError {
-            XVFError(.badInput, "hide entry '(\(body))' in '\(text)' \(why); xen-pciback would refuse to load")
+            XVFError(.hideEntry(body, in: text, why: why))
         }
         let colon = body.split(separator: ":", omittingEmptySubsequences: false)
         guard colon.count == 2 || colon.count == 3 else { throw bad("is not (DDDD:BB:DD.F) or (BB:DD.F)") }

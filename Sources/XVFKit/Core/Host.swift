@@ -92,9 +92,9 @@ public final class Host {
     /// The one existing device a name stands for.
     public func device(_ text: String) throws(XVFError) -> PCIDevice {
         let found = try resolve(text)
-        guard found.count == 1 else { throw XVFError(.badInput, "'\(text)' names \(found.count) devices; name one") }
+        guard found.count == 1 else { throw XVFError(.namesSeveral(name: text, count: found.count)) }
         guard let device = found[0].device else {
-            throw XVFError(.badInput, "'\(text)' does not exist yet")
+            throw XVFError(.notCreatedYet(name: text))
         }
         return device
     }

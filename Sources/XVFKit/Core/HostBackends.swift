@@ -26,12 +26,11 @@ public struct HostBackends: Sendable {
 
     private static func openLibxl(_ root: HostRoot) throws(XVFError) -> any Toolstack {
         guard root.isRunningSystem else {
-            throw XVFError(.unavailable, "libxl works on the running host only: --root \(root.displayPath) is not /; "
-                           + "nothing was changed (--dry-run shows the plan)")
+            throw XVFError(.libxlNeedsRunningHost(root: root.displayPath))
         }
         let libraries: XenLibraries.Loaded
         do { libraries = try XenLibraries.load() } catch {
-            throw XVFError(.unavailable, error.description + "; nothing was changed")
+            throw XVFError(.xenLibraries, underlying: error)
         }
         do {
             return try LibxlToolstack(libraries) { argv in
@@ -39,8 +38,7 @@ public struct HostBackends: Sendable {
                 return (result.status, result.output)
             }
         } catch {
-            throw XVFError(.unavailable, "libxl cannot start (\(error.reason ?? error.codeName)): run xvf as root in a "
-                           + "Xen dom0 with xenstored running")
+            throw XVFError(.libxlCannotStart(error), underlying: error)
         }
     }
 }

@@ -21,21 +21,20 @@ public final class HostLock {
         let file = root.path(Self.path)
         let directory = String(file[..<file.lastIndex(of: "/")!])
         for made in [root.path("run"), directory] where mkdir(made, 0o755) != 0 && errno != EEXIST {
-            throw XVFError(.failed, "cannot make \(made) for xvf's lock: \(String(cString: strerror(errno)))")
+            throw XVFError(.lockDirectory(path: made, errno: errno))
         }
         if let why = PathTrust.problem(at: file, owner: geteuid()) {
-            throw XVFError(.failed, "refusing to lock through \(file): \(why); make it writable by root only")
+            throw XVFError(.lockUntrusted(path: file, why: why))
         }
         let fd = open(file, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw XVFError(.failed, "cannot open \(file) to lock the host: \(String(cString: strerror(errno)))")
+            throw XVFError(.lockOpen(path: file, errno: errno))
         }
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid() || info.st_uid == 0,
               info.st_mode & 0o022 == 0 else {
             close(fd)
-            throw XVFError(.failed, "refusing to lock through \(file): it is not a regular file only root can write; "
-                           + "remove it (xvf makes it again)")
+            throw XVFError(.lockFileUnsafe(path: file))
         }
         var told = false
         let deadline = monotonicSeconds() + Double(timeout)
@@ -44,7 +43,7 @@ public final class HostLock {
             if code == EINTR { continue }
             guard code == EWOULDBLOCK else {
                 close(fd)
-                throw XVFError(.failed, "cannot lock \(file): \(String(cString: strerror(code)))")
+                throw XVFError(.lock(path: file, errno: code))
             }
             if !told {
                 waiting("waiting for the xvf lock held by \(Self.holder(of: info)) (at most \(timeout) s; --wait SECONDS changes that)")
@@ -52,8 +51,7 @@ public final class HostLock {
             }
             if monotonicSeconds() >= deadline {
                 close(fd)
-                throw XVFError(.busy, "the xvf lock (\(file)) is still held by \(Self.holder(of: info)) after \(timeout) s; "
-                               + "nothing was changed; try again when it is done, or wait longer with --wait SECONDS")
+                throw XVFError(.lockBusy(path: file, holder: Self.holder(of: info), seconds: timeout))
             }
             usleep(50_000)
         }

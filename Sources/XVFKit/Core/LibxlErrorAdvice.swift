@@ -13,48 +13,42 @@ extension ErrorAdvice {
         // for HVM (Xen's test of it; the device was quarantined, so the host has an IOMMU).
         for words in ["xc_assign_device failed: Operation not supported", "cannot be assigned - no IOMMU"]
         where said.contains(words) {
-            if let domain { return createdWithoutPassthrough(domain, device: device, libxlSaid: words) }
+            if let domain { return createdWithoutPassthrough(domain, device: device, libxlSaid: words, underlying: error) }
         }
         if said.contains("failed to quarantine") || said.contains("no IOMMU") {
-            return noIOMMU(device)
+            return noIOMMU(device, underlying: error)
         }
         if said.contains("is not assignable") || said.contains("already assigned to a different guest") {
             if let device, let holder = holders[device] {
-                return XVFError(.failed, "\(device) is attached to domain \(holder.id) (\(holder.name)); release it "
-                                + "first with `xvf release \(device)`")
+                return XVFError(.attached(device, to: holder), underlying: error)
             }
-            return XVFError(.failed, "\(subject) is not assignable (not on pciback); `xvf assignable add \(subject)` "
-                            + "makes it so, or let `xvf assign` do it")
+            return XVFError(.notAssignable(subject), underlying: error)
         }
         if said.contains("pciback driver is not loaded") || said.contains("pciback driver not loaded") {
-            return XVFError(.unavailable, "xen-pciback is not loaded: run `modprobe xen-pciback` and try again")
+            return XVFError(.pcibackNotLoaded, underlying: error)
         }
         if said.contains("Must specify a v-slot") {
-            return XVFError(.badInput, "all functions of a slot (\(subject.dropLast())*) need a guest slot: add @VS (e.g. @05) or --vslot")
+            return XVFError(.needsVirtualSlot(subject), underlying: error)
         }
         if error.code == ToolstackError.domainNotFound {
-            return XVFError(.badInput, "\(domainText) is not running; `xl list` shows the domains")
+            return XVFError(.domainNotRunning(domainText), underlying: error)
         }
         if error.code == ToolstackError.notFound {
-            return XVFError(.badInput, "no assignable device has that name; `xvf assignable list` shows the names")
+            return XVFError(.noAssignableNamed, underlying: error)
         }
         if said.contains("not attached to this domain") {
-            return XVFError(.failed, "\(subject) is not attached to \(domainText); `xvf list` shows who holds it")
+            return XVFError(.notAttachedTo(subject, domain: domainText), underlying: error)
         }
-        return XVFError(.failed, "libxl refused (\(error.operation), \(error.codeName))"
-                        + (error.reason.map { ": " + $0 } ?? ""))
+        return XVFError(.libxlRefused(error), underlying: error)
     }
 
     /// The domain cannot take devices until it is recreated for passthrough; the same fix for PV and HVM.
-    static func createdWithoutPassthrough(_ domain: XenDomain, device: PCIAddress?, libxlSaid: String?) -> XVFError {
-        XVFError(.failed, "domain \(domain.id) (\(domain.name)) refuses hot-attach: it was created without PCI passthrough "
-                 + "(Xen gives a guest its IOMMU context only at creation). Add passthrough = \"enabled\" (or a "
-                 + "pci = [ '\(device?.description ?? "BDF")' ] line) to its xl config and recreate it (xl shutdown, then xl create)"
-                 + (libxlSaid.map { "; libxl said: \($0)" } ?? "; nothing was changed"))
+    static func createdWithoutPassthrough(_ domain: XenDomain, device: PCIAddress?, libxlSaid: String?,
+                                          underlying: ToolstackError? = nil) -> XVFError {
+        XVFError(.createdWithoutPassthrough(domain, device: device, libxlSaid: libxlSaid), underlying: underlying)
     }
 
-    static func noIOMMU(_ device: PCIAddress?) -> XVFError {
-        XVFError(.failed, "Xen could not take \(device?.description ?? "the device") for passthrough: there is no IOMMU, or it "
-                 + "is off. Enable VT-d/AMD-Vi in the firmware and check `xl dmesg | grep -i iommu`")
+    static func noIOMMU(_ device: PCIAddress?, nothingChanged: Bool = false, underlying: ToolstackError? = nil) -> XVFError {
+        XVFError(.noIOMMU(device, nothingChanged: nothingChanged), underlying: underlying)
     }
 }

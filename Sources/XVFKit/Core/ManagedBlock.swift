@@ -29,8 +29,7 @@ enum ManagedBlock {
             kept.append(line)
         }
         if inside {
-            throw XVFError(.failed, "/\(file) has the line '# BEGIN \(name)' without its '\(end)'; put the end line "
-                           + "back where xvf's block ends (or remove the block), then run again; nothing was changed")
+            throw XVFError(.unterminatedBlock(file: file, name: name, end: end))
         }
         if !inserted {
             while kept.last == "" { kept.removeLast() }

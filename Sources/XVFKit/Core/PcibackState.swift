@@ -49,11 +49,10 @@ public enum PcibackState {
             do {
                 for step in steps { try step.perform(on: root) }
             } catch {
-                throw XVFError(.failed, "Xen has no quarantine of \(address), and taking it off pciback failed: \(error)")
+                throw XVFError(.noQuarantine(address), underlying: error)
             }
         } catch {
-            let failure = ErrorAdvice.libxl(error, device: address, holders: holders)
-            throw XVFError(failure.kind, failure.message)
+            throw ErrorAdvice.libxl(error, device: address, holders: holders)
         }
         if rebind && root.driver(of: address) == nil {
             // No driver was remembered (made assignable without rebind, or libxl stopped before binding it).
@@ -84,7 +83,7 @@ extension PcibackState {
                                explain: (ToolstackError) -> XVFError) throws(XVFError) -> String? {
         if override {
             do { try root.writeAttribute(overridePath(address), PCIDevice.pcibackDriver) } catch {
-                throw XVFError(.failed, "\(address) needs driver_override=pciback for pciback to take it: \(error)")
+                throw XVFError(.driverOverride(address), underlying: error)
             }
         }
         func clear() -> String? {

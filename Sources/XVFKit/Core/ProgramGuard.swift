@@ -23,18 +23,14 @@ enum ProgramGuard {
             .split(separator: ":").compactMap { canonical(String($0)) }
         for case .run(let argv) in steps {
             guard let found = locate(argv[0], searchPath: searchPath) else {
-                let package = ["ip": "iproute2", "modprobe": "kmod"][argv[0]].map { " (Debian: \($0))" } ?? ""
-                throw XVFError(.unavailable, "\(argv[0]) is not on PATH; install it\(package) or fix PATH")
+                throw XVFError(.programMissing(argv[0], package: ["ip": "iproute2", "modprobe": "kmod"][argv[0]]))
             }
             // An unresolvable program is refused like a system one: nothing shows it is a stand-in.
             let real = canonical(found)
             let isStandIn = real.map { program in allowed.contains { isInside(program, $0) } } ?? false
             if !isStandIn {
-                let really = real.map { $0 == found ? "" : " (\(found) is \($0))" } ?? ""
-                throw XVFError(.failed, "refusing to run \(found) for the host tree \(root.displayPath): it would "
-                               + "change this machine, not the tree\(really); "
-                               + "run without --root on the host itself (stand-ins for a tree go in a directory named "
-                               + "by \(fakeBinVariable))")
+                throw XVFError(.programWouldChangeHost(path: found, tree: root.displayPath,
+                                                       real: real.flatMap { $0 == found ? nil : $0 }))
             }
         }
     }

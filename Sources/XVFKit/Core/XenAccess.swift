@@ -10,8 +10,7 @@ extension Host {
     /// The toolstack for this host; one per run (libxl keeps one context for all calls).
     public func openToolstack() throws(XVFError) -> any Toolstack {
         guard isXenDom0 else {
-            throw XVFError(.unavailable, "not a Xen dom0: \(root.path("proc/xen/capabilities")) does not say control_d; "
-                           + "boot the host under Xen (nothing was changed; --dry-run shows the plan)")
+            throw XVFError(.notDom0(capabilities: root.path("proc/xen/capabilities")))
         }
         if let openedToolstack { return openedToolstack }
         // The backend gets a root that records nothing: its own sysfs work is the one toolstack step.
@@ -25,12 +24,12 @@ extension Toolstack {
     /// The domain a user names, or a bad-input error that says how to find the right one.
     func resolveDomain(_ text: String) throws(XVFError) -> XenDomain {
         let found: XenDomain?
-        do { found = try domain(named: text) } catch { throw XVFError(.failed, "cannot list Xen domains: \(error)") }
+        do { found = try domain(named: text) } catch { throw XVFError(.cannotListDomains, underlying: error) }
         guard let found else {
-            throw XVFError(.badInput, "domain '\(text)' is not running; `xl list` shows the domains by name and id")
+            throw XVFError(.domainNotFound(name: text))
         }
         guard found.id != 0 else {
-            throw XVFError(.badInput, "domain '\(text)' is Domain-0 itself; name a guest (xl list)")
+            throw XVFError(.domainIsDom0(name: text))
         }
         return found
     }
@@ -45,14 +44,13 @@ extension Toolstack {
         }
         guard enabled == false else { return }
         if let capabilities = try? capabilities(), !capabilities.passthrough {
-            let advice = ErrorAdvice.noIOMMU(device)
-            throw XVFError(advice.kind, advice.message + "; nothing was changed")
+            throw ErrorAdvice.noIOMMU(device, nothingChanged: true)
         }
         throw ErrorAdvice.createdWithoutPassthrough(domain, device: device, libxlSaid: nil)
     }
 
     /// `holders()` as xvf's error.
     func currentHolders() throws(XVFError) -> Holders {
-        do { return try holders() } catch { throw XVFError(.failed, "cannot read the domains' devices: \(error)") }
+        do { return try holders() } catch { throw XVFError(.cannotReadHolders, underlying: error) }
     }
 }

@@ -45,7 +45,7 @@ public struct Doctor {
                 let toolstack = try host.openToolstack()
                 let capabilities: XenCapabilities
                 do { capabilities = try toolstack.capabilities() } catch {
-                    throw XVFError(.failed, "libxl_get_physinfo: \(error)")
+                    throw XVFError(.physinfo, underlying: error)
                 }
                 if capabilities.passthrough {
                     add("iommu", .pass, "Xen reports PCI passthrough support (virt_caps hvm_directio/pv_directio)")

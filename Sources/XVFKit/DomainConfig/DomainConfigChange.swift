@@ -35,7 +35,7 @@ public struct DomainConfigChange {
             return change
         }, apply: { (change) throws(XVFError) in
             do { try host.root.replaceFile(change.path, with: change.edit.edited) } catch {
-                throw XVFError(.failed, "\(error)")
+                throw XVFError(.changeFailed, underlying: error)
             }
             return change
         })
@@ -47,14 +47,14 @@ public struct DomainConfigChange {
         do {
             return DomainConfigChange(path: path, edit: try .add(parsed, to: text, filename: file))
         } catch {
-            throw XVFError(error.unavailable ? .unavailable : .badInput, error.description)
+            throw XVFError(error.unavailable ? .xlParserUnavailable : .domainConfigRefused, underlying: error)
         }
     }
 
     static func remove(_ devices: [String], from file: String, host: Host) throws(XVFError) -> DomainConfigChange {
         let addresses = try PCISpecs.parse(devices, host: host).map { (spec) throws(XVFError) -> PCIAddress in
             guard let address = spec.address else {
-                throw XVFError(.badInput, "'\(spec.canonical)' names no device address; name the device by BDF")
+                throw XVFError(.specWithoutAddressToRemove(spec.canonical))
             }
             return address
         }
@@ -62,7 +62,7 @@ public struct DomainConfigChange {
         do {
             return DomainConfigChange(path: path, edit: try .remove(addresses, from: text, filename: file))
         } catch {
-            throw XVFError(error.unavailable ? .unavailable : .badInput, error.description)
+            throw XVFError(error.unavailable ? .xlParserUnavailable : .domainConfigRefused, underlying: error)
         }
     }
 
@@ -76,12 +76,12 @@ public struct DomainConfigChange {
         if !file.hasPrefix("/") {
             var buffer = [CChar](repeating: 0, count: 4096)
             guard getcwd(&buffer, buffer.count) != nil else {
-                throw XVFError(.failed, "cannot tell the current directory: \(String(cString: strerror(errno)))")
+                throw XVFError(.noWorkingDirectory(errno: errno))
             }
             let cwd = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let absolute = (cwd == "/" ? "" : cwd) + "/" + file
             guard let inside = root.relative(absolute) ?? (root.prefix.isEmpty ? String(absolute.dropFirst()) : nil) else {
-                throw XVFError(.badInput, "\(file) is outside the host root \(root.displayPath); name it by its path on the host")
+                throw XVFError(.outsideRoot(file: file, root: root.displayPath))
             }
             path = inside
         } else {
@@ -90,13 +90,13 @@ public struct DomainConfigChange {
         // The name is glued under the root, so `..` or a link could lead out of it to this machine's own
         // files: only where it really leads counts, and that must be inside the root.
         guard let inside = root.contained(path) else {
-            throw XVFError(.badInput, "\(file) leads outside the host root \(root.displayPath); name a file inside it")
+            throw XVFError(.leadsOutsideRoot(file: file, root: root.displayPath))
         }
         path = inside
         let text: String?
-        do { text = try root.editableText(path) } catch { throw XVFError(.badInput, "\(file): \(error.reason ?? "cannot be read as a file (\(error))")") }
+        do { text = try root.editableText(path) } catch { throw XVFError(.domainConfigUnreadable(file: file, reason: error.reason), underlying: error) }
         guard let text else {
-            throw XVFError(.badInput, "\(file) does not exist; create the domain config first (see xlcfg/ for examples)")
+            throw XVFError(.domainConfigMissing(file: file))
         }
         return (path, text)
     }

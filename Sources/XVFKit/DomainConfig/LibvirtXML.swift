@@ -12,15 +12,13 @@ public enum LibvirtXML {
         var lines: [String] = []
         for spec in specs {
             guard let address = spec.address, !spec.allFunctions else {
-                throw XVFError(.badInput, "'\(spec.canonical)' names no single device; libvirt's <hostdev> takes one "
-                               + "function by address (0000:04:10.0)")
+                throw XVFError(.notOneDevice(spec.canonical))
             }
             let unsupported = [("msitranslate", spec.msitranslate != nil), ("seize", spec.seize != nil),
                                ("power_mgmt", spec.powerManagement != nil), ("rdm_policy", spec.rdmPolicy != nil),
                                ("name", spec.name != nil)].filter(\.1).map(\.0)
             if let key = unsupported.first {
-                throw XVFError(.badInput, "'\(spec.canonical)': libvirt's <hostdev> has no \(key); leave it out for "
-                               + "libvirt (it applies libxl's default), or use an xl config (xvf cfg line)")
+                throw XVFError(.libvirtLacks(spec.canonical, key: key))
             }
             lines.append("<hostdev mode='subsystem' type='pci' managed='yes'>")
             lines.append("  <driver name='xen'/>")
@@ -39,14 +37,12 @@ public enum LibvirtXML {
     /// The PF is named by its interface, as libvirt's schema has it.
     public static func pool(_ pf: PCIDevice, label: String) throws(XVFError) -> String {
         guard let interface = pf.interfaceName else {
-            throw XVFError(.badInput, "\(label) has no network interface (no driver bound?); libvirt names the PF of a "
-                           + "hostdev pool by its interface: bind its driver first")
+            throw XVFError(.noInterface(label: label))
         }
         // The name is the host's (Linux allows quotes, `&` and `<` in it): escaped for XML, and one XML
         // cannot carry at all (control characters) is refused.
         guard !interface.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-            throw XVFError(.failed, "\(label)'s interface is named '\(interface.escapingControlCharacters)', which XML "
-                           + "cannot hold; rename the interface (ip link set dev NAME name NEW) first")
+            throw XVFError(.interfaceNameNotXML(label: label, name: interface))
         }
         let name = xmlEscaped(interface)
         return """

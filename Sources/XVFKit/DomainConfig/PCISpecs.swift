@@ -18,8 +18,7 @@ public enum PCISpecs {
                     do { specs.append(try PCISpec(parsing: "name=" + head + text[comma...])) } catch { throw XVFError(error) }
                     continue
                 }
-                throw XVFError(.badInput, "'\(head)' is neither a network interface here nor a name the host config gives "
-                               + "(assignable = [ 'PF,name=\(head)' ]); `xvf list` shows the interfaces")
+                throw XVFError(.unknownName(head))
             }
             // An interface or VF name stands for addresses; everything else is an xl spec as it is.
             let name = try? DeviceName(parsing: head)

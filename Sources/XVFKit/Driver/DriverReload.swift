@@ -24,26 +24,24 @@ public struct DriverReload {
                 holders: Holders, safety: HostSafety, force: Bool) throws(XVFError) {
         let root = inventory.root
         guard driver.isKernelModuleName else {
-            throw XVFError(.badInput, "'\(driver)' is not a kernel module name (letters, digits, _ and -), e.g. igb or ixgbe")
+            throw XVFError(.notModuleName(driver))
         }
         let module = driver.normalizedModuleName
         let loaded = root.isDirectory("sys/module/\(module)")
         guard Self.maxVFsDrivers.contains(module) || root.exists("sys/module/\(module)/parameters/max_vfs") else {
-            throw XVFError(.badInput, "\(driver) has no max_vfs parameter (igb and ixgbe do); set the VF count of each "
-                           + "of its PFs with `xvf vfs DEVICE COUNT`")
+            throw XVFError(.noMaxVFs(driver: driver))
         }
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
         let values = parts.map { $0.utf8.allSatisfy({ (0x30...0x39).contains($0) }) ? Int($0) : nil }
         guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
-            throw XVFError(.badInput, "'\(text)' is not a max_vfs value; write a VF count (7) or one per port (7,7,0)")
+            throw XVFError(.badMaxVFs(text))
         }
         let counts = values.map { $0! }
         // In-tree igb and ixgbe declare max_vfs as one number; "7,7" would make the module refuse to load
         // and leave the host without those ports. Intel's out-of-tree drivers (taint O) take one per port.
         let outOfTree = root.readText("sys/module/\(module)/taint")?.contains("O") ?? false
         guard counts.count == 1 || outOfTree else {
-            throw XVFError(.badInput, "the in-tree \(driver) takes one max_vfs value for all its ports; write "
-                           + "--max-vfs \(counts.max()!) or set ports one by one with `xvf vfs DEVICE COUNT`")
+            throw XVFError(.inTreeOneValue(driver: driver, max: counts.max()!))
         }
         if counts.contains(where: { $0 > 0 }) {
             try PVHDom0.refuseVFs("\(driver) with max_vfs=\(text)", root: root)
@@ -55,8 +53,8 @@ public struct DriverReload {
             return count > pf.sriov!.totalVFs
         })?.element {
             let label = pf.interfaceName.map { "\($0) (\(pf.address))" } ?? pf.address.description
-            throw XVFError(.badInput, "max_vfs \(counts.count == 1 ? counts[0] : counts.max()!) is above the "
-                           + "\(pf.sriov!.totalVFs) VFs \(label) supports (sriov_totalvfs)")
+            throw XVFError(.maxVFsAboveTotal(counts.count == 1 ? counts[0] : counts.max()!, total: pf.sriov!.totalVFs,
+                                             label: label))
         }
 
         // Everything the driver drives goes down with it: its PFs, their VFs, anything else it binds.
@@ -64,17 +62,13 @@ public struct DriverReload {
         if !force {
             for device in driven {
                 if let reason = safety.reason(for: device.address) {
-                    throw XVFError(.failed, "refusing to reload \(driver): \(device.address) \(reason), and "
-                                   + "reloading \(driver) takes it down; pass --force to do it anyway")
+                    throw XVFError(.reloadUnsafe(driver: driver, device.address, reason: reason))
                 }
             }
             for pf in pfs {
                 for vf in inventory.virtualFunctions(of: pf) {
                     if let domain = holders[vf.address] {
-                        let domainName = "\(domain.name) (\(domain.id))"
-                        throw XVFError(.failed, "refusing to reload \(driver): VF \(vf.address) is attached to domain "
-                                       + "\(domainName), and the reload destroys it; detach it (xvf release "
-                                       + "\(vf.address)) or pass --force")
+                        throw XVFError(.reloadAttached(driver: driver, vf: vf.address, domain: domain))
                     }
                 }
             }
@@ -144,8 +138,8 @@ public struct DriverReload {
                 done.append(step)
             } catch {
                 let undo = root.undoing { putBack(done, root: root) }
-                let detail = undo.isEmpty ? "nothing was changed" : undo.joined(separator: "; ")
-                throw XVFError(.failed, "\(error); \(detail)")
+                throw XVFError(.changeFailed, underlying: error)
+                    .followed(by: undo.isEmpty ? .nothingChanged : .report(undo.joined(separator: "; ")))
             }
         }
     }

@@ -25,8 +25,7 @@ public enum GuestArrival {
             source = "standard input"
         } else {
             guard let bytes = readFile(atPath: file) else {
-                throw XVFError(.badInput, "cannot read the record \(file) (\(String(cString: strerror(errno)))); name the file "
-                               + "`xvf migrate` or `xvf guests detach` wrote, or - for standard input")
+                throw XVFError(.recordFileUnreadable(path: file, errno: errno))
             }
             text = String(decoding: bytes, as: UTF8.self)
             source = file
@@ -37,8 +36,7 @@ public enum GuestArrival {
     static func run(records text: String, from source: String, on host: Host, dryRun: Bool) throws(XVFError) -> GuestOutcome {
         let records: [GuestRecord]
         do { records = try GuestRecord.records(parsing: text) } catch {
-            throw XVFError(.badInput, "the record in \(source) does not parse: \(error.description); give what `xvf migrate` "
-                           + "or `xvf guests detach` wrote")
+            throw XVFError(.recordInputUnparsable(source: source), underlying: error)
         }
         // Nil in a dry run that cannot use libxl.
         return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) -> [Arrival]? in
@@ -121,7 +119,7 @@ public enum GuestArrival {
         for record in records {
             let domain: XenDomain?
             do { domain = try toolstack.domain(named: record.domain) } catch {
-                throw XVFError(.failed, "cannot list Xen domains: \(error)")
+                throw XVFError(.cannotListDomains, underlying: error)
             }
             let devices = Result { () throws(XVFError) in
                 try GuestDevices.choose(record, for: domain, inventory: inventory, holders: holders, leases: leases,
@@ -144,10 +142,10 @@ private func readStandardInput() throws(XVFError) -> String {
     while true {
         let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
         if n < 0 && errno == EINTR { continue }
-        if n < 0 { throw XVFError(.badInput, "cannot read the record from standard input: \(String(cString: strerror(errno)))") }
+        if n < 0 { throw XVFError(.standardInputUnreadable(errno: errno)) }
         if n == 0 { break }
         bytes += chunk[0..<n]
-        if bytes.count > 1 << 20 { throw XVFError(.badInput, "standard input holds more than 1 MiB, which is no record of xvf's") }
+        if bytes.count > 1 << 20 { throw XVFError(.standardInputTooLarge) }
     }
     return String(decoding: bytes, as: UTF8.self)
 }

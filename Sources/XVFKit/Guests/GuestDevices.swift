@@ -11,7 +11,7 @@ enum GuestDevices {
     static func record(of domain: XenDomain, toolstack: any Toolstack, host: Host) throws(XVFError) -> GuestRecord? {
         let attached: [AttachedDevice]
         do { attached = try toolstack.devices(of: domain.id) } catch {
-            throw XVFError(.failed, "cannot read the devices of domain \(domain.id) (\(domain.name)): \(error)")
+            throw XVFError(.cannotReadDevices(domain), underlying: error)
         }
         guard !attached.isEmpty else { return nil }
         let inventory = try host.inventory()
@@ -65,9 +65,9 @@ enum GuestDevices {
                 partial.devices = detached
                 let back = giveBack(partial, to: domain, devices: detached.compactMap { host.inventoryDevice($0.address) },
                                     toolstack: toolstack, host: host)
-                throw XVFError(error.kind, "\(device.address): " + error.message + "; "
-                               + (back.failures.isEmpty ? "gave domain \(domain.id) (\(domain.name)) back what was detached"
-                                  : back.failures.joined(separator: "; ")))
+                throw XVFError(.deviceStep(device.address), underlying: error)
+                    .followed(by: back.failures.isEmpty ? .gaveBackDetached(domain)
+                              : .report(back.failures.joined(separator: "; ")))
             }
         }
         return report
@@ -108,14 +108,12 @@ enum GuestDevices {
                 continue
             }
             guard let recordedPF = entry.pf else {
-                let why = inventory[entry.address] == nil ? "is not on this host"
-                    : holders[entry.address].map { "is attached to domain \($0.id) (\($0.name))" } ?? "is taken"
-                throw XVFError(.failed, "\(entry.address), which domain \(record.domain) had, \(why); "
-                               + "it is no VF, so no other device can stand in for it")
+                throw XVFError(.cannotStandIn(entry.address, domain: record.domain, present: inventory[entry.address] != nil,
+                                              holder: holders[entry.address]))
             }
             guard let pf else {
-                throw XVFError(.failed, "the PF of \(entry.address) (\(recordedPF.interface ?? recordedPF.address.description), "
-                               + "ids \(recordedPF.ids)), which domain \(record.domain) had a VF of, is not on this host")
+                throw XVFError(.recordedPFMissing(entry.address, pf: recordedPF.interface ?? recordedPF.address.description,
+                                                  ids: recordedPF.ids, domain: record.domain))
             }
             let read = safety ?? HostSafety(inventory)
             safety = read

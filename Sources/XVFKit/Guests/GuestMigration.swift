@@ -117,10 +117,7 @@ public enum GuestMigration {
     static func refuseWithoutLogDirty(_ domains: [XenDomain], toolstack: any Toolstack) throws(XVFError) {
         let pv = domains.filter { $0.kind == .pv }
         guard !pv.isEmpty, let capabilities = try? toolstack.capabilities(), !capabilities.shadow else { return }
-        let named = pv.map { "domain \($0.id) (\($0.name))" }.joined(separator: ", ")
-        throw XVFError(.unavailable, "\(named): this Xen has no shadow paging, which a PV guest's live migration needs "
-                       + "(`xl migrate` fails: 'Failed to enable logdirty'); nothing was changed; move \(pv.count == 1 ? "it" : "them") "
-                       + "stopped with `xvf save` and `xvf restore`")
+        throw XVFError(.noShadowPaging(pv))
     }
 
     /// The guests and the target's answer; throws, before anything changes, what refuses the migration.
@@ -130,13 +127,12 @@ public enum GuestMigration {
         if let domainText {
             let domain = try toolstack.resolveDomain(domainText)
             guard let record = try GuestDevices.record(of: domain, toolstack: toolstack, host: host) else {
-                throw XVFError(.failed, "domain \(domain.id) (\(domain.name)) holds no PCI device: `\(target.xlCommand(domain.id))` "
-                               + "moves it as it is")
+                throw XVFError(.migrateWithoutDevices(domain, xlCommand: target.xlCommand(domain.id)))
             }
             guests = [(domain, record)]
         } else {
             let domains: [XenDomain]
-            do { domains = try toolstack.domains() } catch { throw XVFError(.failed, "cannot list Xen domains: \(error)") }
+            do { domains = try toolstack.domains() } catch { throw XVFError(.cannotListDomains, underlying: error) }
             for domain in domains where domain.id != 0 {
                 if let record = try GuestDevices.record(of: domain, toolstack: toolstack, host: host) { guests.append((domain, record)) }
             }
@@ -148,25 +144,23 @@ public enum GuestMigration {
             // The guests' own devices count as free: they are detached before the move.
             let arrivals = try GuestArrival.plan(records, toolstack: toolstack, host: host, anotherHost: false)
             for arrival in arrivals {
-                if case .failure(let error) = arrival.devices { throw XVFError(error.kind, error.message + "; nothing was changed") }
+                if case .failure(let error) = arrival.devices { throw error.followed(by: .nothingChanged) }
             }
             return Plan(guests: guests, checked: [], local: arrivals)
         }
         let version = target.runXVF(["--version"], root: host.root)
         guard version.status == 0 else {
-            throw XVFError(.failed, "cannot reach xvf on \(target.host): `\(target.command(["--version"]))` exited "
-                           + "\(version.status) (\(MigrationTarget.lastLine(version.output))); nothing was changed")
+            throw XVFError(.targetUnreachable(host: target.host, command: target.command(["--version"]), status: version.status,
+                                              said: MigrationTarget.lastLine(version.output)))
         }
         let check = target.runXVF(["guests", "attach", "--record", "-", "--dry-run"], input: records.map(\.text).joined(),
                                   root: host.root)
         // 64 is argument-parser's usage error: an xvf there from before `xvf migrate`.
         if check.status == 64 {
-            throw XVFError(.failed, "xvf on \(target.host) (\(MigrationTarget.lastLine(version.output))) cannot take guests: "
-                           + "it has no `xvf guests attach --record`; install this xvf there; nothing was changed")
+            throw XVFError(.targetTooOld(host: target.host, version: MigrationTarget.lastLine(version.output)))
         }
         guard check.status == 0 else {
-            throw XVFError(.failed, "\(target.host) cannot take the guest's devices: \(MigrationTarget.lastLine(check.output)); "
-                           + "nothing was changed")
+            throw XVFError(.targetRefuses(host: target.host, said: MigrationTarget.lastLine(check.output)))
         }
         let checked = ["checked on \(target.host) (\(MigrationTarget.lastLine(version.output))):"]
             + check.output.split(separator: "\n").map { "  " + $0 }

@@ -189,14 +189,14 @@ extension GuestRecord {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            throw XVFError(.failed, "the record \(path) is not a regular file; it is not used")
+            throw XVFError(.guestRecordNotRegular(path: path))
         }
-        if let why = PathTrust.problemApplying(path) { throw XVFError(.failed, "the record \(path) is not used: \(why)") }
+        if let why = PathTrust.problemApplying(path) { throw XVFError(.recordUntrusted(path: path, why: why)) }
         let text: String?
-        do { text = try root.editableText(relative) } catch { throw XVFError(.failed, "the record cannot be read: \(error)") }
+        do { text = try root.editableText(relative) } catch { throw XVFError(.guestRecordUnreadable, underlying: error) }
         guard let text else { return nil }
         do { return try GuestRecord(parsing: text) } catch {
-            throw XVFError(.failed, "the record \(path) does not parse: \(error.description); it is not used")
+            throw XVFError(.guestRecordUnparsable(path: path), underlying: error)
         }
     }
 }

@@ -52,21 +52,19 @@ public enum GuestRestore {
         let root = host.root
         var info = stat()
         guard stat(root.path(image), &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            throw XVFError(.badInput, "\(root.path(image)) is no saved image (no such regular file); name the file xvf save wrote")
+            throw XVFError(.noSavedImage(path: root.path(image)))
         }
         let recordFile = GuestSave.recordPath(ofImage: image)
         guard let record = try GuestRecord.load(recordFile, root: root) else {
-            throw XVFError(.badInput, "\(root.path(image)) has no record of its devices (\(root.path(recordFile))): "
-                           + "`xl restore \(root.path(image))` restores it as it is")
+            throw XVFError(.imageWithoutRecord(image: root.path(image), record: root.path(recordFile)))
         }
         guard let toolstack else { return Plan(image: image, record: record, devices: []) }
         let running: XenDomain?
         do { running = try toolstack.domain(named: record.domain) } catch {
-            throw XVFError(.failed, "cannot list Xen domains: \(error)")
+            throw XVFError(.cannotListDomains, underlying: error)
         }
         if let running {
-            throw XVFError(.failed, "domain \(record.domain) is running already (domain \(running.id)); "
-                           + "a second one of that name cannot be restored")
+            throw XVFError(.alreadyRunning(name: record.domain, id: running.id))
         }
         let devices = try GuestDevices.choose(record, for: nil, inventory: try host.inventory(),
                                               holders: try toolstack.currentHolders(), leases: host.leases(),
@@ -77,16 +75,14 @@ public enum GuestRestore {
     static func restore(_ plan: Plan, toolstack: any Toolstack, host: Host) throws(XVFError) -> GuestOutcome {
         let path = host.root.path(plan.image)
         do { try toolstack.restore(from: "/" + plan.image) } catch {
-            throw XVFError(.failed, "xl restore \(path) failed: \(error.reason ?? "it said nothing"); nothing else was changed")
+            throw XVFError(.xlRestore(path: path, said: error.reason), underlying: error)
         }
         let domain: XenDomain?
         do { domain = try toolstack.domain(named: plan.record.domain) } catch {
-            throw XVFError(.failed, "xl restored \(path), but the domains cannot be listed (\(error)); its devices were not "
-                           + "given back: run `xvf guests attach` once it runs")
+            throw XVFError(.restoredUnlisted(path: path), underlying: error)
         }
         guard let domain else {
-            throw XVFError(.failed, "xl restored \(path), but domain \(plan.record.domain) is not running (it died at once: "
-                           + "`xl dmesg` says why); its devices were not given back")
+            throw XVFError(.restoredDied(path: path, domain: plan.record.domain))
         }
         let back = GuestDevices.giveBack(plan.record, to: domain, devices: plan.devices, toolstack: toolstack, host: host)
         return GuestOutcome(report: ChangeReport(["restored domain \(domain.id) (\(domain.name)) from \(path)"] + back.lines),

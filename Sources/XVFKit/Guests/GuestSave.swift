@@ -24,11 +24,11 @@ public enum GuestSave {
     /// The image's path as the user means it (relative to the working directory when not absolute), as a
     /// path relative to the host root.
     static func imagePath(_ text: String) throws(XVFError) -> String {
-        guard !text.isEmpty, !text.hasSuffix("/") else { throw XVFError(.badInput, "'\(text)' is no file name; name the image's file") }
+        guard !text.isEmpty, !text.hasSuffix("/") else { throw XVFError(.noFileName(text)) }
         if text.hasPrefix("/") { return String(text.drop { $0 == "/" }) }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         guard getcwd(&buffer, buffer.count) != nil else {
-            throw XVFError(.badInput, "'\(text)' is relative and the working directory cannot be read; give an absolute path")
+            throw XVFError(.relativeWithoutDirectory(text))
         }
         let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return String((cwd == "/" ? "" : cwd).drop { $0 == "/" }) + (cwd == "/" ? "" : "/") + text
@@ -91,15 +91,14 @@ public enum GuestSave {
     static func plan(domain domainText: String, image: String, host: Host, toolstack: (any Toolstack)?) throws(XVFError) -> Plan {
         var info = stat()
         if lstat(host.root.path(image), &info) == 0 {
-            throw XVFError(.badInput, "\(host.root.path(image)) exists; xvf save never replaces an image: name a new file")
+            throw XVFError(.imageExists(path: host.root.path(image)))
         }
         let directory = String(image.split(separator: "/").dropLast().joined(separator: "/"))
         guard directory.isEmpty || host.root.isDirectory(directory) else {
-            throw XVFError(.badInput, "\(host.root.path(directory)) is not a directory; make it first")
+            throw XVFError(.notADirectory(path: host.root.path(directory)))
         }
         if let why = PathTrust.problem(at: host.root.path(image), owner: geteuid()) {
-            throw XVFError(.failed, "\(host.root.path(image)) cannot be written safely as root: \(why); save into a directory "
-                           + "only root can write (such as /var/lib/xen/save)")
+            throw XVFError(.imageUnsafe(path: host.root.path(image), why: why))
         }
         // A record without its image is what an interrupted save of the same guest left: this run takes
         // it up (the devices it recorded, detached or not, plus any the guest holds now), so running the
@@ -109,8 +108,7 @@ public enum GuestSave {
         guard let toolstack else { return Plan(domain: nil, domainText: domainText, image: image, record: earlier, resumed: earlier != nil) }
         let domain = try toolstack.resolveDomain(domainText)
         if let earlier, earlier.domain != domain.name {
-            throw XVFError(.badInput, "\(host.root.path(recordFile)) exists, a record of domain \(earlier.domain)'s devices; "
-                           + "xvf save never replaces one: name a new file")
+            throw XVFError(.recordExists(path: host.root.path(recordFile), domain: earlier.domain))
         }
         let now = try GuestDevices.record(of: domain, toolstack: toolstack, host: host)
         var record = earlier ?? now
@@ -118,8 +116,7 @@ public enum GuestSave {
             record?.devices = earlier.devices + now.devices.filter { held in !earlier.devices.contains { $0.address == held.address } }
         }
         guard let record else {
-            throw XVFError(.failed, "domain \(domain.id) (\(domain.name)) holds no PCI device: `xl save \(domain.id) "
-                           + "\(host.root.path(image))` saves it as it is")
+            throw XVFError(.saveWithoutDevices(domain, image: host.root.path(image)))
         }
         return Plan(domain: domain, domainText: domainText, image: image, record: record, resumed: earlier != nil,
                     attached: now?.devices ?? [])
@@ -130,7 +127,7 @@ public enum GuestSave {
         let root = host.root
         let domainLabel = "domain \(domain.id) (\(domain.name))"
         do { try root.replaceFile(plan.recordFile, with: record.text, mode: 0o600) } catch {
-            throw XVFError(.failed, "cannot write the record of \(domainLabel)'s devices: \(error); nothing was changed")
+            throw XVFError(.recordWrite(domain), underlying: error)
         }
         var report = plan.resumed ? ["taking up the save an interrupted xvf left (\(root.path(plan.recordFile)))"] : []
         var attached = record
@@ -141,33 +138,34 @@ public enum GuestSave {
             // What an interrupted save had detached goes back too: the guest is left as it was before either.
             var detachedBefore = record
             detachedBefore.devices = record.devices.filter { held in !plan.attached.contains { $0.address == held.address } }
-            var undone = ""
+            var undone = error
             if !detachedBefore.devices.isEmpty {
                 let back = root.undoing {
                     GuestDevices.giveBack(detachedBefore, to: domain, devices: detachedBefore.devices.compactMap { host.inventoryDevice($0.address) },
                                           toolstack: toolstack, host: host)
                 }
-                undone = back.failures.isEmpty ? "; gave back what the interrupted save had detached" : "; " + back.failures.joined(separator: "; ")
+                undone = error.followed(by: back.failures.isEmpty ? .gaveBackInterrupted
+                                        : .report(back.failures.joined(separator: "; ")))
             }
             root.undoing { try? root.removeFile(plan.recordFile) }
-            throw XVFError(error.kind, error.message + undone + "; \(domain.name) was not saved")
+            throw undone.followed(by: .notSaved(domain: domain.name))
         }
         let newFile: NewFile
         do {
             newFile = try root.makeNewFile(plan.image)
             do { try toolstack.save(domain.id, to: "/" + newFile.temporary) } catch {
                 root.discard(newFile)
-                throw XVFError(.failed, "xl save of \(domainLabel) failed: \(error.reason ?? "it said nothing")")
+                throw XVFError(.xlSave(domain, said: error.reason), underlying: error)
             }
         } catch let error as XVFError {
-            throw putBack(error.message, record: record, domain: domain, plan: plan, toolstack: toolstack, host: host)
+            throw putBack(error, record: record, domain: domain, plan: plan, toolstack: toolstack, host: host)
         } catch {
-            throw putBack("the image cannot be made: \(error)", record: record, domain: domain, plan: plan, toolstack: toolstack,
-                          host: host)
+            throw putBack(XVFError(.imageNotMade, underlying: error), record: record, domain: domain, plan: plan,
+                          toolstack: toolstack, host: host)
         }
         do { try root.publish(newFile) } catch {
-            throw XVFError(.failed, "\(domainLabel) is saved, but its image stays at \(root.path(newFile.temporary)) "
-                           + "(\(error)): rename it to \(root.path(plan.image)); its devices are recorded in \(root.path(plan.recordFile))")
+            throw XVFError(.imageStaysTemporary(domain, temporary: root.path(newFile.temporary), image: root.path(plan.image),
+                                                record: root.path(plan.recordFile)), underlying: error)
         }
         report.append("saved \(domainLabel) to \(root.path(plan.image)); its devices are recorded in \(root.path(plan.recordFile)), "
                       + "and `xvf restore \(root.path(plan.image))` gives them back")
@@ -175,15 +173,15 @@ public enum GuestSave {
     }
 
     /// After `xl save` failed: the guest, when it still runs, gets its devices back, and the record goes.
-    private static func putBack(_ failure: String, record: GuestRecord, domain: XenDomain, plan: Plan, toolstack: any Toolstack,
+    private static func putBack(_ failure: XVFError, record: GuestRecord, domain: XenDomain, plan: Plan, toolstack: any Toolstack,
                                 host: Host) -> XVFError {
         host.root.undoing { try? host.root.removeFile(plan.recordFile) }
         guard let running = try? toolstack.domain(named: domain.name), running.id == domain.id else {
-            return XVFError(.failed, failure + "; domain \(domain.id) is gone, so its devices stay on pciback; the record is removed")
+            return failure.followed(by: .domainGone(domain.id))
         }
         let devices = record.devices.compactMap { host.inventoryDevice($0.address) }
         let back = host.root.undoing { GuestDevices.giveBack(record, to: domain, devices: devices, toolstack: toolstack, host: host) }
-        return XVFError(.failed, failure + "; " + (back.failures.isEmpty
-            ? "gave \(domain.name) its devices back" : back.failures.joined(separator: "; ")))
+        return failure.followed(by: back.failures.isEmpty ? .gaveDevicesBack(domain: domain.name)
+                                : .report(back.failures.joined(separator: "; ")))
     }
 }

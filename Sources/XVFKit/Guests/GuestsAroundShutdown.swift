@@ -40,7 +40,7 @@ public enum GuestsAroundShutdown {
         return try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             guard let toolstack else { return Guests(checked: false) }
             let domains: [XenDomain]
-            do { domains = try toolstack.domains() } catch { throw XVFError(.failed, "cannot list Xen domains: \(error)") }
+            do { domains = try toolstack.domains() } catch { throw XVFError(.cannotListDomains, underlying: error) }
             var guests = Guests()
             for domain in domains where domain.id != 0 {
                 if let record = try GuestDevices.record(of: domain, toolstack: toolstack, host: host) { guests.found.append((domain, record)) }
@@ -121,7 +121,7 @@ public enum GuestsAroundShutdown {
                 }
                 let domain: XenDomain?
                 do { domain = try toolstack.domain(named: record.domain) } catch {
-                    throw XVFError(.failed, "cannot list Xen domains: \(error)")
+                    throw XVFError(.cannotListDomains, underlying: error)
                 }
                 let devices = Result { () throws(XVFError) in
                     try GuestDevices.choose(record, for: domain, inventory: inventory, holders: holders, leases: leases,

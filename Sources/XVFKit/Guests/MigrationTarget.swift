@@ -20,22 +20,20 @@ struct MigrationTarget {
     init(host: String, sshCommand: String?) throws(XVFError) {
         self.host = host
         self.sshCommand = sshCommand
-        guard !host.isEmpty else { throw XVFError(.badInput, "the target host is empty; name the host the guest goes to") }
+        guard !host.isEmpty else { throw XVFError(.emptyTargetHost) }
         if sshCommand == "" {
             remote = nil
             return
         }
         let words: [String]
         do { words = try ShellWords.split(sshCommand ?? "ssh") } catch {
-            throw XVFError(.badInput, "--ssh '\(sshCommand ?? "")' cannot be split into words without a shell (\(error.reason)); "
-                           + "give a command and its options, or name a script that does the rest")
+            throw XVFError(.sshUnsplittable(command: sshCommand ?? "", reason: error.reason), underlying: error)
         }
-        guard !words.isEmpty else { throw XVFError(.badInput, "--ssh holds no command; give one (ssh), or '' for this host") }
+        guard !words.isEmpty else { throw XVFError(.sshEmpty) }
         // xl puts HOST into its shell command as it is: anything a shell would split or expand makes xl's
         // receiver and xvf's commands reach different places.
         guard (try? ShellWords.split(host)) == [host], !host.hasPrefix("-") else {
-            throw XVFError(.badInput, "'\(host)' is no host name (one word, such as dom0-b or root@dom0-b); "
-                           + "ssh's options go in --ssh")
+            throw XVFError(.badHostName(host))
         }
         remote = words + [host]
     }

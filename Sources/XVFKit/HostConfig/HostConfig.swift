@@ -112,15 +112,14 @@ public struct HostConfig {
     public static func load(path: String?, root: HostRoot, inventory: HostInventory,
                             library: PCILibrary? = nil) throws(XVFError) -> HostConfig? {
         let filename = displayPath(path, root: root)
-        if let why = untrusted(filename) { throw XVFError(.failed, why) }
+        if let why = untrusted(filename) { throw XVFError(.configUntrusted(why: why)) }
         let text: String?
         do { text = try HostRoot.editableText(atPath: filename) } catch {
-            throw XVFError(.badInput, "\(error); name an existing host config with --config FILE")
+            throw XVFError(.configUnreadable, underlying: error)
         }
         guard let text else {
             if path == nil { return nil }
-            throw XVFError(.badInput, "\(filename): cannot be read (\(String(cString: strerror(ENOENT)))); "
-                           + "name an existing host config with --config FILE")
+            throw XVFError(.configMissing(path: filename))
         }
         return try HostConfig(text: text, filename: filename, inventory: inventory, library: library)
     }
@@ -145,13 +144,11 @@ public struct HostConfig {
     public init(text: String, filename: String, inventory: HostInventory, library: PCILibrary? = nil) throws(XVFError) {
         let config: XLConfig
         do { config = try XLConfig(parsing: text, filename: filename) } catch {
-            if error.unavailable { throw XVFError(.unavailable, error.description) }
-            throw XVFError(.badInput, error.description + " (the host config is in xl syntax: key = [ 'item', … ])")
+            throw XVFError(error.unavailable ? .xlParserUnavailable : .configSyntax, underlying: error)
         }
         let layout = XLStatements(scanning: text)
         for statement in layout.statements where !Self.keys.contains(statement.key) {
-            throw XVFError(.badInput, "\(filename):\(statement.line): unknown key `\(statement.key)'; a host config "
-                           + "sets sriov, vf and assignable (see xlcfg/xvf.cfg)")
+            throw XVFError(.unknownConfigKey(file: filename, line: statement.line, key: statement.key))
         }
         var reader = ItemReader(filename: filename, inventory: inventory) { pf in
             HardwareIdentity.read(pf, root: inventory.root, library: library)
@@ -181,8 +178,7 @@ public struct HostConfig {
             guard let read = try config.stringList(key) else { return [] }
             values = read
         } catch {
-            let line = layout.line(of: key).map { ":\($0)" } ?? ""
-            throw XVFError(.badInput, "\(filename)\(line): `\(key)' must be a list of strings: \(key) = [ '…', '…' ]")
+            throw XVFError(.configKeyNotList(file: filename, line: layout.line(of: key), key: key), underlying: error)
         }
         if let scanned = layout.items(of: key), scanned.map(\.value) == values { return scanned }
         let line = layout.line(of: key) ?? 0
@@ -223,7 +219,7 @@ private struct ItemReader {
     }
 
     func fail(_ key: String, _ item: XLStatements.Item, _ reason: String) -> XVFError {
-        XVFError(.badInput, "\(filename):\(item.line): \(key) '\(item.value)': \(reason)")
+        XVFError(.configItem(file: filename, line: item.line, key: key, value: item.value, reason: reason))
     }
 
     /// `PF,vfs=N`.

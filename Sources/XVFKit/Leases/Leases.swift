@@ -49,14 +49,14 @@ public enum Leases {
         let absolute = root.path(path)
         var info = stat()
         if lstat(absolute, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
-            throw XVFError(.failed, "the lease bindings \(absolute) are not a regular file and are not used")
+            throw XVFError(.bindingsNotRegular(path: absolute))
         }
         if let why = PathTrust.problemApplying(absolute) {
-            throw XVFError(.failed, "the lease bindings \(absolute) are not used: \(why)")
+            throw XVFError(.bindingsUntrusted(path: absolute, why: why))
         }
         let text: String?
         do { text = try root.editableText(path) } catch {
-            throw XVFError(.failed, "the lease bindings cannot be read (\(error)); they are not used")
+            throw XVFError(.bindingsUnreadable, underlying: error)
         }
         guard let text else { return [] }
         return try parse(text, filename: absolute)
@@ -78,8 +78,8 @@ public enum Leases {
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where !line.isEmpty && !line.hasPrefix("#") {
             func bad(_ why: String) -> XVFError {
-                XVFError(.failed, "the lease bindings \(filename) do not parse at line \(number + 1) "
-                         + "('\(String(line.prefix(80)).escapingControlCharacters)'): \(why); they are not used")
+                XVFError(.bindingsUnparsable(path: filename, line: number + 1,
+                                             text: String(line.prefix(80)).escapingControlCharacters, reason: why))
             }
             let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             guard fields.count >= 3 else { throw bad("expected NAME PF VF [SETTING=VALUE …]") }
@@ -143,12 +143,10 @@ extension Leases {
               host.root.exists(path) else { return nil }
         guard let lease = named(text, in: try load(root: host.root)) else { return nil }
         guard let vf = lease.vf else {
-            throw XVFError(.failed, "lease \(text) has no VF: at the last `xvf boot` its PF had none free "
-                           + "(`xvf boot --dry-run` says why)")
+            throw XVFError(.leaseWithoutVF(text))
         }
         guard let device = try host.inventory()[vf] else {
-            throw XVFError(.failed, "lease \(text)'s VF \(vf) is not on this host (its PF's VFs are not created yet?); "
-                           + "run `xvf boot`")
+            throw XVFError(.leaseVFMissing(text, vf: vf))
         }
         return device
     }

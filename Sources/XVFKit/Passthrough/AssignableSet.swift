@@ -36,12 +36,12 @@ public enum AssignableSet {
         init(_ names: [String], name: String?, toolstack: (any Toolstack)?, host: Host) throws(XVFError) {
             for text in names {
                 for found in try host.resolve(text) {
-                    guard let device = found.device else { throw XVFError(.badInput, "'\(text)': \(found.address) does not exist yet") }
+                    guard let device = found.device else { throw XVFError(.notCreatedYetAt(name: text, address: found.address)) }
                     devices.append(device)
                 }
             }
             if name != nil && devices.count != 1 {
-                throw XVFError(.badInput, "--name gives one device a name; \(devices.count) devices were named")
+                throw XVFError(.nameNeedsOneDevice(count: devices.count))
             }
             self.name = name
             inventory = try host.inventory()
@@ -92,7 +92,7 @@ public enum AssignableSet {
                             AssignableUndo.giveBack($0.0, to: $0.1, toolstack: toolstack, root: root)
                         }
                     }
-                    throw XVFError(error.kind, error.message + (undone.isEmpty ? "" : "; " + undone.joined(separator: "; ")))
+                    throw error.followed(by: .report(undone.joined(separator: "; ")))
                 }
                 if !device.isOnPciback { moved.append((device.address, device.driver)) }
                 report.append(device.isOnPciback
@@ -149,8 +149,7 @@ public enum AssignableSet {
             // Refused before any is removed, so that a refusal changes nothing.
             for (_, _, address) in targets {
                 if let holder = holders[address] {
-                    throw XVFError(.failed, "\(address) is attached to domain \(holder.id) (\(holder.name)); "
-                                   + "`xvf release \(address)` first")
+                    throw XVFError(.attachedReleaseFirst(address, to: holder))
                 }
             }
         }
@@ -174,7 +173,7 @@ public enum AssignableSet {
                     // Those removed before stay removed (putting them back would need their names and drivers
                     // again): the error names them, so the user knows where the host stands.
                     let done = report.joined(separator: "; ")
-                    throw XVFError(error.kind, error.message + (done.isEmpty ? "" : "; done before the failure: " + done))
+                    throw error.followed(by: done.isEmpty ? nil : .doneBeforeFailure(done))
                 }
                 report.append("\(text): no longer assignable; " + (driver.map { "on \($0)" } ?? "no driver"
                     + (rebind ? " (none was remembered)" : " (add --rebind to give it back to its driver)")))

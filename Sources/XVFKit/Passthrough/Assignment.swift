@@ -59,14 +59,14 @@ public enum Assignment {
             leases = host.leases()
             if let pf = request.pf {
                 guard request.target == nil else {
-                    throw XVFError(.badInput, "give either a device or --pf \(pf), not both")
+                    throw XVFError(.deviceAndPF(pf: pf))
                 }
                 source = .pool(try host.physicalFunction(pf))
                 return
             }
             let inventory = try host.inventory()
             guard let target = request.target else {
-                throw XVFError(.badInput, "name what to assign: a device (05:10.0, eno49/3), a spec, or a PF (eno49 or --pf eno49)")
+                throw XVFError(.nothingToAssign)
             }
             // A lease's name: the VF bound to it, with the link its lease gave it at boot.
             if let leased = try Leases.device(target, host: host) {
@@ -76,12 +76,12 @@ public enum Assignment {
             let looksLikeSpec = target.contains(",") || target.contains("@") || target.contains("=") || target.hasSuffix(".*")
             if !looksLikeSpec, let name = try? DeviceName(parsing: target) {
                 if name.isList {
-                    throw XVFError(.badInput, "'\(target)' names several VFs; assign one (eno49/3) or a PF to pick a free one (eno49)")
+                    throw XVFError(.severalVFs(target))
                 }
                 let found: [ResolvedDevice]
                 do { found = try inventory.resolve(name) } catch { throw XVFError(error) }
                 guard let device = found.first?.device else {
-                    throw XVFError(.badInput, "'\(target)' does not exist yet; create the VFs with `xvf vfs`")
+                    throw XVFError(.vfNotCreatedYet(target))
                 }
                 if case .interface = name, device.isPhysicalFunction {
                     source = .pool(device)
@@ -93,10 +93,10 @@ public enum Assignment {
             let spec: PCISpec
             do { spec = try PCISpec(parsing: target) } catch { throw XVFError(error) }
             guard let address = spec.address else {
-                throw XVFError(.badInput, "'\(target)' names a device by name only; give its address (xvf assignable list shows it)")
+                throw XVFError(.specWithoutAddress(target))
             }
             guard inventory[address] != nil else {
-                throw XVFError(.badInput, "'\(target)': \(address) is not a PCI device on this host; `xvf list` shows the devices")
+                throw XVFError(.notAPCIDevice(name: target, address))
             }
             source = .spec(spec)
         }
@@ -114,7 +114,7 @@ public enum Assignment {
             case .pool: spec = try Self.spec(PCISpec(address: address))
             }
             func set(_ value: inout Bool?, _ wanted: Bool, _ flag: String, _ key: String) throws(XVFError) {
-                if value == !wanted { throw XVFError(.badInput, "\(flag) contradicts \(key)=\(wanted ? 0 : 1) in the spec; give one") }
+                if value == !wanted { throw XVFError(.contradictsSpec(flag: flag, spec: "\(key)=\(wanted ? 0 : 1)")) }
                 value = wanted
             }
             if flags.permissive { try set(&spec.permissive, true, "--permissive", "permissive") }
@@ -123,10 +123,10 @@ public enum Assignment {
             if flags.powerManagement { try set(&spec.powerManagement, true, "--power-mgmt", "power_mgmt") }
             if let text = flags.rdmPolicy {
                 guard let policy = PCISpec.RDMPolicy(rawValue: text) else {
-                    throw XVFError(.badInput, "--rdm-policy \(text): write strict or relaxed")
+                    throw XVFError(.badRDMPolicy(text))
                 }
                 if let given = spec.rdmPolicy, given != policy {
-                    throw XVFError(.badInput, "--rdm-policy \(text) contradicts rdm_policy=\(given.rawValue) in the spec; give one")
+                    throw XVFError(.contradictsSpec(flag: "--rdm-policy \(text)", spec: "rdm_policy=\(given.rawValue)"))
                 }
                 spec.rdmPolicy = policy
             }
@@ -136,7 +136,7 @@ public enum Assignment {
                     throw XVFError(error)
                 }
                 if let given = spec.vslot, given != slot {
-                    throw XVFError(.badInput, "--vslot \(text) contradicts @\(hex(given, width: 2)) in the spec; give one")
+                    throw XVFError(.contradictsSpec(flag: "--vslot \(text)", spec: "@\(hex(given, width: 2))"))
                 }
                 spec.vslot = slot
             }
@@ -223,11 +223,10 @@ public enum Assignment {
     static func checkSettings(_ request: AssignRequest, handOver: VFHandOver?, label: String, root: HostRoot) throws(XVFError) {
         guard !request.settings.isEmpty else { return }
         guard handOver != nil else {
-            throw XVFError(.badInput, "--mac, --vlan, --qos, --spoofchk, --trust and --state set a VF's link through its "
-                           + "PF's interface; \(label) is not one VF of a PF with an interface")
+            throw XVFError(.linkSettingsNeedVF(label: label))
         }
         if request.settings.qos != nil && request.settings.vlan == nil {
-            throw XVFError(.badInput, "--qos without --vlan: ip sets the priority with the VLAN; add --vlan N")
+            throw XVFError(.qosWithoutVLAN)
         }
         try ProgramGuard.check([.run(["ip"])], root: root)
     }
@@ -243,14 +242,14 @@ public enum Assignment {
             guard spec.allFunctions else {
                 // The selection was made on this same reading of the host.
                 guard let device = inventory[address] else {
-                    throw XVFError(.badInput, "\(address) is not a PCI device on this host; `xvf list` shows the devices")
+                    throw XVFError(.notAPCIDevice(name: nil, address))
                 }
                 return [device]
             }
             let functions = (0...7).compactMap {
                 inventory[PCIAddress(domain: address.domain, bus: address.bus, device: address.device, function: $0)]
             }
-            guard !functions.isEmpty else { throw XVFError(.badInput, "\(spec.deviceDescription) has no functions on this host") }
+            guard !functions.isEmpty else { throw XVFError(.noFunctions(spec.deviceDescription)) }
             return functions
         }
     }
@@ -261,7 +260,7 @@ public enum Assignment {
                         root: HostRoot) throws(XVFError) -> ChangeReport {
         // A real run resolved the domain through the toolstack it plans and works with.
         guard let domain = choice.domain else {
-            throw XVFError(.unavailable, "\(choice.domainText): the domain was not resolved through libxl; nothing was changed")
+            throw XVFError(.domainNotResolved(choice.domainText))
         }
         let domainText = choice.domainText
         let primary = choice.devices[0]
@@ -275,7 +274,7 @@ public enum Assignment {
                     return ChangeReport(["\(label) is already attached to \(domainText) with that link; nothing to do"])
                 }
                 if let before { _ = try handOver.record(before, domain: domainText, root: root) }
-                do { try step.perform(on: root) } catch { throw XVFError(.failed, "\(label): setting its link failed: \(error)") }
+                do { try step.perform(on: root) } catch { throw XVFError(.linkSetting(label: label), underlying: error) }
                 return ChangeReport(["\(label) is already attached to \(domainText); its link is set: \(step)"])
             }
             return ChangeReport(["\(label) is already attached to \(domainText); nothing to do"])
@@ -317,8 +316,8 @@ public enum Assignment {
                     try step.perform(on: root)
                 } catch {
                     let undone = undo()
-                    throw XVFError(.failed, "\(label): setting its link for the guest failed: \(error)"
-                                   + (undone.isEmpty ? "; nothing was changed" : "; " + undone))
+                    throw XVFError(.guestLinkSetting(label: label), underlying: error)
+                        .followed(by: undone.isEmpty ? .nothingChanged : .report(undone))
                 }
                 if let before { settingsBack = handOver.undoing(choice.settings.changes(from: before), to: before) }
                 report.append("\(label): link set for the guest: \(step)")
@@ -342,7 +341,7 @@ public enum Assignment {
                     madeAssignable.append((device.address, device.driver))
                 }
                 let undone = undo()
-                throw XVFError(error.kind, error.message + (undone.isEmpty ? "" : "; " + undone))
+                throw error.followed(by: .report(undone))
             }
         }
         // 2. attach
@@ -350,8 +349,8 @@ public enum Assignment {
             try toolstack.attach(choice.spec, to: domain.id)
         } catch {
             let undone = undo()
-            let failure = ErrorAdvice.libxl(error, device: primary.address, domain: domain, holders: choice.holders)
-            throw XVFError(failure.kind, failure.message + (undone.isEmpty ? "" : "; " + undone))
+            throw ErrorAdvice.libxl(error, device: primary.address, domain: domain, holders: choice.holders)
+                .followed(by: .report(undone))
         }
         // 3. read back and verify
         let listed = (try? toolstack.devices(of: domain.id)) ?? []
@@ -359,8 +358,7 @@ public enum Assignment {
         if !problems.isEmpty {
             root.undoing { try? toolstack.detach(choice.spec, from: domain.id, force: true) }
             let undone = undo()
-            throw XVFError(.failed, "attaching \(label) to \(domainText) did not take: \(problems.joined(separator: "; ")); "
-                           + "detached it again" + (undone.isEmpty ? "" : "; " + undone))
+            throw XVFError(.attachDidNotTake(label: label, domain: domainText, problems: problems)).followed(by: .report(undone))
         }
         if choice.devices.contains(where: { $0.physicalFunction != nil }), let warning = XendomainsSettings.assignWarning(root: root) {
             Warnings.add(warning)

@@ -38,8 +38,7 @@ public enum DeviceRelease {
             let lease = try Self.lease(of: device.address, host: host)
             self.lease = lease
             if let lease, toDom0 {
-                throw XVFError(.badInput, "\(inventory.label(device)) is the VF of lease \(lease.name), kept on pciback for its "
-                               + "guests; leave out --to-dom0 (or take the lease out of the host config and run `xvf boot` first)")
+                throw XVFError(.leaseVFToDom0(label: inventory.label(device), lease: lease.name))
             }
             label = inventory.label(device)
             holders = try toolstack?.currentHolders() ?? [:]
@@ -48,10 +47,9 @@ public enum DeviceRelease {
             if let domainText, let toolstack {
                 let wanted = try toolstack.resolveDomain(domainText)
                 if let holder, holder.id != wanted.id {
-                    throw XVFError(.failed, "\(label) is attached to domain \(holder.id) (\(holder.name)), not to domain "
-                                   + "\(wanted.id) (\(wanted.name)); leave out --dom or name that domain")
+                    throw XVFError(.attachedToOther(label: label, holder: holder, named: wanted))
                 }
-                if holder == nil { throw XVFError(.failed, "\(label) is not attached to domain \(wanted.id) (\(wanted.name))") }
+                if holder == nil { throw XVFError(.notAttachedToDomain(label: label, wanted)) }
             }
             let onPciback = inventory[device.address]?.isOnPciback == true
             handOver = VFHandOver(device, inventory: inventory)
@@ -66,8 +64,7 @@ public enum DeviceRelease {
             // A give-back interrupted after pciback let go and before a driver took it: only the probe is left.
             let unbound = inventory[device.address]?.driver == nil
             if toolstack != nil && holder == nil && !(toDom0 && (onPciback || unbound)) && !onlySettings {
-                throw XVFError(.failed, "\(label) is not attached to any domain"
-                               + (onPciback ? "; it is on pciback (add --to-dom0 to give it back to dom0)" : "; nothing to release"))
+                throw XVFError(.notAttachedToAny(label: label, onPciback: onPciback))
             }
             do { spec = try PCISpec(address: device.address) } catch { throw XVFError(error) }
         }
@@ -121,20 +118,19 @@ public enum DeviceRelease {
             do {
                 try toolstack.detach(spec, from: holder.id, force: force)
             } catch {
-                let failure = ErrorAdvice.libxl(error, device: device.address, domain: holder, holders: holders)
-                throw XVFError(failure.kind, failure.message + (force ? "" : "; --force detaches without the guest's help"))
+                throw ErrorAdvice.libxl(error, device: device.address, domain: holder, holders: holders)
+                    .followed(by: force ? nil : .forceDetaches)
             }
             if (try? toolstack.devices(of: holder.id))?.contains(where: { $0.address == device.address }) == true {
-                throw XVFError(.failed, "domain \(holder.id) still lists \(label) after the detach; try --force")
+                throw XVFError(.stillListed(label: label, domain: holder.id))
             }
             report.append("\(label): detached from domain \(holder.id) (\(holder.name)); it stays on pciback")
             // A lease's VF stays assignable under the lease's name, for the next `xl create` that names it.
             if let lease = plan.lease,
                (try? toolstack.assignableList())?.contains(AssignableDevice(address: device.address, name: lease.name)) != true {
                 do { try toolstack.assignableAdd(device.address, name: lease.name, rebind: true) } catch {
-                    throw XVFError(.failed, report.map { $0 + "; " }.joined()
-                                   + "naming it \(lease.name) again failed: \(ErrorAdvice.libxl(error, device: device.address).message); "
-                                   + "`xvf boot` names it")
+                    throw XVFError(.leaseRename(lease: lease.name), underlying: ErrorAdvice.libxl(error, device: device.address))
+                        .after(report.joined(separator: "; "))
                 }
                 report.append("\(label): assignable as \(lease.name) again")
             }
@@ -142,18 +138,17 @@ public enum DeviceRelease {
         if toDom0 {
             // After a detach, a failure here leaves the device detached: the error says so and where the
             // device is now, since the detach is not undone (the guest has already let the device go).
-            func detached() -> String {
-                guard let holder else { return "" }
+            func detached(_ error: XVFError) -> XVFError {
+                guard let holder else { return error }
                 let now = host.root.driver(of: device.address).map { "is on \($0)" } ?? "has no driver"
-                return "\(label) was detached from domain \(holder.id) (\(holder.name)) and \(now); "
-                    + "giving it back to dom0 failed: "
+                return XVFError(.giveBackAfterDetach(label: label, domain: holder, now: now), underlying: error)
             }
             let driver: String?
             do {
                 driver = try PcibackState.giveBack(device.address, rebind: true, toolstack: toolstack, root: host.root,
                                                    holders: holders)
             } catch {
-                throw XVFError(error.kind, detached() + error.message)
+                throw detached(error)
             }
             report.append("\(label): back with dom0, " + (driver.map { "on \($0)" } ?? "without a driver (none claims it)"))
         }
@@ -161,9 +156,7 @@ public enum DeviceRelease {
         if let settingsBack, let handOver {
             if let step = settingsBack.step {
                 do { try step.perform(on: host.root) } catch {
-                    throw XVFError(.failed, report.map { $0 + "; " }.joined()
-                                   + "putting \(handOver.label)'s link back failed: \(error); "
-                                   + "`xvf release \(handOver.label)` tries again")
+                    throw XVFError(.linkRestore(label: handOver.label), underlying: error).after(report.joined(separator: "; "))
                 }
                 report.append("\(handOver.label): link put back (\(settingsBack.source)): \(step)")
             }

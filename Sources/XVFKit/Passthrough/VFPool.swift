@@ -14,7 +14,7 @@ enum VFPool {
         let name = pf.interfaceName ?? pf.address.description
         let vfs = inventory.virtualFunctions(of: pf)
         guard !vfs.isEmpty else {
-            throw XVFError(.failed, "\(name) has no VFs; create them with `xvf vfs \(name) N`")
+            throw XVFError(.noVFs(pf: name))
         }
         var reasons: [String] = []
         for vf in vfs {
@@ -33,8 +33,7 @@ enum VFPool {
                 return vf
             }
         }
-        throw XVFError(.failed, "no free VF on \(name): \(reasons.joined(separator: ", ")); "
-                       + "release one (`xvf release`) or create more (`xvf vfs \(name) N`)")
+        throw XVFError(.noFreeVF(pf: name, reasons: reasons))
     }
 
     /// IFF_UP in the interface's flags.

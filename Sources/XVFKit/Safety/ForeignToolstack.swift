@@ -13,13 +13,11 @@ public enum ForeignToolstack {
     /// The refusal on an xapi host, for every command that would change devices or domains.
     public static func refuseOnXapi(_ root: HostRoot) throws(XVFError) {
         guard XenHost.isXapiHost(root) else { return }
-        throw XVFError(.unavailable, xapiOwns(root) + "; xvf changes nothing here: use xapi's own commands, "
-                       + "`xe network-sriov-create` for VFs and `xe vm-param-set uuid=… other-config:pci=0/0000:BB:DD.F` "
-                       + "for passthrough (list and show still work)")
+        throw XVFError(.xapiHost(inventory: root.path(XenHost.xapiInventory)))
     }
 
     static func xapiOwns(_ root: HostRoot) -> String {
-        "xapi manages this host's domains and devices (\(root.path(XenHost.xapiInventory)) is there)"
+        XVFError.xapiOwns(root.path(XenHost.xapiInventory))
     }
 
     /// The warning when a device goes to or leaves a domain libvirt's libxl driver manages.

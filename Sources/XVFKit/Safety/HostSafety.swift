@@ -64,7 +64,7 @@ public struct HostSafety: Sendable {
         guard !force else { return }
         for address in addresses {
             if let reason = protected[address] {
-                throw XVFError(.failed, "refusing to \(action) \(address): it \(reason); pass --force to do it anyway")
+                throw XVFError(.unsafeDevice(action: action, address, reason: reason))
             }
         }
         if let rootDiskWarning, !addresses.isEmpty { Warnings.add(rootDiskWarning) }

@@ -9,36 +9,30 @@ import XenPCI
 /// use, so it refuses first.
 enum PVHDom0 {
     /// Xen's own words for the limit.
-    static let sriovUnsupported = "SR-IOV capability usage is not yet supported on PVH dom0"
+    static let sriovUnsupported = XVFError.pvhSRIOVUnsupported
 
     /// How to get a dom0 that can: boot it as PV.
-    static let bootAsPV = "boot dom0 as PV: add dom0=pv to Xen's command line (GRUB_CMDLINE_XEN_DEFAULT in "
-        + "/etc/default/grub), run update-grub and reboot"
+    static let bootAsPV = XVFError.bootDom0AsPV
 
     /// The start of every refusal, naming the file that says so.
-    static func dom0(_ root: HostRoot) -> String {
-        "dom0 runs as a PVH guest (\(root.path("sys/hypervisor/guest_type")) says PVH)"
-    }
+    static func dom0(_ root: HostRoot) -> String { XVFError.pvhDom0(guestType(root)) }
+
+    static func guestType(_ root: HostRoot) -> String { root.path("sys/hypervisor/guest_type") }
 
     /// Refuses to create VFs (`xvf vfs`, `xvf boot`'s VF counts): `what` is what would get them.
     static func refuseVFs(_ what: String, root: HostRoot) throws(XVFError) {
         guard XenHost.isPVHDom0(root) else { return }
-        throw XVFError(.unavailable, "\(dom0(root)): \(sriovUnsupported), so \(what) would give guests nothing; "
-                       + "\(bootAsPV); nothing was changed")
+        throw XVFError(.pvhDom0VFs(guestType: guestType(root), what: what))
     }
 
     /// Refuses to give `device` to `domain`: any VF, and anything to a PV guest.
     static func refuseAssign(_ device: PCIDevice, to domain: XenDomain, label: String, root: HostRoot) throws(XVFError) {
         guard XenHost.isPVHDom0(root) else { return }
         if device.isVirtualFunction {
-            throw XVFError(.unavailable, "\(dom0(root)): \(sriovUnsupported), so \(label) cannot go to a guest; "
-                           + "\(bootAsPV); nothing was changed")
+            throw XVFError(.pvhDom0VF(guestType: guestType(root), label: label))
         }
         if domain.kind == .pv {
-            throw XVFError(.unavailable, "\(dom0(root)): Xen passes devices through from a PVH dom0 to HVM guests only, "
-                           + "and domain \(domain.id) (\(domain.name)) is PV; give \(label) to an HVM guest, or "
-                           + "\(bootAsPV); nothing was changed")
+            throw XVFError(.pvhDom0PVGuest(guestType: guestType(root), domain: domain, label: label))
         }
     }
-
 }

@@ -14,14 +14,11 @@ enum PassthroughChecks {
             let busy = inventory.virtualFunctions(of: device).filter { $0.driver != nil || holders[$0.address] != nil }
             if !busy.isEmpty {
                 let name = device.interfaceName ?? device.address.description
-                throw XVFError(.failed, "refusing to \(action) \(device.address): it is the PF of \(busy.count) VF"
-                               + "\(busy.count == 1 ? "" : "s") in use (\(busy.map(\.address.description).joined(separator: ", "))); "
-                               + "assign a VF instead (`xvf assign \(name) --dom …` picks one) or remove the VFs (`xvf vfs \(name) 0`)")
+                throw XVFError(.pfOfVFsInUse(action: action, device.address, inUse: busy.map(\.address), name: name))
             }
         }
         if let holder = holders[device.address], holder.id != domain?.id {
-            throw XVFError(.failed, "\(device.address) is attached to domain \(holder.id) (\(holder.name)); "
-                           + "release it first with `xvf release \(device.address)`")
+            throw XVFError(.attached(device.address, to: holder))
         }
     }
 }

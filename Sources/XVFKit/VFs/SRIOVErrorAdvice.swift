@@ -36,7 +36,7 @@ extension ErrorAdvice {
         default:
             what = "\(name): \(error)"
         }
-        return XVFError(.failed, what)
+        return XVFError(.vfCountRefused(advice: what), underlying: error)
     }
 
     /// The write succeeded but the driver enabled fewer VFs: what makes each driver do that.
@@ -48,6 +48,6 @@ extension ErrorAdvice {
             + (pf.interfaceName ?? "PF") + " up`, then run this again"
         default: "the kernel log says why (`dmesg | grep -i sr-iov`)"
         }
-        return XVFError(.failed, "\(label): the driver enabled \(enabled) of the \(requested) VFs asked for; \(why)")
+        return XVFError(.fewerVFs(label: label, enabled: enabled, requested: requested, why: why))
     }
 }

@@ -49,17 +49,15 @@ public struct VFCountChange {
     public init(pf: PCIDevice, count text: String, inventory: HostInventory, holders: Holders,
                 assignable: [PCIAddress: String?] = [:], safety: HostSafety, force: Bool) throws(XVFError) {
         guard let sriov = pf.sriov else {
-            throw XVFError(.badInput, "\(inventory.label(pf)) is not SR-IOV capable (no sriov_totalvfs)"
-                           + (FirmwareSRIOV.advice(for: pf).map { ": " + $0 } ?? ""))
+            throw XVFError(.notSRIOV(label: inventory.label(pf), firmware: FirmwareSRIOV.advice(for: pf)))
         }
         let label = inventory.label(pf)
         self.label = label
         guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let count = Int(text) else {
-            throw XVFError(.badInput, "'\(text)' is not a VF count; write a whole number 0-\(sriov.totalVFs) for \(label)")
+            throw XVFError(.badVFCount(text, total: sriov.totalVFs, label: label))
         }
         guard count <= sriov.totalVFs else {
-            throw XVFError(.badInput,
-                           "\(count) is above the \(sriov.totalVFs) VFs \(label) supports (sriov_totalvfs); use 0-\(sriov.totalVFs)")
+            throw XVFError(.vfCountAboveTotal(count, total: sriov.totalVFs, label: label))
         }
         self.pf = pf
         current = sriov.numVFs
@@ -75,15 +73,11 @@ public struct VFCountChange {
         if count > 0 { try PVHDom0.refuseVFs("\(count) VFs on \(label)", root: inventory.root) }
         // Writing 0 (which every change does) destroys all existing VFs, not only those past the new count.
         for vf in existing {
-            let vfLabel = "VF \(vf.vfIndex.map(String.init) ?? "?") (\(vf.address))"
             if let domain = holders[vf.address], !force {
-                let domainName = "\(domain.name) (\(domain.id))"
-                throw XVFError(.failed, "refusing to change the VF count of \(label): \(vfLabel) is attached to "
-                               + "domain \(domainName); detach it (xvf release \(vf.address)) or pass --force")
+                throw XVFError(.vfCountAttached(label: label, vf: vf.address, index: vf.vfIndex, domain: domain))
             }
             if let reason = safety.reason(for: vf.address), !force {
-                throw XVFError(.failed, "refusing to change the VF count of \(label): \(vfLabel) \(reason); "
-                               + "pass --force to do it anyway")
+                throw XVFError(.vfCountUnsafe(label: label, vf: vf.address, index: vf.vfIndex, reason: reason))
             }
         }
         var steps: [Step] = []
@@ -153,7 +147,7 @@ public struct VFCountChange {
                 }
             } catch {
                 let restored = root.undoing { restore(root, toolstack: toolstack, throughLibxl: throughLibxl) }
-                throw XVFError(error.kind, error.message + "; " + restored)
+                throw error.followed(by: .report(restored))
             }
         }
         settleNewVFs(root)
@@ -180,7 +174,7 @@ public struct VFCountChange {
             hostSteps = [hostStep]
         case .assignableRemove(let vf):
             guard let toolstack else {
-                throw XVFError(.failed, "\(vf) is libxl's to take off pciback, and no toolstack was given")
+                throw XVFError(.noToolstackForPciback(vf))
             }
             do {
                 try toolstack.assignableRemove(.address(vf), rebind: false)
@@ -200,7 +194,7 @@ public struct VFCountChange {
                 if case .kernel(let sysfs) = error, sysfs.path == Self.numvfsPath(pf) {
                     throw ErrorAdvice.sriovCount(sysfs, pf: pf, count: Int(sysfs.value) ?? requested)
                 }
-                throw XVFError(.failed, error.description)
+                throw XVFError(.changeFailed, underlying: error)
             }
             // The kernel answers success when the PF driver enabled fewer VFs than asked ("N VFs requested;
             // only M enabled"): the count is read back, not assumed.

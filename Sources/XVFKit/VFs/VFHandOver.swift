@@ -55,14 +55,14 @@ public struct VFHandOver {
         var info = stat()
         // Not through a link: a record is a file xvf wrote itself, never a pointer to another.
         if lstat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
-            return .failure(XVFError(.failed, "the record \(path) is not a regular file and is not used"))
+            return .failure(XVFError(.recordNotRegular(path: path)))
         }
         if let why = PathTrust.problemApplying(path) {
-            return .failure(XVFError(.failed, "the record \(path) is not used: \(why)"))
+            return .failure(XVFError(.recordUntrusted(path: path, why: why)))
         }
         let text: String?
         do { text = try root.editableText(recordPath) } catch {
-            return .failure(XVFError(.failed, "the record cannot be read (\(error)); it is not used"))
+            return .failure(XVFError(.recordUnreadable, underlying: error))
         }
         guard let text else { return nil }
         var settings = VFLinkSettings()
@@ -77,8 +77,8 @@ public struct VFHandOver {
                 continue
             }
             do { try settings.set(key, to: value) } catch {
-                return .failure(XVFError(.failed, "the record \(path) does not parse at line \(number + 1) "
-                                         + "('\(line.prefix(80))'): \(error.reason); it is not used"))
+                return .failure(XVFError(.recordUnparsable(path: path, line: number + 1, text: String(line.prefix(80)),
+                                                           reason: error.reason), underlying: error))
             }
         }
         return settings.isEmpty ? nil : .success(settings)
@@ -94,14 +94,14 @@ public struct VFHandOver {
         var lines = ["# \(label) (\(vf)) before `xvf assign` gave it to \(domain); `xvf release` puts it back."]
         lines += settings.keyValues
         do { try root.replaceFile(recordPath, with: lines.joined(separator: "\n") + "\n") } catch {
-            throw XVFError(.failed, "cannot keep \(label)'s settings before the assign: \(error); nothing was changed")
+            throw XVFError(.keepSettings(label: label), underlying: error)
         }
         return true
     }
 
     func forget(root: HostRoot) throws(XVFError) {
         do { try root.removeFile(recordPath) } catch {
-            throw XVFError(.failed, "\(label): its settings are back, but its record stays: \(error)")
+            throw XVFError(.recordStays(label: label), underlying: error)
         }
     }
 
