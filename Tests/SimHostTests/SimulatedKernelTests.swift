@@ -4,6 +4,7 @@ import SRIOV
 import SimHost
 import SimXen
 import Testing
+import TestSupport
 import XVFKit
 
 /// The simulated kernel must answer the way Linux does, or tests built on it prove nothing.
