@@ -28,7 +28,8 @@ import TestSupport
         let inventory = try HostInventory.discover(root)
         let config = try #require(try HostConfig.load(path: nil, root: root, inventory: inventory))
         // Off a dom0 (no toolstack) the VF goes to pciback through sysfs.
-        let plan = BootPlan(config: config, inventory: inventory, holders: [:], assignableNames: nil, linkState: nil)
+        let plan = BootPlan(config: config, inventory: inventory, holders: [:], safety: HostSafety(inventory),
+                            assignableNames: nil, linkState: nil)
         var run = BootRun(plan: plan, inventory: inventory, toolstack: nil, holders: [:])
         run.apply { _ in }
         #expect(run.failures == [])
