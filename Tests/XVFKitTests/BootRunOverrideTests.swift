@@ -33,7 +33,7 @@ import TestSupport
         var run = BootRun(plan: plan, inventory: inventory, toolstack: nil, holders: [:])
         run.apply { _ in }
         #expect(run.failures == [])
-        #expect(root.linkTarget("sys/bus/pci/devices/0000:04:11.0/driver") == "pciback")
+        #expect(driver(path, "0000:04:11.0") == "pciback")
         #expect(run.notes.count == 1)
         #expect(run.notes.first?.contains("(0000:04:11.0): driver_override stays pciback") == true, "\(run.notes)")
         #expect(run.notes.first?.contains("echo > /sys/bus/pci/devices/0000:04:11.0/driver_override") == true)

@@ -227,11 +227,6 @@ public struct HostSafety: Sendable {
     }
 }
 
-private func lastComponent(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return path }
-    return String(path[path.index(after: slash)...])
-}
-
 extension Host {
     /// What dom0 depends on, read at its first use and kept for the rest of the command, which reads the
     /// host again between its changes: xvf changes no mount or route, and refuses to take the functions
