@@ -367,7 +367,8 @@ func withBytes<T>(from fd: Int32, singleRead: Bool = false, _ body: (UnsafeBuffe
     }
 }
 
-func lastComponent(_ path: String) -> String {
+/// What follows the last `/` of a path (all of it when there is none): `sys/block/sda` → "sda".
+public func lastComponent(_ path: String) -> String {
     var path = path
     return path.withUTF8(lastComponent)
 }

@@ -85,10 +85,10 @@ public final class SimulatedToolstack: Toolstack {
             throw failure(operation, "error", 564, "pciback_dev_is_assigned", "Looks like pciback driver is not loaded")
         }
         let info = SimXenstore.info(address)
-        if root.linkTarget(device + "/driver") == PCIDevice.pcibackDriver {
+        if root.driver(of: address) == PCIDevice.pcibackDriver {
             note("warning", 802, function, "\(address) already assigned to pciback")
         } else {
-            if let driver = root.linkTarget(device + "/driver") {
+            if let driver = root.driver(of: address) {
                 try write("sys/bus/pci/drivers/\(driver)/unbind", address, operation)
                 if rebind {
                     // libxl writes the driver to xenstore at once, before pciback takes the device: an
@@ -146,8 +146,7 @@ public final class SimulatedToolstack: Toolstack {
         // De-quarantining is a hypercall in libxl: it has taken effect whatever happens next.
         store[SimXenstore.quarantine(address)] = nil
         try save(store, operation)
-        let device = "sys/bus/pci/devices/\(address)"
-        if root.linkTarget(device + "/driver") == PCIDevice.pcibackDriver {
+        if root.driver(of: address) == PCIDevice.pcibackDriver {
             try write(Self.pciback + "/unbind", address, operation)
             // Only a device pciback has a slot for (new_slot, the hide list) needs remove_slot.
             let slots = (root.readText(Self.pciback + "/slots") ?? "").split(separator: "\n").map(String.init)

@@ -38,17 +38,4 @@ import TestSupport
         #expect(doctor.stdout.contains("WARN  host-config  \(file):2: sriov 'eno99,vfs=2': eno99 is not on this host"),
                 "\(doctor.stdout)")
     }
-
-    @Test func theUnitWaitsForUdevItPullsIn() throws {
-        // After= orders only against units something starts: settle must be wanted as well.
-        let unit = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("xlcfg/xvf-boot.service").path
-        let lines = try String(contentsOfFile: unit, encoding: .utf8).split(separator: "\n")
-        func units(_ key: String) -> Set<String> {
-            Set(lines.filter { $0.hasPrefix(key + "=") }.flatMap { $0.dropFirst(key.count + 1).split(separator: " ").map(String.init) })
-        }
-        #expect(units("After").contains("systemd-udev-settle.service"))
-        #expect(units("Wants").contains("systemd-udev-settle.service"))
-        #expect(units("After").contains("systemd-udev-trigger.service"))
-    }
 }

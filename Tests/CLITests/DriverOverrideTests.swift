@@ -25,15 +25,15 @@ import TestSupport
         let root = simulatedHost()
         let vf0 = try #require(HostRoot(root).readLink("sys/bus/pci/devices/0000:04:00.1/virtfn0")).split(separator: "/").last!
         let vf1 = try #require(HostRoot(root).readLink("sys/bus/pci/devices/0000:04:00.1/virtfn1")).split(separator: "/").last!
-        #expect(HostRoot(root).linkTarget("sys/bus/pci/devices/\(vf0)/driver") == nil)
+        #expect(driver(root, "\(vf0)") == nil)
         let assign = try xvf(["--root", root, "assign", "eno50/0", "--dom", "web1", "--json"])
         #expect(assign.status == 0, "\(assign.stdout)")
         #expect(assign.stdout.contains("echo pciback > /sys/bus/pci/devices/\(vf0)/driver_override"))
-        #expect(HostRoot(root).linkTarget("sys/bus/pci/devices/\(vf0)/driver") == "pciback")
+        #expect(driver(root, "\(vf0)") == "pciback")
         #expect(HostRoot(root).readText("sys/bus/pci/devices/\(vf0)/driver_override") == "(null)")
         let add = try xvf(["--root", root, "assignable", "add", "eno50/1"])
         #expect(add.status == 0, "\(add.stderr)")
-        #expect(HostRoot(root).linkTarget("sys/bus/pci/devices/\(vf1)/driver") == "pciback")
+        #expect(driver(root, "\(vf1)") == "pciback")
         #expect(HostRoot(root).readText("sys/bus/pci/devices/\(vf1)/driver_override") == "(null)")
     }
 }

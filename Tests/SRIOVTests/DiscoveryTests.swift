@@ -2,6 +2,7 @@ import Foundation
 import SRIOV
 import SimHost
 import Testing
+import TestSupport
 
 @Suite struct DiscoveryTests {
     @Test func readsEveryPFFieldOfTheDemoHost() throws {

@@ -28,11 +28,12 @@ import TestSupport
         let inventory = try HostInventory.discover(root)
         let config = try #require(try HostConfig.load(path: nil, root: root, inventory: inventory))
         // Off a dom0 (no toolstack) the VF goes to pciback through sysfs.
-        let plan = BootPlan(config: config, inventory: inventory, holders: [:], assignableNames: nil, linkState: nil)
+        let plan = BootPlan(config: config, inventory: inventory, holders: [:], safety: HostSafety(inventory),
+                            assignableNames: nil, linkState: nil)
         var run = BootRun(plan: plan, inventory: inventory, toolstack: nil, holders: [:])
         run.apply { _ in }
         #expect(run.failures == [])
-        #expect(root.linkTarget("sys/bus/pci/devices/0000:04:11.0/driver") == "pciback")
+        #expect(driver(path, "0000:04:11.0") == "pciback")
         #expect(run.notes.count == 1)
         #expect(run.notes.first?.contains("(0000:04:11.0): driver_override stays pciback") == true, "\(run.notes)")
         #expect(run.notes.first?.contains("echo > /sys/bus/pci/devices/0000:04:11.0/driver_override") == true)

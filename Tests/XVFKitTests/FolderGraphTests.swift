@@ -85,6 +85,25 @@ import Testing
         return table
     }
 
+    /// The targets the README's first layout table names (`SimHost`, `SimXen`, `xvf-sim` share a row).
+    static func readmeTargets() throws -> Set<String> {
+        let readme = try String(contentsOf: sources.deletingLastPathComponent().appendingPathComponent("README.md"),
+                                encoding: .utf8)
+        let table = readme.components(separatedBy: "| target (`Sources/`) |").dropFirst().first?
+            .components(separatedBy: "\n\n").first ?? ""
+        var names: Set<String> = []
+        for line in table.split(separator: "\n") where line.hasPrefix("| `") {
+            let cell = String(line.split(separator: "|")[0])
+            names.formUnion(matches(#"`([^`]+)`"#, in: cell))
+        }
+        return names
+    }
+
+    @Test func theReadmeLayoutNamesEveryTarget() throws {
+        let targets = try FileManager.default.contentsOfDirectory(atPath: Self.sources.path)
+        #expect(try Self.readmeTargets() == Set(targets))
+    }
+
     @Test func theReadmeTableSaysWhichFoldersEachFolderUses() throws {
         let uses = try Self.uses()
         #expect(try Self.readmeTable() == uses)

@@ -72,4 +72,20 @@ import TestSupport
         // On the real root every program runs: it acts on the machine the root describes.
         try ProgramGuard.check([.run(["sh"])], root: HostRoot("/"), searchPath: "/usr/bin:/bin", fakeDirectories: "")
     }
+
+    @Test func theRunnerRefusesTheSystemsProgramsOnATree() {
+        // /bin/sh stands for modprobe: with a tree as the root, a program from the system's directories
+        // would act on this machine.
+        let error = #expect(throws: XVFError.self) {
+            try ProgramGuard.check([.run(["sh", "-c", "exit 0"])], root: tree, searchPath: "/usr/bin:/bin")
+        }
+        guard case .programWouldChangeHost(_, let refusedTree, _)? = error?.code else {
+            Issue.record("not a refusal to run a system program: \(String(describing: error))")
+            return
+        }
+        #expect(refusedTree == "/tmp/some-tree")
+        #expect(throws: Never.self) {
+            try ProgramGuard.check([.run(["sh"])], root: HostRoot("/"), searchPath: "/usr/bin:/bin")
+        }
+    }
 }

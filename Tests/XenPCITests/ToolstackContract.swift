@@ -15,7 +15,7 @@ struct ToolstackContract {
     let device: PCIAddress
     let domain: UInt32
 
-    func driver() -> String? { root.linkTarget("sys/bus/pci/devices/\(device)/driver") }
+    func driver() -> String? { root.driver(of: device) }
 
     func checkAll() throws {
         try domainZeroIsListed()

@@ -71,7 +71,7 @@ public struct BootPlan {
     /// `assignableNames` is libxl's assignable list (address → name) when a toolstack hands VFs over,
     /// nil otherwise; `linkState` is what `ip` reports now (nil: unknown, so every setting is applied);
     /// `leases` the bindings file as it is (`Leases.load`), `leasesText` its text (nil: no file).
-    public init(config: HostConfig, inventory: HostInventory, holders: Holders,
+    public init(config: HostConfig, inventory: HostInventory, holders: Holders, safety: HostSafety,
                 assignableNames: [PCIAddress: String?]?, linkState: [String: [Int: VFLinkSettings]]?,
                 leases previous: [Lease] = [], leasesText: String? = nil) {
         var actions: [Action] = []
@@ -81,7 +81,6 @@ public struct BootPlan {
         var autoprobeOffDuringCreation: Set<PCIAddress> = []
         var blocked: Set<PCIAddress> = []
         let guestPFs = Set(config.assignable.map(\.pf) + config.leases.map(\.pf))
-        let safety = HostSafety(inventory)
 
         // 1-2: counts.
         for count in config.counts {
@@ -113,7 +112,8 @@ public struct BootPlan {
 
         // The leases' VFs join the config's own: their settings and hand-over are planned as a fixed VF's,
         // except for a VF a guest has now, whose link is the guest's.
-        let binding = LeaseBinding(config: config, inventory: inventory, holders: holders, assignableNames: assignableNames,
+        let binding = LeaseBinding(config: config, inventory: inventory, holders: holders, safety: safety,
+                                   assignableNames: assignableNames,
                                    previous: previous, recreated: recreated, blocked: blocked)
         problems += binding.problems
         var links = config.links

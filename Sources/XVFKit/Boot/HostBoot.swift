@@ -100,8 +100,8 @@ public enum HostBoot {
             Warnings.add(error.message + "; the leases are bound afresh")
             leasesText = ""
         }
-        let plan = BootPlan(config: config, inventory: inventory, holders: holders, assignableNames: assignableNames,
-                            linkState: linkState, leases: leases, leasesText: leasesText)
+        let plan = BootPlan(config: config, inventory: inventory, holders: holders, safety: try host.safety(),
+                            assignableNames: assignableNames, linkState: linkState, leases: leases, leasesText: leasesText)
         let run = BootRun(plan: plan, inventory: inventory, toolstack: toolstack, holders: holders)
         if !dryRun && !plan.isEmpty { try run.check() }
         return (plan, run)

@@ -29,9 +29,8 @@ struct LeaseBinding {
 
     /// `recreated`: PFs whose VFs are made anew by the plan (nothing of their VFs now matters);
     /// `blocked`: PFs whose count cannot change (their leases keep what the file says, untouched).
-    init(config: HostConfig, inventory: HostInventory, holders: Holders, assignableNames: [PCIAddress: String?]?,
-         previous: [Lease], recreated: Set<PCIAddress>, blocked: Set<PCIAddress>) {
-        let safety = HostSafety(inventory)
+    init(config: HostConfig, inventory: HostInventory, holders: Holders, safety: HostSafety,
+         assignableNames: [PCIAddress: String?]?, previous: [Lease], recreated: Set<PCIAddress>, blocked: Set<PCIAddress>) {
         // What the VFs of the config's fixed entries are for: the operator chose them.
         var taken = Dictionary(config.assignable.map { ($0.address, "assignable at line \($0.line)") },
                                uniquingKeysWith: { a, _ in a })

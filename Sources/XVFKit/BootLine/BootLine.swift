@@ -215,7 +215,7 @@ public struct BootLine {
                            dryRun: Bool) throws(XVFError) -> Outcome {
         func plan() throws(XVFError) -> Outcome {
             let inventory = try host.inventory()
-            let line = try BootLine(names, inventory: inventory, safety: HostSafety(inventory), force: force)
+            let line = try BootLine(names, inventory: inventory, safety: try host.safety(), force: force)
             return Outcome(line: line, steps: try line.fileSteps())
         }
         // Printing the line alone changes nothing, and takes no lock.

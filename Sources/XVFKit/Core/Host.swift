@@ -7,6 +7,8 @@ public final class Host {
     public let root: HostRoot
     private var cachedInventory: HostInventory?
     private var cachedLibrary: Result<PCILibrary, PCILibraryError>?
+    /// Readings that hold for the whole command, by their type (`Host.safety()`); `reload` keeps them.
+    private var commandReadings: [ObjectIdentifier: Any] = [:]
     /// The toolstack, opened once for the run (libxl keeps one context for all its calls).
     var openedToolstack: (any Toolstack)?
 
@@ -60,6 +62,15 @@ public final class Host {
 
     /// Forgets what was read, after a change.
     public func reload() { cachedInventory = nil }
+
+    /// The `Value` of this command: `read` runs at the first call, and later calls return what it read.
+    func readOnce<Value>(_ read: () throws(XVFError) -> Value) throws(XVFError) -> Value {
+        let key = ObjectIdentifier(Value.self)
+        if let kept = commandReadings[key] as? Value { return kept }
+        let value = try read()
+        commandReadings[key] = value
+        return value
+    }
 
     /// libpci on this root; nil when it cannot be opened (names and capabilities are then left out).
     public var library: PCILibrary? { try? openedLibrary.get() }

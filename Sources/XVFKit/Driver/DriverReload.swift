@@ -109,7 +109,7 @@ public struct DriverReload {
         func plan() throws(XVFError) -> DriverReload {
             let inventory = try host.inventory()
             return try DriverReload(driver: driver, maxVFs: maxVFs, persist: persist, inventory: inventory,
-                                    holders: try toolstack?.currentHolders() ?? [:], safety: HostSafety(inventory),
+                                    holders: try toolstack?.currentHolders() ?? [:], safety: try host.safety(),
                                     force: force)
         }
         return try host.change(dryRun: dryRun, plan: plan, planned: { reload in

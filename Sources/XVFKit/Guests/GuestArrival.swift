@@ -123,7 +123,7 @@ public enum GuestArrival {
             }
             let devices = Result { () throws(XVFError) in
                 try GuestDevices.choose(record, for: domain, inventory: inventory, holders: holders, leases: leases,
-                                        identity: host.hardwareIdentity, anotherHost: anotherHost)
+                                        identity: host.hardwareIdentity, safety: host.safety, anotherHost: anotherHost)
             }
             if case .success(let chosen) = devices {
                 let holder = domain ?? XenDomain(id: UInt32.max, name: record.domain, kind: record.kind)

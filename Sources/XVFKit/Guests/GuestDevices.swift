@@ -78,13 +78,13 @@ enum GuestDevices {
     /// VF of that PF (found by its hardware when it moved), lowest index first. Throws, naming the device,
     /// when one has nowhere to go. A record written on `anotherHost` names hardware this host cannot have:
     /// there the PF is the one of the same model under the same interface name, else at the same address.
+    /// `safety` is read only when a VF comes from a pool.
     static func choose(_ record: GuestRecord, for domain: XenDomain?, inventory: HostInventory, holders: Holders,
-                       leases: [Lease], identity: (PCIDevice) -> HardwareIdentity, anotherHost: Bool = false)
+                       leases: [Lease], identity: (PCIDevice) -> HardwareIdentity,
+                       safety: () throws(XVFError) -> HostSafety, anotherHost: Bool = false)
         throws(XVFError) -> [PCIDevice] {
         var chosen: [PCIDevice] = []
         var taken: Set<PCIAddress> = []
-        // What dom0 depends on: read at the first VF taken from a pool, and once for all of them.
-        var safety: HostSafety?
         for entry in record.devices {
             let pf = entry.pf.flatMap {
                 physicalFunction($0, inventory: inventory, identity: identity)
@@ -115,9 +115,7 @@ enum GuestDevices {
                 throw XVFError(.recordedPFMissing(entry.address, pf: recordedPF.interface ?? recordedPF.address.description,
                                                   ids: recordedPF.ids, domain: record.domain))
             }
-            let read = safety ?? HostSafety(inventory)
-            safety = read
-            let vf = try VFPool.choose(from: pf, inventory: inventory, safety: read,
+            let vf = try VFPool.choose(from: pf, inventory: inventory, safety: try safety(),
                                        holders: holders.filter { $0.value.id != domain?.id }, leases: leases, taken: taken)
             chosen.append(vf)
             taken.insert(vf.address)
@@ -171,7 +169,8 @@ enum GuestDevices {
                 host.reload()
                 let selection = try Assignment.Selection(request, host: host)
                 let inventory = try host.inventory()
-                let choice = try Assignment.choose(selection, request, inventory: inventory, toolstack: toolstack)
+                let choice = try Assignment.choose(selection, request, inventory: inventory, safety: try host.safety(),
+                                                   toolstack: toolstack)
                 let given = try Assignment.perform(choice, inventory: inventory, toolstack: toolstack, root: host.root)
                 lines += given.lines
             } catch {

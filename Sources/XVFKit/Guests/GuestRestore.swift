@@ -68,7 +68,7 @@ public enum GuestRestore {
         }
         let devices = try GuestDevices.choose(record, for: nil, inventory: try host.inventory(),
                                               holders: try toolstack.currentHolders(), leases: host.leases(),
-                                              identity: host.hardwareIdentity)
+                                              identity: host.hardwareIdentity, safety: host.safety)
         return Plan(image: image, record: record, devices: devices)
     }
 

@@ -125,7 +125,7 @@ public enum GuestsAroundShutdown {
                 }
                 let devices = Result { () throws(XVFError) in
                     try GuestDevices.choose(record, for: domain, inventory: inventory, holders: holders, leases: leases,
-                                            identity: host.hardwareIdentity)
+                                            identity: host.hardwareIdentity, safety: host.safety)
                 }
                 // Two guests never get the same VF: what one gets is taken for the next.
                 if let domain, case .success(let chosen) = devices { for device in chosen { holders[device.address] = domain } }

@@ -46,7 +46,7 @@ public enum AssignableSet {
             self.name = name
             inventory = try host.inventory()
             holders = try toolstack?.currentHolders() ?? [:]
-            let safety = HostSafety(inventory)
+            let safety = try host.safety()
             for device in devices {
                 try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders,
                                              action: "make assignable")

@@ -35,7 +35,8 @@ public enum Assignment {
         try host.change(dryRun: dryRun, plan: { (toolstack) throws(XVFError) in
             let selection = try Selection(request, host: host)
             let inventory = try host.inventory()
-            return (try choose(selection, request, inventory: inventory, toolstack: toolstack), inventory)
+            return (try choose(selection, request, inventory: inventory, safety: try host.safety(), toolstack: toolstack),
+                    inventory)
         }, planned: { planned in
             described(planned.0, request, inventory: planned.1, host: host)
         }, apply: { (planned, toolstack) throws(XVFError) in
@@ -162,12 +163,11 @@ public enum Assignment {
     /// Resolves the domain, picks the device, and refuses what must not be assigned. `toolstack` is nil
     /// only in a dry run that cannot use libxl (`planningToolstack`), which then checks neither the
     /// domain nor which domains hold which devices.
-    static func choose(_ selection: Selection, _ request: AssignRequest, inventory: HostInventory,
+    static func choose(_ selection: Selection, _ request: AssignRequest, inventory: HostInventory, safety: HostSafety,
                        toolstack: (any Toolstack)?) throws(XVFError) -> Choice {
         let domain = try toolstack?.resolveDomain(request.domain)
         let holders = try toolstack?.currentHolders() ?? [:]
-        let devices = try pickDevices(selection, inventory: inventory, holders: holders)
-        let safety = HostSafety(inventory)
+        let devices = try pickDevices(selection, inventory: inventory, safety: safety, holders: holders)
         for device in devices {
             try PassthroughChecks.refuse(device, inventory: inventory, safety: safety, holders: holders, except: domain,
                                          action: "assign", force: request.force)
@@ -231,11 +231,11 @@ public enum Assignment {
         try ProgramGuard.check([.run(["ip"])], root: root)
     }
 
-    static func pickDevices(_ selection: Selection, inventory: HostInventory,
+    static func pickDevices(_ selection: Selection, inventory: HostInventory, safety: HostSafety,
                             holders: Holders) throws(XVFError) -> [PCIDevice] {
         switch selection.source {
         case .pool(let pf):
-            return [try VFPool.choose(from: pf, inventory: inventory, safety: HostSafety(inventory), holders: holders,
+            return [try VFPool.choose(from: pf, inventory: inventory, safety: safety, holders: holders,
                                       leases: selection.leases)]
         case .spec(let spec):
             let address = spec.address!

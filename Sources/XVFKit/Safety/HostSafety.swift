@@ -227,7 +227,11 @@ public struct HostSafety: Sendable {
     }
 }
 
-private func lastComponent(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return path }
-    return String(path[path.index(after: slash)...])
+extension Host {
+    /// What dom0 depends on, read at its first use and kept for the rest of the command, which reads the
+    /// host again between its changes: xvf changes no mount or route, and refuses to take the functions
+    /// beneath them. `assignable add eno49/*`, a pool and a guest's devices read it once, not once a device.
+    public func safety() throws(XVFError) -> HostSafety {
+        try readOnce { () throws(XVFError) in HostSafety(try inventory()) }
+    }
 }

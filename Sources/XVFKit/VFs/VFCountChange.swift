@@ -117,7 +117,7 @@ public struct VFCountChange {
             }
             return try VFCountChange(pf: try host.physicalFunction(pf), count: count, inventory: inventory,
                                      holders: try toolstack?.currentHolders() ?? [:],
-                                     assignable: assignable, safety: HostSafety(inventory), force: force)
+                                     assignable: assignable, safety: try host.safety(), force: force)
         }
         return try host.change(dryRun: dryRun, plan: plan,
                                unchanged: { $0.steps.isEmpty ? $0.report : nil },

@@ -2,6 +2,7 @@ import Foundation
 @testable import LibPCI
 import SRIOV
 import Testing
+import TestSupport
 
 /// libpci reads the simulated config space and Debian's pci.ids.
 @Suite struct LibPCITests {

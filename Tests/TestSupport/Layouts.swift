@@ -1,12 +1,11 @@
 import Foundation
 import SRIOV
 import SimHost
-import TestSupport
 
 /// Hosts that differ from the demo in the ways real ones do: a second PCI domain, a PF without a driver,
 /// VFs that land on the next bus, a PF with no VFs yet.
-enum TestLayouts {
-    static func unusual() -> SimLayout {
+public enum TestLayouts {
+    public static func unusual() -> SimLayout {
         let port0 = PCIAddress(bus: 0, device: 2, function: 0)
         let port1 = PCIAddress(domain: 1, bus: 0, device: 1, function: 0)
         return SimLayout(
@@ -39,14 +38,14 @@ enum TestLayouts {
 }
 
 /// A simulated host in a fresh temporary directory (inside `testScratch`, removed when the tests end).
-final class TemporaryHost {
-    let path: String
-    let root: HostRoot
+public final class TemporaryHost {
+    public let path: String
+    public let root: HostRoot
 
-    init(_ layout: SimLayout = .dl360()) {
+    public init(_ layout: SimLayout = .dl360()) {
         path = temporaryDirectory("test") + "/root"
         root = SimulatedHost.build(layout, at: path)
     }
 
-    func inventory() throws -> HostInventory { try HostInventory.discover(root) }
+    public func inventory() throws -> HostInventory { try HostInventory.discover(root) }
 }
