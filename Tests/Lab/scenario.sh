@@ -893,6 +893,14 @@ ping_during() {
     echo "${sent:-0} $((${sent:-0} - ${got:-0})) $(((t1 - t0) / 1000000))" >"$file"
     return $rc
 }
+# xl alone does not move a guest holding a VF, which keeps running here with it.
+xl_refuses_with_vf() { # NAME VF
+    local rc=0
+    xl migrate -s '' "$1" 'xl migrate-receive' >&2 2>&1 || rc=$?
+    echo "xl alone, with the VF attached: exit $rc" >&2
+    check "xl alone refuses (Xen will not migrate a guest with an assigned device)" test "$rc" != 0
+    check "$1 still runs with its VF" in_list "$2" <<<"$(xo xl_attached "$1")"
+}
 step_migrate() {
     reset_xen
     set_numvfs "$PF1" 2
@@ -934,11 +942,7 @@ step_migrate() {
     local vf_link=no; guest_vf_link labm && vf_link=yes
     echo "the guest's VF has link: $vf_link; $(guest_net labm)" >&2
     wait_for "the guest answers ping" 60 reachable
-    local rc=0
-    xl migrate -s '' labm 'xl migrate-receive' >&2 2>&1 || rc=$?
-    echo "xl alone, with the VF attached: exit $rc" >&2
-    check "xl alone refuses (Xen will not migrate a guest with an assigned device)" test "$rc" != 0
-    check "labm still runs with its VF" in_list "$vf" <<<"$(xo xl_attached labm)"
+    xl_refuses_with_vf labm "$vf"
     local before; before=$(xl domid labm)
     if [ $no_pv_migration = yes ]; then
         local out rc=0
@@ -1022,11 +1026,7 @@ step_hvm_migrate() {
     local vf_link=no; guest_vf_link "$log" && vf_link=yes
     echo "the guest's VF has link: $vf_link; $(guest_net "$log")" >&2
     wait_for "the guest answers ping" 60 reachable
-    local rc=0
-    xl migrate -s '' labhm 'xl migrate-receive' >&2 2>&1 || rc=$?
-    echo "xl alone, with the VF attached: exit $rc" >&2
-    check "xl alone refuses (Xen will not migrate a guest with an assigned device)" test "$rc" != 0
-    check "labhm still runs with its VF" in_list "$vf" <<<"$(xo xl_attached labhm)"
+    xl_refuses_with_vf labhm "$vf"
     local before; before=$(xl domid labhm)
     ping_during /tmp/hvm-vf "$XVF" migrate labhm 'xl migrate-receive' --ssh ''
     local moved; read -r -a moved </tmp/hvm-vf
