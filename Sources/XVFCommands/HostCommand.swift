@@ -39,12 +39,8 @@ extension HostCommand {
         // Warnings go before the error line, so a failure still ends with the one line that says why.
         var host: Host?
         do {
-            let opened = try global.host()
-            host = opened
-            try refuseForeignToolstack(opened)
-            try run(on: opened)
-            sayDryRunEnd()
-            printLog(of: opened)
+            try openAndRun(&host)
+            if let host { printLog(of: host) }
             for warning in Warnings.take() { printError("xvf: warning: " + warning) }
         } catch {
             // A partial failure said its failures already, after the plan it printed.
@@ -65,11 +61,7 @@ extension HostCommand {
         var host: Host?
         var failure: XVFError?
         do {
-            let opened = try global.host()
-            host = opened
-            try refuseForeignToolstack(opened)
-            try run(on: opened)
-            sayDryRunEnd()
+            try openAndRun(&host)
         } catch {
             failure = error
         }
@@ -78,6 +70,16 @@ extension HostCommand {
                                      messages: Output.captured, error: failure)
         output(result.json(withContent: options.showContent).serialized() + "\n")
         if let failure { throw ExitCode(failure.exitCode) }
+    }
+
+    /// Opens the host (kept in `host` for the log, even when the run fails), refuses what another
+    /// toolstack must do, runs the command and ends a dry run's text.
+    func openAndRun(_ host: inout Host?) throws(XVFError) {
+        let opened = try global.host()
+        host = opened
+        try refuseForeignToolstack(opened)
+        try run(on: opened)
+        sayDryRunEnd()
     }
 
     /// Ends a dry run's text with the one line every dry run ends with.
