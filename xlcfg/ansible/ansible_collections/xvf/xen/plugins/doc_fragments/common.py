@@ -1,5 +1,7 @@
 # -*- coding: utf-8 -*-
-# The options and notes every xvf.xen module shares.
+# The options, attributes and notes every xvf.xen module shares, and (DIFF) the diff mode of the modules
+# whose diff is the files xvf writes. Ansible reads each module's DOCUMENTATION as a literal (it never
+# imports the module), so a fragment is the one way its modules share documentation.
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -21,6 +23,11 @@ options:
       - Tests point it at a script that runs C(xvf-sim xvf "$@").
     type: path
     default: xvf
+attributes:
+  check_mode:
+    support: full
+  platform:
+    platforms: posix
 requirements:
   - xvf on the managed host, with C(--json) on the commands that change the host.
 notes:
@@ -38,3 +45,10 @@ notes:
     passwords (V(vncpasswd), V(spicepasswd)) are masked.
 '''
 
+    # Listed by the modules whose diff is XVF.change's: the before and after of each file xvf writes.
+    DIFF = r'''
+attributes:
+  diff_mode:
+    support: full
+    details: A diff of each file xvf writes.
+'''

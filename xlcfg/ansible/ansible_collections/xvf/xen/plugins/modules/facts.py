@@ -25,14 +25,10 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
   facts:
     support: full
-  platform:
-    platforms: posix
 '''
 
 EXAMPLES = r'''

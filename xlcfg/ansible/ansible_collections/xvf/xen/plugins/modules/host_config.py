@@ -43,12 +43,8 @@ extends_documentation_fragment:
   - xvf.xen.common
   - ansible.builtin.action_common_attributes
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
-  platform:
-    platforms: posix
 '''
 
 EXAMPLES = r'''

@@ -29,15 +29,8 @@ options:
     default: false
 extends_documentation_fragment:
   - xvf.xen.common
+  - xvf.xen.common.diff
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-    details: A diff of each file xvf writes.
-  platform:
-    platforms: posix
 '''
 
 EXAMPLES = r'''
