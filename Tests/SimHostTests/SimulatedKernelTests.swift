@@ -129,7 +129,7 @@ import XVFKit
         #expect(SimulatedHost.isSimulated(host.root))
         // The simulator's backends take a simulated tree only; the real ones never simulate.
         #expect(try HostBackends.simulated.root(host.path).attributeWriter is SimulatedKernel)
-        let error = #expect(throws: XVFError.self) { try HostBackends.simulated.root("/") }
+        let error = thrown(XVFError.self) { try HostBackends.simulated.root("/") }
         #expect(error?.code == .notSimulated(root: "/", marker: SimulatedHost.markerFile))
         #expect(try HostBackends.real.root(host.path).attributeWriter is KernelAttributeWriter)
     }

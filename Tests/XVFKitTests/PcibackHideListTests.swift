@@ -1,5 +1,6 @@
 import SRIOV
 import Testing
+import TestSupport
 @testable import XVFKit
 
 /// The hide-list parser must refuse what the kernel refuses: one bad entry stops xen-pciback loading.
@@ -27,7 +28,7 @@ import Testing
         ("(04:10.0),(04:10.4)", .hideListMalformed("(04:10.0),(04:10.4)", at: ",(04:10.4)")),
     ])
     func refuses(text: String, code: XVFError.Code) {
-        let error = #expect(throws: XVFError.self) { try PcibackHideList.parse(text) }
+        let error = thrown(XVFError.self) { try PcibackHideList.parse(text) }
         #expect(error?.code == code)
         #expect(error?.exitCode == 2)
     }

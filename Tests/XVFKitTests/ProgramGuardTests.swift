@@ -28,12 +28,12 @@ import TestSupport
         try FileManager.default.createSymbolicLink(atPath: dirs.home + "/ip", withDestinationPath: "/bin/sh")
         let refusal = XVFError.Code.programWouldChangeHost(path: dirs.home + "/ip", tree: "/tmp/some-tree",
                                                            real: ProgramGuard.canonical("/bin/sh"))
-        let undeclared = #expect(throws: XVFError.self) {
+        let undeclared = thrown(XVFError.self) {
             try ProgramGuard.check([.run(["ip", "link"])], root: tree, searchPath: dirs.home, fakeDirectories: "")
         }
         #expect(undeclared?.code == refusal)
         // Declaring the directory does not help: the link leads out of it.
-        let declared = #expect(throws: XVFError.self) {
+        let declared = thrown(XVFError.self) {
             try ProgramGuard.check([.run(["ip", "link"])], root: tree, searchPath: dirs.home, fakeDirectories: dirs.home)
         }
         #expect(declared?.code == refusal)
@@ -43,7 +43,7 @@ import TestSupport
         // A copy of the real program in $HOME, /snap/bin, /nix/store: none is a stand-in unless declared.
         let dirs = try Directories()
         dirs.script(dirs.home + "/modprobe")
-        let error = #expect(throws: XVFError.self) {
+        let error = thrown(XVFError.self) {
             try ProgramGuard.check([.run(["modprobe", "igb"])], root: tree, searchPath: dirs.home, fakeDirectories: dirs.fakes)
         }
         let copy = dirs.home + "/modprobe"
@@ -54,7 +54,7 @@ import TestSupport
 
     @Test func aProgramNotOnPathIsUnavailable() throws {
         let dirs = try Directories()
-        let error = #expect(throws: XVFError.self) {
+        let error = thrown(XVFError.self) {
             try ProgramGuard.check([.run(["ip", "link"])], root: tree, searchPath: dirs.home, fakeDirectories: dirs.fakes)
         }
         #expect(error?.code == .programMissing("ip", package: "iproute2"))
@@ -76,7 +76,7 @@ import TestSupport
     @Test func theRunnerRefusesTheSystemsProgramsOnATree() {
         // /bin/sh stands for modprobe: with a tree as the root, a program from the system's directories
         // would act on this machine.
-        let error = #expect(throws: XVFError.self) {
+        let error = thrown(XVFError.self) {
             try ProgramGuard.check([.run(["sh", "-c", "exit 0"])], root: tree, searchPath: "/usr/bin:/bin")
         }
         guard case .programWouldChangeHost(_, let refusedTree, _)? = error?.code else {

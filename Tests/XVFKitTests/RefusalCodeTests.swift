@@ -19,12 +19,12 @@ import XenPCI
     @Test func vfCountRefusals() throws {
         let host = try host()
         defer { try? FileManager.default.removeItem(atPath: host.root.prefix) }
-        let words = #expect(throws: XVFError.self) {
+        let words = thrown(XVFError.self) {
             try VFCountChange.run(pf: "eno49", count: "seven", force: false, on: host, dryRun: true) { _ in }
         }
         #expect(words?.code == .badVFCount("seven", total: 7, label: eno49))
         #expect(words?.exitCode == 2)
-        let above = #expect(throws: XVFError.self) {
+        let above = thrown(XVFError.self) {
             try VFCountChange.run(pf: "eno49", count: "9", force: false, on: host, dryRun: true) { _ in }
         }
         #expect(above?.code == .vfCountAboveTotal(9, total: 7, label: eno49))
@@ -32,7 +32,7 @@ import XenPCI
         var request = AssignRequest(target: "eno49/2", pf: nil, domain: "web1")
         request.force = false
         _ = try Assignment.run(request, on: host, dryRun: false)
-        let attached = #expect(throws: XVFError.self) {
+        let attached = thrown(XVFError.self) {
             try VFCountChange.run(pf: "eno49", count: "3", force: false, on: host, dryRun: false) { _ in }
         }
         guard case .vfCountAttached(let label, let vf, let index, let domain)? = attached?.code else {
@@ -93,13 +93,13 @@ import XenPCI
     }
 
     @Test func saveAndLibvirtRefusals() throws {
-        let image = #expect(throws: XVFError.self) { try GuestSave.imagePath("/var/lib/xen/save/") }
+        let image = thrown(XVFError.self) { try GuestSave.imagePath("/var/lib/xen/save/") }
         #expect(image?.code == .noFileName("/var/lib/xen/save/"))
         let spec = try PCISpec(address: PCIAddress(bus: 4, device: 0x10, function: 0), seize: true)
-        let libvirt = #expect(throws: XVFError.self) { try LibvirtXML.hostdevs([spec]) }
+        let libvirt = thrown(XVFError.self) { try LibvirtXML.hostdevs([spec]) }
         #expect(libvirt?.code == .libvirtLacks(spec.canonical, key: "seize"))
         let whole = try PCISpec(address: PCIAddress(bus: 4, device: 0x10, function: 0), allFunctions: true)
-        let slot = #expect(throws: XVFError.self) { try LibvirtXML.hostdevs([whole]) }
+        let slot = thrown(XVFError.self) { try LibvirtXML.hostdevs([whole]) }
         #expect(slot?.code == .notOneDevice(whole.canonical))
     }
 
