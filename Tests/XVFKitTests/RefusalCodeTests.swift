@@ -50,7 +50,7 @@ import XenPCI
         let host = try host()
         defer { try? FileManager.default.removeItem(atPath: host.root.prefix) }
         func refusal(_ request: AssignRequest) -> XVFError? {
-            #expect(throws: XVFError.self) { try Assignment.run(request, on: host, dryRun: false) }
+            thrown(XVFError.self) { try Assignment.run(request, on: host, dryRun: false) }
         }
         #expect(refusal(AssignRequest(target: nil, pf: nil, domain: "web1"))?.code == .nothingToAssign)
         #expect(refusal(AssignRequest(target: "eno49/2", pf: "eno49", domain: "web1"))?.code == .deviceAndPF(pf: "eno49"))
@@ -67,7 +67,7 @@ import XenPCI
         let host = try host()
         defer { try? FileManager.default.removeItem(atPath: host.root.prefix) }
         func refusal(_ driver: String, _ maxVFs: String) -> XVFError? {
-            #expect(throws: XVFError.self) {
+            thrown(XVFError.self) {
                 try DriverReload.run(driver: driver, maxVFs: maxVFs, persist: false, force: false, on: host, dryRun: true) { _ in }
             }
         }
@@ -77,7 +77,7 @@ import XenPCI
 
     @Test func migrationTargetRefusals() {
         func refusal(_ host: String, ssh: String? = nil) -> XVFError? {
-            #expect(throws: XVFError.self) { try MigrationTarget(host: host, sshCommand: ssh) }
+            thrown(XVFError.self) { try MigrationTarget(host: host, sshCommand: ssh) }
         }
         #expect(refusal("")?.code == .emptyTargetHost)
         #expect(refusal("dom0-b", ssh: " ")?.code == .sshEmpty)
