@@ -138,11 +138,11 @@ import TestSupport
 
     @Test("bootline refusals change nothing", arguments: [
         (["bootline", "02:00.0", "--write"], Int32(1), "refusing to hide 0000:02:00.0: it holds the disk behind / (sda1); pass --force to do it anyway"),
-        (["bootline", "00:01.0", "--write"], 1, "it is a bridge above the disk behind / (sda1 on 0000:02:00.0)"),
-        (["bootline", "eno1", "eno49/0", "--write"], 1, "refusing to hide 0000:03:00.0: it has eno1, which carries the default route"),
-        (["bootline", "eno49/7", "--write"], 2, "names VF 7, but eno49 can have 7 VFs (sriov_totalvfs)"),
-        (["bootline", "04:10", "--write"], 2, "has no function number"),
-        (["bootline", "06:00.0", "--write"], 2, "is not a PCI device on this host"),
+        (["bootline", "00:01.0", "--write"], 1, "refusing to hide 0000:00:01.0: it is a bridge above the disk behind / (sda1 on 0000:02:00.0); pass --force to do it anyway"),
+        (["bootline", "eno1", "eno49/0", "--write"], 1, "refusing to hide 0000:03:00.0: it has eno1, which carries the default route; pass --force to do it anyway"),
+        (["bootline", "eno49/7", "--write"], 2, "'eno49/7' names VF 7, but eno49 can have 7 VFs (sriov_totalvfs)"),
+        (["bootline", "04:10", "--write"], 2, "'04:10' has no function number; write it as 04:10.0 (BB:DD.F)"),
+        (["bootline", "06:00.0", "--write"], 2, "'0000:06:00.0' is not a PCI device on this host; `xvf list` shows the devices"),
     ])
     func refusals(arguments: [String], status: Int32, message: String) throws {
         try expectRefusal(arguments, status: status, message: message)

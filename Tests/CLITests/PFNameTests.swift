@@ -15,7 +15,7 @@ import TestSupport
         (["assign", "--pf", "eno1", "--dom", "web1"], "'eno1' (0000:03:00.0) is not SR-IOV capable (no sriov_totalvfs)"),
     ])
     func refused(arguments: [String], message: String) throws {
-        try expectRefusal(arguments, status: 2, message: "xvf: " + message)
+        try expectRefusal(arguments, status: 2, message: message)
     }
 
     @Test func theHostConfigNamesPFsTheSameWay() throws {
