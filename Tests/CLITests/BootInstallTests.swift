@@ -97,6 +97,6 @@ import TestSupport
         let setup = try Setup(try example())
         let result = try setup.run(["--install", setup.new, "--config", setup.new])
         #expect(result.status == 64)
-        #expect(result.stderr.hasPrefix("Error: --install takes no --config or --pf"))
+        try GoldenTests().check("boot-install-with-config", setup.transcript(result))
     }
 }

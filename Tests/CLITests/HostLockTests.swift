@@ -134,7 +134,13 @@ import Glibc
         defer { lock.release() }
         let result = try Running(["--root", root, "vfs", "eno51", "2", "--dry-run"]).finish()
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.hasSuffix("dry run: nothing was changed\n"))
+        #expect(result.stdout == """
+            echo 0 > /sys/bus/pci/devices/0000:04:00.2/sriov_numvfs
+            echo 2 > /sys/bus/pci/devices/0000:04:00.2/sriov_numvfs
+            dry run: nothing was changed
+
+            """)
+        #expect(result.stderr == "")
     }
 
     @Test func driverWaitsForTheLock() throws {
@@ -145,7 +151,7 @@ import Glibc
         let result = try runBehindTheLock(root, ["driver", "ixgbe", "--max-vfs", "8"],
                                           environment: fakeProgramEnvironment(bin))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.hasSuffix("ixgbe reloaded with max_vfs=8\n"))
+        #expect(result.stdout == "modprobe -r ixgbe\nmodprobe ixgbe max_vfs=8\nixgbe reloaded with max_vfs=8\n")
     }
 
     @Test func bootPlansUnderTheLock() throws {
@@ -155,6 +161,6 @@ import Glibc
         let result = try runBehindTheLock(root, ["boot"]) { try setCount(root, "0000:04:00.3", 3) }
         // Planned before the lock it would write 3 over 3 (EBUSY) and fail.
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.hasPrefix("nothing to change"), "\(result.stdout)")
+        #expect(result.stdout == "nothing to change: the host matches \(root)/etc/xen/xvf.cfg\n", "\(result.stdout)")
     }
 }

@@ -83,9 +83,11 @@ import TestSupport
     }
 
     @Test("what libvirt cannot say is refused", arguments: [
-        (["cfg", "line", "--libvirt", "05:10.0,seize=1"], "libvirt's <hostdev> has no seize"),
-        (["cfg", "line", "--libvirt", "05:10.*"], "names no single device"),
-        (["cfg", "pool", "--libvirt", "eno1"], "is not SR-IOV capable"),
+        (["cfg", "line", "--libvirt", "05:10.0,seize=1"], "'0000:05:10.0,seize=1': libvirt's <hostdev> has no seize; leave it "
+            + "out for libvirt (it applies libxl's default), or use an xl config (xvf cfg line)"),
+        (["cfg", "line", "--libvirt", "05:10.*"], "'0000:05:10.*' names no single device; libvirt's <hostdev> takes one "
+            + "function by address (0000:04:10.0)"),
+        (["cfg", "pool", "--libvirt", "eno1"], "'eno1' (0000:03:00.0) is not SR-IOV capable (no sriov_totalvfs)"),
     ])
     func refusals(arguments: [String], message: String) throws {
         try expectRefusal(arguments, status: 2, message: message)

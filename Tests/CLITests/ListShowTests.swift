@@ -80,9 +80,18 @@ import TestSupport
         let byAddress = try xvf(["--root", root, "show", "04:10.4"])
         #expect(byName.status == 0)
         #expect(byName.stdout == byAddress.stdout)
-        #expect(byName.stdout.hasPrefix("0000:04:10.4  (VF 1 of 0000:04:00.0 eno49)\n"))
-        #expect(byName.stdout.contains("  holder       pciback\n"))
-        #expect(byName.stdout.contains("  upstream     0000:00:03.0  ACS SrcValid ReqRedir CmpltRedir UpstreamFwd (isolating)\n"))
+        #expect(byName.stdout == """
+            0000:04:10.4  (VF 1 of 0000:04:00.0 eno49)
+              name         Intel Corporation I350 Ethernet Controller Virtual Function [8086:1520]
+              driver       pciback
+              holder       pciback
+              permissive   no
+              iommu group  16
+              numa node    0
+              upstream     0000:00:03.0  ACS SrcValid ReqRedir CmpltRedir UpstreamFwd (isolating)
+
+            """)
+        #expect(byName.stderr == "")
         let json = try xvf(["--root", root, "show", "eno52", "--json"])
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let future = try #require(document["future_vfs"] as? [[String: Any]])

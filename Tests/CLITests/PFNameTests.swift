@@ -15,7 +15,7 @@ import TestSupport
         (["assign", "--pf", "eno1", "--dom", "web1"], "'eno1' (0000:03:00.0) is not SR-IOV capable (no sriov_totalvfs)"),
     ])
     func refused(arguments: [String], message: String) throws {
-        try expectRefusal(arguments, status: 2, message: "xvf: " + message)
+        try expectRefusal(arguments, status: 2, message: message)
     }
 
     @Test func theHostConfigNamesPFsTheSameWay() throws {
@@ -24,7 +24,8 @@ import TestSupport
         try "sriov = [ '04:10.4,vfs=2' ]\n".write(toFile: root + "/etc/xen/xvf.cfg", atomically: true, encoding: .utf8)
         let result = try xvf(["--root", root, "boot", "--dry-run"])
         #expect(result.status == 2)
-        #expect(result.stderr.hasSuffix("xvf.cfg:1: sriov '04:10.4,vfs=2': '04:10.4' (0000:04:10.4) is a VF; "
-                                        + "name its PF (0000:04:00.0)\n"), "\(result.stderr)")
+        #expect(result.stdout == "")
+        #expect(result.stderr == "xvf: \(root)/etc/xen/xvf.cfg:1: sriov '04:10.4,vfs=2': '04:10.4' (0000:04:10.4) is a VF; name "
+                + "its PF (0000:04:00.0)\n")
     }
 }

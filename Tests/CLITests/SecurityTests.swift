@@ -78,8 +78,7 @@ import TestSupport
         let shown = try xvf(["--root", root, "cfg", "add", "/etc/xen/web1.cfg", "04:10.4", "--json", "--show-content"])
         #expect(shown.status == 0)
         #expect(!shown.stdout.contains("s3cret"))
-        #expect(shown.stdout.contains(#""content":"name = \"web1\"\nvncpasswd = \"********\"\nvfb = [ 'vnc=1,vncpasswd=********' ]\npci = [ '0000:04:10.4' ]\n""#),
-                "\(shown.stdout)")
+        try Golden.check("Security/cfg-add-show-content", shown, root: root)
         // The file itself keeps its password and its mode.
         #expect(String(decoding: bytes(root, "etc/xen/web1.cfg"), as: UTF8.self).contains("vncpasswd = \"s3cret\""))
         var info = stat()
@@ -101,14 +100,16 @@ import TestSupport
         #expect(changes(from: before, to: snapshot(root)) == [])
         let doctor = try xvf(["--root", root, "doctor", "--json"])
         #expect(doctor.status == 1)
-        #expect(doctor.stdout.contains(#"{"id":"host-config","status":"fail","message":"refusing to apply \#(root)/etc/xen/xvf.cfg as root: "#),
-                "\(doctor.stdout)")
+        try Golden.check("Security/doctor-host-config-others-can-write", doctor, root: root)
         // A directory above it that others can write is the same hole.
         chmod(root + "/etc/xen/xvf.cfg", 0o644)
         chmod(root + "/etc/xen", 0o777)
         let again = try xvf(["--root", root, "boot", "--dry-run"])
         #expect(again.status == 1)
-        #expect(again.stderr.contains("\(root)/etc/xen is writable by every user"), "\(again.stderr)")
+        #expect(again.stdout == "")
+        #expect(again.stderr == "xvf: refusing to apply \(root)/etc/xen/xvf.cfg as root: \(root)/etc/xen is writable by every "
+                + "user; make it and its directories owned and writable by root only (chown root:root, chmod "
+                + "go-w)\n")
     }
 
     /// A name read from the host or typed by a user never forges a line: control characters are escaped.
@@ -117,7 +118,7 @@ import TestSupport
         let result = try xvf(["--root", root, "show", "eth9\nxvf: all is well\u{1B}[2J"])
         #expect(result.status == 2)
         #expect(result.stderr.split(separator: "\n").count == 1)
-        #expect(result.stderr.contains(#"eth9\nxvf: all is well\u{1B}[2J"#), "\(result.stderr)")
+        try Golden.check("Security/control-characters-escaped", result, root: root)
     }
 }
 

@@ -3,16 +3,16 @@ import SimHost
 import Testing
 import TestSupport
 
-/// Runs xvf on a fresh demo host and checks what every refusal must do: the exit code, one line on
-/// standard error that contains `message`, and a host tree left byte-identical.
+/// Runs xvf on a fresh demo host and checks what every refusal must do: the exit code, nothing on
+/// standard output, the one line `xvf: MESSAGE` on standard error, and a host tree left byte-identical.
 func expectRefusal(_ arguments: [String], status: Int32, message: String,
                    sourceLocation: SourceLocation = #_sourceLocation) throws {
     let root = simulatedHost()
     let before = snapshot(root)
     let result = try xvf(["--root", root] + arguments)
     #expect(result.status == status, sourceLocation: sourceLocation)
-    #expect(result.stderr.contains(message), "\(result.stderr)", sourceLocation: sourceLocation)
-    #expect(result.stderr.split(separator: "\n").count == 1, sourceLocation: sourceLocation)
+    #expect(result.stdout == "", sourceLocation: sourceLocation)
+    #expect(result.stderr == "xvf: \(message)\n", sourceLocation: sourceLocation)
     #expect(changes(from: before, to: snapshot(root)) == [], sourceLocation: sourceLocation)
 }
 

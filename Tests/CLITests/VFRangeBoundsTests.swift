@@ -6,10 +6,12 @@ import TestSupport
 /// once trapped (Array(0...Int.max)) or allocated gigabytes. The demo's eno49 has 7 VFs of 7.
 @Suite struct VFRangeBoundsTests {
     @Test("a huge VF range is refused in one line, quickly", arguments: [
-        (["show", "eno49/0-9223372036854775807"], "names VF 7, but eno49 has 7 VFs (0-6)"),
-        (["show", "eno49/3-100000000"], "names VF 7, but eno49 has 7 VFs (0-6)"),
-        (["bootline", "eno49/0-9223372036854775807"], "names VF 7, but eno49 can have 7 VFs (sriov_totalvfs)"),
-        (["assignable", "add", "eno49/9-9223372036854775807"], "names VF 9, but eno49 has 7 VFs"),
+        (["show", "eno49/0-9223372036854775807"],
+         "'eno49/0-9223372036854775807' names VF 7, but eno49 has 7 VFs (0-6); `xvf vfs eno49 N` changes the count"),
+        (["show", "eno49/3-100000000"], "'eno49/3-100000000' names VF 7, but eno49 has 7 VFs (0-6); `xvf vfs eno49 N` changes the count"),
+        (["bootline", "eno49/0-9223372036854775807"], "'eno49/0-9223372036854775807' names VF 7, but eno49 can have 7 VFs (sriov_totalvfs)"),
+        (["assignable", "add", "eno49/9-9223372036854775807"],
+         "'eno49/9-9223372036854775807' names VF 9, but eno49 has 7 VFs (0-6); `xvf vfs eno49 N` changes the count"),
     ])
     func refused(arguments: [String], message: String) throws {
         try expectRefusal(arguments, status: 2, message: message)
