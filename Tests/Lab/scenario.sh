@@ -986,7 +986,7 @@ step_migrate() {
 }
 
 # 8c. The same move for an HVM guest (the only guests Debian 13's Xen can migrate: HAP, no shadow
-# paging), beside the same guest without a VF moved by xl alone. The VF comes back at its guest slot.
+# paging), beside an HVM guest like it without a VF, moved by xl alone. The VF comes back at its guest slot.
 # Each guest has its own serial file: the receiving device model opens the config's file again
 # (truncating it), and xenconsoled's log of the guest's unused PV console keeps the guest-NAME names.
 # A netfront alone (type=vif: no emulated NIC) on the lab's bridge; passthrough for the VF hot-plugged.
