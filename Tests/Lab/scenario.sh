@@ -1008,6 +1008,16 @@ write_hvm_migration_cfg() { # NAME FILE SERIAL-FILE
     fi
     wait_for "the HVM guest $1 booted" 300 grep -aq 'XVFLAB-DOMU ready' "$3"
 }
+# Each domain's device model as xenstore names it, and the device model processes with their parents:
+# an HVM guest's PCI attach goes through its device model's QMP socket.
+device_models() { # WHEN
+    local d
+    echo "device models ($1):" >&2
+    for d in $(xl list | awk 'NR > 2 { print $2 }'); do
+        echo "    domain $d: device-model-pid $(xenstore-read "/local/domain/$d/image/device-model-pid" 2>/dev/null || echo none)" >&2
+    done
+    ps -eo pid,ppid,etimes,args | awk '/qemu-system|\/xl /' | grep -v awk | sed 's/^/    /' | cut -c1-200 >&2 || true
+}
 step_hvm_migrate() {
     reset_xen
     set_numvfs "$PF1" 2
@@ -1037,7 +1047,12 @@ step_hvm_migrate() {
     wait_for "the guest answers ping" 60 reachable
     xl_refuses_with_vf labhm "$vf"
     local before; before=$(xl domid labhm)
-    ping_during /tmp/hvm-vf "$XVF" migrate labhm 'xl migrate-receive' --ssh ''
+    device_models "before xvf migrate"
+    # -v: libxl's whole log of the run, whose first error names the cause when an attach fails.
+    local migrate_rc=0
+    ping_during /tmp/hvm-vf "$XVF" -v migrate labhm 'xl migrate-receive' --ssh '' || migrate_rc=$?
+    device_models "after xvf migrate"
+    test $migrate_rc = 0
     local moved; read -r -a moved </tmp/hvm-vf
     check "labhm runs under a new id" test "$(xl domid labhm)" != "$before"
     check_eq "the guest slot of $vf after the move" "$slot" "$(xo xl_slot labhm "$vf")"
