@@ -188,6 +188,10 @@ public final class SimulatedToolstack: Toolstack {
     public func attach(_ spec: PCISpec, to domainID: UInt32) throws(ToolstackError) {
         SimInterruption.operation("attach")
         log = []
+        do { try add(spec, to: domainID) } catch { throw error.passedUp("add") }
+    }
+
+    private func add(_ spec: PCISpec, to domainID: UInt32) throws(ToolstackError) {
         let operation = "libxl_device_pci_add"
         var store = SimXenstore.load(root)
         guard let domain = simulatedDomains.first(where: { $0.id == domainID }) else {
@@ -279,6 +283,10 @@ public final class SimulatedToolstack: Toolstack {
     public func detach(_ spec: PCISpec, from domainID: UInt32, force: Bool) throws(ToolstackError) {
         SimInterruption.operation("detach")
         log = []
+        do { try remove(spec, from: domainID, force: force) } catch { throw error.passedUp("remove") }
+    }
+
+    private func remove(_ spec: PCISpec, from domainID: UInt32, force: Bool) throws(ToolstackError) {
         let operation = force ? "libxl_device_pci_destroy" : "libxl_device_pci_remove"
         var store = SimXenstore.load(root)
         guard simulatedDomains.contains(where: { $0.id == domainID }) else {
@@ -552,5 +560,14 @@ public final class SimulatedToolstack: Toolstack {
         } catch {
             throw ToolstackError(operation: operation, code: ToolstackError.fail, log: log + ["xenstore: \(error)"])
         }
+    }
+}
+
+private extension ToolstackError {
+    /// libxl runs a device's attach and detach as an asynchronous operation whose generic end logs one more
+    /// error after the cause (libxl_device.c, device_addrm_aocomplete), so the cause is never the last line.
+    func passedUp(_ action: String) -> ToolstackError {
+        ToolstackError(operation: operation, code: code,
+                       log: log + ["libxl: error: libxl_device.c:1500:device_addrm_aocomplete: unable to \(action) device"])
     }
 }

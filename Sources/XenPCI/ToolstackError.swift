@@ -17,10 +17,16 @@ public struct ToolstackError: Error, Equatable, CustomStringConvertible {
     /// libxl's name for the code.
     public var codeName: String { Self.codeNames[code] ?? "error \(code)" }
 
-    /// The most telling message: the last error line, else the last line.
+    /// The most telling message: the first error line, else the last line. libxl logs the cause first and
+    /// each layer that passes the failure up adds its own line ("unable to add device", "saving domain:
+    /// domain did not respond to suspend request"). Xen 4.20's libxl also logs one error on every HVM
+    /// guest's start that does not fail it (its device model's command-line probe), which is never a cause.
     public var reason: String? {
-        log.last { $0.contains("error:") } ?? log.last
+        log.first { $0.contains("error:") && !$0.contains(Self.harmlessProbe) } ?? log.last
     }
+
+    /// libxl_aoutils.c's error when the probe of QEMU's options ends before libxl kills it, as it always does.
+    static let harmlessProbe = "qemu command-line probe already exited"
 
     public var description: String {
         "\(operation) failed (\(codeName))" + (reason.map { ": " + $0 } ?? "")
