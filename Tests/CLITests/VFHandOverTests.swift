@@ -64,20 +64,19 @@ import TestSupport
         switch tampering {
         case "garbage":
             try "mac=52:54:00:aa:00:02\ntrust=maybe\n".write(toFile: path, atomically: false, encoding: .utf8)
-            why = "the record \(path) does not parse at line 2 ('trust=maybe'): "
+            why = "the record \(path) does not parse at line 2: 'trust=maybe' is neither on nor off; it is not used; "
         case "link":
             try FileManager.default.removeItem(atPath: path)
             try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/etc/hostname")
-            why = "the record \(path) is not a regular file and is not used"
+            why = "the record \(path) is not a regular file and is not used; "
         default:
             chmod(path, 0o666)
-            why = "the record \(path) is not used: \(path) is writable by every user"
+            why = "the record \(path) is not used: \(path) is writable by every user; "
         }
         let release = try xvf(["--root", root, "release", "eno49/2"], environment: ip.environment)
         #expect(release.status == 0, "\(release.stderr)")
-        #expect(release.stderr.hasPrefix("xvf: warning: " + why), "\(release.stderr)")
-        #expect(release.stderr.hasSuffix("eno49/2's link goes back to safe defaults (no MAC, VLAN 0, trust off, spoof checking on) "
-                                         + "and what the host config sets\n"), "\(release.stderr)")
+        #expect(release.stderr == "xvf: warning: " + why + "eno49/2's link goes back to safe defaults (no MAC, VLAN 0, "
+                + "trust off, spoof checking on) and what the host config sets\n")
         #expect(linkSets(ip).last == "link set dev eno49 vf 2 mac 00:00:00:00:00:00 vlan 0 qos 0 trust off")
     }
 

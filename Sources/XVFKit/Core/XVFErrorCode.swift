@@ -453,7 +453,7 @@ extension XVFError.Code {
         case .recordUntrusted(let path, let why): return "the record \(path) is not used: \(why)"
         case .recordUnreadable: return "the record cannot be read (\(cause)); it is not used"
         case .recordUnparsable(let path, let line, let text, let reason):
-            return "the record \(path) does not parse at line \(line) ('\(text)'): \(reason); it is not used"
+            return "the record \(path) does not parse at line \(line): '\(text)' \(reason); it is not used"
         case .keepSettings(let label): return "cannot keep \(label)'s settings before the assign: \(cause); nothing was changed"
         case .recordStays(let label): return "\(label): its settings are back, but its record stays: \(cause)"
 

@@ -532,6 +532,13 @@ private struct ItemReader {
             throw fail(key, item, "VF \(index) is beyond the \(count.count) VFs \(inventory.label(pf)) gets (sriov at line "
                        + "\(count.line)); raise vfs= there or use VFs 0-\(max(count.count - 1, 0))")
         }
+        // A count the PF cannot take would only move the error to the sriov line: past its total, the
+        // fix is a smaller index.
+        let total = pf.sriov?.totalVFs ?? 0
+        guard index < total else {
+            throw fail(key, item, "VF \(index) is beyond the \(total) VFs \(inventory.label(pf)) can have (sriov_totalvfs); "
+                       + (total > 0 ? "use VFs 0-\(total - 1)" : "it has no SR-IOV capability"))
+        }
         throw fail(key, item, "VF \(index) is beyond the \(planned) VFs \(inventory.label(pf)) has, and no sriov entry sets "
                    + "its count; add one: sriov = [ '\(pf.interfaceName ?? pf.address.description),vfs=\(index + 1)' ]")
     }
