@@ -232,4 +232,29 @@ import TestSupport
         let withoutPaging = simulatedHost(layout)
         try Golden.check("Doctor/hvm-without-paging", try xvf(["--root", withoutPaging, "doctor", "--json"]), root: withoutPaging)
     }
+
+    /// A Xen without shadow paging (Debian 13's 4.20) live-migrates HVM guests only; doctor says so, and
+    /// warns when PV guests hold VFs, since `xvf migrate` refuses them there.
+    @Test func liveMigrationWithoutShadowPaging() throws {
+        var layout = SimLayout.dl360()
+        layout.xenShadow = false
+        let root = simulatedHost(layout)
+        let quiet = try doctor(root).checks["migration"]
+        #expect(quiet == Check(status: "pass", message: "this Xen live-migrates no PV guest: it has no shadow paging, which "
+                               + "their log-dirty mode needs; no PV guest holds a VF", fix: nil))
+        #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1"]).status == 0)
+        #expect(try xvf(["--root", root, "assign", "eno49/3", "--dom", "db1"]).status == 0)
+        let before = snapshot(root)
+        let (checks, status) = try doctor(root)
+        #expect(checks["migration"] == Check(status: "warn", message: "this Xen live-migrates no PV guest (it has no shadow "
+                                             + "paging, which their log-dirty mode needs), and PV guests hold VFs: domain 1 (web1)",
+                                             fix: "move them stopped (`xvf save`, then `xvf restore` on the other host), or "
+                                                + "run them as HVM guests"))
+        #expect(status == 0)
+        #expect(changes(from: before, to: snapshot(root)) == [])
+        // With shadow paging there is nothing to say.
+        let shadowed = simulatedHost()
+        #expect(try xvf(["--root", shadowed, "assign", "eno49/2", "--dom", "web1"]).status == 0)
+        #expect(try doctor(shadowed).checks["migration"] == nil)
+    }
 }

@@ -40,6 +40,8 @@ public struct Doctor {
         }
         if let owner = ForeignToolstack.check(root) { checks.append(owner) }
         if let pvh = PVHDom0.check(root) { checks.append(pvh) }
+        // What Xen offers, once asked (the migration check below needs it too).
+        var xen: XenCapabilities?
         if dom0 {
             do throws(XVFError) {
                 let toolstack = try host.openToolstack()
@@ -47,6 +49,7 @@ public struct Doctor {
                 do { capabilities = try toolstack.capabilities() } catch {
                     throw XVFError(.physinfo, underlying: error)
                 }
+                xen = capabilities
                 if capabilities.passthrough {
                     add("iommu", .pass, "Xen reports PCI passthrough support (virt_caps hvm_directio/pv_directio)")
                 } else {
@@ -169,6 +172,7 @@ public struct Doctor {
         let holders = dom0 ? (try? host.openToolstack()).flatMap { try? $0.holders() } : nil
         checks.append(Self.leftovers(inventory, config: config, holders: holders))
         checks += LeaseChecks.checks(config: config, root: root, inventory: inventory)
+        if let xen, let check = Self.migration(xen, holders: holders) { checks.append(check) }
         if let check = XendomainsSettings.check(root: root, holders: holders, inventory: inventory) { checks.append(check) }
         self.checks = checks
     }
@@ -242,6 +246,23 @@ public struct Doctor {
         }
         return Check(id: "hvm", status: .pass, message: "HVM guests can have VFs: \(paging.joined(separator: " and ")) "
                      + "paging, device model /\(model)", fix: nil)
+    }
+
+    /// Whether the guests holding VFs can be live-migrated from here. Xen moves a PV guest's memory in
+    /// log-dirty mode, which for PV runs on shadow paging, and a Xen built without it (Debian 13's 4.20)
+    /// migrates no PV guest (`xvf migrate` refuses them up front). Said only on such a Xen.
+    static func migration(_ capabilities: XenCapabilities, holders: Holders?) -> Check? {
+        guard capabilities.pv, !capabilities.shadow else { return nil }
+        var seen: Set<UInt32> = []
+        let pv = (holders ?? [:]).values.filter { $0.kind == .pv && seen.insert($0.id).inserted }.sorted { $0.id < $1.id }
+        guard !pv.isEmpty else {
+            return Check(id: "migration", status: .pass, message: "this Xen live-migrates no PV guest: it has no shadow "
+                         + "paging, which their log-dirty mode needs" + (holders == nil ? "" : "; no PV guest holds a VF"), fix: nil)
+        }
+        return Check(id: "migration", status: .warn, message: "this Xen live-migrates no PV guest (it has no shadow "
+                     + "paging, which their log-dirty mode needs), and PV guests hold VFs: "
+                     + pv.map { "domain \($0.id) (\($0.name))" }.joined(separator: ", "),
+                     fix: "move them stopped (`xvf save`, then `xvf restore` on the other host), or run them as HVM guests")
     }
 
     /// The kernel's words for a PF without room for its VFs: at boot the PCI core cannot place the VF BARs
