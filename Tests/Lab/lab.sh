@@ -243,7 +243,7 @@ for d in "${dom0s[@]}"; do
         continue
     fi
     read -r p f n bad t_image t_boot1 t_boot2 t_total <<<"$r"
-    echo "lab result $d (Xen $(dom0_xen "$d")): $p passed, $f failed, $n not yet available;" \
+    echo "lab result $d (Xen $(dom0_xen "$d")): $p passed, $f failed, $n N/A;" \
         "image $t_image s, boot 1 $t_boot1 s, boot 2 $t_boot2 s, total $t_total s"
     total_p=$((total_p + p)) total_f=$((total_f + f)) total_n=$((total_n + n))
     [ "$bad" = 0 ] || failed=1
@@ -251,7 +251,7 @@ done
 lab_log "logs: $LAB_CACHE/run/<dom0>/ (serial-boot*.log, share/out/)"
 # Two words before the colon on purpose: the lab's count must not read as CI's closing
 # "N passed, N failed" line (the last line .ci/run prints is that one).
-echo "lab result: $total_p passed, $total_f failed, $total_n not yet available (${dom0s[*]})"
+echo "lab result: $total_p passed, $total_f failed, $total_n N/A (${dom0s[*]})"
 if [ "$failed" != 0 ]; then
     echo "LAB FAILED: see the failed steps above" >&2
     exit 1
