@@ -124,7 +124,9 @@ import TestSupport
             #expect(try xvf(["--root", root, "save", "web1", "/var/lib/xen/save/web1"]).status == 0)
             #expect(try xvf(["--root", root, "restore", "/var/lib/xen/save/web1"]).status == 0)
             arguments = ["restore", "/var/lib/xen/save/web1"]
-            expected = "xvf: domain web1 is running already (domain 4); a second one of that name cannot be restored\n"
+            expected = "xvf: domain web1 is running already (domain 4); a second one of that name cannot be restored. If it "
+                + "runs from this image (a restore that stopped half-way), `xvf guests attach --record "
+                + "\(root)/var/lib/xen/save/web1.xvf` gives it the devices its record names\n"
         }
         let before = snapshot(root)
         let result = try xvf(["--root", root] + arguments)

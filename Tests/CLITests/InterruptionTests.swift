@@ -130,6 +130,42 @@ import TestSupport
         #expect(points >= 3)
     }
 
+    /// `xvf restore` killed anywhere: before `xl restore` the same command again restores; after it the
+    /// guest runs, a second restore refuses and names `xvf guests attach --record`, which gives the guest
+    /// what the killed run had left to give. Either way the host ends as after an uninterrupted restore.
+    @Test func restoreConvergesFromEveryPoint() throws {
+        let image = "/var/lib/xen/save/web1"
+        func saved(_ root: String) throws {
+            try FileManager.default.createDirectory(atPath: root + "/var/lib/xen/save", withIntermediateDirectories: true)
+            #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1", "--permissive"]).status == 0)
+            #expect(try xvf(["--root", root, "assign", "eno49/0", "--dom", "web1"]).status == 0)
+            #expect(try xvf(["--root", root, "save", "web1", image]).status == 0)
+        }
+        let reference = try host(saved)
+        let operations = temporaryDirectory("operations") + "/log"
+        #expect(try xvf(["--root", reference, "restore", image], environment: ["XVF_SIM_OPERATIONS": operations]).status == 0)
+        let points = ((try? String(contentsOfFile: operations, encoding: .utf8)) ?? "").split(separator: "\n")
+        // xl's restore, then two attaches.
+        #expect(points.first == "1 restore" && points.count >= 3, "\(points)")
+        let expected = state(reference)
+        for (index, point) in points.enumerated() {
+            let root = try host(saved)
+            let killed = try xvf(["--root", root, "restore", image], environment: ["XVF_SIM_KILL_AT": "\(index + 1)"])
+            #expect(killed.status == SIGKILL, "restore was not killed at \(point)")
+            let again = try xvf(["--root", root, "restore", image])
+            if index == 0 {
+                #expect(again.status == 0, "restore killed before xl's, run again: \(again.stderr)")
+            } else {
+                #expect(again.status == 1 && again.stderr.contains("`xvf guests attach --record \(root)\(image).xvf`"),
+                        "restore killed at \(point), run again: \(again.stderr)")
+                let finish = try xvf(["--root", root, "guests", "attach", "--record", root + image + ".xvf"])
+                #expect(finish.status == 0, "restore killed at \(point), then guests attach: \(finish.stderr)")
+            }
+            #expect(differences(state(root), expected) == [], "restore killed at \(point)")
+            #expect(temporaries(root).isEmpty, "restore killed at \(point) left \(temporaries(root))")
+        }
+    }
+
     @Test func vfsAndAssignableConvergeFromEveryPoint() throws {
         try walk(["vfs", "eno49", "3"])
         try walk(["assignable", "add", "eno49/2", "eno49/3"])

@@ -172,7 +172,7 @@ extension XVFError {
         case guestRecordUnparsable(path: String)
         case noSavedImage(path: String)
         case imageWithoutRecord(image: String, record: String)
-        case alreadyRunning(name: String, id: UInt32)
+        case alreadyRunning(name: String, id: UInt32, record: String)
         case xlRestore(path: String, said: String?)
         case restoredUnlisted(path: String)
         case restoredDied(path: String, domain: String)
@@ -501,7 +501,7 @@ extension XVFError.Code {
 
         case .recordFileUnreadable(let path, let code):
             return "cannot read the record \(path) (\(says(code))); name the file "
-                + "`xvf migrate` or `xvf guests detach` wrote, or - for standard input"
+                + "`xvf migrate`, `xvf guests detach` or `xvf save` (IMAGE.xvf) wrote, or - for standard input"
         case .recordInputUnparsable(let source):
             return "the record in \(source) does not parse: \(cause); give what `xvf migrate` or `xvf guests detach` wrote"
         case .standardInputUnreadable(let code): return "cannot read the record from standard input: \(says(code))"
@@ -532,8 +532,12 @@ extension XVFError.Code {
         case .noSavedImage(let path): return "\(path) is no saved image (no such regular file); name the file xvf save wrote"
         case .imageWithoutRecord(let image, let record):
             return "\(image) has no record of its devices (\(record)): `xl restore \(image)` restores it as it is"
-        case .alreadyRunning(let name, let id):
-            return "domain \(name) is running already (domain \(id)); a second one of that name cannot be restored"
+        case .alreadyRunning(let name, let id, let record):
+            // A restore killed after xl's part leaves the guest running without all its devices; the record
+            // is still there, and attaching from it is what the killed run had left to do.
+            return "domain \(name) is running already (domain \(id)); a second one of that name cannot be restored. If it "
+                + "runs from this image (a restore that stopped half-way), `xvf guests attach --record \(record)` gives it "
+                + "the devices its record names"
         case .xlRestore(let path, let said): return "xl restore \(path) failed: \(said ?? "it said nothing"); nothing else was changed"
         case .restoredUnlisted(let path):
             return "xl restored \(path), but the domains cannot be listed (\(cause)); its devices were not "

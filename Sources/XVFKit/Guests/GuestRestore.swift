@@ -64,7 +64,7 @@ public enum GuestRestore {
             throw XVFError(.cannotListDomains, underlying: error)
         }
         if let running {
-            throw XVFError(.alreadyRunning(name: record.domain, id: running.id))
+            throw XVFError(.alreadyRunning(name: record.domain, id: running.id, record: root.path(recordFile)))
         }
         let devices = try GuestDevices.choose(record, for: nil, inventory: try host.inventory(),
                                               holders: try toolstack.currentHolders(), leases: host.leases(),
