@@ -300,6 +300,13 @@ public final class SimulatedToolstack: Toolstack {
         if failureInjected("detach", address) {
             throw failure(operation, "error", 2218, "pci_remove_timeout", "Domain \(domainID):timed out waiting for the guest to release \(address)")
         }
+        // A PV guest whose pcifront has not connected yet (still starting, seen in the lab right after an
+        // attach): libxl waits for the backend, gives up, and returns success with the device still listed.
+        if failureInjected("pcifront-silent"), simulatedDomains.first(where: { $0.id == domainID })?.kind == .pv {
+            log.append("libxl: error: libxl_device.c:1470:libxl__wait_for_backend: Backend "
+                       + "/local/domain/0/backend/pci/\(domainID)/0 not ready")
+            return
+        }
         let backend = SimXenstore.backend(domainID)
         let keys = store.children(of: backend).filter { $0.hasPrefix("dev-") && store[backend + "/" + $0] == address.description }
         guard let key = keys.first else {

@@ -19,11 +19,6 @@ import TestSupport
         return root
     }
 
-    func failing(_ root: String, _ line: String) throws {
-        let marker = root + "/" + SimulatedHost.markerFile
-        try (String(contentsOfFile: marker, encoding: .utf8) + line + "\n").write(toFile: marker, atomically: true, encoding: .utf8)
-    }
-
     func domains(_ root: String) -> [String] {
         (HostRoot(root).readText(SimulatedHost.markerFile) ?? "").split(separator: "\n").filter { $0.hasPrefix("domain ") }.map(String.init)
     }
@@ -140,7 +135,7 @@ import TestSupport
     @Test func aFailedSaveGivesTheGuestItsDevicesBack() throws {
         let root = try host()
         #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1", "--permissive"]).status == 0)
-        try failing(root, "xen-fail save")
+        try addMarker(root, "xen-fail save")
         let save = try xvf(["--root", root, "save", "web1", "/var/lib/xen/save/web1"])
         #expect(save.status == 1)
         #expect(save.stdout == "")
@@ -156,7 +151,7 @@ import TestSupport
         let root = try host()
         #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1"]).status == 0)
         #expect(try xvf(["--root", root, "assign", "eno49/0", "--dom", "web1"]).status == 0)
-        try failing(root, "xen-fail detach 0000:04:10.0")
+        try addMarker(root, "xen-fail detach 0000:04:10.0")
         let save = try xvf(["--root", root, "save", "web1", "/var/lib/xen/save/web1"])
         #expect(save.status == 1)
         #expect(save.stderr == "xvf: 0000:04:10.0: libxl refused (libxl_device_pci_remove, ERROR_FAIL): libxl: error: "
@@ -171,7 +166,7 @@ import TestSupport
         let root = try host()
         #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1"]).status == 0)
         #expect(try xvf(["--root", root, "save", "web1", "/var/lib/xen/save/web1"]).status == 0)
-        try failing(root, "xen-fail attach 0000:04:11.0")
+        try addMarker(root, "xen-fail attach 0000:04:11.0")
         let restore = try xvf(["--root", root, "restore", "/var/lib/xen/save/web1"])
         #expect(restore.status == 1)
         #expect(restore.stdout == "restored domain 4 (web1) from \(root)/var/lib/xen/save/web1\n")
@@ -193,7 +188,7 @@ import TestSupport
         try run.xvf(["restore", "/var/lib/xen/save/web1", "--dry-run", "--json"])
         try run.xvf(["restore", "/var/lib/xen/save/web1", "--json"])
         try run.xvf(["save", "4", "/var/lib/xen/save/web1-again"])
-        try failing(root, "xen-fail attach 0000:04:11.0")
+        try addMarker(root, "xen-fail attach 0000:04:11.0")
         run.note("xen-fail attach 0000:04:11.0")
         try run.xvf(["restore", "/var/lib/xen/save/web1-again", "--json"])
 

@@ -56,13 +56,8 @@ import TestSupport
         var layout = SimLayout.dl360()
         layout.domains = [SimDomain(id: 1, name: "other")]
         let b = simulatedHost(layout)
-        try marker(a, "xen-migrate-host dom0-b \(b)")
+        try addMarker(a, "xen-migrate-host dom0-b \(b)")
         return (a, b)
-    }
-
-    func marker(_ root: String, _ line: String) throws {
-        let marker = root + "/" + SimulatedHost.markerFile
-        try (String(contentsOfFile: marker, encoding: .utf8) + line + "\n").write(toFile: marker, atomically: true, encoding: .utf8)
     }
 
     func domains(_ root: String) -> [String] {
@@ -103,7 +98,7 @@ import TestSupport
     /// guest slot, while web1 (PV) would be refused (above, in the refusals).
     @Test func anHVMGuestMovesOnAXenWithoutShadowPaging() throws {
         let root = simulatedHost()
-        try marker(root, "xen-no-shadow")
+        try addMarker(root, "xen-no-shadow")
         #expect(try xvf(["--root", root, "assign", "eno49/3", "--dom", "db1"]).status == 0)
 
         let migrate = try xvf(["--root", root, "migrate", "db1", Self.receiver, "--ssh", ""])
@@ -171,7 +166,7 @@ import TestSupport
     /// ssh to this very host (the lab's other form): xvf here releases its lock before xvf "there" takes it.
     @Test func sshToLocalhostReachesThisHostsXVFAfterItsLock() throws {
         let root = simulatedHost()
-        try marker(root, "xen-migrate-host localhost \(root)")
+        try addMarker(root, "xen-migrate-host localhost \(root)")
         let ssh = try FakeSSH(["localhost": root])
         #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1"]).status == 0)
         let migrate = try xvf(["--root", root, "migrate", "web1", "localhost", "--wait", "5"], environment: fakeProgramEnvironment(ssh.directory))
@@ -259,7 +254,7 @@ import TestSupport
             status = 2
         case "a Xen without shadow paging":
             // Debian 13's 4.20: no PV guest migrates, so web1 (PV) is refused before its VF leaves it.
-            try marker(a, "xen-no-shadow")
+            try addMarker(a, "xen-no-shadow")
             expected = "xvf: domain 1 (web1): this Xen has no shadow paging, which a PV guest's live migration needs "
                 + "(`xl migrate` fails: 'Failed to enable logdirty'); nothing was changed; move it stopped with `xvf save` "
                 + "and `xvf restore`\n"
@@ -288,7 +283,7 @@ import TestSupport
         let (a, b) = try hosts()
         let ssh = try FakeSSH(["dom0-b": b])
         #expect(try xvf(["--root", a, "assign", "eno49/2", "--dom", "web1", "--permissive"]).status == 0)
-        try marker(a, "xen-fail migrate")
+        try addMarker(a, "xen-fail migrate")
         let before = snapshot(b)
         let migrate = try xvf(["--root", a, "migrate", "web1", "dom0-b"], environment: fakeProgramEnvironment(ssh.directory))
         #expect(migrate.status == 1)
@@ -308,7 +303,7 @@ import TestSupport
         let (a, b) = try hosts()
         let ssh = try FakeSSH(["dom0-b": b])
         #expect(try xvf(["--root", a, "assign", "eno49/2", "--dom", "web1"]).status == 0)
-        try marker(b, "xen-fail attach 0000:04:11.0")
+        try addMarker(b, "xen-fail attach 0000:04:11.0")
         let migrate = try xvf(["--root", a, "migrate", "web1", "dom0-b"], environment: fakeProgramEnvironment(ssh.directory))
         #expect(migrate.status == 1)
         try Golden.check("Migrate/target-cannot-attach", migrate, root: a)
@@ -332,7 +327,7 @@ import TestSupport
     @Test func aMigrationBrokenAfterThePointOfNoReturnTouchesNothingMore() throws {
         let root = simulatedHost()
         #expect(try xvf(["--root", root, "assign", "eno49/2", "--dom", "web1"]).status == 0)
-        try marker(root, "xen-fail migrate-handshake")
+        try addMarker(root, "xen-fail migrate-handshake")
         let migrate = try xvf(["--root", root, "migrate", "web1", Self.receiver, "--ssh", ""])
         #expect(migrate.status == 1)
         #expect(migrate.stdout == "eno49/2 (0000:04:11.0): detached from domain 1 (web1); it stays on pciback\n")
@@ -390,7 +385,7 @@ import TestSupport
         try run.xvf(["assign", "eno49/2", "--dom", "web1", "--permissive"])
         try run.xvf(["migrate", "web1", Self.receiver, "--ssh", "", "--dry-run"])
         try run.xvf(["migrate", "web1", Self.receiver, "--ssh", "", "--dry-run", "--json"])
-        try marker(root, "xen-fail migrate")
+        try addMarker(root, "xen-fail migrate")
         run.note("xen-fail migrate")
         try run.xvf(["migrate", "web1", Self.receiver, "--ssh", "", "--json"])
         try String(contentsOfFile: root + "/" + SimulatedHost.markerFile, encoding: .utf8)

@@ -32,6 +32,13 @@ public func simulatedHost(_ layout: SimLayout = .dl360()) -> String {
     return path + "/root"
 }
 
+/// Adds a line to a simulated host's marker file: how a test gives the simulator a fault or a trait the
+/// lab met (`xen-fail attach BDF`, `xen-no-shadow`, …).
+public func addMarker(_ root: String, _ line: String) throws {
+    let marker = root + "/" + SimulatedHost.markerFile
+    try (String(contentsOfFile: marker, encoding: .utf8) + line + "\n").write(toFile: marker, atomically: true, encoding: .utf8)
+}
+
 /// The driver a device of a host tree is bound to (the name its `driver` link ends in), nil for none.
 public func driver(_ root: String, _ bdf: String) -> String? {
     HostRoot(root).linkTarget("sys/bus/pci/devices/\(bdf)/driver")

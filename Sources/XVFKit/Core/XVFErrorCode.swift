@@ -101,7 +101,7 @@ extension XVFError {
         case attachedToOther(label: String, holder: XenDomain, named: XenDomain)
         case notAttachedToDomain(label: String, XenDomain)
         case notAttachedToAny(label: String, onPciback: Bool)
-        case stillListed(label: String, domain: UInt32)
+        case stillListed(label: String, domain: XenDomain)
         case leaseRename(lease: String)
         case linkRestore(label: String)
         case noVFs(pf: String)
@@ -425,7 +425,13 @@ extension XVFError.Code {
         case .notAttachedToAny(let label, let onPciback):
             return "\(label) is not attached to any domain"
                 + (onPciback ? "; it is on pciback (add --to-dom0 to give it back to dom0)" : "; nothing to release")
-        case .stillListed(let label, let domain): return "domain \(domain) still lists \(label) after the detach; try --force"
+        case .stillListed(let label, let domain):
+            // libxl takes a PV guest's device out of its PCI backend only once the guest's pcifront has
+            // connected; before that it gives up and reports success, forced or not.
+            guard domain.kind == .pv else { return "domain \(domain.id) still lists \(label) after the detach; try --force" }
+            return "domain \(domain.id) (\(domain.name)) still lists \(label) after the detach: a PV guest's PCI backend lets a "
+                + "device go only once the guest's pcifront has connected, and it had not (a guest still starting, or "
+                + "without xen-pcifront); release it again once the guest has taken the device"
         case .leaseRename(let lease): return "naming it \(lease) again failed: \(cause); `xvf boot` names it"
         case .linkRestore(let label): return "putting \(label)'s link back failed: \(cause); `xvf release \(label)` tries again"
         case .noVFs(let pf): return "\(pf) has no VFs; create them with `xvf vfs \(pf) N`"

@@ -122,7 +122,7 @@ public enum DeviceRelease {
                     .followed(by: force ? nil : .forceDetaches)
             }
             if (try? toolstack.devices(of: holder.id))?.contains(where: { $0.address == device.address }) == true {
-                throw XVFError(.stillListed(label: label, domain: holder.id))
+                throw XVFError(.stillListed(label: label, domain: holder))
             }
             report.append("\(label): detached from domain \(holder.id) (\(holder.name)); it stays on pciback")
             // A lease's VF stays assignable under the lease's name, for the next `xl create` that names it.
