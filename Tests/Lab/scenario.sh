@@ -880,6 +880,19 @@ migrate_net_down() {
     ip link set "$PF1_IF" down 2>/dev/null || true
 }
 reachable() { ping -n -q -c 1 -W 1 "$MIGRATE_NET.2" >/dev/null 2>&1; }
+# For a failed step's log (8c once found its HVM guest unreachable before any move, on Debian 13): the
+# port the bridge learned the guest's MAC on, dom0's neighbour entry for it, the bridge's ports, PF1's
+# VF MACs, and the end of each HVM guest's serial output as it is then.
+net_state() {
+    echo "the lab's network as the step ended:" >&2
+    {
+        bridge fdb show br "$MIGRATE_BRIDGE" | grep -i "$MIGRATE_MAC" || echo "no fdb entry for $MIGRATE_MAC"
+        ip neigh show "$MIGRATE_NET.2"
+        bridge link show
+        ip link show "$PF1_IF"
+        tail -n 5 "$CONSOLE_DIR"/serial-*.log
+    } 2>&1 | sed 's/^/    /' >&2 || true
+}
 # ping_during FILE COMMAND…: pings the guest every 0.2 s from before COMMAND until 5 s after it; FILE
 # gets "SENT LOST MS" (MS: how long COMMAND took). COMMAND's own status is returned.
 ping_during() {
@@ -914,7 +927,7 @@ step_migrate() {
     reset_xen
     set_numvfs "$PF1" 2
     local vf; vf=$(vf_of "$PF1" 0)
-    trap migrate_net_down EXIT
+    trap '[ $? = 0 ] || net_state; migrate_net_down' EXIT
     migrate_net_up
     # The guest's address, on its kernel line for its init (write_domu_cfg reads DOMU_EXTRA).
     local DOMU_EXTRA="xvflab.ip=$MIGRATE_NET.2/24"
@@ -1022,7 +1035,7 @@ step_hvm_migrate() {
     reset_xen
     set_numvfs "$PF1" 2
     local vf; vf=$(vf_of "$PF1" 0)
-    trap migrate_net_down EXIT
+    trap '[ $? = 0 ] || net_state; migrate_net_down' EXIT
     migrate_net_up
 
     # (A second move of the guest below, once its VF was released, failed on Debian 13's Xen: the
