@@ -255,9 +255,7 @@ import TestSupport
 
         // With the cause fixed (firmware: room for eno52's VFs; the NIC takes the VLAN now) a re-run
         // does exactly what is missing.
-        let marker = root + "/" + SimulatedHost.markerFile
-        let kept = try String(contentsOfFile: marker, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("no-mmio") }
-        try (kept.joined(separator: "\n") + "\n").write(toFile: marker, atomically: true, encoding: .utf8)
+        try removeMarker(root, "no-mmio")
         let fixed = try FakeIP()
         try fixed.report(["eno51": [(0, "52:54:00:00:51:00", 0, true, false), (1, "52:54:00:00:51:01", 0, true, false)]])
         run.note("the causes fixed")

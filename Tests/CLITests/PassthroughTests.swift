@@ -223,9 +223,7 @@ import TestSupport
                 + "starting, or without xen-pcifront); release it again once the guest has taken the device\n")
         #expect(try holders(root) == ["0000:04:11.0 domain:1 (web1)"])
         #expect(driver(root, "0000:04:11.0") == "pciback")
-        let marker = root + "/" + SimulatedHost.markerFile
-        try String(contentsOfFile: marker, encoding: .utf8).replacingOccurrences(of: "xen-fail pcifront-silent\n", with: "")
-            .write(toFile: marker, atomically: true, encoding: .utf8)
+        try removeMarker(root, "xen-fail pcifront-silent")
         let later = try xvf(["--root", root, "release", "eno49/2", "--to-dom0"])
         #expect(later.status == 0, "\(later.stderr)")
         #expect(driver(root, "0000:04:11.0") == "igbvf")

@@ -39,6 +39,13 @@ public func addMarker(_ root: String, _ line: String) throws {
     try (String(contentsOfFile: marker, encoding: .utf8) + line + "\n").write(toFile: marker, atomically: true, encoding: .utf8)
 }
 
+/// Takes the marker lines that start with `prefix` away again: the fault is mended.
+public func removeMarker(_ root: String, _ prefix: String) throws {
+    let marker = root + "/" + SimulatedHost.markerFile
+    let kept = try String(contentsOfFile: marker, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix(prefix) }
+    try (kept.joined(separator: "\n") + "\n").write(toFile: marker, atomically: true, encoding: .utf8)
+}
+
 /// The driver a device of a host tree is bound to (the name its `driver` link ends in), nil for none.
 public func driver(_ root: String, _ bdf: String) -> String? {
     HostRoot(root).linkTarget("sys/bus/pci/devices/\(bdf)/driver")
